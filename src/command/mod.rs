@@ -1,0 +1,39 @@
+//! The subcommands: each drives the pipeline for one use.
+
+pub mod check;
+pub mod parse;
+
+use std::process::ExitCode;
+
+use regex::bytes::Regex;
+
+use crate::cli::FrameArgs;
+use crate::scan::ScanOptions;
+
+/// Exit status per SPEC §4.
+pub const EXIT_CLEAN: u8 = 0;
+pub const EXIT_FINDINGS: u8 = 1;
+pub const EXIT_TROUBLE: u8 = 2;
+
+/// A failure that stops the command: printed on stderr, exit 2.
+#[derive(Debug)]
+pub struct Fatal(pub String);
+
+impl Fatal {
+    pub fn exit(self) -> ExitCode {
+        eprintln!("quant-session: error: {}", self.0);
+        ExitCode::from(EXIT_TROUBLE)
+    }
+}
+
+/// Scanner options from the command line.
+pub fn scan_options(args: &FrameArgs) -> Result<ScanOptions, Fatal> {
+    let strip_prefix = match &args.strip_prefix {
+        None => None,
+        Some(p) => {
+            let anchored = format!("^(?:{p})");
+            Some(Regex::new(&anchored).map_err(|e| Fatal(format!("--strip-prefix: {e}")))?)
+        }
+    };
+    Ok(ScanOptions { strip_prefix })
+}

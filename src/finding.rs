@@ -1,0 +1,118 @@
+//! Findings: rule violations as data (rule, severity, message, labelled lines, help),
+//! independent of how they are printed. Reporters turn them into miette reports, JSON
+//! objects or annotations.
+
+use std::sync::Arc;
+
+use crate::event::{Event, EventKind, LineText, Position};
+use crate::rules::{Rule, Severity};
+use crate::sanitize;
+
+/// A place in the input a finding points at, with the line to show.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Label {
+    pub at: Position,
+    /// Length in bytes of the underlined text (0: a point).
+    pub len: u64,
+    /// What the label says under the text.
+    pub message: String,
+    pub text: Arc<LineText>,
+}
+
+impl Label {
+    /// A label under a whole marker: from `at` to the end of its line's content.
+    pub fn marker(event: &Event, message: impl Into<String>) -> Label {
+        let start = (event.at.offset - event.text.offset) as usize;
+        let bytes = &event.text.bytes[start.min(event.text.bytes.len())..];
+        let len = bytes
+            .iter()
+            .rposition(|b| !b.is_ascii_whitespace())
+            .map_or(0, |p| p + 1);
+        Label {
+            at: event.at,
+            len: len as u64,
+            message: message.into(),
+            text: event.text.clone(),
+        }
+    }
+}
+
+/// One rule violation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finding {
+    pub rule: Rule,
+    pub severity: Severity,
+    /// One line, with anything quoted from the input already escaped.
+    pub message: String,
+    /// The line that makes the violation certain.
+    pub primary: Label,
+    /// Lines that explain it (the session's start, the unfinished task).
+    pub related: Vec<Label>,
+    /// How to fix the worker.
+    pub help: String,
+}
+
+impl Finding {
+    /// A finding with the rule's default severity and help.
+    pub fn new(rule: Rule, message: impl Into<String>, primary: Label) -> Finding {
+        Finding {
+            rule,
+            severity: rule.default_severity(),
+            message: message.into(),
+            primary,
+            related: Vec::new(),
+            help: rule.fix().to_owned(),
+        }
+    }
+
+    /// Adds a secondary label.
+    pub fn related(mut self, label: Label) -> Finding {
+        self.related.push(label);
+        self
+    }
+
+    /// Replaces the help text.
+    pub fn help(mut self, help: impl Into<String>) -> Finding {
+        self.help = help.into();
+        self
+    }
+
+    /// The finding an event carries by itself (`malformed-marker`, `unknown-marker`).
+    pub fn from_event(event: &Event) -> Option<Finding> {
+        match &event.kind {
+            EventKind::Marker(_) => None,
+            EventKind::Malformed(m) => Some(
+                Finding::new(
+                    Rule::MalformedMarker,
+                    format!("malformed {} marker: {}", m.keyword, m.message()),
+                    Label {
+                        at: m.at,
+                        len: m.len,
+                        message: format!("expected {}", m.expected),
+                        text: event.text.clone(),
+                    },
+                )
+                .help(format!(
+                    "write the payload of {} as the protocol defines it; `quant-session parse` shows how a line is read",
+                    m.keyword
+                )),
+            ),
+            EventKind::Unknown { word, suggestion } => Some(
+                Finding::new(
+                    Rule::UnknownMarker,
+                    format!(
+                        "unknown marker {}: did you mean {suggestion}?",
+                        sanitize::quote(word.as_bytes(), 40)
+                    ),
+                    Label {
+                        at: event.at,
+                        len: word.len() as u64,
+                        message: "not a protocol keyword".to_owned(),
+                        text: event.text.clone(),
+                    },
+                )
+                .help(format!("did you mean `{suggestion}:`? Keywords are spelled exactly")),
+            ),
+        }
+    }
+}

@@ -1,0 +1,295 @@
+//! Framing (SPEC §2): from a stream of byte chunks to candidate line segments.
+//!
+//! The [`Framer`] is fed the chunks as they are read and never holds the input: a
+//! segment wholly inside a chunk is handed out as a slice of it; only a segment that
+//! crosses a chunk boundary is copied, and only its first [`MAX_HEAD`] bytes. `\n` ends a
+//! line; `\r` (alone or before `\n`) ends a segment too, so a progress bar redrawn with
+//! `\r` still shows its last text as a candidate, while line numbers count `\n` only.
+//!
+//! [`clean`] then removes terminal escape sequences from a segment, keeping for each
+//! kept byte its index in the raw segment, so positions can be reported in the
+//! original input.
+
+/// How many bytes of a segment are kept: only a line's first bytes can start a marker,
+/// and no marker is this long. The rest of a longer line is skipped, never buffered.
+pub const MAX_HEAD: usize = 64 * 1024;
+
+/// A piece of a line between two line breaks (`\n` or `\r`), as seen by the grammar.
+#[derive(Debug, Clone, Copy)]
+pub struct Segment<'a> {
+    /// The segment's first bytes (all of it unless `truncated`).
+    pub bytes: &'a [u8],
+    /// Whether the segment was longer than [`MAX_HEAD`].
+    pub truncated: bool,
+    /// 1-based line number.
+    pub line: u64,
+    /// 1-based byte column of `bytes[0]` in its line.
+    pub column: u64,
+    /// Absolute byte offset of `bytes[0]`.
+    pub offset: u64,
+}
+
+/// Splits a chunked byte stream into segments, tracking line numbers.
+#[derive(Debug)]
+pub struct Framer {
+    /// The first bytes of a segment that started in an earlier chunk.
+    head: Vec<u8>,
+    /// Whether the current segment started in an earlier chunk.
+    carried: bool,
+    /// Total length of the carried segment so far (may exceed `head.len()`).
+    carried_len: u64,
+    seg_offset: u64,
+    line: u64,
+    line_start: u64,
+    pos: u64,
+}
+
+impl Default for Framer {
+    fn default() -> Self {
+        Framer {
+            head: Vec::new(),
+            carried: false,
+            carried_len: 0,
+            seg_offset: 0,
+            line: 1,
+            line_start: 0,
+            pos: 0,
+        }
+    }
+}
+
+impl Framer {
+    /// Feeds the next chunk of input; calls `sink` for each non-empty segment that ends
+    /// in it.
+    pub fn feed<F: FnMut(Segment<'_>)>(&mut self, chunk: &[u8], sink: &mut F) {
+        let mut start = 0usize;
+        for i in memchr::memchr2_iter(b'\n', b'\r', chunk) {
+            self.end_segment(&chunk[start..i], sink);
+            let next = self.pos + i as u64 + 1;
+            if chunk[i] == b'\n' {
+                self.line += 1;
+                self.line_start = next;
+            }
+            self.seg_offset = next;
+            start = i + 1;
+        }
+        if start < chunk.len() {
+            self.carry(&chunk[start..]);
+        }
+        self.pos += chunk.len() as u64;
+    }
+
+    /// Ends the input: hands out the last segment when the input does not end with a
+    /// line break.
+    pub fn finish<F: FnMut(Segment<'_>)>(&mut self, sink: &mut F) {
+        self.end_segment(&[], sink);
+    }
+
+    /// Number of lines seen so far: a last line without `\n` counts.
+    pub fn lines(&self) -> u64 {
+        self.line - 1 + u64::from(self.pos > self.line_start)
+    }
+
+    /// Total bytes fed.
+    pub fn bytes(&self) -> u64 {
+        self.pos
+    }
+
+    fn carry(&mut self, bytes: &[u8]) {
+        if !self.carried {
+            self.carried = true;
+            self.carried_len = 0;
+            self.head.clear();
+        }
+        let room = MAX_HEAD.saturating_sub(self.head.len());
+        self.head.extend_from_slice(&bytes[..bytes.len().min(room)]);
+        self.carried_len += bytes.len() as u64;
+    }
+
+    fn end_segment<F: FnMut(Segment<'_>)>(&mut self, tail: &[u8], sink: &mut F) {
+        let column = self.seg_offset - self.line_start + 1;
+        if self.carried {
+            self.carry(tail);
+            self.carried = false;
+            if !self.head.is_empty() {
+                sink(Segment {
+                    bytes: &self.head,
+                    truncated: self.carried_len > MAX_HEAD as u64,
+                    line: self.line,
+                    column,
+                    offset: self.seg_offset,
+                });
+            }
+        } else if !tail.is_empty() {
+            sink(Segment {
+                bytes: &tail[..tail.len().min(MAX_HEAD)],
+                truncated: tail.len() > MAX_HEAD,
+                line: self.line,
+                column,
+                offset: self.seg_offset,
+            });
+        }
+    }
+}
+
+/// Copies `raw` into `out` without terminal escape sequences (CSI, OSC and the other
+/// string controls, two-byte ESC sequences). `map[i]` is the index in `raw` of
+/// `out[i]`; one more entry maps the end of `out` to the end of `raw`.
+pub fn clean(raw: &[u8], out: &mut Vec<u8>, map: &mut Vec<u32>) {
+    out.clear();
+    map.clear();
+    let mut i = 0;
+    while i < raw.len() {
+        match memchr::memchr(0x1b, &raw[i..]) {
+            None => {
+                push_run(raw, i, raw.len(), out, map);
+                break;
+            }
+            Some(k) => {
+                push_run(raw, i, i + k, out, map);
+                i = skip_escape(raw, i + k);
+            }
+        }
+    }
+    map.push(raw.len() as u32);
+}
+
+fn push_run(raw: &[u8], from: usize, to: usize, out: &mut Vec<u8>, map: &mut Vec<u32>) {
+    out.extend_from_slice(&raw[from..to]);
+    // Segments are at most MAX_HEAD bytes, so indices fit in u32.
+    map.extend((from..to).map(|i| i as u32));
+}
+
+/// Returns the index just past the escape sequence starting at `raw[esc]` (an ESC).
+fn skip_escape(raw: &[u8], esc: usize) -> usize {
+    let Some(&kind) = raw.get(esc + 1) else {
+        return raw.len();
+    };
+    match kind {
+        // CSI: parameters 0x30-0x3F, intermediates 0x20-0x2F, one final byte 0x40-0x7E.
+        b'[' => {
+            let mut j = esc + 2;
+            while j < raw.len() && (0x20..=0x3f).contains(&raw[j]) {
+                j += 1;
+            }
+            if j < raw.len() && (0x40..=0x7e).contains(&raw[j]) {
+                j + 1
+            } else {
+                j
+            }
+        }
+        // OSC, DCS, SOS, PM, APC: a string ended by BEL or ST (ESC \).
+        b']' | b'P' | b'X' | b'^' | b'_' => {
+            let mut j = esc + 2;
+            while j < raw.len() {
+                match raw[j] {
+                    0x07 => return j + 1,
+                    0x1b if raw.get(j + 1) == Some(&b'\\') => return j + 2,
+                    0x1b => return j,
+                    _ => j += 1,
+                }
+            }
+            j
+        }
+        // nF sequences (`ESC ( B`): intermediates then one final byte.
+        0x20..=0x2f => {
+            let mut j = esc + 1;
+            while j < raw.len() && (0x20..=0x2f).contains(&raw[j]) {
+                j += 1;
+            }
+            (j + 1).min(raw.len())
+        }
+        // Two-byte sequences (`ESC 7`, `ESC =`, `ESC M`).
+        0x30..=0x7e => esc + 2,
+        // A lone ESC before something else: drop the ESC only.
+        _ => esc + 1,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn segments(chunks: &[&[u8]]) -> Vec<(String, u64, u64, u64, bool)> {
+        let mut framer = Framer::default();
+        let mut out = Vec::new();
+        let mut sink = |s: Segment<'_>| {
+            out.push((
+                String::from_utf8_lossy(s.bytes).into_owned(),
+                s.line,
+                s.column,
+                s.offset,
+                s.truncated,
+            ))
+        };
+        for c in chunks {
+            framer.feed(c, &mut sink);
+        }
+        framer.finish(&mut sink);
+        out
+    }
+
+    #[test]
+    fn crlf_line_endings_keep_line_numbers() {
+        let got = segments(&[b"a\r\nb\nc"]);
+        assert_eq!(
+            got,
+            [
+                ("a".into(), 1, 1, 0, false),
+                ("b".into(), 2, 1, 3, false),
+                ("c".into(), 3, 1, 5, false)
+            ]
+        );
+    }
+
+    #[test]
+    fn lone_cr_starts_a_segment_on_the_same_line() {
+        let got = segments(&[b"50%\r100%\rDONE\n"]);
+        assert_eq!(got[2], ("DONE".into(), 1, 10, 9, false));
+    }
+
+    #[test]
+    fn segments_across_chunks_are_joined() {
+        let got = segments(&[b"x\nTASK_", b"START: ", b"h-1\nz"]);
+        assert_eq!(got[1], ("TASK_START: h-1".into(), 2, 1, 2, false));
+        assert_eq!(got[2], ("z".into(), 3, 1, 18, false));
+    }
+
+    #[test]
+    fn long_lines_keep_only_their_head() {
+        let long = vec![b'x'; MAX_HEAD + 10];
+        let got = segments(&[&long[..100], &long[100..], b"\nok"]);
+        assert_eq!(got[0].0.len(), MAX_HEAD);
+        assert!(got[0].4);
+        assert_eq!(got[1].1, 2);
+        let got = segments(&[&long, b"\nok"]);
+        assert_eq!(got[0].0.len(), MAX_HEAD);
+        assert!(got[0].4);
+    }
+
+    #[test]
+    fn line_count_includes_an_unterminated_last_line() {
+        let mut f = Framer::default();
+        f.feed(b"a\nb", &mut |_| {});
+        assert_eq!(f.lines(), 2);
+        let mut f = Framer::default();
+        f.feed(b"a\nb\n", &mut |_| {});
+        assert_eq!(f.lines(), 2);
+    }
+
+    fn cleaned(raw: &[u8]) -> (String, Vec<u32>) {
+        let (mut out, mut map) = (Vec::new(), Vec::new());
+        clean(raw, &mut out, &mut map);
+        (String::from_utf8(out).unwrap(), map)
+    }
+
+    #[test]
+    fn escape_sequences_are_removed_and_positions_kept() {
+        let (text, map) = cleaned(b"\x1b[1;32mTASK\x1b[0m");
+        assert_eq!(text, "TASK");
+        assert_eq!(map, [7, 8, 9, 10, 15]);
+        assert_eq!(cleaned(b"\x1b]0;title\x07A\x1b]8;;http://x\x1b\\B").0, "AB");
+        assert_eq!(cleaned(b"\x1b[?2004lA\x1b(BB\x1b7C").0, "ABC");
+        assert_eq!(cleaned(b"A\x1b[31").0, "A");
+    }
+}

@@ -1,0 +1,19 @@
+//! `quant-session`: checks that quant workers (LLM agent sessions) follow the session
+//! protocol of the "Quant Session Management" skill.
+//!
+//! The pipeline, one module per stage: bytes → [`frame`] (lines, escape sequences,
+//! prefixes) → [`grammar`] (typed markers) → [`event`] → [`scan`] drives the two over a
+//! chunked stream.
+
+pub mod cli;
+pub mod command;
+pub mod event;
+pub mod finding;
+pub mod frame;
+pub mod grammar;
+pub mod input;
+pub mod report;
+pub mod rules;
+pub mod sanitize;
+pub mod scan;
+pub mod session;

@@ -1,0 +1,16 @@
+//! The `quant-session` binary: parses the command line and runs a subcommand.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use quant_session::cli::{Cli, Command};
+use quant_session::command;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        Command::Parse(args) => command::parse::run(args),
+        Command::Check(args) => command::check::run(args),
+    };
+    result.unwrap_or_else(command::Fatal::exit)
+}

@@ -1,0 +1,83 @@
+//! The event stream of `quant-session parse`, as JSON Lines: one object per marker
+//! (kind, typed payload, line, column, offset), malformed and unknown lines included.
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use crate::event::{Event, EventKind, Marker, Position};
+use crate::finding::Finding;
+
+#[derive(Serialize)]
+struct MarkerLine<'a> {
+    #[serde(flatten)]
+    marker: &'a Marker,
+    #[serde(flatten)]
+    at: Position,
+}
+
+#[derive(Serialize)]
+struct FindingLine<'a> {
+    kind: &'static str,
+    rule: &'static str,
+    severity: &'static str,
+    #[serde(flatten)]
+    at: Position,
+    message: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    keyword: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expected: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    found: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    word: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    suggestion: Option<&'a str>,
+}
+
+/// Writes one event as a JSON line.
+pub fn write_event(out: &mut impl Write, event: &Event) -> io::Result<()> {
+    match &event.kind {
+        EventKind::Marker(marker) => serde_json::to_writer(
+            &mut *out,
+            &MarkerLine {
+                marker,
+                at: event.at,
+            },
+        )?,
+        kind => {
+            let Some(finding) = Finding::from_event(event) else {
+                return Ok(());
+            };
+            let mut line = FindingLine {
+                kind: "",
+                rule: finding.rule.id(),
+                severity: finding.severity.as_str(),
+                at: finding.primary.at,
+                message: &finding.message,
+                keyword: None,
+                expected: None,
+                found: None,
+                word: None,
+                suggestion: None,
+            };
+            match kind {
+                EventKind::Malformed(m) => {
+                    line.kind = "malformed_marker";
+                    line.keyword = Some(m.keyword);
+                    line.expected = Some(m.expected);
+                    line.found = Some(&m.found);
+                }
+                EventKind::Unknown { word, suggestion } => {
+                    line.kind = "unknown_marker";
+                    line.word = Some(word);
+                    line.suggestion = Some(suggestion.word());
+                }
+                EventKind::Marker(_) => {}
+            }
+            serde_json::to_writer(&mut *out, &line)?;
+        }
+    }
+    out.write_all(b"\n")
+}

@@ -1,0 +1,232 @@
+//! The human report: each finding as a miette graphical diagnostic, showing the lines
+//! it points at with their real line numbers.
+//!
+//! The input is never held, so the source given to miette is a [`Excerpt`]: only the
+//! few lines the finding's labels need, escaped for the terminal (SPEC §4), laid out in
+//! a small virtual text. Its `read_span` answers with the original line and column
+//! numbers, so the report reads as if miette had the whole file.
+
+use std::fmt;
+use std::sync::Arc;
+
+use miette::{
+    Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError,
+    MietteSpanContents, SourceCode, SourceSpan, SpanContents,
+};
+
+use crate::event::LineText;
+use crate::finding::{Finding, Label};
+use crate::rules::Severity;
+use crate::sanitize;
+
+/// Whether the report may use colour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Style {
+    Plain,
+    Color,
+}
+
+/// Renders one finding as miette's graphical report.
+pub fn render(finding: &Finding, source_name: &str, style: Style) -> String {
+    let theme = match style {
+        Style::Plain => GraphicalTheme::unicode_nocolor(),
+        Style::Color => GraphicalTheme::unicode(),
+    };
+    let handler = GraphicalReportHandler::new_themed(theme)
+        .with_width(100)
+        .with_links(false);
+    let report = Report::new(finding, source_name);
+    let mut out = String::new();
+    if handler.render_report(&mut out, &report).is_err() {
+        // The excerpt always covers every label; fall back to one line if it did not.
+        out = format!(
+            "{}: {} [{}] at line {}\n",
+            finding.severity.as_str(),
+            finding.message,
+            finding.rule,
+            finding.primary.at.line
+        );
+    }
+    out
+}
+
+struct Report<'a> {
+    finding: &'a Finding,
+    excerpt: Excerpt,
+    labels: Vec<LabeledSpan>,
+}
+
+impl<'a> Report<'a> {
+    fn new(finding: &'a Finding, name: &str) -> Self {
+        let all: Vec<&Label> = std::iter::once(&finding.primary)
+            .chain(&finding.related)
+            .collect();
+        let excerpt = Excerpt::new(name, all.iter().map(|l| &l.text));
+        let labels = all
+            .iter()
+            .enumerate()
+            .map(|(i, l)| {
+                let span = excerpt.span(l);
+                let text = Some(l.message.clone()).filter(|m| !m.is_empty());
+                if i == 0 {
+                    LabeledSpan::new_primary_with_span(text, span)
+                } else {
+                    LabeledSpan::new_with_span(text, span)
+                }
+            })
+            .collect();
+        Report {
+            finding,
+            excerpt,
+            labels,
+        }
+    }
+}
+
+impl fmt::Debug for Report<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.finding.message)
+    }
+}
+
+impl fmt::Display for Report<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.finding.message)
+    }
+}
+
+impl std::error::Error for Report<'_> {}
+
+impl Diagnostic for Report<'_> {
+    fn code<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        Some(Box::new(self.finding.rule.id()))
+    }
+
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(match self.finding.severity {
+            Severity::Error => miette::Severity::Error,
+            Severity::Warning => miette::Severity::Warning,
+        })
+    }
+
+    fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        Some(Box::new(&self.finding.help))
+    }
+
+    fn source_code(&self) -> Option<&dyn SourceCode> {
+        Some(&self.excerpt)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        Some(Box::new(self.labels.iter().cloned()))
+    }
+}
+
+/// One input line in the excerpt.
+struct Snip {
+    text: Arc<LineText>,
+    /// Where its escaped text starts in the virtual text.
+    start: usize,
+    /// Escaped length.
+    len: usize,
+    /// For each raw byte, its offset in the escaped text (plus the end).
+    map: Vec<usize>,
+}
+
+/// The lines a finding needs, escaped, one per virtual line, sorted by line number.
+struct Excerpt {
+    name: String,
+    text: String,
+    snips: Vec<Snip>,
+}
+
+impl Excerpt {
+    fn new<'t>(name: &str, lines: impl Iterator<Item = &'t Arc<LineText>>) -> Self {
+        let mut lines: Vec<&Arc<LineText>> = lines.collect();
+        lines.sort_by_key(|t| (t.line, t.column));
+        lines.dedup_by_key(|t| (t.line, t.column));
+        let mut text = String::new();
+        let mut snips = Vec::with_capacity(lines.len());
+        for line in lines {
+            let mut map = Vec::new();
+            let escaped = sanitize::escape_with_map(&line.bytes, &mut map);
+            snips.push(Snip {
+                text: line.clone(),
+                start: text.len(),
+                len: escaped.len(),
+                map,
+            });
+            text.push_str(&escaped);
+            text.push('\n');
+        }
+        Excerpt {
+            name: sanitize::escape(name.as_bytes()),
+            text,
+            snips,
+        }
+    }
+
+    /// The label's span in the virtual text.
+    fn span(&self, label: &Label) -> SourceSpan {
+        let Some(snip) = self
+            .snips
+            .iter()
+            .find(|s| s.text.line == label.text.line && s.text.column == label.text.column)
+        else {
+            return (0, 0).into();
+        };
+        let last = snip.map.len() - 1;
+        let raw = (label.at.offset.saturating_sub(snip.text.offset) as usize).min(last);
+        let raw_end = (raw + label.len as usize).min(last);
+        let start = snip.map[raw];
+        (snip.start + start, snip.map[raw_end] - start).into()
+    }
+
+    fn snip_at(&self, offset: usize) -> Option<usize> {
+        self.snips
+            .iter()
+            .rposition(|s| s.start <= offset && offset <= s.start + s.len)
+    }
+}
+
+impl SourceCode for Excerpt {
+    fn read_span<'a>(
+        &'a self,
+        span: &SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
+        let first = self
+            .snip_at(span.offset())
+            .ok_or(MietteError::OutOfBounds)?;
+        let last = self
+            .snip_at(span.offset() + span.len())
+            .ok_or(MietteError::OutOfBounds)?
+            .max(first);
+        let s = &self.snips[first];
+        if context_lines_before == 0 && context_lines_after == 0 {
+            // The exact span, with the original line and byte column of its start.
+            let escaped_col = span.offset() - s.start;
+            let raw_col = s.map.partition_point(|&m| m < escaped_col);
+            let data = &self.text[span.offset()..span.offset() + span.len()];
+            return Ok(Box::new(MietteSpanContents::new_named(
+                self.name.clone(),
+                data.as_bytes(),
+                *span,
+                (s.text.line - 1) as usize,
+                (s.text.column - 1) as usize + raw_col,
+                1,
+            )));
+        }
+        let end_snip = &self.snips[last];
+        let end = end_snip.start + end_snip.len + 1;
+        Ok(Box::new(MietteSpanContents::new_named(
+            self.name.clone(),
+            &self.text.as_bytes()[s.start..end],
+            (s.start, end - s.start).into(),
+            (s.text.line - 1) as usize,
+            0,
+            last - first + 1,
+        )))
+    }
+}

@@ -1,0 +1,86 @@
+//! The JSON Lines report of `check` (SPEC §4): a `diagnostic` object per finding and a
+//! `summary` object per input. Field names are part of the contract.
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use crate::finding::Finding;
+
+#[derive(Serialize)]
+struct Related<'a> {
+    line: u64,
+    column: u64,
+    message: &'a str,
+}
+
+#[derive(Serialize)]
+struct Diagnostic<'a> {
+    kind: &'static str,
+    file: &'a str,
+    rule: &'static str,
+    severity: &'static str,
+    line: u64,
+    column: u64,
+    offset: u64,
+    message: &'a str,
+    help: &'a str,
+    related: Vec<Related<'a>>,
+}
+
+/// Writes a finding as a `diagnostic` line.
+pub fn write_finding(out: &mut impl Write, file: &str, f: &Finding) -> io::Result<()> {
+    serde_json::to_writer(
+        &mut *out,
+        &Diagnostic {
+            kind: "diagnostic",
+            file,
+            rule: f.rule.id(),
+            severity: f.severity.as_str(),
+            line: f.primary.at.line,
+            column: f.primary.at.column,
+            offset: f.primary.at.offset,
+            message: &f.message,
+            help: &f.help,
+            related: f
+                .related
+                .iter()
+                .map(|l| Related {
+                    line: l.at.line,
+                    column: l.at.column,
+                    message: &l.message,
+                })
+                .collect(),
+        },
+    )?;
+    out.write_all(b"\n")
+}
+
+/// Counts for one input.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Totals {
+    pub sessions: u64,
+    pub errors: u64,
+    pub warnings: u64,
+}
+
+#[derive(Serialize)]
+struct Summary<'a> {
+    kind: &'static str,
+    file: &'a str,
+    #[serde(flatten)]
+    totals: Totals,
+}
+
+/// Writes the `summary` line that ends each input.
+pub fn write_summary(out: &mut impl Write, file: &str, totals: Totals) -> io::Result<()> {
+    serde_json::to_writer(
+        &mut *out,
+        &Summary {
+            kind: "summary",
+            file,
+            totals,
+        },
+    )?;
+    out.write_all(b"\n")
+}

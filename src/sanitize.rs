@@ -1,0 +1,96 @@
+//! Making untrusted transcript bytes safe to print.
+//!
+//! Reports quote the input (task ids, payloads, whole lines). A transcript may hold
+//! escape sequences that would move the cursor, retitle the window or write the
+//! clipboard if printed raw (SPEC §4), and bytes that are not UTF-8. Every quote goes
+//! through [`escape`], which keeps printable text and tab, and shows every other
+//! control byte (C0, DEL, C1) and every invalid byte as a visible escape.
+
+use std::fmt::Write;
+
+/// Escapes `raw` for display: printable text is kept, tab is kept, `\x1b`-style escapes
+/// replace C0 controls, DEL and bytes that are not UTF-8, `\u{9b}`-style escapes replace
+/// C1 controls.
+pub fn escape(raw: &[u8]) -> String {
+    let mut out = String::with_capacity(raw.len());
+    escape_into(raw, &mut out, None);
+    out
+}
+
+/// Like [`escape`], and also records for every input byte the offset in `out` where its
+/// rendering starts (plus one final entry for the end), so spans over the raw bytes can be
+/// moved onto the escaped text.
+pub fn escape_with_map(raw: &[u8], map: &mut Vec<usize>) -> String {
+    let mut out = String::with_capacity(raw.len());
+    map.clear();
+    escape_into(raw, &mut out, Some(map));
+    map.push(out.len());
+    out
+}
+
+fn escape_into(raw: &[u8], out: &mut String, mut map: Option<&mut Vec<usize>>) {
+    for chunk in raw.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            if let Some(m) = map.as_deref_mut() {
+                m.extend(std::iter::repeat_n(out.len(), c.len_utf8()));
+            }
+            match c {
+                '\t' => out.push('\t'),
+                c if (c as u32) < 0x20 || c == '\x7f' => {
+                    let _ = write!(out, "\\x{:02x}", c as u32);
+                }
+                c if ('\u{80}'..='\u{9f}').contains(&c) => {
+                    let _ = write!(out, "\\u{{{:x}}}", c as u32);
+                }
+                c => out.push(c),
+            }
+        }
+        for &b in chunk.invalid() {
+            if let Some(m) = map.as_deref_mut() {
+                m.push(out.len());
+            }
+            let _ = write!(out, "\\x{b:02x}");
+        }
+    }
+}
+
+/// Quotes a short piece of input for a message: escaped and cut to `max` characters.
+pub fn quote(raw: &[u8], max: usize) -> String {
+    let escaped = escape(raw);
+    match escaped.char_indices().nth(max) {
+        Some((cut, _)) => format!("\"{}…\"", &escaped[..cut]),
+        None => format!("\"{escaped}\""),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_bytes_are_shown_escaped() {
+        assert_eq!(escape(b"a\x1b[31mb\x07"), "a\\x1b[31mb\\x07");
+        assert_eq!(escape("x\u{9b}2J".as_bytes()), "x\\u{9b}2J");
+        assert_eq!(escape(b"del\x7f"), "del\\x7f");
+        assert_eq!(escape(b"tab\tkept"), "tab\tkept");
+    }
+
+    #[test]
+    fn invalid_utf8_is_shown_as_hex() {
+        assert_eq!(escape(b"ok\xff\xfeok"), "ok\\xff\\xfeok");
+    }
+
+    #[test]
+    fn map_points_every_raw_byte_at_its_rendering() {
+        let mut map = Vec::new();
+        let out = escape_with_map(b"a\x1bb\xe2\x86\x92c", &mut map);
+        assert_eq!(out, "a\\x1bb→c");
+        assert_eq!(map, vec![0, 1, 5, 6, 6, 6, 9, 10]);
+    }
+
+    #[test]
+    fn quote_cuts_long_text() {
+        assert_eq!(quote(b"three", 10), "\"three\"");
+        assert_eq!(quote(b"abcdefghijkl", 4), "\"abcd…\"");
+    }
+}

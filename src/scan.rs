@@ -1,0 +1,312 @@
+//! The scanner: framing and grammar together, from byte chunks to [`Event`]s.
+//!
+//! It is push-driven, like ripgrep's searcher: the caller reads chunks (and forwards
+//! them, in pipe mode), feeds them here, and receives each event as soon as its line
+//! has ended. Per segment the work is a few byte comparisons; only segments whose first
+//! significant byte could start a marker (an upper-case letter, `@`, or an escape
+//! sequence) are cleaned and handed to the grammar, into buffers reused across lines.
+
+use std::sync::Arc;
+
+use regex::bytes::Regex;
+
+use crate::event::{Event, EventKind, LineText, Malformed, Position};
+use crate::frame::{self, Framer, Segment};
+use crate::grammar::{self, Keyword, PayloadError, Recognized};
+use crate::sanitize;
+
+/// Options that change how lines are framed.
+#[derive(Debug, Clone, Default)]
+pub struct ScanOptions {
+    /// A per-line prefix to strip before matching (`--strip-prefix`), anchored at the
+    /// start of the line after escape sequences are removed.
+    pub strip_prefix: Option<Regex>,
+}
+
+/// Turns a chunked byte stream into events.
+#[derive(Debug, Default)]
+pub struct Scanner {
+    framer: Framer,
+    options: ScanOptions,
+    clean: Vec<u8>,
+    map: Vec<u32>,
+    /// The line on which a distillation request's continuation may come next.
+    continuation: Option<u64>,
+}
+
+impl Scanner {
+    pub fn new(options: ScanOptions) -> Self {
+        Scanner {
+            options,
+            ..Scanner::default()
+        }
+    }
+
+    /// Feeds a chunk; `sink` receives the events of every line that ended in it.
+    pub fn feed<F: FnMut(Event)>(&mut self, chunk: &[u8], sink: &mut F) {
+        let Scanner {
+            framer,
+            options,
+            clean,
+            map,
+            continuation,
+        } = self;
+        let mut lines = LineScan {
+            options,
+            clean,
+            map,
+            continuation,
+            sink,
+        };
+        framer.feed(chunk, &mut |seg| lines.segment(seg));
+    }
+
+    /// Ends the input, flushing a last line that has no line break.
+    pub fn finish<F: FnMut(Event)>(&mut self, sink: &mut F) {
+        let Scanner {
+            framer,
+            options,
+            clean,
+            map,
+            continuation,
+        } = self;
+        let mut lines = LineScan {
+            options,
+            clean,
+            map,
+            continuation,
+            sink,
+        };
+        framer.finish(&mut |seg| lines.segment(seg));
+    }
+
+    /// Lines seen so far (a last line without `\n` counts).
+    pub fn lines(&self) -> u64 {
+        self.framer.lines()
+    }
+
+    /// Bytes seen so far.
+    pub fn bytes(&self) -> u64 {
+        self.framer.bytes()
+    }
+}
+
+struct LineScan<'s, F> {
+    options: &'s ScanOptions,
+    clean: &'s mut Vec<u8>,
+    map: &'s mut Vec<u32>,
+    continuation: &'s mut Option<u64>,
+    sink: &'s mut F,
+}
+
+/// Bytes that may stand before a marker's keyword: indentation and backtick wrapping.
+fn is_lead(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'`')
+}
+
+fn is_trail(b: u8) -> bool {
+    b.is_ascii_whitespace() || b == b'`'
+}
+
+impl<F: FnMut(Event)> LineScan<'_, F> {
+    fn segment(&mut self, seg: Segment<'_>) {
+        if self.options.strip_prefix.is_none() {
+            match seg.bytes.iter().find(|&&b| !is_lead(b)) {
+                Some(&b) if b.is_ascii_uppercase() || b == b'@' || b == 0x1b => {}
+                _ => return,
+            }
+        }
+        frame::clean(seg.bytes, self.clean, self.map);
+        let mut start = 0;
+        if let Some(m) = self
+            .options
+            .strip_prefix
+            .as_ref()
+            .and_then(|p| p.find(self.clean))
+            .filter(|m| m.start() == 0)
+        {
+            start = m.end();
+        }
+        let content = &self.clean[start..];
+        let lead = content.iter().take_while(|&&b| is_lead(b)).count();
+        let trail = content.iter().rev().take_while(|&&b| is_trail(b)).count();
+        if lead + trail >= content.len() {
+            return;
+        }
+        let (from, to) = (start + lead, start + content.len() - trail);
+        let content = &self.clean[from..to];
+        let continuation = self.continuation.take();
+        let kind = match grammar::recognize(content) {
+            Recognized::Prose => {
+                if continuation != Some(seg.line) {
+                    return;
+                }
+                *self.continuation = Some(seg.line + 1);
+                match grammar::parse_continuation(content) {
+                    None => return,
+                    Some(Ok(marker)) => EventKind::Marker(marker),
+                    Some(Err(e)) => self.malformed(&seg, from, 0, Keyword::SigmaDistiller, e),
+                }
+            }
+            Recognized::NearMiss { len, suggestion } => EventKind::Unknown {
+                word: String::from_utf8_lossy(&content[..len]).into_owned(),
+                suggestion,
+            },
+            Recognized::Keyword { keyword, payload } => {
+                if keyword == Keyword::SigmaDistiller {
+                    *self.continuation = Some(seg.line + 1);
+                }
+                if seg.truncated && keyword != Keyword::SigmaDistiller {
+                    let e = PayloadError {
+                        at: content.len() - payload,
+                        len: 0,
+                        expected: "the end of the marker within 64 KiB",
+                    };
+                    self.malformed(&seg, from, payload, keyword, e)
+                } else {
+                    match grammar::parse_payload(keyword, &content[payload..]) {
+                        Ok(marker) => EventKind::Marker(marker),
+                        Err(e) => self.malformed(&seg, from, payload, keyword, e),
+                    }
+                }
+            }
+        };
+        let at = self.position(&seg, from);
+        let text = Arc::new(LineText {
+            line: seg.line,
+            column: seg.column,
+            offset: seg.offset,
+            bytes: seg.bytes[..seg.bytes.len().min(LineText::MAX.max(self.raw(to)))].into(),
+        });
+        (self.sink)(Event { at, kind, text });
+    }
+
+    /// Index in the raw segment of clean byte `i` (or of the end).
+    fn raw(&self, i: usize) -> usize {
+        self.map[i.min(self.map.len() - 1)] as usize
+    }
+
+    fn position(&self, seg: &Segment<'_>, clean_index: usize) -> Position {
+        let raw = self.raw(clean_index) as u64;
+        Position {
+            line: seg.line,
+            column: seg.column + raw,
+            offset: seg.offset + raw,
+        }
+    }
+
+    fn malformed(
+        &self,
+        seg: &Segment<'_>,
+        from: usize,
+        payload: usize,
+        keyword: Keyword,
+        e: PayloadError,
+    ) -> EventKind {
+        let bad = from + payload + e.at;
+        let found_bytes = &self.clean[bad..bad + e.len];
+        let found = if found_bytes.is_empty() {
+            "end of line".to_owned()
+        } else {
+            sanitize::quote(found_bytes, 40)
+        };
+        let len = if e.len == 0 {
+            0
+        } else {
+            (self.raw(bad + e.len - 1) + 1 - self.raw(bad)) as u64
+        };
+        EventKind::Malformed(Malformed {
+            keyword: keyword.word(),
+            at: self.position(seg, bad),
+            len,
+            expected: e.expected,
+            found,
+        })
+    }
+}
+
+/// Scans a whole byte slice at once (tests, small inputs).
+pub fn scan_all(input: &[u8], options: ScanOptions) -> Vec<Event> {
+    let mut events = Vec::new();
+    let mut scanner = Scanner::new(options);
+    let mut sink = |e| events.push(e);
+    scanner.feed(input, &mut sink);
+    scanner.finish(&mut sink);
+    events
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::Marker;
+
+    fn kinds(input: &[u8]) -> Vec<(u64, u64, String)> {
+        scan_all(input, ScanOptions::default())
+            .into_iter()
+            .map(|e| {
+                let k = match e.kind {
+                    EventKind::Marker(m) => format!("{m:?}"),
+                    EventKind::Malformed(m) => {
+                        format!("malformed@{}:{} {}", m.at.line, m.at.column, m.message())
+                    }
+                    EventKind::Unknown { word, suggestion } => {
+                        format!("unknown {word}→{suggestion}")
+                    }
+                };
+                (e.at.line, e.at.column, k)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn ansi_indentation_and_backticks_do_not_hide_markers() {
+        let got = kinds(b"  \x1b[32mTASK_START: h-1\x1b[0m\n\t`TASK_COMPLETE: h-1`\r\n");
+        assert_eq!(got[0].0..=got[0].1, 1..=8);
+        assert!(got[0].2.starts_with("TaskStart"), "{got:?}");
+        assert_eq!((got[1].0, got[1].1), (2, 3));
+        assert!(got[1].2.contains("\"h-1\""), "{got:?}");
+    }
+
+    #[test]
+    fn keywords_mid_sentence_are_prose() {
+        assert!(kinds(b"we print TASK_START: x here\nlower TASK_COMPLETE: y\n").is_empty());
+    }
+
+    #[test]
+    fn malformed_points_at_the_first_bad_byte() {
+        let got = kinds(b"\x1b[1mFILES_CREATED: three\x1b[0m\n");
+        assert_eq!(got[0].2, "malformed@1:20 expected a count, found \"three\"");
+    }
+
+    #[test]
+    fn distillation_continuation_lines_are_parsed() {
+        let events = scan_all(
+            b"@sigma-distiller: Analyze.\nOutput files: 4\nStrategies: 0\nUpdate.\n\nStrategies: 9\n",
+            ScanOptions::default(),
+        );
+        let markers: Vec<_> = events
+            .into_iter()
+            .map(|e| match e.kind {
+                EventKind::Marker(m) => m,
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(
+            markers[1..],
+            [
+                Marker::DistillationOutputFiles { count: 4 },
+                Marker::DistillationStrategies { count: 0 }
+            ]
+        );
+    }
+
+    #[test]
+    fn strip_prefix_removes_pane_tags() {
+        let options = ScanOptions {
+            strip_prefix: Some(Regex::new(r"^\[pane-\d+\] ").unwrap()),
+        };
+        let events = scan_all(b"[pane-2] TASK_START: h-1\n", options);
+        assert_eq!(events[0].at.column, 10);
+        assert!(kinds(b"[pane-2] TASK_START: h-1\n").is_empty());
+    }
+}

@@ -1,0 +1,690 @@
+//! The session machine: rebuilds each session's state from the event stream and fires
+//! the rules of SPEC §3 as soon as a violation is certain.
+//!
+//! It keeps only what a later finding may still need (the session's start, open tasks
+//! and subagents, the distillation request), never the input. Findings and session
+//! ends are pushed into a [`Sink`] as they happen.
+
+use std::collections::{HashMap, HashSet};
+
+use crate::event::{Event, EventKind, Marker, SessionId};
+use crate::finding::{Finding, Label};
+use crate::grammar::Keyword;
+use crate::rules::{Rule, Severity};
+use crate::sanitize;
+
+/// What the machine reports.
+pub trait Sink {
+    /// A rule violation, as soon as it is certain.
+    fn finding(&mut self, finding: Finding);
+    /// A session ended (completed, cut off by the next session, or by the end of input).
+    fn session_end(&mut self, _end: &SessionEnd) {}
+}
+
+/// Settings of the rules.
+#[derive(Debug, Clone)]
+pub struct RuleOptions {
+    /// Pattern files `PATTERN_FILES_READ` must name.
+    pub required_patterns: Vec<String>,
+}
+
+impl Default for RuleOptions {
+    fn default() -> Self {
+        RuleOptions {
+            required_patterns: vec!["what-works.md".into(), "what-fails.md".into()],
+        }
+    }
+}
+
+/// How a session ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionEnd {
+    pub id: String,
+    /// Whether `SESSION_COMPLETE` was printed.
+    pub complete: bool,
+    pub start_line: u64,
+    pub tasks_completed: u64,
+    pub errors: u64,
+    pub warnings: u64,
+}
+
+#[derive(Debug)]
+struct Subagent {
+    agent: String,
+    label: Label,
+}
+
+#[derive(Debug)]
+struct Task {
+    label: Label,
+    subagents: Vec<Subagent>,
+}
+
+#[derive(Debug)]
+struct Session {
+    id: SessionId,
+    start: Label,
+    patterns_read: Vec<String>,
+    patterns_label: Option<Label>,
+    patterns_checked: bool,
+    /// Open tasks by id, and the order they were started in.
+    open: HashMap<String, Task>,
+    order: Vec<String>,
+    started: HashSet<String>,
+    /// Subagents spawned outside any task.
+    loose_subagents: Vec<Subagent>,
+    tasks_completed: u64,
+    files_created: u64,
+    files_printed: bool,
+    request: Option<Label>,
+    distilled: Option<Label>,
+    patterns_updated: bool,
+    errors: u64,
+    warnings: u64,
+}
+
+/// The completion block after `SESSION_COMPLETE`.
+#[derive(Debug)]
+struct Block {
+    complete: Label,
+    tasks_completed: u64,
+    files_created: u64,
+    files_printed: bool,
+    seen: [bool; 4],
+}
+
+const BLOCK_FIELDS: [Keyword; 4] = [
+    Keyword::Duration,
+    Keyword::TasksCompleted,
+    Keyword::StrategiesProduced,
+    Keyword::HypothesesQueued,
+];
+
+/// The state of one input: the open session, the completion block, counters.
+#[derive(Debug, Default)]
+pub struct Machine {
+    options: RuleOptions,
+    session: Option<Session>,
+    block: Option<Block>,
+    sessions: u64,
+    last_marker: Option<(Keyword, u64)>,
+}
+
+impl Machine {
+    pub fn new(options: RuleOptions) -> Self {
+        Machine {
+            options,
+            ..Machine::default()
+        }
+    }
+
+    /// Sessions started so far.
+    pub fn sessions(&self) -> u64 {
+        self.sessions
+    }
+
+    /// Feeds one event.
+    pub fn event(&mut self, event: &Event, sink: &mut impl Sink) {
+        let marker = match &event.kind {
+            EventKind::Marker(m) => m,
+            EventKind::Malformed(m) => {
+                // A malformed block field is present, just wrong: do not also call it missing.
+                let field = Keyword::from_word(m.keyword.as_bytes())
+                    .and_then(|k| BLOCK_FIELDS.iter().position(|&f| f == k));
+                if let (Some(block), Some(i)) = (&mut self.block, field) {
+                    block.seen[i] = true;
+                }
+                self.emit(Finding::from_event(event), sink);
+                return;
+            }
+            EventKind::Unknown { .. } => {
+                self.emit(Finding::from_event(event), sink);
+                return;
+            }
+        };
+        let keyword = marker.keyword();
+        if self.block.is_some() && !self.in_block(marker, event, sink) {
+            self.close_block(sink);
+        }
+        self.last_marker = Some((keyword, event.at.line));
+        if self.block.is_some() {
+            return;
+        }
+        if let Marker::SessionStart { session } = marker {
+            self.start(session, event, sink);
+            return;
+        }
+        if self.session.is_none() {
+            self.emit(
+                Some(Finding::new(
+                    Rule::MarkerOutsideSession,
+                    format!("{keyword} outside any session"),
+                    Label::marker(event, "no session is open here"),
+                )),
+                sink,
+            );
+            return;
+        }
+        self.in_session(marker, event, sink);
+    }
+
+    /// Ends the input: closes the completion block and reports an open session as cut off.
+    pub fn finish(&mut self, sink: &mut impl Sink) {
+        self.close_block(sink);
+        if self.session.is_some() {
+            self.cut_off("the input ended", None, sink);
+        }
+    }
+
+    fn emit(&mut self, finding: Option<Finding>, sink: &mut impl Sink) {
+        let Some(finding) = finding else { return };
+        if let Some(s) = &mut self.session {
+            match finding.severity {
+                Severity::Error => s.errors += 1,
+                Severity::Warning => s.warnings += 1,
+            }
+        }
+        sink.finding(finding);
+    }
+
+    fn start(&mut self, id: &SessionId, event: &Event, sink: &mut impl Sink) {
+        let label = Label::marker(event, "session starts here");
+        if self.session.is_some() {
+            let open = self.session.as_ref().map(|s| s.start.clone());
+            self.cut_off("a new SESSION_START came", Some(&label), sink);
+            if let Some(open) = open {
+                self.emit(
+                    Some(
+                        Finding::new(
+                            Rule::NestedSession,
+                            "SESSION_START while another session is open",
+                            Label::marker(event, "new session starts here"),
+                        )
+                        .related(Label {
+                            message: "this session is still open".into(),
+                            ..open
+                        }),
+                    ),
+                    sink,
+                );
+            }
+        }
+        self.sessions += 1;
+        self.session = Some(Session {
+            id: id.clone(),
+            start: label,
+            patterns_read: Vec::new(),
+            patterns_label: None,
+            patterns_checked: false,
+            open: HashMap::new(),
+            order: Vec::new(),
+            started: HashSet::new(),
+            loose_subagents: Vec::new(),
+            tasks_completed: 0,
+            files_created: 0,
+            files_printed: false,
+            request: None,
+            distilled: None,
+            patterns_updated: false,
+            errors: 0,
+            warnings: 0,
+        });
+    }
+
+    fn in_session(&mut self, marker: &Marker, event: &Event, sink: &mut impl Sink) {
+        let Some(s) = self.session.as_mut() else {
+            return;
+        };
+        let mut out: Vec<Finding> = Vec::new();
+        match marker {
+            Marker::SessionStart { .. } => {}
+            Marker::PatternFilesRead { files } => {
+                for f in files {
+                    if !s.patterns_read.contains(f) {
+                        s.patterns_read.push(f.clone());
+                    }
+                }
+                s.patterns_label = Some(Label::marker(event, "patterns read here"));
+            }
+            Marker::QueueDepth { .. } => {}
+            Marker::TaskStart { task } => {
+                if let Some(d) = &s.distilled {
+                    out.push(
+                        Finding::new(
+                            Rule::WorkAfterDistillation,
+                            format!("task {} started after the distillation", q(task)),
+                            Label::marker(event, "this work is not distilled"),
+                        )
+                        .related(Label {
+                            message: "distillation completed here".into(),
+                            ..d.clone()
+                        }),
+                    );
+                }
+                if !s.patterns_checked {
+                    out.extend(check_patterns(
+                        s,
+                        &self.options,
+                        Label::marker(event, "first task starts here"),
+                    ));
+                }
+                if !s.started.insert(task.clone()) {
+                    let mut f = Finding::new(
+                        Rule::DuplicateTask,
+                        format!("task {} started again", q(task)),
+                        Label::marker(event, "started again here"),
+                    );
+                    if let Some(first) = s.open.get(task) {
+                        f = f.related(Label {
+                            message: "still open from here".into(),
+                            ..first.label.clone()
+                        });
+                    }
+                    out.push(f);
+                }
+                if !s.open.contains_key(task) {
+                    s.order.push(task.clone());
+                    s.open.insert(
+                        task.clone(),
+                        Task {
+                            label: Label::marker(event, "task starts here"),
+                            subagents: Vec::new(),
+                        },
+                    );
+                }
+            }
+            Marker::SubagentSpawn { agent } => {
+                let spawn = Subagent {
+                    agent: agent.clone(),
+                    label: Label::marker(event, "spawned here"),
+                };
+                match s.order.last().and_then(|t| s.open.get_mut(t)) {
+                    Some(task) => task.subagents.push(spawn),
+                    None => s.loose_subagents.push(spawn),
+                }
+            }
+            Marker::SubagentComplete { agent } => {
+                let current = s.order.last().and_then(|t| s.open.get_mut(t));
+                let found = current
+                    .and_then(|t| take_subagent(&mut t.subagents, agent))
+                    .or_else(|| take_subagent(&mut s.loose_subagents, agent))
+                    .or_else(|| {
+                        s.open
+                            .values_mut()
+                            .find_map(|t| take_subagent(&mut t.subagents, agent))
+                    });
+                if found.is_none() {
+                    out.push(Finding::new(
+                        Rule::SubagentNotSpawned,
+                        format!("subagent {} completed but was not spawned", q(agent)),
+                        Label::marker(event, "no open SUBAGENT_SPAWN for this agent"),
+                    ));
+                }
+            }
+            Marker::FilesCreated { count } => {
+                s.files_printed = true;
+                match s.files_created.checked_add(*count) {
+                    Some(total) => s.files_created = total,
+                    None => out.push(Finding::new(
+                        Rule::SummaryMismatch,
+                        "files created overflow a 64-bit count",
+                        Label::marker(event, "this count"),
+                    )),
+                }
+            }
+            Marker::TaskComplete { task } => {
+                s.tasks_completed += 1;
+                match s.open.remove(task) {
+                    Some(open) => {
+                        s.order.retain(|t| t != task);
+                        let done = Label::marker(event, "task completes here");
+                        for sub in open.subagents {
+                            out.push(subagent_not_completed(sub, Some(done.clone())));
+                        }
+                    }
+                    None => out.push(
+                        Finding::new(
+                            Rule::TaskNotStarted,
+                            format!("task {} completed but never started", q(task)),
+                            Label::marker(event, "no open TASK_START for this id"),
+                        )
+                        .help(format!(
+                            "print `TASK_START: {}` when the task begins",
+                            sanitize::escape(task.as_bytes())
+                        )),
+                    ),
+                }
+            }
+            Marker::DistillationRequest { .. } => {
+                s.request = Some(Label::marker(event, "distillation requested here"));
+            }
+            Marker::DistillationOutputFiles { count } => {
+                if s.files_printed && *count != s.files_created {
+                    out.push(mismatch(
+                        event,
+                        format!(
+                            "the distillation request says {count} output files, the tasks printed {}",
+                            s.files_created
+                        ),
+                        format!("the FILES_CREATED markers add up to {}", s.files_created),
+                    ));
+                }
+            }
+            Marker::DistillationStrategies { .. } => {}
+            Marker::DistillationComplete => {
+                if s.request.is_none() {
+                    out.push(Finding::new(
+                        Rule::DistillationNotRequested,
+                        "DISTILLATION_COMPLETE without a distillation request",
+                        Label::marker(event, "no @sigma-distiller: request before this"),
+                    ));
+                }
+                s.distilled = Some(Label::marker(event, "distillation completed here"));
+            }
+            Marker::PatternsUpdated { .. } => s.patterns_updated = true,
+            Marker::SessionComplete { session } => {
+                let complete = Label::marker(event, "session completes here");
+                if session.id != s.id.id {
+                    out.push(
+                        Finding::new(
+                            Rule::SessionIdMismatch,
+                            format!(
+                                "SESSION_COMPLETE names {} but the session started as {}",
+                                q(&session.id),
+                                q(&s.id.id)
+                            ),
+                            Label::marker(event, "this id"),
+                        )
+                        .related(s.start.clone()),
+                    );
+                }
+                match (&s.distilled, &s.request) {
+                    (Some(d), _) => {
+                        if !s.patterns_updated {
+                            out.push(
+                                Finding::new(
+                                    Rule::PatternsNotUpdated,
+                                    "distillation completed but no PATTERNS_UPDATED followed",
+                                    complete.clone(),
+                                )
+                                .related(d.clone()),
+                            );
+                        }
+                    }
+                    (None, Some(req)) => out.push(
+                        Finding::new(
+                            Rule::MissingDistillation,
+                            "session completed without DISTILLATION_COMPLETE: the distillation was requested but never confirmed",
+                            complete.clone(),
+                        )
+                        .related(req.clone()),
+                    ),
+                    (None, None) => out.push(
+                        Finding::new(
+                            Rule::MissingDistillation,
+                            "session completed without distillation: @sigma-distiller was never invoked",
+                            complete.clone(),
+                        )
+                        .related(s.start.clone()),
+                    ),
+                }
+                out.extend(close_session(s, &self.options));
+                self.block = Some(Block {
+                    complete: Label::marker(event, "completion block starts here"),
+                    tasks_completed: s.tasks_completed,
+                    files_created: s.files_created,
+                    files_printed: s.files_printed,
+                    seen: [false; 4],
+                });
+            }
+            Marker::Duration { .. }
+            | Marker::TasksCompleted { .. }
+            | Marker::StrategiesProduced { .. }
+            | Marker::HypothesesQueued { .. } => {}
+        }
+        for f in out {
+            self.emit(Some(f), sink);
+        }
+        if self.block.is_some() {
+            self.end_session(true, sink);
+        }
+    }
+
+    /// Handles a marker while the completion block is open; false when the marker ends it.
+    fn in_block(&mut self, marker: &Marker, event: &Event, sink: &mut impl Sink) -> bool {
+        let Some(block) = self.block.as_mut() else {
+            return false;
+        };
+        let keyword = marker.keyword();
+        if let Some(i) = BLOCK_FIELDS.iter().position(|&f| f == keyword) {
+            block.seen[i] = true;
+        }
+        let finding = match marker {
+            Marker::TasksCompleted { count } if *count != block.tasks_completed => Some(mismatch(
+                event,
+                format!(
+                    "TASKS_COMPLETED says {count}, but {} TASK_COMPLETE markers were printed",
+                    block.tasks_completed
+                ),
+                format!("{} tasks completed in the stream", block.tasks_completed),
+            )),
+            Marker::FilesCreated { count }
+                if block.files_printed && *count != block.files_created =>
+            {
+                Some(mismatch(
+                    event,
+                    format!(
+                        "FILES_CREATED total says {count}, the tasks printed {}",
+                        block.files_created
+                    ),
+                    format!(
+                        "the per-task FILES_CREATED add up to {}",
+                        block.files_created
+                    ),
+                ))
+            }
+            Marker::Duration { duration } if duration.micros < 0 => Some(mismatch(
+                event,
+                "DURATION is negative".to_owned(),
+                "a session cannot take negative time".to_owned(),
+            )),
+            Marker::Duration { .. }
+            | Marker::TasksCompleted { .. }
+            | Marker::FilesCreated { .. }
+            | Marker::StrategiesProduced { .. }
+            | Marker::HypothesesQueued { .. } => None,
+            _ => return false,
+        };
+        self.last_marker = Some((keyword, event.at.line));
+        if let Some(f) = finding {
+            sink.finding(f);
+        }
+        true
+    }
+
+    fn close_block(&mut self, sink: &mut impl Sink) {
+        let Some(block) = self.block.take() else {
+            return;
+        };
+        let missing: Vec<&str> = BLOCK_FIELDS
+            .iter()
+            .zip(block.seen)
+            .filter(|(_, seen)| !seen)
+            .map(|(k, _)| k.word())
+            .collect();
+        if !missing.is_empty() {
+            sink.finding(Finding::new(
+                Rule::SummaryMissingField,
+                format!("the completion block lacks {}", missing.join(", ")),
+                Label {
+                    message: format!("missing: {}", missing.join(", ")),
+                    ..block.complete
+                },
+            ));
+        }
+    }
+
+    /// Reports the open session as cut off (`missing-session-complete`).
+    fn cut_off(&mut self, why: &str, next: Option<&Label>, sink: &mut impl Sink) {
+        let Some(s) = self.session.as_mut() else {
+            return;
+        };
+        let mut what_open = Vec::new();
+        if !s.order.is_empty() {
+            let ids: Vec<String> = s.order.iter().map(|t| q(t)).collect();
+            what_open.push(format!("open tasks {}", ids.join(", ")));
+        }
+        let subs =
+            s.loose_subagents.len() + s.open.values().map(|t| t.subagents.len()).sum::<usize>();
+        if subs > 0 {
+            what_open.push(format!("{subs} open subagent(s)"));
+        }
+        if s.request.is_some() && s.distilled.is_none() {
+            what_open.push("an unconfirmed distillation request".into());
+        }
+        let last = match self.last_marker {
+            Some((k, line)) => format!("; last marker {k} on line {line}"),
+            None => String::new(),
+        };
+        let open = if what_open.is_empty() {
+            "nothing open".to_owned()
+        } else {
+            what_open.join(", ")
+        };
+        let mut out = close_session(s, &self.options);
+        let mut f = Finding::new(
+            Rule::MissingSessionComplete,
+            format!(
+                "session {} never completed: {why} ({open}{last})",
+                q(&s.id.id)
+            ),
+            Label {
+                message: "this session has no SESSION_COMPLETE".into(),
+                ..s.start.clone()
+            },
+        );
+        if let Some(next) = next {
+            f = f.related(Label {
+                message: "the next session starts here".into(),
+                ..next.clone()
+            });
+        }
+        out.push(f);
+        for f in out {
+            self.emit(Some(f), sink);
+        }
+        self.end_session(false, sink);
+    }
+
+    fn end_session(&mut self, complete: bool, sink: &mut impl Sink) {
+        if let Some(s) = self.session.take() {
+            sink.session_end(&SessionEnd {
+                id: s.id.id,
+                complete,
+                start_line: s.start.at.line,
+                tasks_completed: s.tasks_completed,
+                errors: s.errors,
+                warnings: s.warnings,
+            });
+        }
+    }
+}
+
+fn q(s: &str) -> String {
+    sanitize::quote(s.as_bytes(), 60)
+}
+
+fn take_subagent(list: &mut Vec<Subagent>, agent: &str) -> Option<Subagent> {
+    let i = list.iter().rposition(|s| s.agent == agent)?;
+    Some(list.remove(i))
+}
+
+fn mismatch(event: &Event, message: String, label: String) -> Finding {
+    Finding::new(Rule::SummaryMismatch, message, Label::marker(event, label))
+}
+
+fn subagent_not_completed(sub: Subagent, end: Option<Label>) -> Finding {
+    let mut f = Finding::new(
+        Rule::SubagentNotCompleted,
+        format!("subagent {} was spawned but never completed", q(&sub.agent)),
+        Label {
+            message: "spawned here".into(),
+            ..sub.label
+        },
+    );
+    if let Some(end) = end {
+        f = f.related(end);
+    }
+    f
+}
+
+/// `patterns-not-read`, checked at the first task (or at the session's end).
+fn check_patterns(s: &mut Session, options: &RuleOptions, at: Label) -> Option<Finding> {
+    s.patterns_checked = true;
+    let missing: Vec<&str> = options
+        .required_patterns
+        .iter()
+        .filter(|p| !s.patterns_read.contains(p))
+        .map(String::as_str)
+        .collect();
+    if missing.is_empty() {
+        return None;
+    }
+    let (message, related) = match &s.patterns_label {
+        None => (
+            "no PATTERN_FILES_READ before the first task".to_owned(),
+            s.start.clone(),
+        ),
+        Some(l) => (
+            format!("PATTERN_FILES_READ does not name {}", missing.join(", ")),
+            l.clone(),
+        ),
+    };
+    Some(
+        Finding::new(Rule::PatternsNotRead, message, at)
+            .related(related)
+            .help(format!(
+                "read {} first and print `PATTERN_FILES_READ: {}` right after SESSION_START",
+                options.required_patterns.join(", "),
+                options.required_patterns.join(", ")
+            )),
+    )
+}
+
+/// The findings a session's end makes certain: unfinished tasks and subagents.
+fn close_session(s: &mut Session, options: &RuleOptions) -> Vec<Finding> {
+    let mut out = Vec::new();
+    if !s.patterns_checked {
+        out.extend(check_patterns(s, options, s.start.clone()));
+    }
+    for sub in s.loose_subagents.drain(..) {
+        out.push(subagent_not_completed(sub, None));
+    }
+    for id in std::mem::take(&mut s.order) {
+        let Some(task) = s.open.remove(&id) else {
+            continue;
+        };
+        let start = task.label.clone();
+        for sub in task.subagents {
+            out.push(subagent_not_completed(
+                sub,
+                Some(Label {
+                    message: "in this task".into(),
+                    ..start.clone()
+                }),
+            ));
+        }
+        out.push(
+            Finding::new(
+                Rule::TaskNotCompleted,
+                format!("task {} was started but never completed", q(&id)),
+                Label {
+                    message: "started here, no TASK_COMPLETE follows".into(),
+                    ..start
+                },
+            )
+            .related(s.start.clone()),
+        );
+    }
+    out
+}
