@@ -65,9 +65,11 @@ impl Finding {
         }
     }
 
-    /// Adds a secondary label.
+    /// Adds a secondary label (unless it points where the primary label does).
     pub fn related(mut self, label: Label) -> Finding {
-        self.related.push(label);
+        if label.at != self.primary.at {
+            self.related.push(label);
+        }
         self
     }
 

@@ -143,10 +143,15 @@ impl Machine {
             }
         };
         let keyword = marker.keyword();
+        self.marker(marker, event, sink);
+        self.last_marker = Some((keyword, event.at.line));
+    }
+
+    fn marker(&mut self, marker: &Marker, event: &Event, sink: &mut impl Sink) {
+        let keyword = marker.keyword();
         if self.block.is_some() && !self.in_block(marker, event, sink) {
             self.close_block(sink);
         }
-        self.last_marker = Some((keyword, event.at.line));
         if self.block.is_some() {
             return;
         }
@@ -463,10 +468,10 @@ impl Machine {
             Marker::TasksCompleted { count } if *count != block.tasks_completed => Some(mismatch(
                 event,
                 format!(
-                    "TASKS_COMPLETED says {count}, but {} TASK_COMPLETE markers were printed",
+                    "TASKS_COMPLETED says {count}, the stream completed {}",
                     block.tasks_completed
                 ),
-                format!("{} tasks completed in the stream", block.tasks_completed),
+                format!("TASK_COMPLETE markers seen: {}", block.tasks_completed),
             )),
             Marker::FilesCreated { count }
                 if block.files_printed && *count != block.files_created =>
@@ -495,7 +500,6 @@ impl Machine {
             | Marker::HypothesesQueued { .. } => None,
             _ => return false,
         };
-        self.last_marker = Some((keyword, event.at.line));
         if let Some(f) = finding {
             sink.finding(f);
         }
@@ -631,6 +635,10 @@ fn check_patterns(s: &mut Session, options: &RuleOptions, at: Label) -> Option<F
         return None;
     }
     let (message, related) = match &s.patterns_label {
+        None if at.at == s.start.at => (
+            "no PATTERN_FILES_READ in a session without tasks".to_owned(),
+            s.start.clone(),
+        ),
         None => (
             "no PATTERN_FILES_READ before the first task".to_owned(),
             s.start.clone(),

@@ -255,6 +255,10 @@ pub fn token_len(rest: &[u8]) -> usize {
     match rest.first() {
         None => 0,
         Some(b) if stop(b) => 1,
+        Some(b) if b.is_ascii_digit() => rest
+            .iter()
+            .position(|b| !b.is_ascii_digit())
+            .unwrap_or(rest.len()),
         Some(_) => rest.iter().position(stop).unwrap_or(rest.len()),
     }
 }

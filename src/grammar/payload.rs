@@ -4,7 +4,7 @@ use nom::Parser;
 use nom::branch::alt;
 use nom::bytes::complete::{tag, take_while1};
 use nom::character::complete::{char, one_of, space0};
-use nom::combinator::{opt, recognize};
+use nom::combinator::{cut, opt, recognize};
 use nom::multi::separated_list1;
 use nom::sequence::{delimited, preceded};
 
@@ -110,7 +110,7 @@ pub fn file_list(input: &str) -> PResult<'_, Vec<String>> {
     if input.is_empty() {
         return Ok((input, Vec::new()));
     }
-    separated_list1(comma, file_name).parse(input)
+    separated_list1(comma, cut(file_name)).parse(input)
 }
 
 fn queue_depth(input: &str) -> PResult<'_, QueueDepth> {
@@ -134,7 +134,7 @@ fn queue_depth(input: &str) -> PResult<'_, QueueDepth> {
 
 /// `QUEUE_DEPTH` payload: a comma list of `name=count`.
 pub fn queue_depths(input: &str) -> PResult<'_, Vec<QueueDepth>> {
-    separated_list1(comma, queue_depth).parse(input)
+    separated_list1(comma, cut(queue_depth)).parse(input)
 }
 
 fn entries(input: &str) -> PResult<'_, i64> {
@@ -162,7 +162,7 @@ fn pattern_update(input: &str) -> PResult<'_, PatternUpdate> {
 
 /// `PATTERNS_UPDATED` payload: a comma list of `file (+N entries)`.
 pub fn pattern_updates(input: &str) -> PResult<'_, Vec<PatternUpdate>> {
-    separated_list1(comma, pattern_update).parse(input)
+    separated_list1(comma, cut(pattern_update)).parse(input)
 }
 
 #[cfg(test)]
@@ -215,8 +215,7 @@ mod tests {
             ["what-works.md", "what-fails.md"]
         );
         let input = "what-works.md, ";
-        let (rest, _) = file_list(input).unwrap();
-        assert_eq!(rest, ", ");
+        assert_eq!(err_at(file_list(input), input), (15, "a file name"));
     }
 
     #[test]

@@ -1,0 +1,118 @@
+//! A snapshot per fixture of what a user sees: the event stream (`parse`), the human
+//! report and the JSON report (`check`), through the real binary. Plus the assertions
+//! every fixture must satisfy whatever its snapshot says.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use assert_cmd::Command;
+
+fn run(args: &[&str]) -> (String, i32) {
+    let out = Command::cargo_bin("quant-session")
+        .unwrap()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("NO_COLOR")
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.stderr.is_empty(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (
+        String::from_utf8(out.stdout).expect("reports are UTF-8"),
+        out.status.code().unwrap(),
+    )
+}
+
+fn relative(path: &Path) -> String {
+    path.strip_prefix(env!("CARGO_MANIFEST_DIR"))
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// Rules reported in a JSON report.
+fn rules_of(json: &str) -> BTreeSet<String> {
+    json.lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|v| v["kind"] == "diagnostic")
+        .map(|v| v["rule"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn fixtures() {
+    insta::glob!("../fixtures", "**/*.log", |path| {
+        let file = relative(path);
+        let (events, code) = run(&["parse", &file]);
+        assert_eq!(code, 0);
+        insta::assert_snapshot!("events", events);
+
+        let (human, human_code) = run(&["check", "--format", "human", &file]);
+        insta::assert_snapshot!("human", human);
+        for c in human.chars() {
+            assert!(
+                c == '\n' || !(c.is_control()),
+                "{file}: the human report writes control character {c:?}"
+            );
+        }
+
+        let (json, json_code) = run(&["check", "--format", "json", &file]);
+        insta::assert_snapshot!("json", json);
+        assert_eq!(human_code, json_code);
+        let rules = rules_of(&json);
+        let errors = json.lines().any(|l| l.contains(r#""severity":"error""#));
+        assert_eq!(json_code, if errors { 1 } else { 0 }, "{file}");
+
+        let name = path.file_name().unwrap().to_str().unwrap();
+        if name.ends_with(".ok.log") || file == "fixtures/sessions/clean.log" {
+            assert!(rules.is_empty(), "{file} is clean but reports {rules:?}");
+        } else if let Some(rule) = file
+            .strip_prefix("fixtures/rules/")
+            .and_then(|f| f.strip_suffix(".log"))
+        {
+            let mut want: BTreeSet<String> = [rule.to_owned()].into();
+            if rule == "nested-session" {
+                // A new SESSION_START also cuts the open session off (SPEC §3).
+                want.insert("missing-session-complete".into());
+            }
+            assert_eq!(rules, want, "{file} must trigger exactly its rule");
+        }
+    });
+}
+
+#[test]
+fn every_rule_but_checkpoints_has_a_fixture_and_a_clean_run() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/rules");
+    for rule in quant_session::rules::Rule::ALL {
+        if *rule == quant_session::rules::Rule::CheckpointProblem {
+            continue;
+        }
+        assert!(
+            dir.join(format!("{}.log", rule.id())).exists(),
+            "no fixture for {rule}"
+        );
+    }
+}
+
+#[test]
+fn the_seed_session_manager_output_reports_what_it_leaves_out() {
+    let (json, code) = run(&[
+        "check",
+        "--format",
+        "json",
+        "fixtures/sessions/seed-session-manager.log",
+    ]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        rules_of(&json),
+        [
+            "missing-distillation".to_owned(),
+            "task-not-started".to_owned()
+        ]
+        .into()
+    );
+}
