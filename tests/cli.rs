@@ -1,0 +1,255 @@
+//! The binary as users run it: pipe filter and file mode, exit codes, which stream
+//! gets what, early-closed stdout and a slow producer.
+
+use std::io::{Read, Write};
+use std::process::{Command as StdCommand, Stdio};
+use std::time::{Duration, Instant};
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+fn qs() -> Command {
+    let mut c = Command::cargo_bin("quant-session").unwrap();
+    c.current_dir(env!("CARGO_MANIFEST_DIR"));
+    c
+}
+
+fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(format!("{}/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+}
+
+/// Deterministic pseudo-random bytes (xorshift), so failures reproduce.
+fn noise(len: usize, mut seed: u64) -> Vec<u8> {
+    (0..len)
+        .map(|_| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed >> 24) as u8
+        })
+        .collect()
+}
+
+#[test]
+fn pipe_mode_passes_every_byte_through_unchanged() {
+    let mut inputs = vec![
+        fixture("sessions/clean.log"),
+        fixture("grammar/invalid-utf8.log"),
+        fixture("grammar/hostile.log"),
+        fixture("grammar/ansi-crlf-progress.log"),
+        fixture("grammar/no-trailing-newline.log"),
+        Vec::new(),
+    ];
+    for seed in 1..6 {
+        inputs.push(noise(200_000, seed));
+    }
+    for input in inputs {
+        let out = qs()
+            .arg("check")
+            .write_stdin(input.clone())
+            .output()
+            .unwrap();
+        assert_eq!(out.stdout, input, "passthrough differs");
+        assert!(matches!(out.status.code(), Some(0 | 1)));
+    }
+}
+
+#[test]
+fn pipe_mode_reports_on_stderr_and_exits_1_on_errors() {
+    qs().arg("check")
+        .write_stdin(fixture("sessions/seed-session-manager.log"))
+        .assert()
+        .code(1)
+        .stdout(predicate::eq(fixture("sessions/seed-session-manager.log")))
+        .stderr(
+            predicate::str::contains("missing-distillation")
+                .and(predicate::str::contains("task-not-started"))
+                .and(predicate::str::contains("did not complete").not())
+                .and(predicate::str::contains("1 session, 1 error, 2 warnings")),
+        );
+}
+
+#[test]
+fn a_clean_session_exits_0_and_says_so() {
+    qs().arg("check")
+        .write_stdin(fixture("sessions/clean.log"))
+        .assert()
+        .code(0)
+        .stderr(predicate::str::contains(
+            "completed: 1 tasks completed, 0 errors, 0 warnings",
+        ));
+}
+
+#[test]
+fn warnings_alone_exit_0() {
+    qs().args(["check", "fixtures/rules/task-not-started.log"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("task-not-started"));
+}
+
+#[test]
+fn pipe_mode_json_goes_to_stderr() {
+    let out = qs()
+        .args(["check", "--format", "json"])
+        .write_stdin(fixture("rules/task-not-completed.log"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    let lines: Vec<serde_json::Value> = stderr
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines[0]["kind"], "diagnostic");
+    assert_eq!(lines[0]["rule"], "task-not-completed");
+    assert_eq!(lines[0]["file"], "<stdin>");
+    assert_eq!(lines[0]["line"], 11);
+    assert_eq!(lines.last().unwrap()["kind"], "summary");
+    assert_eq!(lines.last().unwrap()["errors"], 1);
+}
+
+#[test]
+fn file_mode_reports_on_stdout_only() {
+    qs().args([
+        "check",
+        "fixtures/rules/task-not-completed.log",
+        "fixtures/sessions/clean.log",
+    ])
+    .assert()
+    .code(1)
+    .stderr(predicate::str::is_empty())
+    .stdout(
+        predicate::str::contains("fixtures/rules/task-not-completed.log:11:1")
+            .and(predicate::str::contains(
+                "fixtures/sessions/clean.log: 1 session, 0 errors",
+            ))
+            .and(predicate::str::contains(
+                "total: 2 sessions, 1 error, 0 warnings",
+            )),
+    );
+}
+
+#[test]
+fn usage_and_io_errors_exit_2() {
+    qs().args(["check", "no/such/file.log"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no/such/file.log"));
+    qs().args(["check", "fixtures"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("is a directory"));
+    qs().args(["check", "--format", "xml"]).assert().code(2);
+    qs().args([
+        "check",
+        "--strip-prefix",
+        "(",
+        "fixtures/sessions/clean.log",
+    ])
+    .assert()
+    .code(2)
+    .stderr(predicate::str::contains("--strip-prefix"));
+    qs().args(["parse", "no/such/file.log"]).assert().code(2);
+}
+
+#[test]
+fn strip_prefix_finds_markers_behind_pane_tags() {
+    qs().args([
+        "parse",
+        "--strip-prefix",
+        r"\[pane-\d+\] |\S+Z ",
+        "fixtures/grammar/prefixed.log",
+    ])
+    .assert()
+    .code(0)
+    .stdout(
+        predicate::str::contains(r#""kind":"session_start""#)
+            .and(predicate::str::contains(r#""kind":"pattern_files_read""#))
+            .and(predicate::str::contains(
+                r#""kind":"task_start","task":"h-001","line":3,"column":10"#,
+            )),
+    );
+}
+
+#[test]
+fn parse_reads_stdin() {
+    qs().arg("parse")
+        .write_stdin("x\n  TASK_START: h-9\n")
+        .assert()
+        .code(0)
+        .stdout(
+            r#"{"kind":"task_start","task":"h-9","line":2,"column":3,"offset":4}"#.to_owned()
+                + "\n",
+        );
+}
+
+#[test]
+fn a_slow_producers_line_is_forwarded_at_once() {
+    let bin = assert_cmd::cargo::cargo_bin("quant-session");
+    let mut child = StdCommand::new(bin)
+        .arg("check")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    stdin
+        .write_all(b"SESSION_START: researcher-2026-11-23T10:15:30\n")
+        .unwrap();
+    stdin.write_all(b"progress 50%").unwrap();
+    stdin.flush().unwrap();
+    let start = Instant::now();
+    let want = b"SESSION_START: researcher-2026-11-23T10:15:30\nprogress 50%";
+    let mut got = Vec::new();
+    let mut buf = [0u8; 256];
+    while got.len() < want.len() {
+        let n = stdout.read(&mut buf).unwrap();
+        assert!(n > 0, "stdout closed early");
+        got.extend_from_slice(&buf[..n]);
+    }
+    // The producer is still running (stdin open): the bytes came without waiting for it.
+    assert_eq!(&got[..], &want[..]);
+    assert!(start.elapsed() < Duration::from_secs(5));
+    drop(stdin);
+    assert_eq!(child.wait().unwrap().code(), Some(1));
+}
+
+#[test]
+fn closed_stdout_stops_quietly() {
+    let bin = assert_cmd::cargo::cargo_bin("quant-session");
+    let mut child = StdCommand::new(bin)
+        .arg("check")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut first = [0u8; 16];
+    let writer = std::thread::spawn(move || {
+        let chunk = vec![b'x'; 1 << 16];
+        for _ in 0..200 {
+            if stdin.write_all(&chunk).is_err() {
+                break;
+            }
+        }
+    });
+    stdout.read_exact(&mut first).unwrap();
+    drop(stdout);
+    let status = child.wait().unwrap();
+    writer.join().unwrap();
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert!(matches!(status.code(), Some(0 | 1)), "{status:?}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(!stderr.to_lowercase().contains("broken pipe"), "{stderr}");
+}
