@@ -32,6 +32,14 @@ pub struct Scanner {
     map: Vec<u32>,
     /// The line on which a distillation request's continuation may come next.
     continuation: Option<u64>,
+    prefixed: Option<PrefixHint>,
+}
+
+/// Lines that look like markers behind a prefix, seen without `--strip-prefix`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PrefixHint {
+    pub lines: u64,
+    pub first_line: u64,
 }
 
 impl Scanner {
@@ -50,9 +58,11 @@ impl Scanner {
             clean,
             map,
             continuation,
+            prefixed,
         } = self;
         let mut lines = LineScan {
             options,
+            prefixed,
             clean,
             map,
             continuation,
@@ -69,9 +79,11 @@ impl Scanner {
             clean,
             map,
             continuation,
+            prefixed,
         } = self;
         let mut lines = LineScan {
             options,
+            prefixed,
             clean,
             map,
             continuation,
@@ -85,6 +97,11 @@ impl Scanner {
         self.framer.lines()
     }
 
+    /// Whether lines looked like markers behind a prefix (see [`PrefixHint`]).
+    pub fn prefix_hint(&self) -> Option<PrefixHint> {
+        self.prefixed
+    }
+
     /// Bytes seen so far.
     pub fn bytes(&self) -> u64 {
         self.framer.bytes()
@@ -93,6 +110,7 @@ impl Scanner {
 
 struct LineScan<'s, F> {
     options: &'s ScanOptions,
+    prefixed: &'s mut Option<PrefixHint>,
     clean: &'s mut Vec<u8>,
     map: &'s mut Vec<u32>,
     continuation: &'s mut Option<u64>,
@@ -113,6 +131,10 @@ impl<F: FnMut(Event)> LineScan<'_, F> {
         if self.options.strip_prefix.is_none() {
             match seg.bytes.iter().find(|&&b| !is_lead(b)) {
                 Some(&b) if b.is_ascii_uppercase() || b == b'@' || b == 0x1b => {}
+                Some(&b) if b == b'[' || b.is_ascii_digit() => {
+                    self.note_prefixed(&seg);
+                    return;
+                }
                 _ => return,
             }
         }
@@ -179,6 +201,29 @@ impl<F: FnMut(Event)> LineScan<'_, F> {
             bytes: seg.bytes[..seg.bytes.len().min(LineText::MAX.max(self.raw(to)))].into(),
         });
         (self.sink)(Event { at, kind, text });
+    }
+
+    /// Notes a line that would hold a marker behind a prefix (`[pane-2] TASK_START: …`,
+    /// a timestamp): without `--strip-prefix` it is prose, and the report hints at the flag.
+    fn note_prefixed(&mut self, seg: &Segment<'_>) {
+        let head = &seg.bytes[..seg.bytes.len().min(64)];
+        let mut from = 0;
+        for _ in 0..3 {
+            let Some(space) = memchr::memchr(b' ', &head[from..]) else {
+                return;
+            };
+            from += space + 1;
+            let rest = &seg.bytes[from..];
+            let rest = &rest[rest.iter().take_while(|&&b| b == b' ').count()..];
+            if matches!(grammar::recognize(rest), Recognized::Keyword { .. }) {
+                let hint = self.prefixed.get_or_insert(PrefixHint {
+                    lines: 0,
+                    first_line: seg.line,
+                });
+                hint.lines += 1;
+                return;
+            }
+        }
     }
 
     /// Index in the raw segment of clean byte `i` (or of the end).
@@ -308,5 +353,14 @@ mod tests {
         let events = scan_all(b"[pane-2] TASK_START: h-1\n", options);
         assert_eq!(events[0].at.column, 10);
         assert!(kinds(b"[pane-2] TASK_START: h-1\n").is_empty());
+        let mut scanner = Scanner::default();
+        scanner.feed(b"[pane-2] TASK_START: h-1\nx\n2026-11-23 10:15:30,123 INFO TASK_START: h-2\n[1] prose\n", &mut |_| {});
+        assert_eq!(
+            scanner.prefix_hint(),
+            Some(PrefixHint {
+                lines: 2,
+                first_line: 1
+            })
+        );
     }
 }

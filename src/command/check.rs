@@ -16,7 +16,7 @@ use crate::input::{CHUNK, Input, display_name};
 use crate::report::human::{self, Style};
 use crate::report::json::{self, Totals};
 use crate::rules::Severity;
-use crate::scan::{ScanOptions, Scanner};
+use crate::scan::{PrefixHint, ScanOptions, Scanner};
 use crate::session::{Machine, RuleOptions, SessionEnd, Sink};
 
 /// Where and how findings are written.
@@ -51,8 +51,9 @@ impl<W: Write> Reporter<W> {
         }
     }
 
-    /// Prints held findings and the input's summary.
-    fn finish_input(&mut self, sessions: u64) {
+    /// Prints held findings and the input's summary (with a hint when markers seemed to
+    /// hide behind a line prefix).
+    fn finish_input(&mut self, sessions: u64, hint: Option<PrefixHint>) {
         self.totals.sessions = sessions;
         if let Some(mut held) = self.held.take() {
             held.sort_by_key(|f| (f.primary.at.offset, f.rule));
@@ -60,6 +61,16 @@ impl<W: Write> Reporter<W> {
                 self.write_finding(f);
             }
             self.held = Some(Vec::new());
+        }
+        if let (Some(hint), Format::Human) = (hint, self.format) {
+            let r = writeln!(
+                self.out,
+                "hint: {} look like markers behind a line prefix (first on line {}); they are \
+                 not checked. Pass --strip-prefix REGEX (e.g. '\\[pane-\\d+\\] ') to check them.",
+                plural(hint.lines, "line", "lines"),
+                hint.first_line
+            );
+            self.note(r);
         }
         let r = match self.format {
             Format::Human => writeln!(
@@ -198,7 +209,7 @@ fn pipe(args: &CheckArgs, scan: ScanOptions, rules: RuleOptions) -> Result<u64, 
     }
     scanner.finish(&mut |event| machine.event(&event, &mut reporter));
     machine.finish(&mut reporter);
-    reporter.finish_input(machine.sessions());
+    reporter.finish_input(machine.sessions(), scanner.prefix_hint());
     if let Some(e) = reporter.failed {
         return Err(Fatal(format!("writing the report: {e}")));
     }
@@ -228,8 +239,9 @@ fn lint(
     for path in files {
         reporter.file = display_name(Some(path));
         reporter.totals = Totals::default();
-        let sessions = check_file(path, &mut buf, scan.clone(), rules.clone(), &mut reporter)?;
-        reporter.finish_input(sessions);
+        let (sessions, hint) =
+            check_file(path, &mut buf, scan.clone(), rules.clone(), &mut reporter)?;
+        reporter.finish_input(sessions, hint);
         all.sessions += reporter.totals.sessions;
         all.errors += reporter.totals.errors;
         all.warnings += reporter.totals.warnings;
@@ -254,7 +266,7 @@ fn check_file<W: Write>(
     scan: ScanOptions,
     rules: RuleOptions,
     reporter: &mut Reporter<W>,
-) -> Result<u64, Fatal> {
+) -> Result<(u64, Option<PrefixHint>), Fatal> {
     let name = display_name(Some(path));
     let mut input = Input::open(Some(path)).map_err(|e| Fatal(format!("{name}: {e}")))?;
     let mut scanner = Scanner::new(scan);
@@ -270,5 +282,5 @@ fn check_file<W: Write>(
     }
     scanner.finish(&mut |event| machine.event(&event, reporter));
     machine.finish(reporter);
-    Ok(machine.sessions())
+    Ok((machine.sessions(), scanner.prefix_hint()))
 }
