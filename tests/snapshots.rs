@@ -95,6 +95,10 @@ fn every_rule_but_checkpoints_has_a_fixture_and_a_clean_run() {
             dir.join(format!("{}.log", rule.id())).exists(),
             "no fixture for {rule}"
         );
+        assert!(
+            dir.join(format!("{}.ok.log", rule.id())).exists(),
+            "no clean twin for {rule}"
+        );
     }
 }
 
