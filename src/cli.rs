@@ -19,6 +19,20 @@ pub enum Command {
     Parse(ParseArgs),
     /// Check transcripts against the protocol rules; with no FILE, act as a pipe filter.
     Check(CheckArgs),
+    /// List every rule with its default severity and summary.
+    Rules,
+    /// Print the full documentation of a rule.
+    Explain {
+        /// A rule id, e.g. task-not-completed.
+        rule: String,
+    },
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff).
+    Man,
 }
 
 /// Options of how lines are framed.
@@ -44,6 +58,32 @@ pub enum Format {
     Human,
     /// JSON Lines: a `diagnostic` object per finding, a `summary` per input.
     Json,
+    /// GitHub Actions workflow commands (`::error file=…,line=…::…`).
+    Github,
+    /// One SARIF 2.1.0 log for the whole run.
+    Sarif,
+}
+
+/// An extra report: `FORMAT=PATH`.
+#[derive(Debug, Clone)]
+pub struct ReportTarget {
+    pub format: Format,
+    pub path: PathBuf,
+}
+
+fn parse_report(s: &str) -> Result<ReportTarget, String> {
+    let (format, path) = s
+        .split_once('=')
+        .ok_or_else(|| format!("expected FORMAT=PATH, got `{s}`"))?;
+    let format = Format::from_str(format, true)
+        .map_err(|_| format!("unknown format `{format}` (human, json, github, sarif)"))?;
+    if path.is_empty() {
+        return Err("the report path is empty".into());
+    }
+    Ok(ReportTarget {
+        format,
+        path: PathBuf::from(path),
+    })
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -55,22 +95,41 @@ pub enum ColorChoice {
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// Recorded transcripts to lint. Without any, stdin is passed through to stdout
-    /// unchanged and findings go to stderr.
+    /// Transcripts to lint: files, directories (walked for --glob) or `-` for stdin.
+    /// Without any, stdin is passed through to stdout unchanged and findings go to
+    /// stderr.
     pub files: Vec<PathBuf>,
-    /// Report format.
+    /// Report format (on stdout; on stderr in pipe mode).
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
+    /// Also write a report in FORMAT to PATH (repeatable), e.g. `--report sarif=out.sarif`.
+    #[arg(long, value_name = "FORMAT=PATH", value_parser = parse_report)]
+    pub report: Vec<ReportTarget>,
+    /// Report these rules as errors; `--deny warnings` makes every warning an error.
+    #[arg(long, value_name = "RULE", value_delimiter = ',')]
+    pub deny: Vec<String>,
+    /// Report these rules as warnings.
+    #[arg(long, value_name = "RULE", value_delimiter = ',')]
+    pub warn: Vec<String>,
+    /// Do not report these rules.
+    #[arg(long, value_name = "RULE", value_delimiter = ',')]
+    pub allow: Vec<String>,
+    /// Report, but always exit 0 (for adopting the tool on an existing corpus).
+    #[arg(long)]
+    pub exit_zero: bool,
+    /// Use this configuration file instead of the quant-session.toml found upward.
+    #[arg(long, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// Which files to check in directories (repeatable; default `*.log` and `*.txt`).
+    #[arg(long, value_name = "GLOB")]
+    pub glob: Vec<String>,
     /// When to colour the human report.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
-    /// Pattern files PATTERN_FILES_READ must name (comma list).
-    #[arg(
-        long,
-        value_delimiter = ',',
-        default_value = "what-works.md,what-fails.md"
-    )]
-    pub required_patterns: Vec<String>,
+    /// Pattern files PATTERN_FILES_READ must name (comma list; default
+    /// what-works.md,what-fails.md).
+    #[arg(long, value_name = "FILES", value_delimiter = ',')]
+    pub required_patterns: Option<Vec<String>>,
     #[command(flatten)]
     pub frame: FrameArgs,
 }

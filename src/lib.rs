@@ -7,6 +7,7 @@
 
 pub mod cli;
 pub mod command;
+pub mod config;
 pub mod event;
 pub mod finding;
 pub mod frame;

@@ -11,6 +11,10 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Parse(args) => command::parse::run(args),
         Command::Check(args) => command::check::run(args),
+        Command::Rules => command::rules::list(),
+        Command::Explain { rule } => command::rules::explain(rule),
+        Command::Completions { shell } => command::rules::completions(*shell),
+        Command::Man => command::rules::man(),
     };
     result.unwrap_or_else(command::Fatal::exit)
 }

@@ -21,7 +21,7 @@ impl Severity {
 }
 
 macro_rules! rules {
-    ($($variant:ident $id:literal $severity:ident $summary:literal $fix:literal;)*) => {
+    ($($variant:ident $id:literal $severity:ident $summary:literal $fix:literal $why:literal;)*) => {
         /// A protocol rule. Its id is stable and appears in every output format.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
         pub enum Rule { $($variant,)* }
@@ -49,6 +49,11 @@ macro_rules! rules {
             pub const fn fix(self) -> &'static str {
                 match self { $(Rule::$variant => $fix,)* }
             }
+
+            /// Why it matters: the long description of `explain` and SARIF.
+            pub const fn why(self) -> &'static str {
+                match self { $(Rule::$variant => $why,)* }
+            }
         }
     };
 }
@@ -56,61 +61,80 @@ macro_rules! rules {
 rules! {
     PatternsNotRead "patterns-not-read" Error
         "no PATTERN_FILES_READ naming every required pattern file before the first task"
-        "read the pattern files (what-works.md, what-fails.md) first and print PATTERN_FILES_READ right after SESSION_START";
+        "read the pattern files (what-works.md, what-fails.md) first and print PATTERN_FILES_READ right after SESSION_START"
+        "The seed's first mandatory rule: a worker that does not load what-works.md and what-fails.md repeats failed ideas and ignores proven ones. Reading them is only visible through the marker.";
     MissingDistillation "missing-distillation" Error
         "SESSION_COMPLETE without DISTILLATION_COMPLETE earlier in the session"
-        "invoke @sigma-distiller before completing and wait for its DISTILLATION_COMPLETE";
+        "invoke @sigma-distiller before completing and wait for its DISTILLATION_COMPLETE"
+        "The second mandatory rule: every session ends with a distillation so what it learned reaches the pattern files. A session that completes without DISTILLATION_COMPLETE loses that knowledge; the finding says whether the request was never made or never confirmed.";
     MissingSessionComplete "missing-session-complete" Error
         "the input ended (or a new session started) while a session was open"
-        "always print the SESSION_COMPLETE block; if the worker crashed, resume from its checkpoint";
+        "always print the SESSION_COMPLETE block; if the worker crashed, resume from its checkpoint"
+        "The third mandatory rule: the completion marker is how supervisors know a session ended cleanly. Without it the worker crashed or was cut off; the finding lists what was still open (tasks, subagents, distillation) and the last marker seen, which is where to resume.";
     CheckpointProblem "checkpoint-problem" Error
         "the pane's checkpoint is missing, unreadable, truncated or behind the transcript"
-        "save the checkpoint after every task with JSON-serialisable values (datetime.isoformat())";
+        "save the checkpoint after every task with JSON-serialisable values (datetime.isoformat())"
+        "The fourth mandatory rule: checkpoints make crash recovery possible. The seed's own save_checkpoint writes truncated JSON when the state holds a datetime, so a checkpoint that looks saved may be unreadable or behind the transcript.";
     MalformedMarker "malformed-marker" Error
         "a line starts with a keyword but its payload does not parse"
-        "print the payload in the form the protocol defines (see `quant-session` grammar)";
+        "print the payload in the form the protocol defines (see `quant-session` grammar)"
+        "A marker whose payload does not parse is invisible to every tool that reads the protocol: the task, count or id it carries is lost. The label points at the first bad byte and says what was expected.";
     UnknownMarker "unknown-marker" Warning
         "an upper-case WORD_WORD: close to a keyword (a typo)"
-        "spell the keyword exactly as the protocol does";
+        "spell the keyword exactly as the protocol does"
+        "A misspelt keyword is prose to every reader of the protocol, so the event it announces silently disappears.";
     MarkerOutsideSession "marker-outside-session" Error
         "a marker other than SESSION_START outside any session"
-        "print SESSION_START before any other marker";
+        "print SESSION_START before any other marker"
+        "Markers only mean something inside a session: a task or count before SESSION_START (or after the completion block) belongs to no session and is not accounted anywhere.";
     NestedSession "nested-session" Error
         "SESSION_START while a session is open"
-        "complete the open session (distillation, SESSION_COMPLETE) before starting another";
+        "complete the open session (distillation, SESSION_COMPLETE) before starting another"
+        "Sessions run one after the other. A SESSION_START while a session is open means the first one was abandoned without distillation or completion.";
     SessionIdMismatch "session-id-mismatch" Error
         "SESSION_COMPLETE names another id than its SESSION_START"
-        "complete the session with the id it was started with";
+        "complete the session with the id it was started with"
+        "The completion marker must name the session it completes; another id means the worker lost track of its own state (or two sessions were interleaved).";
     TaskNotStarted "task-not-started" Warning
         "TASK_COMPLETE for a task with no open TASK_START"
-        "print TASK_START: {task-id} when a task begins";
+        "print TASK_START: {task-id} when a task begins"
+        "A completion without a start cannot be timed or attributed; the seed's own SessionManager prints no TASK_START at all.";
     TaskNotCompleted "task-not-completed" Error
         "a TASK_START with no TASK_COMPLETE before the session ends"
-        "print TASK_COMPLETE: {task-id} when the task ends, or requeue it";
+        "print TASK_COMPLETE: {task-id} when the task ends, or requeue it"
+        "A task that never completes is lost work: it must be finished or requeued, otherwise the queue believes it is being handled.";
     DuplicateTask "duplicate-task" Warning
         "TASK_START for an id already started in this session"
-        "give every task its own id, or complete it before starting it again";
+        "give every task its own id, or complete it before starting it again"
+        "Starting the same task id twice in a session means work is repeated or ids are reused, and counts no longer add up.";
     SubagentNotCompleted "subagent-not-completed" Error
         "SUBAGENT_SPAWN with no matching SUBAGENT_COMPLETE before its task ends"
-        "wait for the subagent and print SUBAGENT_COMPLETE: @name before completing the task";
+        "wait for the subagent and print SUBAGENT_COMPLETE: @name before completing the task"
+        "A subagent still running when its task (or session) ends may write results nobody reads, or hold resources.";
     SubagentNotSpawned "subagent-not-spawned" Warning
         "SUBAGENT_COMPLETE with no matching open spawn"
-        "print SUBAGENT_SPAWN: @name when the subagent is started";
+        "print SUBAGENT_SPAWN: @name when the subagent is started"
+        "A completion for a subagent that was never spawned means the spawn marker was lost or the wrong agent is named.";
     DistillationNotRequested "distillation-not-requested" Warning
         "DISTILLATION_COMPLETE with no @sigma-distiller: request before it"
-        "request the distillation with `@sigma-distiller: …` first";
+        "request the distillation with `@sigma-distiller: …` first"
+        "The distiller is invoked by the @sigma-distiller: request; a confirmation without it suggests the worker printed the marker without running the distillation.";
     PatternsNotUpdated "patterns-not-updated" Warning
         "distillation completed but no PATTERNS_UPDATED before SESSION_COMPLETE"
-        "print PATTERNS_UPDATED: file (+N entries) after the distillation";
+        "print PATTERNS_UPDATED: file (+N entries) after the distillation"
+        "A distillation that updates no pattern file produced nothing the next session can use; print PATTERNS_UPDATED even with (0 entries) to say so.";
     WorkAfterDistillation "work-after-distillation" Warning
         "TASK_START after DISTILLATION_COMPLETE: that work is not distilled"
-        "finish all tasks before the distillation, or distil again";
+        "finish all tasks before the distillation, or distil again"
+        "Work started after the distillation is not part of what was distilled, so its lessons never reach the pattern files.";
     SummaryMismatch "summary-mismatch" Error
         "a number in the completion block or distillation request disagrees with the stream"
-        "count from the session's state (tasks completed, files created) instead of estimating";
+        "count from the session's state (tasks completed, files created) instead of estimating"
+        "The completion block and distillation request are what supervisors read; a number that disagrees with the markers of the session is a reporting bug in the worker.";
     SummaryMissingField "summary-missing-field" Warning
         "the completion block lacks DURATION, TASKS_COMPLETED, STRATEGIES_PRODUCED or HYPOTHESES_QUEUED"
-        "print the whole completion block after SESSION_COMPLETE";
+        "print the whole completion block after SESSION_COMPLETE"
+        "The completion block is the session's summary (DURATION, TASKS_COMPLETED, STRATEGIES_PRODUCED, HYPOTHESES_QUEUED); a missing field leaves supervisors guessing.";
 }
 
 impl Rule {
@@ -129,6 +153,71 @@ impl std::fmt::Display for Rule {
 impl Serialize for Rule {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(self.id())
+    }
+}
+
+impl Rule {
+    /// A transcript that triggers the rule: its fixture, so the example is tested.
+    pub fn example(self) -> &'static str {
+        macro_rules! fixture {
+            ($id:literal) => {
+                include_str!(concat!(
+                    env!("CARGO_MANIFEST_DIR"),
+                    "/fixtures/rules/",
+                    $id,
+                    ".log"
+                ))
+            };
+        }
+        match self {
+            Rule::PatternsNotRead => fixture!("patterns-not-read"),
+            Rule::MissingDistillation => fixture!("missing-distillation"),
+            Rule::MissingSessionComplete => fixture!("missing-session-complete"),
+            Rule::CheckpointProblem => {
+                "checkpoints/pane-0.json, as the seed's save_checkpoint leaves it when json.dump\n\
+                 fails on a datetime:\n\n{\"state\": {\"worker_type\": \"researcher\", \"start_time\": \n"
+            }
+            Rule::MalformedMarker => fixture!("malformed-marker"),
+            Rule::UnknownMarker => fixture!("unknown-marker"),
+            Rule::MarkerOutsideSession => fixture!("marker-outside-session"),
+            Rule::NestedSession => fixture!("nested-session"),
+            Rule::SessionIdMismatch => fixture!("session-id-mismatch"),
+            Rule::TaskNotStarted => fixture!("task-not-started"),
+            Rule::TaskNotCompleted => fixture!("task-not-completed"),
+            Rule::DuplicateTask => fixture!("duplicate-task"),
+            Rule::SubagentNotCompleted => fixture!("subagent-not-completed"),
+            Rule::SubagentNotSpawned => fixture!("subagent-not-spawned"),
+            Rule::DistillationNotRequested => fixture!("distillation-not-requested"),
+            Rule::PatternsNotUpdated => fixture!("patterns-not-updated"),
+            Rule::WorkAfterDistillation => fixture!("work-after-distillation"),
+            Rule::SummaryMismatch => fixture!("summary-mismatch"),
+            Rule::SummaryMissingField => fixture!("summary-missing-field"),
+        }
+    }
+
+    /// The full documentation, as `quant-session explain` prints it.
+    pub fn documentation(self) -> String {
+        let example: String = self
+            .example()
+            .lines()
+            .map(|l| format!("    {l}\n"))
+            .collect();
+        format!(
+            "{id} (default: {severity})\n\n{summary}.\n\nWhy it matters\n    {why}\n\nExample that triggers it\n{example}\nHow to fix the worker\n    {fix}.\n",
+            id = self.id(),
+            severity = self.default_severity().as_str(),
+            summary = capitalize(self.summary()),
+            why = self.why(),
+            fix = capitalize(self.fix()),
+        )
+    }
+}
+
+fn capitalize(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(first) => first.to_uppercase().chain(c).collect(),
+        None => String::new(),
     }
 }
 

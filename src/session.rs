@@ -7,6 +7,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use crate::config::RuleLevels;
 use crate::event::{Event, EventKind, Marker, SessionId};
 use crate::finding::{Finding, Label};
 use crate::grammar::Keyword;
@@ -26,12 +27,15 @@ pub trait Sink {
 pub struct RuleOptions {
     /// Pattern files `PATTERN_FILES_READ` must name.
     pub required_patterns: Vec<String>,
+    /// The severity of each rule (or whether it is allowed).
+    pub levels: RuleLevels,
 }
 
 impl Default for RuleOptions {
     fn default() -> Self {
         RuleOptions {
             required_patterns: vec!["what-works.md".into(), "what-fails.md".into()],
+            levels: RuleLevels::default(),
         }
     }
 }
@@ -181,8 +185,13 @@ impl Machine {
         }
     }
 
+    /// Reports a finding at its configured severity (or not at all when allowed).
     fn emit(&mut self, finding: Option<Finding>, sink: &mut impl Sink) {
-        let Some(finding) = finding else { return };
+        let Some(mut finding) = finding else { return };
+        match self.options.levels.severity(finding.rule) {
+            Some(severity) => finding.severity = severity,
+            None => return,
+        }
         if let Some(s) = &mut self.session {
             match finding.severity {
                 Severity::Error => s.errors += 1,
@@ -500,9 +509,7 @@ impl Machine {
             | Marker::HypothesesQueued { .. } => None,
             _ => return false,
         };
-        if let Some(f) = finding {
-            sink.finding(f);
-        }
+        self.emit(finding, sink);
         true
     }
 
@@ -517,14 +524,15 @@ impl Machine {
             .map(|(k, _)| k.word())
             .collect();
         if !missing.is_empty() {
-            sink.finding(Finding::new(
+            let finding = Finding::new(
                 Rule::SummaryMissingField,
                 format!("the completion block lacks {}", missing.join(", ")),
                 Label {
                     message: format!("missing: {}", missing.join(", ")),
                     ..block.complete
                 },
-            ));
+            );
+            self.emit(Some(finding), sink);
         }
     }
 

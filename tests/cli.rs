@@ -136,7 +136,7 @@ fn usage_and_io_errors_exit_2() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("no/such/file.log"));
-    qs().args(["check", "fixtures"])
+    qs().args(["parse", "fixtures"])
         .assert()
         .code(2)
         .stderr(predicate::str::contains("is a directory"));

@@ -108,7 +108,12 @@ proptest! {
                 let line_start = before.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
                 prop_assert_eq!(at.column, (offset - line_start) as u64 + 1);
             }
-            let rest = &input[e.at.offset as usize..];
+            // The keyword starts at the position, once escape sequences are removed
+            // (a CSI may sit inside a word: `TASK\x1b[0m_START:`).
+            let raw = &input[e.at.offset as usize..];
+            let line_end = raw.iter().position(|&b| b == b'\n' || b == b'\r').unwrap_or(raw.len());
+            let (mut rest, mut map) = (Vec::new(), Vec::new());
+            quant_session::frame::clean(&raw[..line_end], &mut rest, &mut map);
             match &e.kind {
                 EventKind::Marker(Marker::DistillationOutputFiles { .. }) => prop_assert!(rest.starts_with(b"Output files:")),
                 EventKind::Marker(Marker::DistillationStrategies { .. }) => prop_assert!(rest.starts_with(b"Strategies:")),

@@ -3,185 +3,222 @@
 //!
 //! Pipe mode forwards every chunk to stdout the moment it is read, then scans it;
 //! findings go to stderr as soon as the session machine makes them certain. File mode
-//! reports to stdout, findings in line order, and a summary per file.
+//! checks the files in parallel on all cores and reports on stdout in the order the
+//! files were given, findings in line order, a summary per file and a total.
 
-use std::io::{self, IsTerminal, Write};
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{self, BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
 
-use super::{EXIT_CLEAN, EXIT_FINDINGS, Fatal, scan_options};
-use crate::cli::{CheckArgs, ColorChoice, Format};
+use globset::{Glob, GlobSet, GlobSetBuilder};
+
+use super::{EXIT_CLEAN, EXIT_FINDINGS, EXIT_TROUBLE, Fatal, scan_options};
+use crate::cli::{CheckArgs, ColorChoice, Format, ReportTarget};
+use crate::config::{self, Level, RuleLevels};
 use crate::finding::Finding;
 use crate::input::{CHUNK, Input, display_name};
-use crate::report::human::{self, Style};
-use crate::report::json::{self, Totals};
+use crate::report::github::Github;
+use crate::report::human::{Human, Style};
+use crate::report::json::Json;
+use crate::report::sarif::Sarif;
+use crate::report::{FileSummary, Reporter, Totals};
 use crate::rules::Severity;
 use crate::scan::{PrefixHint, ScanOptions, Scanner};
 use crate::session::{Machine, RuleOptions, SessionEnd, Sink};
 
-/// Where and how findings are written.
-struct Reporter<W: Write> {
-    out: W,
-    format: Format,
-    style: Style,
-    file: String,
+pub fn run(args: &CheckArgs) -> Result<ExitCode, Fatal> {
+    let (scan, rules) = settings(args)?;
+    let mut reports = open_reports(&args.report)?;
+    let outcome = if args.files.is_empty() {
+        pipe(args, scan, rules, &mut reports)?
+    } else {
+        lint(args, scan, rules, &mut reports)?
+    };
+    for (target, reporter) in &mut reports {
+        reporter
+            .end_run(outcome.files, outcome.totals)
+            .map_err(|e| Fatal(format!("writing {}: {e}", target.path.display())))?;
+    }
+    let code = if outcome.trouble {
+        EXIT_TROUBLE
+    } else if outcome.totals.errors > 0 && !args.exit_zero {
+        EXIT_FINDINGS
+    } else {
+        EXIT_CLEAN
+    };
+    Ok(ExitCode::from(code))
+}
+
+/// What a run saw.
+struct Outcome {
+    files: usize,
     totals: Totals,
-    /// File mode holds findings to print them in line order; pipe mode prints at once.
-    held: Option<Vec<Finding>>,
-    /// Print a line per ended session (pipe mode, human format).
-    session_lines: bool,
-    failed: Option<io::Error>,
+    /// An input could not be read (exit 2).
+    trouble: bool,
 }
 
-impl<W: Write> Reporter<W> {
-    fn write_finding(&mut self, f: &Finding) {
-        let r = match self.format {
-            Format::Human => self
-                .out
-                .write_all(human::render(f, &self.file, self.style).as_bytes())
-                .and_then(|()| self.out.write_all(b"\n")),
-            Format::Json => json::write_finding(&mut self.out, &self.file, f),
-        };
-        self.note(r);
+/// Scanner and rule settings: command line over configuration file over defaults.
+fn settings(args: &CheckArgs) -> Result<(ScanOptions, RuleOptions), Fatal> {
+    let path = match &args.config {
+        Some(p) => Some(p.clone()),
+        None => std::env::current_dir().ok().and_then(|d| config::find(&d)),
+    };
+    let loaded = match path {
+        Some(p) => Some(config::load(&p).map_err(config_fatal)?),
+        None => None,
+    };
+    let mut levels = RuleLevels::default();
+    if let Some(l) = &loaded {
+        l.apply_levels(&mut levels).map_err(config_fatal)?;
     }
-
-    fn note(&mut self, r: io::Result<()>) {
-        if let (Err(e), None) = (r, &self.failed) {
-            self.failed = Some(e);
-        }
+    for (level, names) in [
+        (Level::Warn, &args.warn),
+        (Level::Deny, &args.deny),
+        (Level::Allow, &args.allow),
+    ] {
+        levels
+            .apply(level, names.iter().map(String::as_str))
+            .map_err(Fatal)?;
     }
-
-    /// Prints held findings and the input's summary (with a hint when markers seemed to
-    /// hide behind a line prefix).
-    fn finish_input(&mut self, sessions: u64, hint: Option<PrefixHint>) {
-        self.totals.sessions = sessions;
-        if let Some(mut held) = self.held.take() {
-            held.sort_by_key(|f| (f.primary.at.offset, f.rule));
-            for f in &held {
-                self.write_finding(f);
-            }
-            self.held = Some(Vec::new());
-        }
-        if let (Some(hint), Format::Human) = (hint, self.format) {
-            let r = writeln!(
-                self.out,
-                "hint: {} look like markers behind a line prefix (first on line {}); they are \
-                 not checked. Pass --strip-prefix REGEX (e.g. '\\[pane-\\d+\\] ') to check them.",
-                plural(hint.lines, "line", "lines"),
-                hint.first_line
-            );
-            self.note(r);
-        }
-        let r = match self.format {
-            Format::Human => writeln!(
-                self.out,
-                "{}: {}",
-                crate::sanitize::escape(self.file.as_bytes()),
-                describe(self.totals)
-            ),
-            Format::Json => json::write_summary(&mut self.out, &self.file, self.totals),
-        };
-        self.note(r);
-        let r = self.out.flush();
-        self.note(r);
+    let file = loaded.as_ref().map(|l| &l.config);
+    let required_patterns = args
+        .required_patterns
+        .clone()
+        .or_else(|| file.and_then(|f| f.required_patterns.clone()))
+        .unwrap_or_else(|| RuleOptions::default().required_patterns);
+    let mut frame = crate::cli::FrameArgs {
+        strip_prefix: args.frame.strip_prefix.clone(),
+    };
+    if frame.strip_prefix.is_none() {
+        frame.strip_prefix = file
+            .and_then(|f| f.strip_prefix.as_ref())
+            .map(|s| s.get_ref().clone());
     }
+    let scan = scan_options(&frame)?;
+    Ok((
+        scan,
+        RuleOptions {
+            required_patterns,
+            levels,
+        },
+    ))
 }
 
-impl<W: Write> Sink for Reporter<W> {
-    fn finding(&mut self, finding: Finding) {
-        match finding.severity {
-            Severity::Error => self.totals.errors += 1,
-            Severity::Warning => self.totals.warnings += 1,
-        }
-        match &mut self.held {
-            Some(held) => held.push(finding),
-            None => {
-                self.write_finding(&finding);
-                let r = self.out.flush();
-                self.note(r);
-            }
-        }
+fn config_fatal(e: Box<config::ConfigError>) -> Fatal {
+    let mut rendered = String::new();
+    let handler =
+        miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor());
+    if handler.render_report(&mut rendered, &*e).is_err() {
+        rendered = e.to_string();
     }
+    Fatal(format!("bad configuration\n{rendered}"))
+}
 
-    fn session_end(&mut self, end: &SessionEnd) {
-        if !self.session_lines {
-            return;
-        }
-        let r = writeln!(
-            self.out,
-            "quant-session: session {} (line {}) {}: {} tasks completed, {}",
-            crate::sanitize::escape(end.id.as_bytes()),
-            end.start_line,
-            if end.complete {
-                "completed"
-            } else {
-                "did not complete"
-            },
-            end.tasks_completed,
-            describe_counts(end.errors, end.warnings)
-        );
-        self.note(r);
+type Reports = Vec<(ReportTarget, Box<dyn Reporter>)>;
+
+fn reporter<'w>(
+    format: Format,
+    out: Box<dyn Write + 'w>,
+    style: Style,
+    pipe: bool,
+) -> Box<dyn Reporter + 'w> {
+    match format {
+        Format::Human => Box::new(Human {
+            out,
+            style,
+            session_lines: pipe,
+        }),
+        Format::Json => Box::new(Json { out }),
+        Format::Github => Box::new(Github { out }),
+        Format::Sarif => Box::new(Sarif::new(out)),
     }
 }
 
-fn plural(n: u64, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
-}
-
-fn describe_counts(errors: u64, warnings: u64) -> String {
-    format!(
-        "{}, {}",
-        plural(errors, "error", "errors"),
-        plural(warnings, "warning", "warnings")
-    )
-}
-
-fn describe(t: Totals) -> String {
-    format!(
-        "{}, {}",
-        plural(t.sessions, "session", "sessions"),
-        describe_counts(t.errors, t.warnings)
-    )
+fn open_reports(targets: &[ReportTarget]) -> Result<Reports, Fatal> {
+    targets
+        .iter()
+        .map(|t| {
+            let file =
+                File::create(&t.path).map_err(|e| Fatal(format!("{}: {e}", t.path.display())))?;
+            let out: Box<dyn Write> = Box::new(BufWriter::new(file));
+            Ok((t.clone(), reporter(t.format, out, Style::Plain, false)))
+        })
+        .collect()
 }
 
 fn style(choice: ColorChoice, terminal: bool) -> Style {
-    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let set = |name| std::env::var_os(name).is_some_and(|v| !v.is_empty() && v != "0");
     match choice {
         ColorChoice::Always => Style::Color,
         ColorChoice::Never => Style::Plain,
-        ColorChoice::Auto if terminal && !no_color => Style::Color,
+        ColorChoice::Auto if set("NO_COLOR") => Style::Plain,
+        ColorChoice::Auto if set("CLICOLOR_FORCE") || terminal => Style::Color,
         ColorChoice::Auto => Style::Plain,
     }
 }
 
-pub fn run(args: &CheckArgs) -> Result<ExitCode, Fatal> {
-    let scan = scan_options(&args.frame)?;
-    let rules = RuleOptions {
-        required_patterns: args.required_patterns.clone(),
-    };
-    let errors = if args.files.is_empty() {
-        pipe(args, scan, rules)?
-    } else {
-        lint(args, &args.files, scan, rules)?
-    };
-    Ok(ExitCode::from(if errors > 0 {
-        EXIT_FINDINGS
-    } else {
-        EXIT_CLEAN
-    }))
+/// Feeds findings live to the primary reporter and the report files (pipe mode).
+struct Live<'r, 'w> {
+    primary: &'r mut Box<dyn Reporter + 'w>,
+    reports: &'r mut Reports,
+    totals: Totals,
+    failed: Option<Fatal>,
+}
+
+impl Live<'_, '_> {
+    fn each(&mut self, mut f: impl FnMut(&mut dyn Reporter) -> io::Result<()>) {
+        if self.failed.is_some() {
+            return;
+        }
+        if let Err(e) = f(&mut **self.primary) {
+            self.failed = Some(Fatal(format!("writing the report: {e}")));
+            return;
+        }
+        for (target, r) in self.reports.iter_mut() {
+            if let Err(e) = f(&mut **r) {
+                self.failed = Some(Fatal(format!("writing {}: {e}", target.path.display())));
+                return;
+            }
+        }
+    }
+}
+
+impl Sink for Live<'_, '_> {
+    fn finding(&mut self, finding: Finding) {
+        count(&mut self.totals, &finding);
+        self.each(|r| r.finding("<stdin>", &finding));
+    }
+
+    fn session_end(&mut self, end: &SessionEnd) {
+        self.each(|r| r.session_end("<stdin>", end));
+    }
+}
+
+fn count(totals: &mut Totals, f: &Finding) {
+    match f.severity {
+        Severity::Error => totals.errors += 1,
+        Severity::Warning => totals.warnings += 1,
+    }
 }
 
 /// Pipe mode: stdin to stdout byte for byte, findings on stderr.
-fn pipe(args: &CheckArgs, scan: ScanOptions, rules: RuleOptions) -> Result<u64, Fatal> {
+fn pipe(
+    args: &CheckArgs,
+    scan: ScanOptions,
+    rules: RuleOptions,
+    reports: &mut Reports,
+) -> Result<Outcome, Fatal> {
     let stderr = io::stderr();
-    let mut reporter = Reporter {
-        out: stderr.lock(),
-        format: args.format,
-        style: style(args.color, stderr.is_terminal()),
-        file: "<stdin>".to_owned(),
+    let style = style(args.color, stderr.is_terminal());
+    let mut primary = reporter(args.format, Box::new(stderr.lock()), style, true);
+    let mut live = Live {
+        primary: &mut primary,
+        reports,
         totals: Totals::default(),
-        held: None,
-        session_lines: args.format == Format::Human,
         failed: None,
     };
     let mut input = Input::open(None).map_err(|e| Fatal(format!("<stdin>: {e}")))?;
@@ -201,76 +238,118 @@ fn pipe(args: &CheckArgs, scan: ScanOptions, rules: RuleOptions) -> Result<u64, 
             Ok(()) => {}
             // Downstream closed (`| head`): stop quietly with the verdict so far.
             Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
-                return Ok(reporter.totals.errors);
+                return Ok(Outcome {
+                    files: 1,
+                    totals: live.totals,
+                    trouble: false,
+                });
             }
             Err(e) => return Err(Fatal(format!("writing stdout: {e}"))),
         }
-        scanner.feed(&buf[..n], &mut |event| machine.event(&event, &mut reporter));
+        scanner.feed(&buf[..n], &mut |event| machine.event(&event, &mut live));
     }
-    scanner.finish(&mut |event| machine.event(&event, &mut reporter));
-    machine.finish(&mut reporter);
-    reporter.finish_input(machine.sessions(), scanner.prefix_hint());
-    if let Some(e) = reporter.failed {
-        return Err(Fatal(format!("writing the report: {e}")));
+    scanner.finish(&mut |event| machine.event(&event, &mut live));
+    machine.finish(&mut live);
+    live.totals.sessions = machine.sessions();
+    let summary = FileSummary {
+        file: "<stdin>",
+        totals: live.totals,
+        hint: scanner.prefix_hint(),
+    };
+    live.each(|r| r.end_file(&summary));
+    if let Some(fatal) = live.failed {
+        return Err(fatal);
     }
-    Ok(reporter.totals.errors)
+    Ok(Outcome {
+        files: 1,
+        totals: live.totals,
+        trouble: false,
+    })
 }
 
-/// File mode: each transcript checked in turn, the report on stdout.
-fn lint(
-    args: &CheckArgs,
-    files: &[PathBuf],
-    scan: ScanOptions,
-    rules: RuleOptions,
-) -> Result<u64, Fatal> {
-    let stdout = io::stdout();
-    let mut reporter = Reporter {
-        out: io::BufWriter::new(stdout.lock()),
-        format: args.format,
-        style: style(args.color, stdout.is_terminal()),
-        file: String::new(),
-        totals: Totals::default(),
-        held: Some(Vec::new()),
-        session_lines: false,
-        failed: None,
-    };
-    let mut all = Totals::default();
-    let mut buf = vec![0u8; CHUNK];
-    for path in files {
-        reporter.file = display_name(Some(path));
-        reporter.totals = Totals::default();
-        let (sessions, hint) =
-            check_file(path, &mut buf, scan.clone(), rules.clone(), &mut reporter)?;
-        reporter.finish_input(sessions, hint);
-        all.sessions += reporter.totals.sessions;
-        all.errors += reporter.totals.errors;
-        all.warnings += reporter.totals.warnings;
-        if let Some(e) = reporter.failed.take() {
-            if e.kind() == io::ErrorKind::BrokenPipe {
-                return Ok(all.errors);
-            }
-            return Err(Fatal(format!("writing the report: {e}")));
+/// An input of file mode.
+enum Target {
+    Stdin,
+    File(PathBuf),
+}
+
+impl Target {
+    fn path(&self) -> Option<&Path> {
+        match self {
+            Target::Stdin => None,
+            Target::File(p) => Some(p),
         }
     }
-    if files.len() > 1 && args.format == Format::Human {
-        let r =
-            writeln!(reporter.out, "total: {}", describe(all)).and_then(|()| reporter.out.flush());
-        reporter.note(r);
-    }
-    Ok(all.errors)
 }
 
-fn check_file<W: Write>(
-    path: &Path,
+fn globs(patterns: &[String]) -> Result<GlobSet, Fatal> {
+    let defaults = ["*.log".to_owned(), "*.txt".to_owned()];
+    let patterns = if patterns.is_empty() {
+        &defaults[..]
+    } else {
+        patterns
+    };
+    let mut set = GlobSetBuilder::new();
+    for p in patterns {
+        set.add(Glob::new(p).map_err(|e| Fatal(format!("--glob {p}: {e}")))?);
+    }
+    set.build().map_err(|e| Fatal(format!("--glob: {e}")))
+}
+
+/// Files to check: explicit files as given, directories walked in name order for the
+/// files whose name matches the globs.
+fn expand(paths: &[PathBuf], globs: &GlobSet) -> Vec<Target> {
+    let mut targets = Vec::new();
+    for p in paths {
+        if p.as_os_str() == "-" {
+            targets.push(Target::Stdin);
+        } else if p.is_dir() {
+            let walk = walkdir::WalkDir::new(p).sort_by_file_name();
+            for entry in walk.into_iter() {
+                match entry {
+                    Ok(e) if e.file_type().is_file() && globs.is_match(e.file_name()) => {
+                        targets.push(Target::File(e.into_path()))
+                    }
+                    Ok(_) => {}
+                    // Unreadable directories are reported when their path is opened.
+                    Err(e) => targets.push(Target::File(
+                        e.path().map_or_else(|| p.clone(), Path::to_path_buf),
+                    )),
+                }
+            }
+        } else {
+            targets.push(Target::File(p.clone()));
+        }
+    }
+    targets
+}
+
+/// What checking one file produced.
+struct Checked {
+    findings: Vec<Finding>,
+    totals: Totals,
+    hint: Option<PrefixHint>,
+}
+
+struct Collect(Vec<Finding>);
+
+impl Sink for Collect {
+    fn finding(&mut self, finding: Finding) {
+        self.0.push(finding);
+    }
+}
+
+fn check_target(
+    target: &Target,
     buf: &mut [u8],
-    scan: ScanOptions,
-    rules: RuleOptions,
-    reporter: &mut Reporter<W>,
-) -> Result<(u64, Option<PrefixHint>), Fatal> {
-    let name = display_name(Some(path));
-    let mut input = Input::open(Some(path)).map_err(|e| Fatal(format!("{name}: {e}")))?;
-    let mut scanner = Scanner::new(scan);
-    let mut machine = Machine::new(rules);
+    scan: &ScanOptions,
+    rules: &RuleOptions,
+) -> Result<Checked, Fatal> {
+    let name = display_name(target.path());
+    let mut input = Input::open(target.path()).map_err(|e| Fatal(format!("{name}: {e}")))?;
+    let mut scanner = Scanner::new(scan.clone());
+    let mut machine = Machine::new(rules.clone());
+    let mut sink = Collect(Vec::new());
     loop {
         let n = input
             .read_chunk(buf)
@@ -278,9 +357,121 @@ fn check_file<W: Write>(
         if n == 0 {
             break;
         }
-        scanner.feed(&buf[..n], &mut |event| machine.event(&event, reporter));
+        scanner.feed(&buf[..n], &mut |event| machine.event(&event, &mut sink));
     }
-    scanner.finish(&mut |event| machine.event(&event, reporter));
-    machine.finish(reporter);
-    Ok((machine.sessions(), scanner.prefix_hint()))
+    scanner.finish(&mut |event| machine.event(&event, &mut sink));
+    machine.finish(&mut sink);
+    let mut findings = sink.0;
+    findings.sort_by_key(|f| (f.primary.at.offset, f.rule));
+    let mut totals = Totals {
+        sessions: machine.sessions(),
+        ..Totals::default()
+    };
+    for f in &findings {
+        count(&mut totals, f);
+    }
+    Ok(Checked {
+        findings,
+        totals,
+        hint: scanner.prefix_hint(),
+    })
+}
+
+/// File mode: every target checked in parallel, reported in order on stdout.
+fn lint(
+    args: &CheckArgs,
+    scan: ScanOptions,
+    rules: RuleOptions,
+    reports: &mut Reports,
+) -> Result<Outcome, Fatal> {
+    let targets = expand(&args.files, &globs(&args.glob)?);
+    let stdout = io::stdout();
+    let style = style(args.color, stdout.is_terminal());
+    let mut primary = reporter(
+        args.format,
+        Box::new(BufWriter::new(stdout.lock())),
+        style,
+        false,
+    );
+    let mut outcome = Outcome {
+        files: targets.len(),
+        totals: Totals::default(),
+        trouble: false,
+    };
+    let threads = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(targets.len().max(1));
+    let next = AtomicUsize::new(0);
+    let (tx, rx) = mpsc::channel::<(usize, Result<Checked, Fatal>)>();
+    let mut stopped = false;
+    let result = std::thread::scope(|scope| {
+        for _ in 0..threads {
+            let tx = tx.clone();
+            let (targets, next, scan, rules) = (&targets, &next, &scan, &rules);
+            scope.spawn(move || {
+                let mut buf = vec![0u8; CHUNK];
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(target) = targets.get(i) else { break };
+                    let checked = check_target(target, &mut buf, scan, rules);
+                    if tx.send((i, checked)).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(tx);
+        let mut pending = BTreeMap::new();
+        let mut want = 0;
+        for (i, checked) in rx {
+            pending.insert(i, checked);
+            while let Some(checked) = pending.remove(&want) {
+                let file = display_name(targets[want].path());
+                want += 1;
+                let checked = match checked {
+                    Ok(c) => c,
+                    Err(fatal) => {
+                        eprintln!("quant-session: error: {}", fatal.0);
+                        outcome.trouble = true;
+                        continue;
+                    }
+                };
+                outcome.totals.add(checked.totals);
+                if stopped {
+                    continue;
+                }
+                let summary = FileSummary {
+                    file: &file,
+                    totals: checked.totals,
+                    hint: checked.hint,
+                };
+                let write = |r: &mut dyn Reporter| -> io::Result<()> {
+                    for f in &checked.findings {
+                        r.finding(&file, f)?;
+                    }
+                    r.end_file(&summary)
+                };
+                match write(&mut *primary) {
+                    Ok(()) => {}
+                    // The reader of stdout went away: keep checking for the verdict.
+                    Err(e) if e.kind() == io::ErrorKind::BrokenPipe => stopped = true,
+                    Err(e) => return Err(Fatal(format!("writing the report: {e}"))),
+                }
+                for (target, r) in reports.iter_mut() {
+                    write(&mut **r)
+                        .map_err(|e| Fatal(format!("writing {}: {e}", target.path.display())))?;
+                }
+            }
+        }
+        Ok(())
+    });
+    result?;
+    if !stopped {
+        match primary.end_run(outcome.files, outcome.totals) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}
+            Err(e) => return Err(Fatal(format!("writing the report: {e}"))),
+        }
+    }
+    Ok(outcome)
 }

@@ -7,6 +7,7 @@
 //! numbers, so the report reads as if miette had the whole file.
 
 use std::fmt;
+use std::io::{self, Write};
 use std::sync::Arc;
 
 use miette::{
@@ -14,10 +15,12 @@ use miette::{
     MietteSpanContents, SourceCode, SourceSpan, SpanContents,
 };
 
+use super::{FileSummary, Reporter, Totals};
 use crate::event::LineText;
 use crate::finding::{Finding, Label};
 use crate::rules::Severity;
 use crate::sanitize;
+use crate::session::SessionEnd;
 
 /// Whether the report may use colour.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -228,5 +231,89 @@ impl SourceCode for Excerpt {
             0,
             last - first + 1,
         )))
+    }
+}
+
+/// The human reporter: findings as miette reports, a line per session (pipe mode), a
+/// summary per input and a total.
+pub struct Human<W> {
+    pub out: W,
+    pub style: Style,
+    /// Print a line when each session ends (pipe mode).
+    pub session_lines: bool,
+}
+
+fn plural(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+fn counts(errors: u64, warnings: u64) -> String {
+    format!(
+        "{}, {}",
+        plural(errors, "error", "errors"),
+        plural(warnings, "warning", "warnings")
+    )
+}
+
+fn describe(t: Totals) -> String {
+    format!(
+        "{}, {}",
+        plural(t.sessions, "session", "sessions"),
+        counts(t.errors, t.warnings)
+    )
+}
+
+impl<W: Write> Reporter for Human<W> {
+    fn finding(&mut self, file: &str, finding: &Finding) -> io::Result<()> {
+        self.out
+            .write_all(render(finding, file, self.style).as_bytes())?;
+        self.out.write_all(b"\n")?;
+        self.out.flush()
+    }
+
+    fn session_end(&mut self, _file: &str, end: &SessionEnd) -> io::Result<()> {
+        if !self.session_lines {
+            return Ok(());
+        }
+        writeln!(
+            self.out,
+            "quant-session: session {} (line {}) {}: {} tasks completed, {}",
+            sanitize::escape(end.id.as_bytes()),
+            end.start_line,
+            if end.complete {
+                "completed"
+            } else {
+                "did not complete"
+            },
+            end.tasks_completed,
+            counts(end.errors, end.warnings)
+        )?;
+        self.out.flush()
+    }
+
+    fn end_file(&mut self, summary: &FileSummary<'_>) -> io::Result<()> {
+        if let Some(hint) = summary.hint {
+            writeln!(
+                self.out,
+                "hint: {} look like markers behind a line prefix (first on line {}); they are \
+                 not checked. Pass --strip-prefix REGEX (e.g. '\\[pane-\\d+\\] ') to check them.",
+                plural(hint.lines, "line", "lines"),
+                hint.first_line
+            )?;
+        }
+        writeln!(
+            self.out,
+            "{}: {}",
+            sanitize::escape(summary.file.as_bytes()),
+            describe(summary.totals)
+        )?;
+        self.out.flush()
+    }
+
+    fn end_run(&mut self, files: usize, all: Totals) -> io::Result<()> {
+        if files > 1 {
+            writeln!(self.out, "total: {}", describe(all))?;
+        }
+        self.out.flush()
     }
 }

@@ -5,6 +5,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
+use super::{FileSummary, Reporter, Totals};
 use crate::finding::Finding;
 
 #[derive(Serialize)]
@@ -56,14 +57,6 @@ pub fn write_finding(out: &mut impl Write, file: &str, f: &Finding) -> io::Resul
     out.write_all(b"\n")
 }
 
-/// Counts for one input.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct Totals {
-    pub sessions: u64,
-    pub errors: u64,
-    pub warnings: u64,
-}
-
 #[derive(Serialize)]
 struct Summary<'a> {
     kind: &'static str,
@@ -83,4 +76,21 @@ pub fn write_summary(out: &mut impl Write, file: &str, totals: Totals) -> io::Re
         },
     )?;
     out.write_all(b"\n")
+}
+
+/// The JSON Lines reporter.
+pub struct Json<W> {
+    pub out: W,
+}
+
+impl<W: Write> Reporter for Json<W> {
+    fn finding(&mut self, file: &str, finding: &Finding) -> io::Result<()> {
+        write_finding(&mut self.out, file, finding)?;
+        self.out.flush()
+    }
+
+    fn end_file(&mut self, summary: &FileSummary<'_>) -> io::Result<()> {
+        write_summary(&mut self.out, summary.file, summary.totals)?;
+        self.out.flush()
+    }
 }

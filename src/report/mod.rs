@@ -1,5 +1,61 @@
-//! Reporters: findings (and, for `parse`, events) turned into what a user reads.
+//! Reporters: findings (and, for `parse`, events) turned into what a user or a CI
+//! system reads. Each format is one [`Reporter`]; a run may feed several (`--format`
+//! plus `--report FORMAT=PATH`).
 
 pub mod events;
+pub mod github;
 pub mod human;
 pub mod json;
+pub mod sarif;
+
+use std::io;
+
+use serde::Serialize;
+
+use crate::finding::Finding;
+use crate::scan::PrefixHint;
+use crate::session::SessionEnd;
+
+/// Counts for one input or a whole run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Totals {
+    pub sessions: u64,
+    pub errors: u64,
+    pub warnings: u64,
+}
+
+impl Totals {
+    pub fn add(&mut self, other: Totals) {
+        self.sessions += other.sessions;
+        self.errors += other.errors;
+        self.warnings += other.warnings;
+    }
+}
+
+/// The end of one input.
+#[derive(Debug, Clone, Copy)]
+pub struct FileSummary<'a> {
+    pub file: &'a str,
+    pub totals: Totals,
+    /// Lines that looked like markers behind a prefix.
+    pub hint: Option<PrefixHint>,
+}
+
+/// A report format. Findings come in the order they are to be shown; every input ends
+/// with `end_file`, the run with `end_run`.
+pub trait Reporter {
+    fn finding(&mut self, file: &str, finding: &Finding) -> io::Result<()>;
+
+    /// A session ended (pipe mode only).
+    fn session_end(&mut self, _file: &str, _end: &SessionEnd) -> io::Result<()> {
+        Ok(())
+    }
+
+    fn end_file(&mut self, _summary: &FileSummary<'_>) -> io::Result<()> {
+        Ok(())
+    }
+
+    fn end_run(&mut self, _files: usize, _all: Totals) -> io::Result<()> {
+        Ok(())
+    }
+}

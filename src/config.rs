@@ -1,0 +1,257 @@
+//! Rule configuration: severities (`--deny`, `--warn`, `--allow`, `--deny warnings`),
+//! required pattern files and the line prefix, from the command line and from
+//! `quant-session.toml`. Precedence: command line over file over defaults.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use miette::{Diagnostic, LabeledSpan, NamedSource, SourceCode};
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::rules::{Rule, Severity};
+
+/// The name of the configuration file, found upward from the working directory.
+pub const FILE_NAME: &str = "quant-session.toml";
+
+/// What a user can set per rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    Allow,
+    Warn,
+    Deny,
+}
+
+/// The severity each rule reports with, after configuration.
+#[derive(Debug, Clone, Default)]
+pub struct RuleLevels {
+    levels: HashMap<Rule, Level>,
+    /// `--deny warnings`: every warning that remains is reported as an error.
+    deny_warnings: bool,
+}
+
+impl RuleLevels {
+    /// Sets one rule's level (later calls win).
+    pub fn set(&mut self, rule: Rule, level: Level) {
+        self.levels.insert(rule, level);
+    }
+
+    pub fn deny_warnings(&mut self) {
+        self.deny_warnings = true;
+    }
+
+    /// The severity `rule` reports with, or `None` when it is allowed (silenced).
+    pub fn severity(&self, rule: Rule) -> Option<Severity> {
+        let severity = match self.levels.get(&rule) {
+            Some(Level::Allow) => return None,
+            Some(Level::Warn) => Severity::Warning,
+            Some(Level::Deny) => Severity::Error,
+            None => rule.default_severity(),
+        };
+        Some(if self.deny_warnings {
+            Severity::Error
+        } else {
+            severity
+        })
+    }
+
+    /// Applies `names` (rule ids, or `warnings` for `deny`) at `level`.
+    pub fn apply<'a>(
+        &mut self,
+        level: Level,
+        names: impl IntoIterator<Item = &'a str>,
+    ) -> Result<(), String> {
+        for name in names {
+            if name == "warnings" && level == Level::Deny {
+                self.deny_warnings();
+                continue;
+            }
+            match Rule::from_id(name) {
+                Some(rule) => self.set(rule, level),
+                None => return Err(unknown_rule(name)),
+            }
+        }
+        Ok(())
+    }
+}
+
+fn unknown_rule(name: &str) -> String {
+    let nearest = Rule::ALL
+        .iter()
+        .map(|r| (strsim::levenshtein(name, r.id()), r.id()))
+        .min()
+        .filter(|(d, _)| *d <= 3);
+    match nearest {
+        Some((_, id)) => format!("unknown rule `{name}` (did you mean `{id}`?)"),
+        None => format!("unknown rule `{name}` (`quant-session rules` lists them)"),
+    }
+}
+
+/// The keys of `quant-session.toml`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct FileConfig {
+    #[serde(default)]
+    pub deny: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub warn: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub allow: Vec<Spanned<String>>,
+    pub required_patterns: Option<Vec<String>>,
+    pub strip_prefix: Option<Spanned<String>>,
+}
+
+/// A configuration file and what it set.
+#[derive(Debug)]
+pub struct Loaded {
+    pub path: PathBuf,
+    pub text: String,
+    pub config: FileConfig,
+}
+
+/// A configuration file that cannot be used, pointing into it.
+#[derive(Debug)]
+pub struct ConfigError {
+    pub path: String,
+    pub message: String,
+    pub label: String,
+    pub span: Option<std::ops::Range<usize>>,
+    pub source: NamedSource<String>,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.path, self.message)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl Diagnostic for ConfigError {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        Some(Box::new("config"))
+    }
+
+    fn source_code(&self) -> Option<&dyn SourceCode> {
+        Some(&self.source)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        let span = self.span.clone()?;
+        Some(Box::new(std::iter::once(
+            LabeledSpan::new_primary_with_span(
+                Some(self.label.clone()),
+                (span.start, span.end.saturating_sub(span.start)),
+            ),
+        )))
+    }
+}
+
+impl Loaded {
+    /// An error pointing at `span` of this file.
+    pub fn error(
+        &self,
+        message: impl Into<String>,
+        label: impl Into<String>,
+        span: Option<std::ops::Range<usize>>,
+    ) -> Box<ConfigError> {
+        let path = self.path.display().to_string();
+        Box::new(ConfigError {
+            message: message.into(),
+            label: label.into(),
+            span,
+            source: NamedSource::new(path.clone(), self.text.clone()),
+            path,
+        })
+    }
+
+    /// Applies the file's rule levels to `levels`.
+    pub fn apply_levels(&self, levels: &mut RuleLevels) -> Result<(), Box<ConfigError>> {
+        for (level, names) in [
+            (Level::Warn, &self.config.warn),
+            (Level::Deny, &self.config.deny),
+            (Level::Allow, &self.config.allow),
+        ] {
+            for name in names {
+                levels
+                    .apply(level, [name.get_ref().as_str()])
+                    .map_err(|m| self.error(m, "not a rule id", Some(name.span())))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Finds `quant-session.toml` in `start` or the nearest directory above it.
+pub fn find(start: &Path) -> Option<PathBuf> {
+    start
+        .ancestors()
+        .map(|d| d.join(FILE_NAME))
+        .find(|p| p.is_file())
+}
+
+/// Reads and parses a configuration file.
+pub fn load(path: &Path) -> Result<Loaded, Box<ConfigError>> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        Box::new(ConfigError {
+            path: path.display().to_string(),
+            message: format!("cannot read: {e}"),
+            label: String::new(),
+            span: None,
+            source: NamedSource::new(path.display().to_string(), String::new()),
+        })
+    })?;
+    let mut loaded = Loaded {
+        path: path.to_owned(),
+        text,
+        config: FileConfig::default(),
+    };
+    match toml::from_str::<FileConfig>(&loaded.text) {
+        Ok(config) => loaded.config = config,
+        Err(e) => {
+            let message = e.message().to_owned();
+            return Err(loaded.error(message.clone(), message, e.span()));
+        }
+    }
+    Ok(loaded)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deny_warnings_turns_remaining_warnings_into_errors_but_allow_still_silences() {
+        let mut levels = RuleLevels::default();
+        levels
+            .apply(Level::Deny, ["warnings"])
+            .and_then(|()| levels.apply(Level::Allow, ["duplicate-task"]))
+            .unwrap();
+        assert_eq!(levels.severity(Rule::TaskNotStarted), Some(Severity::Error));
+        assert_eq!(levels.severity(Rule::DuplicateTask), None);
+    }
+
+    #[test]
+    fn unknown_rules_suggest_the_nearest() {
+        let mut levels = RuleLevels::default();
+        let e = levels
+            .apply(Level::Warn, ["task-not-complete"])
+            .unwrap_err();
+        assert!(e.contains("did you mean `task-not-completed`"), "{e}");
+    }
+
+    #[test]
+    fn bad_files_point_at_the_offending_value() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE_NAME);
+        std::fs::write(&path, "deny = [\"task-not-started\", \"no-such-rule\"]\n").unwrap();
+        let loaded = load(&path).unwrap();
+        let e = loaded.apply_levels(&mut RuleLevels::default()).unwrap_err();
+        assert_eq!(e.span, Some(28..42));
+        std::fs::write(&path, "deny = 3\n").unwrap();
+        assert!(load(&path).unwrap_err().span.is_some());
+        std::fs::write(&path, "colour = true\n").unwrap();
+        assert!(load(&path).unwrap_err().message.contains("unknown field"));
+    }
+}

@@ -1,0 +1,67 @@
+//! GitHub Actions workflow commands, one per finding, so findings show inline on a pull
+//! request: `::error file=F,line=N,col=C,title=RULE::message`.
+//!
+//! Everything taken from a transcript is escaped as GitHub requires (`%`, `\r`, `\n` in
+//! the message; also `:` and `,` in properties), so no transcript can end the command
+//! early, forge a second annotation or run another workflow command.
+
+use std::io::{self, Write};
+
+use super::Reporter;
+use crate::finding::Finding;
+use crate::rules::Severity;
+
+/// Escapes a workflow command's message.
+pub fn escape_data(s: &str) -> String {
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// Escapes a workflow command's property value.
+pub fn escape_property(s: &str) -> String {
+    escape_data(s).replace(':', "%3A").replace(',', "%2C")
+}
+
+/// The GitHub annotations reporter.
+pub struct Github<W> {
+    pub out: W,
+}
+
+impl<W: Write> Reporter for Github<W> {
+    fn finding(&mut self, file: &str, f: &Finding) -> io::Result<()> {
+        let command = match f.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        let mut message = f.message.clone();
+        for related in &f.related {
+            message.push_str(&format!(
+                "\n  line {}: {}",
+                related.at.line, related.message
+            ));
+        }
+        message.push_str(&format!("\nhelp: {}", f.help));
+        writeln!(
+            self.out,
+            "::{command} file={},line={},col={},title={}::{}",
+            escape_property(&crate::sanitize::escape(file.as_bytes())),
+            f.primary.at.line,
+            f.primary.at.column,
+            escape_property(f.rule.id()),
+            escape_data(&message)
+        )?;
+        self.out.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nothing_from_the_input_can_end_the_command() {
+        assert_eq!(escape_data("a%0A\n::error::x\r"), "a%250A%0A::error::x%0D");
+        assert_eq!(escape_property("f,line=1:x"), "f%2Cline=1%3Ax");
+    }
+}
