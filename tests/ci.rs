@@ -53,6 +53,7 @@ fn human_format_for_a_multi_file_run_ends_with_a_total() {
         out.ends_with("total: 3 sessions, 2 errors, 3 warnings\n"),
         "{out}"
     );
+    insta::assert_snapshot!(out);
 }
 
 #[test]
