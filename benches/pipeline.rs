@@ -57,7 +57,7 @@ fn stages(c: &mut Criterion) {
                 scanner.feed(chunk, &mut |e| machine.event(&e, &mut findings));
             }
             scanner.finish(&mut |e| machine.event(&e, &mut findings));
-            machine.finish(&mut findings);
+            machine.finish(0, &mut findings);
             assert_eq!(findings.0, 0, "the generated transcript is clean");
             findings.0
         })

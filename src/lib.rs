@@ -18,3 +18,5 @@ pub mod rules;
 pub mod sanitize;
 pub mod scan;
 pub mod session;
+pub mod state;
+pub mod analysis;

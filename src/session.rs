@@ -8,18 +8,20 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::config::RuleLevels;
-use crate::event::{Event, EventKind, Marker, SessionId};
+use crate::event::{Event, EventKind, Marker, PatternUpdate, QueueDepth, SessionId};
 use crate::finding::{Finding, Label};
 use crate::grammar::Keyword;
 use crate::rules::{Rule, Severity};
 use crate::sanitize;
+use crate::state::{LastMarker, OpenSubagent, OpenTask, SessionState, Status};
 
 /// What the machine reports.
 pub trait Sink {
     /// A rule violation, as soon as it is certain.
     fn finding(&mut self, finding: Finding);
-    /// A session ended (completed, cut off by the next session, or by the end of input).
-    fn session_end(&mut self, _end: &SessionEnd) {}
+    /// A session ended (completed, cut off by the next session, or by the end of input),
+    /// with everything known about it.
+    fn session_end(&mut self, _state: &SessionState) {}
 }
 
 /// Settings of the rules.
@@ -38,18 +40,6 @@ impl Default for RuleOptions {
             levels: RuleLevels::default(),
         }
     }
-}
-
-/// How a session ended.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SessionEnd {
-    pub id: String,
-    /// Whether `SESSION_COMPLETE` was printed.
-    pub complete: bool,
-    pub start_line: u64,
-    pub tasks_completed: u64,
-    pub errors: u64,
-    pub warnings: u64,
 }
 
 #[derive(Debug)]
@@ -83,13 +73,82 @@ struct Session {
     request: Option<Label>,
     distilled: Option<Label>,
     patterns_updated: bool,
+    queues: Vec<QueueDepth>,
+    updates: Vec<PatternUpdate>,
     errors: u64,
     warnings: u64,
+}
+
+impl Session {
+    /// What was still open: taken before the session's end drains it.
+    fn open_work(&self) -> (Vec<OpenTask>, Vec<OpenSubagent>) {
+        let mut tasks = Vec::new();
+        let mut subagents: Vec<OpenSubagent> = self
+            .loose_subagents
+            .iter()
+            .map(|s| OpenSubagent {
+                agent: s.agent.clone(),
+                task: None,
+                line: s.label.at.line,
+            })
+            .collect();
+        for id in &self.order {
+            let Some(task) = self.open.get(id) else { continue };
+            tasks.push(OpenTask {
+                task: id.clone(),
+                line: task.label.at.line,
+            });
+            subagents.extend(task.subagents.iter().map(|s| OpenSubagent {
+                agent: s.agent.clone(),
+                task: Some(id.clone()),
+                line: s.label.at.line,
+            }));
+        }
+        subagents.sort_by_key(|s| s.line);
+        (tasks, subagents)
+    }
+
+    fn state(
+        &self,
+        status: Status,
+        open: (Vec<OpenTask>, Vec<OpenSubagent>),
+        last_line: u64,
+        last_marker: Option<(Keyword, u64)>,
+    ) -> SessionState {
+        SessionState {
+            session_id: self.id.id.clone(),
+            worker_type: self.id.worker_type.clone(),
+            start_time: self.id.timestamp,
+            tasks_completed: self.tasks_completed,
+            files_created: self.files_created,
+            strategies_produced: 0,
+            hypotheses_queued: 0,
+            patterns_read: self.patterns_read.clone(),
+            distillation_complete: self.distilled.is_some(),
+            status,
+            start_line: self.start.at.line,
+            last_line,
+            last_marker: last_marker.map(|(k, line)| LastMarker {
+                marker: k.word(),
+                line,
+            }),
+            open_tasks: open.0,
+            open_subagents: open.1,
+            queue_depths: self.queues.clone(),
+            distillation_requested: self.request.is_some(),
+            patterns_updated: self.updates.clone(),
+            duration_seconds: None,
+            errors: self.errors,
+            warnings: self.warnings,
+            start: self.start.clone(),
+        }
+    }
 }
 
 /// The completion block after `SESSION_COMPLETE`.
 #[derive(Debug)]
 struct Block {
+    state: SessionState,
     complete: Label,
     tasks_completed: u64,
     files_created: u64,
@@ -177,11 +236,12 @@ impl Machine {
         self.in_session(marker, event, sink);
     }
 
-    /// Ends the input: closes the completion block and reports an open session as cut off.
-    pub fn finish(&mut self, sink: &mut impl Sink) {
+    /// Ends the input (`lines` long): closes the completion block and reports an open
+    /// session as cut off.
+    pub fn finish(&mut self, lines: u64, sink: &mut impl Sink) {
         self.close_block(sink);
         if self.session.is_some() {
-            self.cut_off("the input ended", None, sink);
+            self.cut_off("the input ended", None, lines, sink);
         }
     }
 
@@ -192,10 +252,15 @@ impl Machine {
             Some(severity) => finding.severity = severity,
             None => return,
         }
-        if let Some(s) = &mut self.session {
+        let counts = match (&mut self.session, &mut self.block) {
+            (Some(s), _) => Some((&mut s.errors, &mut s.warnings)),
+            (None, Some(b)) => Some((&mut b.state.errors, &mut b.state.warnings)),
+            (None, None) => None,
+        };
+        if let Some((errors, warnings)) = counts {
             match finding.severity {
-                Severity::Error => s.errors += 1,
-                Severity::Warning => s.warnings += 1,
+                Severity::Error => *errors += 1,
+                Severity::Warning => *warnings += 1,
             }
         }
         sink.finding(finding);
@@ -205,7 +270,8 @@ impl Machine {
         let label = Label::marker(event, "session starts here");
         if self.session.is_some() {
             let open = self.session.as_ref().map(|s| s.start.clone());
-            self.cut_off("a new SESSION_START came", Some(&label), sink);
+            let last_line = event.at.line.saturating_sub(1);
+            self.cut_off("a new SESSION_START came", Some(&label), last_line, sink);
             if let Some(open) = open {
                 self.emit(
                     Some(
@@ -240,6 +306,8 @@ impl Machine {
             request: None,
             distilled: None,
             patterns_updated: false,
+            queues: Vec::new(),
+            updates: Vec::new(),
             errors: 0,
             warnings: 0,
         });
@@ -250,6 +318,7 @@ impl Machine {
             return;
         };
         let mut out: Vec<Finding> = Vec::new();
+        let mut completing = None;
         match marker {
             Marker::SessionStart { .. } => {}
             Marker::PatternFilesRead { files } => {
@@ -260,7 +329,7 @@ impl Machine {
                 }
                 s.patterns_label = Some(Label::marker(event, "patterns read here"));
             }
-            Marker::QueueDepth { .. } => {}
+            Marker::QueueDepth { queues } => s.queues = queues.clone(),
             Marker::TaskStart { task } => {
                 if let Some(d) = &s.distilled {
                     out.push(
@@ -395,7 +464,10 @@ impl Machine {
                 }
                 s.distilled = Some(Label::marker(event, "distillation completed here"));
             }
-            Marker::PatternsUpdated { .. } => s.patterns_updated = true,
+            Marker::PatternsUpdated { updates } => {
+                s.patterns_updated = true;
+                s.updates.extend(updates.iter().cloned());
+            }
             Marker::SessionComplete { session } => {
                 let complete = Label::marker(event, "session completes here");
                 if session.id != s.id.id {
@@ -442,14 +514,8 @@ impl Machine {
                         .related(s.start.clone()),
                     ),
                 }
+                completing = Some(s.open_work());
                 out.extend(close_session(s, &self.options));
-                self.block = Some(Block {
-                    complete: Label::marker(event, "completion block starts here"),
-                    tasks_completed: s.tasks_completed,
-                    files_created: s.files_created,
-                    files_printed: s.files_printed,
-                    seen: [false; 4],
-                });
             }
             Marker::Duration { .. }
             | Marker::TasksCompleted { .. }
@@ -459,8 +525,18 @@ impl Machine {
         for f in out {
             self.emit(Some(f), sink);
         }
-        if self.block.is_some() {
-            self.end_session(true, sink);
+        if let Some(open) = completing
+            && let Some(s) = self.session.take()
+        {
+            let last = Some((Keyword::SessionComplete, event.at.line));
+            self.block = Some(Block {
+                state: s.state(Status::Complete, open, event.at.line, last),
+                complete: Label::marker(event, "completion block starts here"),
+                tasks_completed: s.tasks_completed,
+                files_created: s.files_created,
+                files_printed: s.files_printed,
+                seen: [false; 4],
+            });
         }
     }
 
@@ -472,6 +548,21 @@ impl Machine {
         let keyword = marker.keyword();
         if let Some(i) = BLOCK_FIELDS.iter().position(|&f| f == keyword) {
             block.seen[i] = true;
+        }
+        let state = &mut block.state;
+        match marker {
+            Marker::Duration { duration } => state.duration_seconds = Some(duration.seconds()),
+            Marker::StrategiesProduced { count } => state.strategies_produced = *count,
+            Marker::HypothesesQueued { count } => state.hypotheses_queued = *count,
+            Marker::FilesCreated { count } if !block.files_printed => state.files_created = *count,
+            _ => {}
+        }
+        if BLOCK_FIELDS.contains(&keyword) || keyword == Keyword::FilesCreated {
+            state.last_line = event.at.line;
+            state.last_marker = Some(LastMarker {
+                marker: keyword.word(),
+                line: event.at.line,
+            });
         }
         let finding = match marker {
             Marker::TasksCompleted { count } if *count != block.tasks_completed => Some(mismatch(
@@ -529,18 +620,26 @@ impl Machine {
                 format!("the completion block lacks {}", missing.join(", ")),
                 Label {
                     message: format!("missing: {}", missing.join(", ")),
-                    ..block.complete
+                    ..block.complete.clone()
                 },
             );
+            self.block = Some(block);
             self.emit(Some(finding), sink);
+            let Some(block) = self.block.take() else {
+                return;
+            };
+            sink.session_end(&block.state);
+            return;
         }
+        sink.session_end(&block.state);
     }
 
     /// Reports the open session as cut off (`missing-session-complete`).
-    fn cut_off(&mut self, why: &str, next: Option<&Label>, sink: &mut impl Sink) {
+    fn cut_off(&mut self, why: &str, next: Option<&Label>, last_line: u64, sink: &mut impl Sink) {
         let Some(s) = self.session.as_mut() else {
             return;
         };
+        let open_work = s.open_work();
         let mut what_open = Vec::new();
         if !s.order.is_empty() {
             let ids: Vec<String> = s.order.iter().map(|t| q(t)).collect();
@@ -585,19 +684,8 @@ impl Machine {
         for f in out {
             self.emit(Some(f), sink);
         }
-        self.end_session(false, sink);
-    }
-
-    fn end_session(&mut self, complete: bool, sink: &mut impl Sink) {
         if let Some(s) = self.session.take() {
-            sink.session_end(&SessionEnd {
-                id: s.id.id,
-                complete,
-                start_line: s.start.at.line,
-                tasks_completed: s.tasks_completed,
-                errors: s.errors,
-                warnings: s.warnings,
-            });
+            sink.session_end(&s.state(Status::Crashed, open_work, last_line, self.last_marker));
         }
     }
 }

@@ -72,7 +72,7 @@ proptest! {
         for e in scan_all(&input, ScanOptions::default()) {
             machine.event(&e, &mut sink);
         }
-        machine.finish(&mut sink);
+        machine.finish(0, &mut sink);
     }
 
     #[test]

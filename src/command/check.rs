@@ -20,15 +20,16 @@ use super::{EXIT_CLEAN, EXIT_FINDINGS, EXIT_TROUBLE, Fatal, scan_options};
 use crate::cli::{CheckArgs, ColorChoice, Format, ReportTarget};
 use crate::config::{self, Level, RuleLevels};
 use crate::finding::Finding;
+use crate::analysis::{Analysis, analyse, count};
 use crate::input::{CHUNK, Input, display_name};
 use crate::report::github::Github;
 use crate::report::human::{Human, Style};
 use crate::report::json::Json;
 use crate::report::sarif::Sarif;
 use crate::report::{FileSummary, Reporter, Totals};
-use crate::rules::Severity;
-use crate::scan::{PrefixHint, ScanOptions, Scanner};
-use crate::session::{Machine, RuleOptions, SessionEnd, Sink};
+use crate::scan::{ScanOptions, Scanner};
+use crate::session::{Machine, RuleOptions, Sink};
+use crate::state::SessionState;
 
 pub fn run(args: &CheckArgs) -> Result<ExitCode, Fatal> {
     let (scan, rules) = settings(args)?;
@@ -193,15 +194,8 @@ impl Sink for Live<'_, '_> {
         self.each(|r| r.finding("<stdin>", &finding));
     }
 
-    fn session_end(&mut self, end: &SessionEnd) {
+    fn session_end(&mut self, end: &SessionState) {
         self.each(|r| r.session_end("<stdin>", end));
-    }
-}
-
-fn count(totals: &mut Totals, f: &Finding) {
-    match f.severity {
-        Severity::Error => totals.errors += 1,
-        Severity::Warning => totals.warnings += 1,
     }
 }
 
@@ -249,7 +243,7 @@ fn pipe(
         scanner.feed(&buf[..n], &mut |event| machine.event(&event, &mut live));
     }
     scanner.finish(&mut |event| machine.event(&event, &mut live));
-    machine.finish(&mut live);
+    machine.finish(scanner.lines(), &mut live);
     live.totals.sessions = machine.sessions();
     let summary = FileSummary {
         file: "<stdin>",
@@ -324,59 +318,6 @@ fn expand(paths: &[PathBuf], globs: &GlobSet) -> Vec<Target> {
     targets
 }
 
-/// What checking one file produced.
-struct Checked {
-    findings: Vec<Finding>,
-    totals: Totals,
-    hint: Option<PrefixHint>,
-}
-
-struct Collect(Vec<Finding>);
-
-impl Sink for Collect {
-    fn finding(&mut self, finding: Finding) {
-        self.0.push(finding);
-    }
-}
-
-fn check_target(
-    target: &Target,
-    buf: &mut [u8],
-    scan: &ScanOptions,
-    rules: &RuleOptions,
-) -> Result<Checked, Fatal> {
-    let name = display_name(target.path());
-    let mut input = Input::open(target.path()).map_err(|e| Fatal(format!("{name}: {e}")))?;
-    let mut scanner = Scanner::new(scan.clone());
-    let mut machine = Machine::new(rules.clone());
-    let mut sink = Collect(Vec::new());
-    loop {
-        let n = input
-            .read_chunk(buf)
-            .map_err(|e| Fatal(format!("{name}: {e}")))?;
-        if n == 0 {
-            break;
-        }
-        scanner.feed(&buf[..n], &mut |event| machine.event(&event, &mut sink));
-    }
-    scanner.finish(&mut |event| machine.event(&event, &mut sink));
-    machine.finish(&mut sink);
-    let mut findings = sink.0;
-    findings.sort_by_key(|f| (f.primary.at.offset, f.rule));
-    let mut totals = Totals {
-        sessions: machine.sessions(),
-        ..Totals::default()
-    };
-    for f in &findings {
-        count(&mut totals, f);
-    }
-    Ok(Checked {
-        findings,
-        totals,
-        hint: scanner.prefix_hint(),
-    })
-}
-
 /// File mode: every target checked in parallel, reported in order on stdout.
 fn lint(
     args: &CheckArgs,
@@ -402,7 +343,7 @@ fn lint(
         .map_or(1, usize::from)
         .min(targets.len().max(1));
     let next = AtomicUsize::new(0);
-    let (tx, rx) = mpsc::channel::<(usize, Result<Checked, Fatal>)>();
+    let (tx, rx) = mpsc::channel::<(usize, Result<Analysis, Fatal>)>();
     let mut stopped = false;
     let result = std::thread::scope(|scope| {
         for _ in 0..threads {
@@ -413,7 +354,7 @@ fn lint(
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(target) = targets.get(i) else { break };
-                    let checked = check_target(target, &mut buf, scan, rules);
+                    let checked = analyse(target.path(), &mut buf, scan, rules, false);
                     if tx.send((i, checked)).is_err() {
                         break;
                     }

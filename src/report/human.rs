@@ -20,7 +20,7 @@ use crate::event::LineText;
 use crate::finding::{Finding, Label};
 use crate::rules::Severity;
 use crate::sanitize;
-use crate::session::SessionEnd;
+use crate::state::{SessionState, Status};
 
 /// Whether the report may use colour.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -271,19 +271,18 @@ impl<W: Write> Reporter for Human<W> {
         self.out.flush()
     }
 
-    fn session_end(&mut self, _file: &str, end: &SessionEnd) -> io::Result<()> {
+    fn session_end(&mut self, _file: &str, end: &SessionState) -> io::Result<()> {
         if !self.session_lines {
             return Ok(());
         }
         writeln!(
             self.out,
             "quant-session: session {} (line {}) {}: {} tasks completed, {}",
-            sanitize::escape(end.id.as_bytes()),
+            sanitize::escape(end.session_id.as_bytes()),
             end.start_line,
-            if end.complete {
-                "completed"
-            } else {
-                "did not complete"
+            match end.status {
+                Status::Complete => "completed",
+                Status::Crashed => "did not complete",
             },
             end.tasks_completed,
             counts(end.errors, end.warnings)

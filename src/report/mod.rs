@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use crate::finding::Finding;
 use crate::scan::PrefixHint;
-use crate::session::SessionEnd;
+use crate::state::SessionState;
 
 /// Counts for one input or a whole run.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -47,7 +47,7 @@ pub trait Reporter {
     fn finding(&mut self, file: &str, finding: &Finding) -> io::Result<()>;
 
     /// A session ended (pipe mode only).
-    fn session_end(&mut self, _file: &str, _end: &SessionEnd) -> io::Result<()> {
+    fn session_end(&mut self, _file: &str, _end: &SessionState) -> io::Result<()> {
         Ok(())
     }
 
