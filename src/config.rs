@@ -3,10 +3,11 @@
 //! `quant-session.toml`. Precedence: command line over file over defaults.
 
 use std::collections::HashMap;
-use std::fmt;
 use std::path::{Path, PathBuf};
 
-use miette::{Diagnostic, LabeledSpan, NamedSource, SourceCode};
+use miette::NamedSource;
+
+use crate::diagnostic::FileDiagnostic;
 use serde::Deserialize;
 use toml::Spanned;
 
@@ -111,42 +112,7 @@ pub struct Loaded {
 }
 
 /// A configuration file that cannot be used, pointing into it.
-#[derive(Debug)]
-pub struct ConfigError {
-    pub path: String,
-    pub message: String,
-    pub label: String,
-    pub span: Option<std::ops::Range<usize>>,
-    pub source: NamedSource<String>,
-}
-
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.path, self.message)
-    }
-}
-
-impl std::error::Error for ConfigError {}
-
-impl Diagnostic for ConfigError {
-    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        Some(Box::new("config"))
-    }
-
-    fn source_code(&self) -> Option<&dyn SourceCode> {
-        Some(&self.source)
-    }
-
-    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
-        let span = self.span.clone()?;
-        Some(Box::new(std::iter::once(
-            LabeledSpan::new_primary_with_span(
-                Some(self.label.clone()),
-                (span.start, span.end.saturating_sub(span.start)),
-            ),
-        )))
-    }
-}
+pub type ConfigError = FileDiagnostic;
 
 impl Loaded {
     /// An error pointing at `span` of this file.
@@ -158,6 +124,7 @@ impl Loaded {
     ) -> Box<ConfigError> {
         let path = self.path.display().to_string();
         Box::new(ConfigError {
+            code: "config",
             message: message.into(),
             label: label.into(),
             span,
@@ -195,6 +162,7 @@ pub fn find(start: &Path) -> Option<PathBuf> {
 pub fn load(path: &Path) -> Result<Loaded, Box<ConfigError>> {
     let text = std::fs::read_to_string(path).map_err(|e| {
         Box::new(ConfigError {
+            code: "config",
             path: path.display().to_string(),
             message: format!("cannot read: {e}"),
             label: String::new(),

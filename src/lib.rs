@@ -5,9 +5,12 @@
 //! prefixes) → [`grammar`] (typed markers) → [`event`] → [`scan`] drives the two over a
 //! chunked stream.
 
+pub mod analysis;
+pub mod checkpoint;
 pub mod cli;
 pub mod command;
 pub mod config;
+pub mod diagnostic;
 pub mod event;
 pub mod finding;
 pub mod frame;
@@ -19,4 +22,3 @@ pub mod sanitize;
 pub mod scan;
 pub mod session;
 pub mod state;
-pub mod analysis;

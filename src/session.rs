@@ -93,7 +93,9 @@ impl Session {
             })
             .collect();
         for id in &self.order {
-            let Some(task) = self.open.get(id) else { continue };
+            let Some(task) = self.open.get(id) else {
+                continue;
+            };
             tasks.push(OpenTask {
                 task: id.clone(),
                 line: task.label.at.line,

@@ -17,10 +17,10 @@ use std::sync::mpsc;
 use globset::{Glob, GlobSet, GlobSetBuilder};
 
 use super::{EXIT_CLEAN, EXIT_FINDINGS, EXIT_TROUBLE, Fatal, scan_options};
+use crate::analysis::{Analysis, analyse, count};
 use crate::cli::{CheckArgs, ColorChoice, Format, ReportTarget};
 use crate::config::{self, Level, RuleLevels};
 use crate::finding::Finding;
-use crate::analysis::{Analysis, analyse, count};
 use crate::input::{CHUNK, Input, display_name};
 use crate::report::github::Github;
 use crate::report::human::{Human, Style};
@@ -110,13 +110,11 @@ fn settings(args: &CheckArgs) -> Result<(ScanOptions, RuleOptions), Fatal> {
 }
 
 fn config_fatal(e: Box<config::ConfigError>) -> Fatal {
-    let mut rendered = String::new();
-    let handler =
-        miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor());
-    if handler.render_report(&mut rendered, &*e).is_err() {
-        rendered = e.to_string();
-    }
-    Fatal(format!("bad configuration\n{rendered}"))
+    config_report(&e)
+}
+
+fn config_report(e: &config::ConfigError) -> Fatal {
+    Fatal(format!("bad configuration\n{}", e.render()))
 }
 
 type Reports = Vec<(ReportTarget, Box<dyn Reporter>)>;

@@ -1,0 +1,426 @@
+//! Checkpoints (SPEC §5): the seed's `stream-quant/checkpoints/pane-{N}.json`, read
+//! tolerantly.
+//!
+//! A checkpoint is judged `ok`, `missing`, `truncated` (the seed's own
+//! `save_checkpoint` leaves `{"state": {"worker_type": "researcher", "start_time": ` when
+//! `json.dump` meets a `datetime`), `invalid` (not JSON, or JSON of the wrong shape) or
+//! `stale` (behind the transcript). A broken file gets the exact place it breaks, and
+//! whatever could be read before that point is salvaged.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::event::Timestamp;
+use crate::state::SessionState;
+
+/// The verdict on a checkpoint file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CheckpointStatus {
+    Ok,
+    Missing,
+    Truncated,
+    Invalid,
+    Stale,
+}
+
+impl CheckpointStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CheckpointStatus::Ok => "ok",
+            CheckpointStatus::Missing => "missing",
+            CheckpointStatus::Truncated => "truncated",
+            CheckpointStatus::Invalid => "invalid",
+            CheckpointStatus::Stale => "stale",
+        }
+    }
+}
+
+/// Where and why a checkpoint is broken.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CheckpointError {
+    pub message: String,
+    /// 1-based line and column, 0-based byte offset in the file (absent for I/O errors).
+    pub line: Option<u64>,
+    pub column: Option<u64>,
+    pub offset: Option<u64>,
+}
+
+/// A checkpoint as read.
+#[derive(Debug, Clone, Serialize)]
+pub struct Checkpoint {
+    pub status: CheckpointStatus,
+    pub path: PathBuf,
+    pub error: Option<CheckpointError>,
+    /// What could be read: the whole document when it parsed, else the part before the
+    /// break.
+    pub salvaged: Option<Value>,
+    /// `state.tasks_completed`, when readable.
+    #[serde(skip)]
+    pub tasks_completed: Option<u64>,
+    /// `last_task`, when readable.
+    #[serde(skip)]
+    pub last_task: Option<u64>,
+    /// `timestamp`, when readable.
+    #[serde(skip)]
+    pub timestamp: Option<Timestamp>,
+    /// The file's text, for diagnostics (checkpoints are small).
+    #[serde(skip)]
+    pub text: String,
+}
+
+/// The largest checkpoint read whole; a bigger file is not a checkpoint.
+const MAX_SIZE: u64 = 16 << 20;
+
+/// The checkpoint of pane `pane` in `dir`.
+pub fn pane_path(dir: &Path, pane: u32) -> PathBuf {
+    dir.join(format!("pane-{pane}.json"))
+}
+
+/// The pane number in a transcript's file name (`pane-2.log` → 2).
+pub fn pane_of(path: &Path) -> Option<u32> {
+    let name = path.file_name()?.to_str()?;
+    let rest = name.strip_prefix("pane-")?;
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    if digits.is_empty() || !matches!(rest[digits.len()..].chars().next(), None | Some('.')) {
+        return None;
+    }
+    digits.parse().ok()
+}
+
+/// Reads and judges a checkpoint file (staleness needs the transcript: see [`compare`]).
+pub fn read(path: &Path) -> Checkpoint {
+    let mut cp = Checkpoint {
+        status: CheckpointStatus::Ok,
+        path: path.to_owned(),
+        error: None,
+        salvaged: None,
+        tasks_completed: None,
+        last_task: None,
+        timestamp: None,
+        text: String::new(),
+    };
+    let fail = |cp: &mut Checkpoint, status, message: String| {
+        cp.status = status;
+        cp.error = Some(CheckpointError {
+            message,
+            line: None,
+            column: None,
+            offset: None,
+        });
+    };
+    match std::fs::metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            fail(&mut cp, CheckpointStatus::Missing, "no such file".into());
+            return cp;
+        }
+        Err(e) => {
+            fail(
+                &mut cp,
+                CheckpointStatus::Invalid,
+                format!("cannot read: {e}"),
+            );
+            return cp;
+        }
+        Ok(m) if m.is_dir() => {
+            fail(&mut cp, CheckpointStatus::Invalid, "is a directory".into());
+            return cp;
+        }
+        Ok(m) if m.len() > MAX_SIZE => {
+            fail(
+                &mut cp,
+                CheckpointStatus::Invalid,
+                format!("{} bytes is too large for a checkpoint", m.len()),
+            );
+            return cp;
+        }
+        Ok(_) => {}
+    }
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) => {
+            fail(
+                &mut cp,
+                CheckpointStatus::Invalid,
+                format!("cannot read: {e}"),
+            );
+            return cp;
+        }
+    };
+    cp.text = String::from_utf8_lossy(&bytes).into_owned();
+    match serde_json::from_slice::<Value>(&bytes) {
+        Ok(value) => {
+            if let Err((message, offset)) = check_shape(&value, &cp.text) {
+                cp.status = CheckpointStatus::Invalid;
+                cp.error = Some(error_at(&cp.text, message, offset));
+            }
+            read_fields(&mut cp, &value);
+            cp.salvaged = Some(value);
+        }
+        Err(e) => {
+            let offset = offset_of(&cp.text, e.line(), e.column());
+            let (status, message) = if e.is_eof() {
+                let message = if cp.text.trim().is_empty() {
+                    "the file is empty".to_owned()
+                } else {
+                    format!("the JSON stops in the middle: {e}")
+                };
+                (CheckpointStatus::Truncated, message)
+            } else {
+                (CheckpointStatus::Invalid, format!("not JSON: {e}"))
+            };
+            cp.status = status;
+            cp.error = Some(error_at(&cp.text, message, offset));
+            cp.salvaged = salvage(&cp.text[..offset.min(cp.text.len())]);
+            if let Some(v) = cp.salvaged.clone() {
+                read_fields(&mut cp, &v);
+            }
+        }
+    }
+    cp
+}
+
+fn error_at(text: &str, message: String, offset: usize) -> CheckpointError {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() as u64 + 1;
+    let column = (before.len() - before.rfind('\n').map_or(0, |p| p + 1)) as u64 + 1;
+    CheckpointError {
+        message,
+        line: Some(line),
+        column: Some(column),
+        offset: Some(offset as u64),
+    }
+}
+
+/// serde_json reports 1-based line and column (the column of the last byte read);
+/// turn them into a byte offset.
+fn offset_of(text: &str, line: usize, column: usize) -> usize {
+    let start: usize = text
+        .split_inclusive('\n')
+        .take(line.saturating_sub(1))
+        .map(str::len)
+        .sum();
+    (start + column).min(text.len())
+}
+
+fn read_fields(cp: &mut Checkpoint, v: &Value) {
+    cp.tasks_completed = v.pointer("/state/tasks_completed").and_then(Value::as_u64);
+    cp.last_task = v.get("last_task").and_then(Value::as_u64);
+    cp.timestamp = v
+        .get("timestamp")
+        .and_then(Value::as_str)
+        .and_then(parse_time);
+}
+
+/// A timestamp in the forms Python prints (`isoformat()` or `str(datetime)`).
+pub fn parse_time(s: &str) -> Option<Timestamp> {
+    let text = format!("SESSION_START: x-{s}");
+    match crate::scan::scan_all(text.as_bytes(), Default::default())
+        .into_iter()
+        .next()?
+        .kind
+    {
+        crate::event::EventKind::Marker(crate::event::Marker::SessionStart { session }) => {
+            Some(session.timestamp)
+        }
+        _ => None,
+    }
+}
+
+/// A key, its check, and what it should be.
+type Field = (&'static str, fn(&Value) -> bool, &'static str);
+
+/// The shape the seed's `save_checkpoint` writes. On mismatch: the message and the byte
+/// offset of the offending key (or the document start).
+fn check_shape(v: &Value, text: &str) -> Result<(), (String, usize)> {
+    let at = |key: &str| text.find(&format!("\"{key}\"")).unwrap_or(0);
+    let Some(top) = v.as_object() else {
+        return Err((
+            "expected an object with `state`, `timestamp` and `last_task`".into(),
+            0,
+        ));
+    };
+    let Some(state) = top.get("state").and_then(Value::as_object) else {
+        return Err(("expected `state` to be an object".into(), at("state")));
+    };
+    let fields: [Field; 8] = [
+        ("worker_type", Value::is_string, "a string"),
+        (
+            "start_time",
+            |v| v.as_str().and_then(parse_time).is_some(),
+            "a Python date-time string",
+        ),
+        ("tasks_completed", Value::is_u64, "a count"),
+        ("files_created", Value::is_u64, "a count"),
+        ("strategies_produced", Value::is_u64, "a count"),
+        ("hypotheses_queued", Value::is_u64, "a count"),
+        (
+            "patterns_read",
+            |v| v.as_array().is_some_and(|a| a.iter().all(Value::is_string)),
+            "a list of file names",
+        ),
+        ("distillation_complete", Value::is_boolean, "true or false"),
+    ];
+    check_fields(state, &fields, "state.", &at)?;
+    let top_fields: [Field; 2] = [
+        (
+            "timestamp",
+            |v| v.as_str().and_then(parse_time).is_some(),
+            "a Python date-time string",
+        ),
+        ("last_task", Value::is_u64, "a count"),
+    ];
+    check_fields(top, &top_fields, "", &at)
+}
+
+fn check_fields(
+    obj: &Map<String, Value>,
+    fields: &[Field],
+    prefix: &str,
+    at: &dyn Fn(&str) -> usize,
+) -> Result<(), (String, usize)> {
+    for (key, ok, what) in fields {
+        match obj.get(*key) {
+            None => return Err((format!("`{prefix}{key}` is missing"), 0)),
+            Some(v) if !ok(v) => {
+                return Err((
+                    format!("`{prefix}{key}` should be {what}, found {v}"),
+                    at(key),
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(())
+}
+
+/// Parses the longest prefix of a broken document that can be closed into valid JSON:
+/// cut at a value boundary, drop a dangling key, close the open containers.
+pub fn salvage(text: &str) -> Option<Value> {
+    let mut cuts: Vec<usize> = text
+        .char_indices()
+        .filter(|&(_, c)| {
+            matches!(c, ',' | '}' | ']' | '"') || c.is_ascii_digit() || c.is_alphabetic()
+        })
+        .map(|(i, c)| i + c.len_utf8())
+        .collect();
+    cuts.push(text.len());
+    cuts.sort_unstable();
+    cuts.dedup();
+    for &cut in cuts.iter().rev() {
+        let mut prefix = text[..cut].trim_end();
+        if let Some(p) = prefix.strip_suffix(',') {
+            prefix = p.trim_end();
+        }
+        if prefix.ends_with(':') || prefix.is_empty() {
+            continue;
+        }
+        let Some(closers) = closers(prefix) else {
+            continue;
+        };
+        let candidate = format!("{prefix}{closers}");
+        if let Ok(v) = serde_json::from_str::<Value>(&candidate)
+            && (v.is_object() || v.is_array())
+        {
+            return Some(v);
+        }
+    }
+    None
+}
+
+/// The brackets that close what `prefix` left open, or `None` inside a string.
+fn closers(prefix: &str) -> Option<String> {
+    let mut stack = Vec::new();
+    let mut in_string = false;
+    let mut escaped = false;
+    for c in prefix.chars() {
+        if in_string {
+            match (escaped, c) {
+                (true, _) => escaped = false,
+                (false, '\\') => escaped = true,
+                (false, '"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' => in_string = true,
+            '{' => stack.push('}'),
+            '[' => stack.push(']'),
+            '}' | ']' => {
+                stack.pop();
+            }
+            _ => {}
+        }
+    }
+    (!in_string).then(|| stack.iter().rev().collect())
+}
+
+/// Marks a readable checkpoint `stale` when it is behind `last` (the transcript's last
+/// session): fewer tasks completed than the transcript shows.
+pub fn compare(cp: &mut Checkpoint, last: Option<&SessionState>) {
+    let (Some(session), CheckpointStatus::Ok) = (last, cp.status) else {
+        return;
+    };
+    let saved = cp.tasks_completed.into_iter().chain(cp.last_task).min();
+    if let Some(saved) = saved
+        && saved < session.tasks_completed
+    {
+        cp.status = CheckpointStatus::Stale;
+        cp.error = Some(CheckpointError {
+            message: format!(
+                "the checkpoint has {saved} tasks completed, the transcript {} (session {})",
+                session.tasks_completed,
+                crate::sanitize::escape(session.session_id.as_bytes())
+            ),
+            line: None,
+            column: None,
+            offset: None,
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_seeds_truncated_checkpoint_is_salvaged() {
+        let text = r#"{"state": {"worker_type": "researcher", "start_time": "#;
+        assert_eq!(
+            salvage(text),
+            Some(serde_json::json!({"state": {"worker_type": "researcher"}}))
+        );
+    }
+
+    #[test]
+    fn salvage_keeps_every_complete_member() {
+        let text =
+            r#"{"state": {"worker_type": "r", "tasks_completed": 3, "patterns_read": ["a.md", "b"#;
+        assert_eq!(
+            salvage(text),
+            Some(
+                serde_json::json!({"state": {"worker_type": "r", "tasks_completed": 3, "patterns_read": ["a.md"]}})
+            )
+        );
+        assert_eq!(salvage(""), None);
+        assert_eq!(salvage("garbage"), None);
+    }
+
+    #[test]
+    fn pane_numbers_come_from_file_names() {
+        assert_eq!(pane_of(Path::new("logs/pane-2.log")), Some(2));
+        assert_eq!(pane_of(Path::new("pane-13")), Some(13));
+        assert_eq!(pane_of(Path::new("pane-2x.log")), None);
+        assert_eq!(pane_of(Path::new("worker.log")), None);
+    }
+
+    #[test]
+    fn python_times_parse() {
+        assert!(parse_time("2026-11-23 22:55:26.176071").is_some());
+        assert!(parse_time("2026-11-23T22:55:26.176086").is_some());
+        assert!(parse_time("yesterday").is_none());
+    }
+}
