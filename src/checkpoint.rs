@@ -160,16 +160,29 @@ pub fn read(path: &Path) -> Checkpoint {
             cp.salvaged = Some(value);
         }
         Err(e) => {
-            let offset = offset_of(&cp.text, e.line(), e.column());
+            // serde_json gives the 1-based column of the offending byte, or of the last
+            // byte read when the input ended.
+            let offset = if e.is_eof() {
+                cp.text.len()
+            } else {
+                offset_of(&cp.text, e.line(), e.column().saturating_sub(1))
+            };
+            // The position is reported separately; keep serde's reason only.
+            let reason = e.to_string();
+            let reason = reason
+                .split(" at line ")
+                .next()
+                .unwrap_or(&reason)
+                .to_owned();
             let (status, message) = if e.is_eof() {
                 let message = if cp.text.trim().is_empty() {
                     "the file is empty".to_owned()
                 } else {
-                    format!("the JSON stops in the middle: {e}")
+                    format!("the JSON stops in the middle ({reason})")
                 };
                 (CheckpointStatus::Truncated, message)
             } else {
-                (CheckpointStatus::Invalid, format!("not JSON: {e}"))
+                (CheckpointStatus::Invalid, format!("not JSON: {reason}"))
             };
             cp.status = status;
             cp.error = Some(error_at(&cp.text, message, offset));
@@ -194,8 +207,7 @@ fn error_at(text: &str, message: String, offset: usize) -> CheckpointError {
     }
 }
 
-/// serde_json reports 1-based line and column (the column of the last byte read);
-/// turn them into a byte offset.
+/// The byte offset of a 1-based line and a 0-based byte column.
 fn offset_of(text: &str, line: usize, column: usize) -> usize {
     let start: usize = text
         .split_inclusive('\n')

@@ -19,6 +19,13 @@ pub enum Command {
     Parse(ParseArgs),
     /// Check transcripts against the protocol rules; with no FILE, act as a pipe filter.
     Check(CheckArgs),
+    /// Print the rebuilt state of every session as JSON (the seed's SessionState fields
+    /// and more).
+    State(StateArgs),
+    /// What a crashed worker was doing, what is finished, what is lost, where to resume.
+    Postmortem(PostmortemArgs),
+    /// Write the markdown session summary a worker keeps (session-summaries/pane-N.md).
+    Summary(SummaryArgs),
     /// List every rule with its default severity and summary.
     Rules,
     /// Print the full documentation of a rule.
@@ -48,6 +55,54 @@ pub struct FrameArgs {
 pub struct ParseArgs {
     /// Transcript to read; stdin when absent or `-`.
     pub file: Option<PathBuf>,
+    #[command(flatten)]
+    pub frame: FrameArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct StateArgs {
+    /// Transcript to read; stdin when absent or `-`.
+    pub file: Option<PathBuf>,
+    #[command(flatten)]
+    pub frame: FrameArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PostmortemFormat {
+    /// A readable report.
+    Human,
+    /// One JSON document.
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct PostmortemArgs {
+    /// Transcript of the worker; stdin when absent or `-`.
+    pub file: Option<PathBuf>,
+    /// The worker's checkpoint file.
+    #[arg(long, value_name = "PATH", conflicts_with = "checkpoints")]
+    pub checkpoint: Option<PathBuf>,
+    /// The checkpoint directory; the file is DIR/pane-N.json, N from --pane or from the
+    /// transcript's name (pane-N.log).
+    #[arg(long, value_name = "DIR")]
+    pub checkpoints: Option<PathBuf>,
+    /// The pane number, with --checkpoints.
+    #[arg(long, value_name = "N", requires = "checkpoints")]
+    pub pane: Option<u32>,
+    /// Report format.
+    #[arg(long, value_enum, default_value_t = PostmortemFormat::Human)]
+    pub format: PostmortemFormat,
+    #[command(flatten)]
+    pub frame: FrameArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct SummaryArgs {
+    /// Transcript to summarise; stdin when absent or `-`.
+    pub file: Option<PathBuf>,
+    /// Write the summary to this file instead of stdout.
+    #[arg(long, short, value_name = "PATH")]
+    pub output: Option<PathBuf>,
     #[command(flatten)]
     pub frame: FrameArgs,
 }
@@ -120,6 +175,10 @@ pub struct CheckArgs {
     /// Use this configuration file instead of the quant-session.toml found upward.
     #[arg(long, value_name = "PATH")]
     pub config: Option<PathBuf>,
+    /// Check each `pane-N.*` transcript's checkpoint DIR/pane-N.json (adds the
+    /// checkpoint-problem rule).
+    #[arg(long, value_name = "DIR")]
+    pub checkpoints: Option<PathBuf>,
     /// Which files to check in directories (repeatable; default `*.log` and `*.txt`).
     #[arg(long, value_name = "GLOB")]
     pub glob: Vec<String>,

@@ -16,6 +16,7 @@ pub mod finding;
 pub mod frame;
 pub mod grammar;
 pub mod input;
+pub mod postmortem;
 pub mod report;
 pub mod rules;
 pub mod sanitize;

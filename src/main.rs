@@ -11,6 +11,9 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Parse(args) => command::parse::run(args),
         Command::Check(args) => command::check::run(args),
+        Command::State(args) => command::postmortem::state(args),
+        Command::Postmortem(args) => command::postmortem::postmortem(args),
+        Command::Summary(args) => command::postmortem::summary(args),
         Command::Rules => command::rules::list(),
         Command::Explain { rule } => command::rules::explain(rule),
         Command::Completions { shell } => command::rules::completions(*shell),

@@ -28,6 +28,21 @@ pub fn escape_with_map(raw: &[u8], map: &mut Vec<usize>) -> String {
     out
 }
 
+/// Like [`escape_with_map`], but keeps line feeds: for showing a whole small file.
+pub fn escape_lines_with_map(raw: &[u8], map: &mut Vec<usize>) -> String {
+    let mut out = String::with_capacity(raw.len());
+    map.clear();
+    for (i, line) in raw.split(|&b| b == b'\n').enumerate() {
+        if i > 0 {
+            map.push(out.len());
+            out.push('\n');
+        }
+        escape_into(line, &mut out, Some(map));
+    }
+    map.push(out.len());
+    out
+}
+
 fn escape_into(raw: &[u8], out: &mut String, mut map: Option<&mut Vec<usize>>) {
     for chunk in raw.utf8_chunks() {
         for c in chunk.valid().chars() {
@@ -86,6 +101,14 @@ mod tests {
         let out = escape_with_map(b"a\x1bb\xe2\x86\x92c", &mut map);
         assert_eq!(out, "a\\x1bb→c");
         assert_eq!(map, vec![0, 1, 5, 6, 6, 6, 9, 10]);
+    }
+
+    #[test]
+    fn multi_line_escaping_keeps_line_feeds_and_positions() {
+        let mut map = Vec::new();
+        let out = escape_lines_with_map(b"a\x1b\nb", &mut map);
+        assert_eq!(out, "a\\x1b\nb");
+        assert_eq!(map, vec![0, 1, 5, 6, 7]);
     }
 
     #[test]

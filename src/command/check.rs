@@ -18,15 +18,18 @@ use globset::{Glob, GlobSet, GlobSetBuilder};
 
 use super::{EXIT_CLEAN, EXIT_FINDINGS, EXIT_TROUBLE, Fatal, scan_options};
 use crate::analysis::{Analysis, analyse, count};
+use crate::checkpoint::{self, CheckpointStatus};
 use crate::cli::{CheckArgs, ColorChoice, Format, ReportTarget};
 use crate::config::{self, Level, RuleLevels};
 use crate::finding::Finding;
+use crate::finding::Label;
 use crate::input::{CHUNK, Input, display_name};
 use crate::report::github::Github;
 use crate::report::human::{Human, Style};
 use crate::report::json::Json;
 use crate::report::sarif::Sarif;
 use crate::report::{FileSummary, Reporter, Totals};
+use crate::rules::Rule;
 use crate::scan::{ScanOptions, Scanner};
 use crate::session::{Machine, RuleOptions, Sink};
 use crate::state::SessionState;
@@ -316,6 +319,66 @@ fn expand(paths: &[PathBuf], globs: &GlobSet) -> Vec<Target> {
     targets
 }
 
+/// `checkpoint-problem` (with `--checkpoints DIR`): the checkpoint of a `pane-N.*`
+/// transcript, `DIR/pane-N.json`, must be readable and not behind the transcript's last
+/// session. The finding points at that session's `SESSION_START`.
+fn with_checkpoint(
+    mut analysis: Analysis,
+    path: Option<&Path>,
+    dir: Option<&Path>,
+    rules: &RuleOptions,
+) -> Analysis {
+    let (Some(dir), Some(pane)) = (dir, path.and_then(checkpoint::pane_of)) else {
+        return analysis;
+    };
+    let Some(last) = analysis.states.last() else {
+        return analysis;
+    };
+    let Some(severity) = rules.levels.severity(Rule::CheckpointProblem) else {
+        return analysis;
+    };
+    let mut cp = checkpoint::read(&checkpoint::pane_path(dir, pane));
+    checkpoint::compare(&mut cp, Some(last));
+    if cp.status == CheckpointStatus::Ok {
+        return analysis;
+    }
+    let why = cp
+        .error
+        .as_ref()
+        .map(|e| {
+            let at = e.line.map_or(String::new(), |l| {
+                format!(" (line {l}, column {})", e.column.unwrap_or(1))
+            });
+            format!(": {}{at}", e.message)
+        })
+        .unwrap_or_default();
+    let mut finding = Finding::new(
+        Rule::CheckpointProblem,
+        format!(
+            "checkpoint {} is {}{why}",
+            crate::sanitize::escape(cp.path.display().to_string().as_bytes()),
+            cp.status.as_str()
+        ),
+        Label {
+            message: "the checkpoint should hold this session's state".into(),
+            ..last.start.clone()
+        },
+    )
+    .help(format!(
+        "{}; `quant-session postmortem --checkpoints {} {}` shows what was salvaged",
+        Rule::CheckpointProblem.fix(),
+        dir.display(),
+        path.map_or(String::new(), |p| p.display().to_string())
+    ));
+    finding.severity = severity;
+    count(&mut analysis.totals, &finding);
+    let at = analysis.findings.partition_point(|f| {
+        (f.primary.at.offset, f.rule) <= (finding.primary.at.offset, finding.rule)
+    });
+    analysis.findings.insert(at, finding);
+    analysis
+}
+
 /// File mode: every target checked in parallel, reported in order on stdout.
 fn lint(
     args: &CheckArgs,
@@ -347,12 +410,14 @@ fn lint(
         for _ in 0..threads {
             let tx = tx.clone();
             let (targets, next, scan, rules) = (&targets, &next, &scan, &rules);
+            let checkpoints = args.checkpoints.as_deref();
             scope.spawn(move || {
                 let mut buf = vec![0u8; CHUNK];
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(target) = targets.get(i) else { break };
-                    let checked = analyse(target.path(), &mut buf, scan, rules, false);
+                    let checked = analyse(target.path(), &mut buf, scan, rules, false)
+                        .map(|a| with_checkpoint(a, target.path(), checkpoints, rules));
                     if tx.send((i, checked)).is_err() {
                         break;
                     }

@@ -2,6 +2,7 @@
 
 pub mod check;
 pub mod parse;
+pub mod postmortem;
 pub mod rules;
 
 use std::process::ExitCode;

@@ -6,6 +6,7 @@ pub mod events;
 pub mod github;
 pub mod human;
 pub mod json;
+pub mod postmortem;
 pub mod sarif;
 
 use std::io;

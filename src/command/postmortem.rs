@@ -1,0 +1,121 @@
+//! `quant-session state`, `postmortem` and `summary`: what a transcript says about its
+//! sessions, for people and for supervisor scripts.
+
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+use super::{EXIT_CLEAN, EXIT_FINDINGS, Fatal, scan_options};
+use crate::analysis::analyse;
+use crate::checkpoint::{self, pane_of, pane_path};
+use crate::cli::{PostmortemArgs, PostmortemFormat, StateArgs, SummaryArgs};
+use crate::input::{CHUNK, display_name};
+use crate::postmortem::Postmortem;
+use crate::report::postmortem::{human, summary_markdown};
+use crate::session::RuleOptions;
+
+fn write_stdout(text: &[u8]) -> Result<(), Fatal> {
+    match io::stdout().lock().write_all(text) {
+        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => {
+            Err(Fatal(format!("writing stdout: {e}")))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// `state`: every session's rebuilt state as one JSON document.
+pub fn state(args: &StateArgs) -> Result<ExitCode, Fatal> {
+    let scan = scan_options(&args.frame)?;
+    let mut buf = vec![0u8; CHUNK];
+    let analysis = analyse(
+        args.file.as_deref(),
+        &mut buf,
+        &scan,
+        &RuleOptions::default(),
+        true,
+    )?;
+    let doc = serde_json::json!({
+        "file": display_name(args.file.as_deref()),
+        "lines": analysis.lines,
+        "sessions": analysis.states,
+    });
+    let mut text = serde_json::to_string_pretty(&doc).map_err(|e| Fatal(e.to_string()))?;
+    text.push('\n');
+    write_stdout(text.as_bytes())?;
+    Ok(ExitCode::from(EXIT_CLEAN))
+}
+
+/// `postmortem`: the report, exit 1 when the last session crashed or the checkpoint is
+/// not ok.
+pub fn postmortem(args: &PostmortemArgs) -> Result<ExitCode, Fatal> {
+    let scan = scan_options(&args.frame)?;
+    let checkpoint_path = match (&args.checkpoint, &args.checkpoints) {
+        (Some(p), _) => Some(p.clone()),
+        (None, Some(dir)) => {
+            let pane = args
+                .pane
+                .or_else(|| args.file.as_deref().and_then(pane_of))
+                .ok_or_else(|| {
+                    Fatal(
+                        "--checkpoints needs --pane N when the transcript is not named pane-N.*"
+                            .into(),
+                    )
+                })?;
+            Some(pane_path(dir, pane))
+        }
+        (None, None) => None,
+    };
+    let mut buf = vec![0u8; CHUNK];
+    let analysis = analyse(
+        args.file.as_deref(),
+        &mut buf,
+        &scan,
+        &RuleOptions::default(),
+        true,
+    )?;
+    let checkpoint = checkpoint_path.map(|p| {
+        let mut cp = checkpoint::read(&p);
+        checkpoint::compare(&mut cp, analysis.states.last());
+        cp
+    });
+    let report = Postmortem::new(display_name(args.file.as_deref()), analysis, checkpoint);
+    let text = match args.format {
+        PostmortemFormat::Human => human(&report),
+        PostmortemFormat::Json => {
+            let mut t = serde_json::to_string_pretty(&report).map_err(|e| Fatal(e.to_string()))?;
+            t.push('\n');
+            t
+        }
+    };
+    write_stdout(text.as_bytes())?;
+    Ok(ExitCode::from(if report.failed() {
+        EXIT_FINDINGS
+    } else {
+        EXIT_CLEAN
+    }))
+}
+
+/// `summary`: the markdown session summary, on stdout or in `--output`.
+pub fn summary(args: &SummaryArgs) -> Result<ExitCode, Fatal> {
+    let scan = scan_options(&args.frame)?;
+    let mut buf = vec![0u8; CHUNK];
+    let analysis = analyse(
+        args.file.as_deref(),
+        &mut buf,
+        &scan,
+        &RuleOptions::default(),
+        true,
+    )?;
+    let text = summary_markdown(
+        &display_name(args.file.as_deref()),
+        &analysis.states,
+        analysis.totals.errors,
+        analysis.totals.warnings,
+    );
+    match &args.output {
+        Some(path) => {
+            std::fs::write(path, text).map_err(|e| Fatal(format!("{}: {e}", path.display())))?
+        }
+        None => write_stdout(text.as_bytes())?,
+    }
+    Ok(ExitCode::from(EXIT_CLEAN))
+}

@@ -1,0 +1,103 @@
+//! The post-mortem of a worker: per session what was done, what was open, where to
+//! resume, and what the checkpoint says (SPEC §5). Built from an [`Analysis`] and a
+//! [`Checkpoint`]; reporters print it.
+
+use serde::Serialize;
+
+use crate::analysis::Analysis;
+use crate::checkpoint::{Checkpoint, CheckpointStatus};
+use crate::state::{SessionState, Status};
+
+/// What to do to finish a crashed session's work.
+#[derive(Debug, Clone, Serialize)]
+pub struct Resume {
+    /// Open task ids, in the order they were started.
+    pub tasks: Vec<String>,
+    /// Whether the session still owes its distillation.
+    pub distillation_owed: bool,
+    /// Whether it still owes its completion block.
+    pub completion_owed: bool,
+}
+
+/// One session in the post-mortem.
+#[derive(Debug, Clone, Serialize)]
+pub struct SessionReport {
+    #[serde(flatten)]
+    pub state: SessionState,
+    /// Seconds from `SESSION_START`: the `DURATION` of a complete session, or up to the
+    /// checkpoint's timestamp for a crashed one, when the times allow.
+    pub elapsed_seconds: Option<f64>,
+    pub resume: Option<Resume>,
+}
+
+/// The whole post-mortem.
+#[derive(Debug, Clone, Serialize)]
+pub struct Postmortem {
+    pub file: String,
+    /// Lines of input.
+    pub lines: u64,
+    /// `complete`, `crashed`, or `no-session`.
+    pub verdict: &'static str,
+    pub sessions: Vec<SessionReport>,
+    pub checkpoint: Option<Checkpoint>,
+    pub errors: u64,
+    pub warnings: u64,
+}
+
+impl Postmortem {
+    pub fn new(file: String, analysis: Analysis, checkpoint: Option<Checkpoint>) -> Self {
+        let last = analysis.states.len().saturating_sub(1);
+        let sessions: Vec<SessionReport> = analysis
+            .states
+            .into_iter()
+            .enumerate()
+            .map(|(i, state)| {
+                let crashed = state.status == Status::Crashed;
+                let elapsed_seconds = if crashed {
+                    checkpoint
+                        .as_ref()
+                        .filter(|_| i == last)
+                        .and_then(|c| c.timestamp)
+                        .and_then(|t| state.start_time.micros_until(&t))
+                        .map(|m| m as f64 / 1e6)
+                } else {
+                    state.duration_seconds
+                };
+                let resume = crashed.then(|| Resume {
+                    tasks: state.open_tasks.iter().map(|t| t.task.clone()).collect(),
+                    distillation_owed: !state.distillation_complete,
+                    completion_owed: true,
+                });
+                SessionReport {
+                    state,
+                    elapsed_seconds,
+                    resume,
+                }
+            })
+            .collect();
+        let verdict = match sessions.last() {
+            None => "no-session",
+            Some(s) if s.state.status == Status::Crashed => "crashed",
+            Some(_) => "complete",
+        };
+        Postmortem {
+            file,
+            lines: analysis.lines,
+            verdict,
+            sessions,
+            checkpoint,
+            errors: analysis.totals.errors,
+            warnings: analysis.totals.warnings,
+        }
+    }
+
+    /// Exit 1 when the last session crashed (or none started) or the checkpoint is not
+    /// `ok`; 0 otherwise.
+    pub fn failed(&self) -> bool {
+        self.verdict != "complete"
+            || self
+                .checkpoint
+                .as_ref()
+                .is_some_and(|c| c.status != CheckpointStatus::Ok)
+    }
+}

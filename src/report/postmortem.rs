@@ -1,0 +1,235 @@
+//! The post-mortem as a person reads it, and the markdown session summary.
+
+use std::fmt::Write;
+
+use miette::NamedSource;
+
+use crate::checkpoint::{Checkpoint, CheckpointStatus};
+use crate::diagnostic::FileDiagnostic;
+use crate::postmortem::Postmortem;
+use crate::sanitize::{escape, escape_lines_with_map};
+use crate::state::{SessionState, Status};
+
+fn duration(seconds: f64) -> String {
+    let s = seconds.abs().round() as u64;
+    let sign = if seconds < 0.0 { "-" } else { "" };
+    match s {
+        0..60 => format!("{sign}{seconds:.1}s"),
+        60..3600 => format!("{sign}{}m {}s", s / 60, s % 60),
+        _ => format!("{sign}{}h {}m", s / 3600, s % 3600 / 60),
+    }
+}
+
+fn list(items: impl IntoIterator<Item = String>) -> String {
+    let items: Vec<String> = items.into_iter().collect();
+    if items.is_empty() {
+        "none".to_owned()
+    } else {
+        items.join(", ")
+    }
+}
+
+/// The checkpoint's problem as a miette report pointing into the JSON file.
+pub fn checkpoint_diagnostic(cp: &Checkpoint) -> Option<String> {
+    let error = cp.error.as_ref()?;
+    let path = cp.path.display().to_string();
+    // At the end of a truncated file, point at its last byte: the JSON stops there.
+    let mut map = Vec::new();
+    let shown = escape_lines_with_map(cp.text.as_bytes(), &mut map);
+    let span = error.offset.map(|o| {
+        let o = (o as usize).min(cp.text.len().saturating_sub(1));
+        map[o]..map[(o + 1).min(cp.text.len())]
+    });
+    let diagnostic = FileDiagnostic {
+        code: "checkpoint",
+        path: path.clone(),
+        message: format!(
+            "checkpoint {}: {}",
+            cp.status.as_str(),
+            escape(error.message.as_bytes())
+        ),
+        label: match cp.status {
+            CheckpointStatus::Truncated => "the JSON stops here".to_owned(),
+            _ => "here".to_owned(),
+        },
+        span: span.filter(|_| !cp.text.is_empty()),
+        source: NamedSource::new(escape(path.as_bytes()), shown),
+    };
+    Some(diagnostic.render())
+}
+
+fn session(out: &mut String, s: &SessionState, elapsed: Option<f64>) {
+    let status = match s.status {
+        Status::Complete => "complete",
+        Status::Crashed => "CRASHED",
+    };
+    let _ = writeln!(
+        out,
+        "session {} (lines {}-{}): {status}",
+        escape(s.session_id.as_bytes()),
+        s.start_line,
+        s.last_line
+    );
+    if let Some(m) = &s.last_marker {
+        let _ = writeln!(out, "  last marker      {} on line {}", m.marker, m.line);
+    }
+    let tasks = s
+        .open_tasks
+        .iter()
+        .map(|t| format!("{} (line {})", escape(t.task.as_bytes()), t.line));
+    let _ = writeln!(out, "  open tasks       {}", list(tasks));
+    let subagents = s.open_subagents.iter().map(|a| match &a.task {
+        Some(t) => format!(
+            "{} in {} (line {})",
+            escape(a.agent.as_bytes()),
+            escape(t.as_bytes()),
+            a.line
+        ),
+        None => format!("{} (line {})", escape(a.agent.as_bytes()), a.line),
+    });
+    let _ = writeln!(out, "  open subagents   {}", list(subagents));
+    let _ = writeln!(
+        out,
+        "  done             {} tasks completed, {} files created, {} strategies, {} hypotheses queued",
+        s.tasks_completed, s.files_created, s.strategies_produced, s.hypotheses_queued
+    );
+    let _ = writeln!(
+        out,
+        "  patterns read    {}",
+        list(s.patterns_read.iter().map(|p| escape(p.as_bytes())))
+    );
+    let distillation = match (s.distillation_complete, s.distillation_requested) {
+        (true, _) => "complete",
+        (false, true) => "requested, never confirmed",
+        (false, false) => "never requested",
+    };
+    let _ = writeln!(out, "  distillation     {distillation}");
+    if let Some(e) = elapsed {
+        let _ = writeln!(out, "  elapsed          {}", duration(e));
+    }
+    if s.status == Status::Crashed {
+        let mut steps: Vec<String> = s
+            .open_tasks
+            .iter()
+            .map(|t| format!("finish or requeue task {}", escape(t.task.as_bytes())))
+            .collect();
+        if !s.distillation_complete {
+            steps.push("run the distillation (@sigma-distiller)".into());
+        }
+        steps.push("print the SESSION_COMPLETE block".into());
+        let _ = writeln!(out, "  resume           {}", steps.join("; then "));
+    }
+}
+
+/// The human post-mortem.
+pub fn human(pm: &Postmortem) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "post-mortem of {} ({} lines, {} session{})\n",
+        escape(pm.file.as_bytes()),
+        pm.lines,
+        pm.sessions.len(),
+        if pm.sessions.len() == 1 { "" } else { "s" }
+    );
+    for s in &pm.sessions {
+        session(&mut out, &s.state, s.elapsed_seconds);
+        out.push('\n');
+    }
+    if let Some(cp) = &pm.checkpoint {
+        let _ = writeln!(
+            out,
+            "checkpoint {}: {}",
+            escape(cp.path.display().to_string().as_bytes()),
+            cp.status.as_str()
+        );
+        if let Some(d) = checkpoint_diagnostic(cp) {
+            out.push_str(&d);
+        }
+        let broken = matches!(
+            cp.status,
+            CheckpointStatus::Truncated | CheckpointStatus::Invalid
+        );
+        if let Some(v) = cp.salvaged.as_ref().filter(|_| broken) {
+            let _ = writeln!(out, "  salvaged: {}", escape(v.to_string().as_bytes()));
+        }
+        out.push('\n');
+    }
+    let verdict = match pm.verdict {
+        "complete" => "the last session completed",
+        "crashed" => "the last session crashed",
+        _ => "no session started",
+    };
+    let _ = writeln!(
+        out,
+        "verdict: {verdict}; {} errors, {} warnings in the transcript (`quant-session check` lists them)",
+        pm.errors, pm.warnings
+    );
+    out
+}
+
+/// The markdown session summary (`session-summaries/pane-N.md`).
+pub fn summary_markdown(file: &str, states: &[SessionState], errors: u64, warnings: u64) -> String {
+    let cell = |s: &str| escape(s.as_bytes()).replace('|', "\\|");
+    let mut out = String::new();
+    let _ = writeln!(out, "# Session summary: {}\n", cell(file));
+    let _ = writeln!(
+        out,
+        "| session | status | tasks | files | strategies | hypotheses queued | patterns updated | duration |"
+    );
+    let _ = writeln!(out, "|---|---|---|---|---|---|---|---|");
+    for s in states {
+        let updated = list(
+            s.patterns_updated
+                .iter()
+                .map(|u| format!("{} ({:+})", cell(&u.file), u.entries)),
+        );
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {} | {} |",
+            cell(&s.session_id),
+            match s.status {
+                Status::Complete => "complete",
+                Status::Crashed => "crashed",
+            },
+            s.tasks_completed,
+            s.files_created,
+            s.strategies_produced,
+            s.hypotheses_queued,
+            updated,
+            s.duration_seconds.map_or("—".to_owned(), duration)
+        );
+    }
+    let totals = states.iter().fold((0, 0, 0, 0), |t, s| {
+        (
+            t.0 + s.tasks_completed,
+            t.1 + s.files_created,
+            t.2 + s.strategies_produced,
+            t.3 + s.hypotheses_queued,
+        )
+    });
+    let _ = writeln!(
+        out,
+        "\n**Totals:** {} sessions, {} tasks completed, {} files created, {} strategies produced, {} hypotheses queued.\n",
+        states.len(),
+        totals.0,
+        totals.1,
+        totals.2,
+        totals.3
+    );
+    let _ = writeln!(
+        out,
+        "**Protocol violations:** {errors} errors, {warnings} warnings (`quant-session check {}` for details).",
+        cell(file)
+    );
+    for s in states.iter().filter(|s| s.status == Status::Crashed) {
+        let _ = writeln!(
+            out,
+            "\n- Session {} crashed after line {}; open tasks: {}.",
+            cell(&s.session_id),
+            s.last_line,
+            list(s.open_tasks.iter().map(|t| cell(&t.task)))
+        );
+    }
+    out
+}
