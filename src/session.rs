@@ -50,6 +50,8 @@ struct Subagent {
 
 #[derive(Debug)]
 struct Task {
+    /// Which start of this id it is, to tell a live `order` entry from a stale one.
+    seq: u64,
     label: Label,
     subagents: Vec<Subagent>,
 }
@@ -61,9 +63,13 @@ struct Session {
     patterns_read: Vec<String>,
     patterns_label: Option<Label>,
     patterns_checked: bool,
-    /// Open tasks by id, and the order they were started in.
+    /// Open tasks by id.
     open: HashMap<String, Task>,
-    order: Vec<String>,
+    /// Tasks in the order they were started, as (id, start number). Completed tasks are
+    /// dropped lazily (see [`Session::live`]), so completing a task is O(1) even with a
+    /// million open ones.
+    order: Vec<(String, u64)>,
+    started_count: u64,
     started: HashSet<String>,
     /// Subagents spawned outside any task.
     loose_subagents: Vec<Subagent>,
@@ -80,6 +86,41 @@ struct Session {
 }
 
 impl Session {
+    /// Whether an `order` entry is still an open task.
+    fn live(&self, (id, seq): &(String, u64)) -> bool {
+        self.open.get(id).is_some_and(|t| t.seq == *seq)
+    }
+
+    /// Open task ids in the order they were started.
+    fn open_ids(&self) -> Vec<String> {
+        self.order
+            .iter()
+            .filter(|e| self.live(e))
+            .map(|(id, _)| id.clone())
+            .collect()
+    }
+
+    /// The most recently started task still open: where a subagent belongs.
+    fn current(&mut self) -> Option<&mut Task> {
+        while let Some(last) = self.order.last() {
+            if self.live(last) {
+                break;
+            }
+            self.order.pop();
+        }
+        let (id, _) = self.order.last()?;
+        self.open.get_mut(id)
+    }
+
+    /// Drops stale `order` entries once they outnumber the open tasks (amortised O(1)).
+    fn compact(&mut self) {
+        if self.order.len() > 2 * self.open.len() + 64 {
+            let open = &self.open;
+            self.order
+                .retain(|(id, seq)| open.get(id).is_some_and(|t| t.seq == *seq));
+        }
+    }
+
     /// What was still open: taken before the session's end drains it.
     fn open_work(&self) -> (Vec<OpenTask>, Vec<OpenSubagent>) {
         let mut tasks = Vec::new();
@@ -92,8 +133,8 @@ impl Session {
                 line: s.label.at.line,
             })
             .collect();
-        for id in &self.order {
-            let Some(task) = self.open.get(id) else {
+        for id in self.open_ids() {
+            let Some(task) = self.open.get(&id) else {
                 continue;
             };
             tasks.push(OpenTask {
@@ -300,6 +341,7 @@ impl Machine {
             patterns_checked: false,
             open: HashMap::new(),
             order: Vec::new(),
+            started_count: 0,
             started: HashSet::new(),
             loose_subagents: Vec::new(),
             tasks_completed: 0,
@@ -368,10 +410,12 @@ impl Machine {
                     out.push(f);
                 }
                 if !s.open.contains_key(task) {
-                    s.order.push(task.clone());
+                    s.started_count += 1;
+                    s.order.push((task.clone(), s.started_count));
                     s.open.insert(
                         task.clone(),
                         Task {
+                            seq: s.started_count,
                             label: Label::marker(event, "task starts here"),
                             subagents: Vec::new(),
                         },
@@ -383,14 +427,14 @@ impl Machine {
                     agent: agent.clone(),
                     label: Label::marker(event, "spawned here"),
                 };
-                match s.order.last().and_then(|t| s.open.get_mut(t)) {
+                match s.current() {
                     Some(task) => task.subagents.push(spawn),
                     None => s.loose_subagents.push(spawn),
                 }
             }
             Marker::SubagentComplete { agent } => {
-                let current = s.order.last().and_then(|t| s.open.get_mut(t));
-                let found = current
+                let found = s
+                    .current()
                     .and_then(|t| take_subagent(&mut t.subagents, agent))
                     .or_else(|| take_subagent(&mut s.loose_subagents, agent))
                     .or_else(|| {
@@ -421,7 +465,7 @@ impl Machine {
                 s.tasks_completed += 1;
                 match s.open.remove(task) {
                     Some(open) => {
-                        s.order.retain(|t| t != task);
+                        s.compact();
                         let done = Label::marker(event, "task completes here");
                         for sub in open.subagents {
                             out.push(subagent_not_completed(sub, Some(done.clone())));
@@ -643,8 +687,9 @@ impl Machine {
         };
         let open_work = s.open_work();
         let mut what_open = Vec::new();
-        if !s.order.is_empty() {
-            let ids: Vec<String> = s.order.iter().map(|t| q(t)).collect();
+        let open_ids = s.open_ids();
+        if !open_ids.is_empty() {
+            let ids: Vec<String> = open_ids.iter().map(|t| q(t)).collect();
             what_open.push(format!("open tasks {}", ids.join(", ")));
         }
         let subs =
@@ -766,7 +811,9 @@ fn close_session(s: &mut Session, options: &RuleOptions) -> Vec<Finding> {
     for sub in s.loose_subagents.drain(..) {
         out.push(subagent_not_completed(sub, None));
     }
-    for id in std::mem::take(&mut s.order) {
+    let ids = s.open_ids();
+    s.order.clear();
+    for id in ids {
         let Some(task) = s.open.remove(&id) else {
             continue;
         };

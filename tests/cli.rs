@@ -253,3 +253,130 @@ fn closed_stdout_stops_quietly() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert!(!stderr.to_lowercase().contains("broken pipe"), "{stderr}");
 }
+
+fn interrupt_with(signal: &str, code: i32) {
+    let bin = assert_cmd::cargo::cargo_bin("quant-session");
+    let mut child = StdCommand::new(bin)
+        .arg("check")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let sent = b"SESSION_START: researcher-2026-11-23T10:15:30\nTASK_START: h-7\n";
+    stdin.write_all(sent).unwrap();
+    stdin.flush().unwrap();
+    let mut got = vec![0u8; sent.len()];
+    stdout.read_exact(&mut got).unwrap();
+    assert_eq!(&got[..], &sent[..], "forwarded before the signal");
+    let status = StdCommand::new("kill")
+        .args(["-s", signal, &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let status = child.wait().unwrap();
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert_eq!(status.code(), Some(code), "{stderr}");
+    assert!(stderr.contains("missing-session-complete"), "{stderr}");
+    assert!(stderr.contains("task-not-completed"), "{stderr}");
+    assert!(
+        stderr.contains(&format!("interrupted by {signal}")),
+        "{stderr}"
+    );
+    drop(stdin);
+}
+
+#[test]
+fn sigint_reports_what_was_seen_and_exits_130() {
+    interrupt_with("SIGINT", 130);
+}
+
+#[test]
+fn sigterm_reports_what_was_seen_and_exits_143() {
+    interrupt_with("SIGTERM", 143);
+}
+
+#[test]
+fn a_closed_stderr_does_not_stop_the_passthrough_and_exits_2() {
+    let bin = assert_cmd::cargo::cargo_bin("quant-session");
+    let mut child = StdCommand::new(bin)
+        .arg("check")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stderr.take());
+    let input = std::fs::read(format!(
+        "{}/fixtures/rules/task-not-completed.log",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(&input).unwrap();
+    drop(stdin);
+    let mut out = Vec::new();
+    child.stdout.take().unwrap().read_to_end(&mut out).unwrap();
+    assert_eq!(out, input);
+    assert_eq!(child.wait().unwrap().code(), Some(2));
+}
+
+#[test]
+fn a_full_disk_for_a_report_is_an_error_exit_2() {
+    if !std::path::Path::new("/dev/full").exists() {
+        return;
+    }
+    qs().args([
+        "check",
+        "--report",
+        "json=/dev/full",
+        "fixtures/rules/task-not-completed.log",
+    ])
+    .assert()
+    .code(2)
+    .stderr(predicate::str::contains("/dev/full"));
+    let input = fixture("rules/task-not-completed.log");
+    qs().args(["check", "--report", "json=/dev/full"])
+        .write_stdin(input.clone())
+        .assert()
+        .code(2)
+        .stdout(predicate::eq(input));
+}
+
+#[test]
+fn fifos_and_empty_files_are_read_like_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty.log");
+    std::fs::write(&empty, "").unwrap();
+    qs().arg("check")
+        .arg(&empty)
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("0 sessions"));
+    let fifo = dir.path().join("pane-0.fifo");
+    assert!(
+        StdCommand::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let writer = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::write(fifo, fixture("sessions/clean.log")).unwrap())
+    };
+    qs().arg("check")
+        .arg(&fifo)
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("1 session, 0 errors"));
+    writer.join().unwrap();
+}

@@ -23,7 +23,7 @@ use crate::cli::{CheckArgs, ColorChoice, Format, ReportTarget};
 use crate::config::{self, Level, RuleLevels};
 use crate::finding::Finding;
 use crate::finding::Label;
-use crate::input::{CHUNK, Input, display_name};
+use crate::input::{CHUNK, LiveStdin, Next, display_name};
 use crate::report::github::Github;
 use crate::report::human::{Human, Style};
 use crate::report::json::Json;
@@ -47,7 +47,9 @@ pub fn run(args: &CheckArgs) -> Result<ExitCode, Fatal> {
             .end_run(outcome.files, outcome.totals)
             .map_err(|e| Fatal(format!("writing {}: {e}", target.path.display())))?;
     }
-    let code = if outcome.trouble {
+    let code = if let Some(sig) = outcome.interrupted {
+        128 + sig as u8
+    } else if outcome.trouble {
         EXIT_TROUBLE
     } else if outcome.totals.errors > 0 && !args.exit_zero {
         EXIT_FINDINGS
@@ -63,6 +65,8 @@ struct Outcome {
     totals: Totals,
     /// An input could not be read (exit 2).
     trouble: bool,
+    /// The signal that stopped the run (exit 128 + signal).
+    interrupted: Option<i32>,
 }
 
 /// Scanner and rule settings: command line over configuration file over defaults.
@@ -216,19 +220,31 @@ fn pipe(
         totals: Totals::default(),
         failed: None,
     };
-    let mut input = Input::open(None).map_err(|e| Fatal(format!("<stdin>: {e}")))?;
+    if io::stdin().is_terminal() {
+        super::note(
+            "reading a worker's output from the terminal; pipe a worker into \
+             it (`worker | quant-session check`) or give transcript files. Ctrl-D ends input.",
+        );
+    }
+    let input = LiveStdin::start().map_err(|e| Fatal(format!("listening for signals: {e}")))?;
     let stdout = io::stdout();
     let mut out = stdout.lock();
     let mut scanner = Scanner::new(scan);
     let mut machine = Machine::new(rules);
-    let mut buf = vec![0u8; CHUNK];
+    let mut interrupted = None;
     loop {
-        let n = input
-            .read_chunk(&mut buf)
-            .map_err(|e| Fatal(format!("<stdin>: {e}")))?;
-        if n == 0 {
-            break;
-        }
+        let (buf, n) = match input.next().map_err(|e| Fatal(format!("<stdin>: {e}")))? {
+            Next::Data(buf, n) => (buf, n),
+            Next::End => break,
+            Next::Interrupted(sig) => {
+                // Forward and check what was already read, then report as at the end.
+                interrupted = Some(sig);
+                match input.already_read() {
+                    Some(chunk) => chunk,
+                    None => break,
+                }
+            }
+        };
         match out.write_all(&buf[..n]).and_then(|()| out.flush()) {
             Ok(()) => {}
             // Downstream closed (`| head`): stop quietly with the verdict so far.
@@ -237,11 +253,13 @@ fn pipe(
                     files: 1,
                     totals: live.totals,
                     trouble: false,
+                    interrupted: None,
                 });
             }
             Err(e) => return Err(Fatal(format!("writing stdout: {e}"))),
         }
         scanner.feed(&buf[..n], &mut |event| machine.event(&event, &mut live));
+        input.recycle(buf);
     }
     scanner.finish(&mut |event| machine.event(&event, &mut live));
     machine.finish(scanner.lines(), &mut live);
@@ -255,10 +273,21 @@ fn pipe(
     if let Some(fatal) = live.failed {
         return Err(fatal);
     }
+    if let Some(sig) = interrupted {
+        let name = if sig == signal_hook::consts::SIGTERM {
+            "SIGTERM"
+        } else {
+            "SIGINT"
+        };
+        super::note(&format!(
+            "interrupted by {name}; the report covers the input read so far"
+        ));
+    }
     Ok(Outcome {
         files: 1,
         totals: live.totals,
         trouble: false,
+        interrupted,
     })
 }
 
@@ -399,6 +428,7 @@ fn lint(
         files: targets.len(),
         totals: Totals::default(),
         trouble: false,
+        interrupted: None,
     };
     let threads = std::thread::available_parallelism()
         .map_or(1, usize::from)
@@ -435,7 +465,7 @@ fn lint(
                 let checked = match checked {
                     Ok(c) => c,
                     Err(fatal) => {
-                        eprintln!("quant-session: error: {}", fatal.0);
+                        super::note(&format!("error: {}", fatal.0));
                         outcome.trouble = true;
                         continue;
                     }

@@ -23,9 +23,16 @@ pub struct Fatal(pub String);
 
 impl Fatal {
     pub fn exit(self) -> ExitCode {
-        eprintln!("quant-session: error: {}", self.0);
+        note(&format!("error: {}", self.0));
         ExitCode::from(EXIT_TROUBLE)
     }
+}
+
+/// Writes `quant-session: {text}` on stderr. A closed or full stderr is ignored: it
+/// must never turn into a panic or stop the passthrough (the exit status still tells).
+pub fn note(text: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "quant-session: {text}");
 }
 
 /// Scanner options from the command line.
