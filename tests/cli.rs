@@ -380,3 +380,20 @@ fn fifos_and_empty_files_are_read_like_files() {
         .stdout(predicate::str::contains("1 session, 0 errors"));
     writer.join().unwrap();
 }
+
+#[test]
+fn an_unreadable_file_is_named_with_the_reason() {
+    // Reading /proc/self/mem from offset 0 fails with EIO, even for root.
+    if !std::path::Path::new("/proc/self/mem").exists() {
+        return;
+    }
+    qs().args(["check", "/proc/self/mem", "fixtures/sessions/clean.log"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "/proc/self/mem: Input/output error",
+        ))
+        .stdout(predicate::str::contains(
+            "fixtures/sessions/clean.log: 1 session",
+        ));
+}
