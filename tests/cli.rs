@@ -397,3 +397,44 @@ fn an_unreadable_file_is_named_with_the_reason() {
             "fixtures/sessions/clean.log: 1 session",
         ));
 }
+
+#[test]
+fn a_terminal_on_stdin_gets_a_hint_instead_of_a_silent_wait() {
+    // script(1) gives the command a pseudo-terminal; skip where it is not installed.
+    let bin = assert_cmd::cargo::cargo_bin("quant-session");
+    let Ok(out) = StdCommand::new("script")
+        .args(["-qec", &format!("{} check", bin.display()), "/dev/null"])
+        .stdin(Stdio::null())
+        .output()
+    else {
+        return;
+    };
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("reading a worker's output from the terminal"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_file_that_grows_while_read_is_checked_up_to_where_reading_ended() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("growing.log");
+    std::fs::write(&path, fixture("sessions/clean.log")).unwrap();
+    let grower = {
+        let path = path.clone();
+        std::thread::spawn(move || {
+            use std::io::Write;
+            let mut f = std::fs::OpenOptions::new().append(true).open(path).unwrap();
+            for _ in 0..2000 {
+                f.write_all(b"more prose from a live worker\n").unwrap();
+            }
+        })
+    };
+    qs().args(["check", "--format", "json"])
+        .arg(&path)
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains(r#""kind":"summary""#));
+    grower.join().unwrap();
+}
