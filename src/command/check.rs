@@ -9,6 +9,7 @@
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{self, BufWriter, IsTerminal, Write};
+use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -227,8 +228,12 @@ fn pipe(
         );
     }
     let input = LiveStdin::start().map_err(|e| Fatal(format!("listening for signals: {e}")))?;
-    let stdout = io::stdout();
-    let mut out = stdout.lock();
+    // Passthrough writes go straight to a duplicate of fd 1: one write per chunk, where
+    // the line-buffered `Stdout` would split each chunk at its last newline.
+    let mut out: Box<dyn Write> = match io::stdout().as_fd().try_clone_to_owned() {
+        Ok(fd) => Box::new(File::from(fd)),
+        Err(_) => Box::new(io::stdout()),
+    };
     let mut scanner = Scanner::new(scan);
     let mut machine = Machine::new(rules);
     let mut interrupted = None;

@@ -1,0 +1,97 @@
+#!/usr/bin/env python3
+"""Whole-program benchmark (SPEC §6 / issue 7): times quant-session against the reference
+commands on the same input in the same run, and samples its peak anonymous memory.
+
+usage: benches/compare.py [SIZE_MIB] [--input FILE]
+Builds the release binary, generates the input with the project's own generator
+(`examples/gen_transcript.rs`) unless --input is given, warms the page cache, and prints
+best-of-3 wall times, ratios and peak RssAnon. ripgrep (`rg`) is used when on PATH.
+"""
+import os, shutil, subprocess, sys, threading, time
+
+KEYWORDS = ["SESSION_START", "PATTERN_FILES_READ", "QUEUE_DEPTH", "TASK_START",
+            "SUBAGENT_SPAWN", "SUBAGENT_COMPLETE", "FILES_CREATED", "TASK_COMPLETE",
+            "@sigma-distiller", "DISTILLATION_COMPLETE", "PATTERNS_UPDATED",
+            "SESSION_COMPLETE", "DURATION", "TASKS_COMPLETED", "STRATEGIES_PRODUCED",
+            "HYPOTHESES_QUEUED"]
+
+
+def peak_rss_anon(pid, stop, out):
+    peak = 0
+    while not stop.is_set():
+        try:
+            with open(f"/proc/{pid}/status") as f:
+                for line in f:
+                    if line.startswith("RssAnon:"):
+                        peak = max(peak, int(line.split()[1]))
+        except OSError:
+            break
+        time.sleep(0.002)
+    out.append(peak)
+
+
+def run_pipeline(stages, watch=None):
+    """Runs stages (lists of argv) as a pipeline; returns (seconds, peak KiB of stage `watch`)."""
+    start = time.perf_counter()
+    procs, prev = [], None
+    for i, argv in enumerate(stages):
+        last = i == len(stages) - 1
+        p = subprocess.Popen(argv, stdin=prev, stdout=subprocess.DEVNULL if last else subprocess.PIPE,
+                             stderr=subprocess.DEVNULL)
+        if prev is not None:
+            prev.close()
+        prev = p.stdout
+        procs.append(p)
+    peak, stop, t = [], threading.Event(), None
+    if watch is not None:
+        t = threading.Thread(target=peak_rss_anon, args=(procs[watch].pid, stop, peak))
+        t.start()
+    for p in procs:
+        p.wait()
+    elapsed = time.perf_counter() - start
+    stop.set()
+    if t:
+        t.join()
+    return elapsed, (peak[0] if peak else None)
+
+
+def best(stages, watch=None, n=3):
+    runs = [run_pipeline(stages, watch) for _ in range(n)]
+    return min(r[0] for r in runs), max((r[1] or 0) for r in runs)
+
+
+def main():
+    args = sys.argv[1:]
+    size = int(args[0]) if args and args[0].isdigit() else 1024
+    big = args[args.index("--input") + 1] if "--input" in args else None
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    os.chdir(root)
+    subprocess.run(["cargo", "build", "--release", "-q", "--example", "gen_transcript"], check=True)
+    subprocess.run(["cargo", "build", "--release", "-q"], check=True)
+    qs = os.path.join(root, "target/release/quant-session")
+    if big is None:
+        big = os.path.join(os.environ.get("TMPDIR", "/tmp"), f"qs-bench-{size}.log")
+        if not os.path.exists(big):
+            subprocess.run(["target/release/examples/gen_transcript", big, str(size), "7"], check=True)
+    subprocess.run(["cat", big], stdout=subprocess.DEVNULL, check=True)  # warm the cache
+    mib = os.path.getsize(big) / (1 << 20)
+    print(f"input: {big} ({mib:.0f} MiB), {os.cpu_count()} cores")
+
+    cat3, _ = best([["cat", big], ["cat"], ["cat"]])
+    pipe, pipe_rss = best([["cat", big], [qs, "check"], ["cat"]], watch=1)
+    print(f"pipe:  cat|quant-session check|cat {pipe:.3f}s vs cat|cat|cat {cat3:.3f}s "
+          f"= {pipe / cat3:.2f}x (target <= 1.10x), peak RssAnon {pipe_rss / 1024:.1f} MiB")
+    file_t, file_rss = best([[qs, "check", "--format", "json", big]], watch=0)
+    line = f"file:  quant-session check --format json {file_t:.3f}s, peak RssAnon {file_rss / 1024:.1f} MiB"
+    rg = shutil.which("rg")
+    if rg:
+        pattern = r"^[ \t]*(\x1b\[[0-9;]*m)*(" + "|".join(KEYWORDS) + ")"
+        rg_t, _ = best([[rg, "-c", pattern, big]])
+        line += f" vs rg -c {rg_t:.3f}s = {file_t / rg_t:.2f}x (target <= 0.60x)"
+    else:
+        line += " (install ripgrep for the comparison)"
+    print(line)
+
+
+if __name__ == "__main__":
+    main()
