@@ -5,15 +5,23 @@
 //! and subagents, the distillation request), never the input. Findings and session
 //! ends are pushed into a [`Sink`] as they happen.
 
+mod block;
+mod end;
+mod open;
+
 use std::collections::{HashMap, HashSet};
 
+use block::{BLOCK_FIELDS, Block};
+use end::{check_patterns, close_session, mismatch, subagent_not_completed};
+use open::{Session, Subagent, Task, q, take_subagent};
+
 use crate::config::RuleLevels;
-use crate::event::{Event, EventKind, Marker, PatternUpdate, QueueDepth, SessionId};
+use crate::event::{Event, EventKind, Marker, SessionId};
 use crate::finding::{Finding, Label};
 use crate::grammar::Keyword;
 use crate::rules::{Rule, Severity};
 use crate::sanitize;
-use crate::state::{LastMarker, OpenSubagent, OpenTask, SessionState, Status};
+use crate::state::{SessionState, Status};
 
 /// What the machine reports.
 pub trait Sink {
@@ -41,170 +49,6 @@ impl Default for RuleOptions {
         }
     }
 }
-
-#[derive(Debug)]
-struct Subagent {
-    agent: String,
-    label: Label,
-}
-
-#[derive(Debug)]
-struct Task {
-    /// Which start of this id it is, to tell a live `order` entry from a stale one.
-    seq: u64,
-    label: Label,
-    subagents: Vec<Subagent>,
-}
-
-#[derive(Debug)]
-struct Session {
-    id: SessionId,
-    start: Label,
-    patterns_read: Vec<String>,
-    patterns_label: Option<Label>,
-    patterns_checked: bool,
-    /// Open tasks by id.
-    open: HashMap<String, Task>,
-    /// Tasks in the order they were started, as (id, start number). Completed tasks are
-    /// dropped lazily (see [`Session::live`]), so completing a task is O(1) even with a
-    /// million open ones.
-    order: Vec<(String, u64)>,
-    started_count: u64,
-    started: HashSet<String>,
-    /// Subagents spawned outside any task.
-    loose_subagents: Vec<Subagent>,
-    tasks_completed: u64,
-    files_created: u64,
-    files_printed: bool,
-    request: Option<Label>,
-    distilled: Option<Label>,
-    patterns_updated: bool,
-    queues: Vec<QueueDepth>,
-    updates: Vec<PatternUpdate>,
-    errors: u64,
-    warnings: u64,
-}
-
-impl Session {
-    /// Whether an `order` entry is still an open task.
-    fn live(&self, (id, seq): &(String, u64)) -> bool {
-        self.open.get(id).is_some_and(|t| t.seq == *seq)
-    }
-
-    /// Open task ids in the order they were started.
-    fn open_ids(&self) -> Vec<String> {
-        self.order
-            .iter()
-            .filter(|e| self.live(e))
-            .map(|(id, _)| id.clone())
-            .collect()
-    }
-
-    /// The most recently started task still open: where a subagent belongs.
-    fn current(&mut self) -> Option<&mut Task> {
-        while let Some(last) = self.order.last() {
-            if self.live(last) {
-                break;
-            }
-            self.order.pop();
-        }
-        let (id, _) = self.order.last()?;
-        self.open.get_mut(id)
-    }
-
-    /// Drops stale `order` entries once they outnumber the open tasks (amortised O(1)).
-    fn compact(&mut self) {
-        if self.order.len() > 2 * self.open.len() + 64 {
-            let open = &self.open;
-            self.order
-                .retain(|(id, seq)| open.get(id).is_some_and(|t| t.seq == *seq));
-        }
-    }
-
-    /// What was still open: taken before the session's end drains it.
-    fn open_work(&self) -> (Vec<OpenTask>, Vec<OpenSubagent>) {
-        let mut tasks = Vec::new();
-        let mut subagents: Vec<OpenSubagent> = self
-            .loose_subagents
-            .iter()
-            .map(|s| OpenSubagent {
-                agent: s.agent.clone(),
-                task: None,
-                line: s.label.at.line,
-            })
-            .collect();
-        for id in self.open_ids() {
-            let Some(task) = self.open.get(&id) else {
-                continue;
-            };
-            tasks.push(OpenTask {
-                task: id.clone(),
-                line: task.label.at.line,
-            });
-            subagents.extend(task.subagents.iter().map(|s| OpenSubagent {
-                agent: s.agent.clone(),
-                task: Some(id.clone()),
-                line: s.label.at.line,
-            }));
-        }
-        subagents.sort_by_key(|s| s.line);
-        (tasks, subagents)
-    }
-
-    fn state(
-        &self,
-        status: Status,
-        open: (Vec<OpenTask>, Vec<OpenSubagent>),
-        last_line: u64,
-        last_marker: Option<(Keyword, u64)>,
-    ) -> SessionState {
-        SessionState {
-            session_id: self.id.id.clone(),
-            worker_type: self.id.worker_type.clone(),
-            start_time: self.id.timestamp,
-            tasks_completed: self.tasks_completed,
-            files_created: self.files_created,
-            strategies_produced: 0,
-            hypotheses_queued: 0,
-            patterns_read: self.patterns_read.clone(),
-            distillation_complete: self.distilled.is_some(),
-            status,
-            start_line: self.start.at.line,
-            last_line,
-            last_marker: last_marker.map(|(k, line)| LastMarker {
-                marker: k.word(),
-                line,
-            }),
-            open_tasks: open.0,
-            open_subagents: open.1,
-            queue_depths: self.queues.clone(),
-            distillation_requested: self.request.is_some(),
-            patterns_updated: self.updates.clone(),
-            duration_seconds: None,
-            errors: self.errors,
-            warnings: self.warnings,
-            start: self.start.clone(),
-        }
-    }
-}
-
-/// The completion block after `SESSION_COMPLETE`.
-#[derive(Debug)]
-struct Block {
-    state: SessionState,
-    complete: Label,
-    tasks_completed: u64,
-    files_created: u64,
-    files_printed: bool,
-    seen: [bool; 4],
-}
-
-const BLOCK_FIELDS: [Keyword; 4] = [
-    Keyword::Duration,
-    Keyword::TasksCompleted,
-    Keyword::StrategiesProduced,
-    Keyword::HypothesesQueued,
-];
 
 /// The state of one input: the open session, the completion block, counters.
 #[derive(Debug, Default)]
@@ -587,99 +431,6 @@ impl Machine {
     }
 
     /// Handles a marker while the completion block is open; false when the marker ends it.
-    fn in_block(&mut self, marker: &Marker, event: &Event, sink: &mut impl Sink) -> bool {
-        let Some(block) = self.block.as_mut() else {
-            return false;
-        };
-        let keyword = marker.keyword();
-        if let Some(i) = BLOCK_FIELDS.iter().position(|&f| f == keyword) {
-            block.seen[i] = true;
-        }
-        let state = &mut block.state;
-        match marker {
-            Marker::Duration { duration } => state.duration_seconds = Some(duration.seconds()),
-            Marker::StrategiesProduced { count } => state.strategies_produced = *count,
-            Marker::HypothesesQueued { count } => state.hypotheses_queued = *count,
-            Marker::FilesCreated { count } if !block.files_printed => state.files_created = *count,
-            _ => {}
-        }
-        if BLOCK_FIELDS.contains(&keyword) || keyword == Keyword::FilesCreated {
-            state.last_line = event.at.line;
-            state.last_marker = Some(LastMarker {
-                marker: keyword.word(),
-                line: event.at.line,
-            });
-        }
-        let finding = match marker {
-            Marker::TasksCompleted { count } if *count != block.tasks_completed => Some(mismatch(
-                event,
-                format!(
-                    "TASKS_COMPLETED says {count}, the stream completed {}",
-                    block.tasks_completed
-                ),
-                format!("TASK_COMPLETE markers seen: {}", block.tasks_completed),
-            )),
-            Marker::FilesCreated { count }
-                if block.files_printed && *count != block.files_created =>
-            {
-                Some(mismatch(
-                    event,
-                    format!(
-                        "FILES_CREATED total says {count}, the tasks printed {}",
-                        block.files_created
-                    ),
-                    format!(
-                        "the per-task FILES_CREATED add up to {}",
-                        block.files_created
-                    ),
-                ))
-            }
-            Marker::Duration { duration } if duration.micros < 0 => Some(mismatch(
-                event,
-                "DURATION is negative".to_owned(),
-                "a session cannot take negative time".to_owned(),
-            )),
-            Marker::Duration { .. }
-            | Marker::TasksCompleted { .. }
-            | Marker::FilesCreated { .. }
-            | Marker::StrategiesProduced { .. }
-            | Marker::HypothesesQueued { .. } => None,
-            _ => return false,
-        };
-        self.emit(finding, sink);
-        true
-    }
-
-    fn close_block(&mut self, sink: &mut impl Sink) {
-        let Some(block) = self.block.take() else {
-            return;
-        };
-        let missing: Vec<&str> = BLOCK_FIELDS
-            .iter()
-            .zip(block.seen)
-            .filter(|(_, seen)| !seen)
-            .map(|(k, _)| k.word())
-            .collect();
-        if !missing.is_empty() {
-            let finding = Finding::new(
-                Rule::SummaryMissingField,
-                format!("the completion block lacks {}", missing.join(", ")),
-                Label {
-                    message: format!("missing: {}", missing.join(", ")),
-                    ..block.complete.clone()
-                },
-            );
-            self.block = Some(block);
-            self.emit(Some(finding), sink);
-            let Some(block) = self.block.take() else {
-                return;
-            };
-            sink.session_end(&block.state);
-            return;
-        }
-        sink.session_end(&block.state);
-    }
-
     /// Reports the open session as cut off (`missing-session-complete`).
     fn cut_off(&mut self, why: &str, next: Option<&Label>, last_line: u64, sink: &mut impl Sink) {
         let Some(s) = self.session.as_mut() else {
@@ -735,109 +486,4 @@ impl Machine {
             sink.session_end(&s.state(Status::Crashed, open_work, last_line, self.last_marker));
         }
     }
-}
-
-fn q(s: &str) -> String {
-    sanitize::quote(s.as_bytes(), 60)
-}
-
-fn take_subagent(list: &mut Vec<Subagent>, agent: &str) -> Option<Subagent> {
-    let i = list.iter().rposition(|s| s.agent == agent)?;
-    Some(list.remove(i))
-}
-
-fn mismatch(event: &Event, message: String, label: String) -> Finding {
-    Finding::new(Rule::SummaryMismatch, message, Label::marker(event, label))
-}
-
-fn subagent_not_completed(sub: Subagent, end: Option<Label>) -> Finding {
-    let mut f = Finding::new(
-        Rule::SubagentNotCompleted,
-        format!("subagent {} was spawned but never completed", q(&sub.agent)),
-        Label {
-            message: "spawned here".into(),
-            ..sub.label
-        },
-    );
-    if let Some(end) = end {
-        f = f.related(end);
-    }
-    f
-}
-
-/// `patterns-not-read`, checked at the first task (or at the session's end).
-fn check_patterns(s: &mut Session, options: &RuleOptions, at: Label) -> Option<Finding> {
-    s.patterns_checked = true;
-    let missing: Vec<&str> = options
-        .required_patterns
-        .iter()
-        .filter(|p| !s.patterns_read.contains(p))
-        .map(String::as_str)
-        .collect();
-    if missing.is_empty() {
-        return None;
-    }
-    let (message, related) = match &s.patterns_label {
-        None if at.at == s.start.at => (
-            "no PATTERN_FILES_READ in a session without tasks".to_owned(),
-            s.start.clone(),
-        ),
-        None => (
-            "no PATTERN_FILES_READ before the first task".to_owned(),
-            s.start.clone(),
-        ),
-        Some(l) => (
-            format!("PATTERN_FILES_READ does not name {}", missing.join(", ")),
-            l.clone(),
-        ),
-    };
-    Some(
-        Finding::new(Rule::PatternsNotRead, message, at)
-            .related(related)
-            .help(format!(
-                "read {} first and print `PATTERN_FILES_READ: {}` right after SESSION_START",
-                options.required_patterns.join(", "),
-                options.required_patterns.join(", ")
-            )),
-    )
-}
-
-/// The findings a session's end makes certain: unfinished tasks and subagents.
-fn close_session(s: &mut Session, options: &RuleOptions) -> Vec<Finding> {
-    let mut out = Vec::new();
-    if !s.patterns_checked {
-        out.extend(check_patterns(s, options, s.start.clone()));
-    }
-    for sub in s.loose_subagents.drain(..) {
-        out.push(subagent_not_completed(sub, None));
-    }
-    let ids = s.open_ids();
-    s.order.clear();
-    for id in ids {
-        let Some(task) = s.open.remove(&id) else {
-            continue;
-        };
-        let start = task.label.clone();
-        for sub in task.subagents {
-            out.push(subagent_not_completed(
-                sub,
-                Some(Label {
-                    message: "in this task".into(),
-                    ..start.clone()
-                }),
-            ));
-        }
-        out.push(
-            Finding::new(
-                Rule::TaskNotCompleted,
-                format!("task {} was started but never completed", q(&id)),
-                Label {
-                    message: "started here, no TASK_COMPLETE follows".into(),
-                    ..start
-                },
-            )
-            .related(s.start.clone()),
-        );
-    }
-    out
 }
