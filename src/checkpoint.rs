@@ -111,41 +111,10 @@ pub fn read(path: &Path) -> Checkpoint {
             offset: None,
         });
     };
-    match std::fs::metadata(path) {
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            fail(&mut cp, CheckpointStatus::Missing, "no such file".into());
-            return cp;
-        }
-        Err(e) => {
-            fail(
-                &mut cp,
-                CheckpointStatus::Invalid,
-                format!("cannot read: {e}"),
-            );
-            return cp;
-        }
-        Ok(m) if m.is_dir() => {
-            fail(&mut cp, CheckpointStatus::Invalid, "is a directory".into());
-            return cp;
-        }
-        Ok(m) if m.len() > MAX_SIZE => {
-            fail(
-                &mut cp,
-                CheckpointStatus::Invalid,
-                format!("{} bytes is too large for a checkpoint", m.len()),
-            );
-            return cp;
-        }
-        Ok(_) => {}
-    }
-    let bytes = match std::fs::read(path) {
-        Ok(b) => b,
-        Err(e) => {
-            fail(
-                &mut cp,
-                CheckpointStatus::Invalid,
-                format!("cannot read: {e}"),
-            );
+    let bytes = match load(path) {
+        Ok(bytes) => bytes,
+        Err((status, message)) => {
+            fail(&mut cp, status, message);
             return cp;
         }
     };
@@ -193,6 +162,26 @@ pub fn read(path: &Path) -> Checkpoint {
         }
     }
     cp
+}
+
+/// The file's bytes, or why there are none to judge.
+fn load(path: &Path) -> Result<Vec<u8>, (CheckpointStatus, String)> {
+    let invalid = |message: String| (CheckpointStatus::Invalid, message);
+    match std::fs::metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err((CheckpointStatus::Missing, "no such file".into()));
+        }
+        Err(e) => return Err(invalid(format!("cannot read: {e}"))),
+        Ok(m) if m.is_dir() => return Err(invalid("is a directory".into())),
+        Ok(m) if m.len() > MAX_SIZE => {
+            return Err(invalid(format!(
+                "{} bytes is too large for a checkpoint",
+                m.len()
+            )));
+        }
+        Ok(_) => {}
+    }
+    std::fs::read(path).map_err(|e| invalid(format!("cannot read: {e}")))
 }
 
 fn error_at(text: &str, message: String, offset: usize) -> CheckpointError {

@@ -14,6 +14,17 @@ fn qs() -> Command {
     c
 }
 
+/// `quant-session check` as a pipe filter with piped stdin and stdout.
+fn spawn_check(stderr: Stdio) -> std::process::Child {
+    StdCommand::new(assert_cmd::cargo::cargo_bin("quant-session"))
+        .arg("check")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(stderr)
+        .spawn()
+        .unwrap()
+}
+
 fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(format!("{}/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
 }
@@ -186,14 +197,7 @@ fn parse_reads_stdin() {
 
 #[test]
 fn a_slow_producers_line_is_forwarded_at_once() {
-    let bin = assert_cmd::cargo::cargo_bin("quant-session");
-    let mut child = StdCommand::new(bin)
-        .arg("check")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_check(Stdio::null());
     let mut stdin = child.stdin.take().unwrap();
     let mut stdout = child.stdout.take().unwrap();
     stdin
@@ -219,14 +223,7 @@ fn a_slow_producers_line_is_forwarded_at_once() {
 
 #[test]
 fn closed_stdout_stops_quietly() {
-    let bin = assert_cmd::cargo::cargo_bin("quant-session");
-    let mut child = StdCommand::new(bin)
-        .arg("check")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_check(Stdio::piped());
     let mut stdin = child.stdin.take().unwrap();
     let mut stdout = child.stdout.take().unwrap();
     let mut first = [0u8; 16];
@@ -255,14 +252,7 @@ fn closed_stdout_stops_quietly() {
 }
 
 fn interrupt_with(signal: &str, code: i32) {
-    let bin = assert_cmd::cargo::cargo_bin("quant-session");
-    let mut child = StdCommand::new(bin)
-        .arg("check")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_check(Stdio::piped());
     let mut stdin = child.stdin.take().unwrap();
     let mut stdout = child.stdout.take().unwrap();
     let sent = b"SESSION_START: researcher-2026-11-23T10:15:30\nTASK_START: h-7\n";
@@ -306,14 +296,7 @@ fn sigterm_reports_what_was_seen_and_exits_143() {
 
 #[test]
 fn a_closed_stderr_does_not_stop_the_passthrough_and_exits_2() {
-    let bin = assert_cmd::cargo::cargo_bin("quant-session");
-    let mut child = StdCommand::new(bin)
-        .arg("check")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_check(Stdio::piped());
     drop(child.stderr.take());
     let input = std::fs::read(format!(
         "{}/fixtures/rules/task-not-completed.log",

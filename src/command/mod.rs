@@ -35,6 +35,18 @@ pub fn note(text: &str) {
     let _ = writeln!(std::io::stderr(), "quant-session: {text}");
 }
 
+/// Writes a command's whole output on stdout; a reader that went away (`| head`) is not
+/// an error.
+pub fn write_stdout(text: &[u8]) -> Result<(), Fatal> {
+    use std::io::Write;
+    match std::io::stdout().lock().write_all(text) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(Fatal(format!("writing stdout: {e}")))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Scanner options from the command line.
 pub fn scan_options(args: &FrameArgs) -> Result<ScanOptions, Fatal> {
     let strip_prefix = match &args.strip_prefix {

@@ -1,38 +1,29 @@
 //! `quant-session state`, `postmortem` and `summary`: what a transcript says about its
 //! sessions, for people and for supervisor scripts.
 
-use std::io::{self, Write};
 use std::process::ExitCode;
 
-use super::{EXIT_CLEAN, EXIT_FINDINGS, Fatal, scan_options};
-use crate::analysis::analyse;
+use super::{EXIT_CLEAN, EXIT_FINDINGS, Fatal, scan_options, write_stdout};
+use std::path::Path;
+
+use crate::analysis::{Analysis, analyse};
 use crate::checkpoint::{self, pane_of, pane_path};
-use crate::cli::{PostmortemArgs, PostmortemFormat, StateArgs, SummaryArgs};
+use crate::cli::{FrameArgs, PostmortemArgs, PostmortemFormat, StateArgs, SummaryArgs};
 use crate::input::{CHUNK, display_name};
 use crate::postmortem::Postmortem;
 use crate::report::postmortem::{human, summary_markdown};
 use crate::session::RuleOptions;
 
-fn write_stdout(text: &[u8]) -> Result<(), Fatal> {
-    match io::stdout().lock().write_all(text) {
-        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => {
-            Err(Fatal(format!("writing stdout: {e}")))
-        }
-        _ => Ok(()),
-    }
+/// The whole input through the pipeline, every session's state kept.
+fn analyse_all(file: Option<&Path>, frame: &FrameArgs) -> Result<Analysis, Fatal> {
+    let scan = scan_options(frame)?;
+    let mut buf = vec![0u8; CHUNK];
+    analyse(file, &mut buf, &scan, &RuleOptions::default(), true)
 }
 
 /// `state`: every session's rebuilt state as one JSON document.
 pub fn state(args: &StateArgs) -> Result<ExitCode, Fatal> {
-    let scan = scan_options(&args.frame)?;
-    let mut buf = vec![0u8; CHUNK];
-    let analysis = analyse(
-        args.file.as_deref(),
-        &mut buf,
-        &scan,
-        &RuleOptions::default(),
-        true,
-    )?;
+    let analysis = analyse_all(args.file.as_deref(), &args.frame)?;
     let doc = serde_json::json!({
         "file": display_name(args.file.as_deref()),
         "lines": analysis.lines,
@@ -47,7 +38,6 @@ pub fn state(args: &StateArgs) -> Result<ExitCode, Fatal> {
 /// `postmortem`: the report, exit 1 when the last session crashed or the checkpoint is
 /// not ok.
 pub fn postmortem(args: &PostmortemArgs) -> Result<ExitCode, Fatal> {
-    let scan = scan_options(&args.frame)?;
     let checkpoint_path = match (&args.checkpoint, &args.checkpoints) {
         (Some(p), _) => Some(p.clone()),
         (None, Some(dir)) => {
@@ -64,14 +54,7 @@ pub fn postmortem(args: &PostmortemArgs) -> Result<ExitCode, Fatal> {
         }
         (None, None) => None,
     };
-    let mut buf = vec![0u8; CHUNK];
-    let analysis = analyse(
-        args.file.as_deref(),
-        &mut buf,
-        &scan,
-        &RuleOptions::default(),
-        true,
-    )?;
+    let analysis = analyse_all(args.file.as_deref(), &args.frame)?;
     let checkpoint = checkpoint_path.map(|p| {
         let mut cp = checkpoint::read(&p);
         checkpoint::compare(&mut cp, analysis.states.last());
@@ -96,15 +79,7 @@ pub fn postmortem(args: &PostmortemArgs) -> Result<ExitCode, Fatal> {
 
 /// `summary`: the markdown session summary, on stdout or in `--output`.
 pub fn summary(args: &SummaryArgs) -> Result<ExitCode, Fatal> {
-    let scan = scan_options(&args.frame)?;
-    let mut buf = vec![0u8; CHUNK];
-    let analysis = analyse(
-        args.file.as_deref(),
-        &mut buf,
-        &scan,
-        &RuleOptions::default(),
-        true,
-    )?;
+    let analysis = analyse_all(args.file.as_deref(), &args.frame)?;
     let text = summary_markdown(
         &display_name(args.file.as_deref()),
         &analysis.states,

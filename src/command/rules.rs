@@ -1,21 +1,17 @@
 //! `quant-session rules`, `explain`, `completions` and `man`: documentation generated
 //! from the rule table and the CLI definition.
 
-use std::io::{self, Write};
 use std::process::ExitCode;
 
 use clap::CommandFactory;
 
-use super::{EXIT_CLEAN, Fatal};
+use super::{EXIT_CLEAN, Fatal, write_stdout};
 use crate::cli::Cli;
 use crate::rules::Rule;
 
 fn write_out(text: &[u8]) -> Result<ExitCode, Fatal> {
-    match io::stdout().lock().write_all(text) {
-        Ok(()) => Ok(ExitCode::from(EXIT_CLEAN)),
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(ExitCode::from(EXIT_CLEAN)),
-        Err(e) => Err(Fatal(format!("writing stdout: {e}"))),
-    }
+    write_stdout(text)?;
+    Ok(ExitCode::from(EXIT_CLEAN))
 }
 
 /// Every rule, its default severity and summary, as a table.
