@@ -49,6 +49,9 @@ pub struct FrameArgs {
     /// e.g. '\[pane-\d+\] ' or '\S+Z '.
     #[arg(long, value_name = "REGEX")]
     pub strip_prefix: Option<String>,
+    /// What the input is; `auto` recognises Claude Code stream-json by its first line.
+    #[arg(long, value_enum, default_value_t = crate::scan::InputKind::Auto)]
+    pub input: crate::scan::InputKind,
 }
 
 #[derive(Debug, Args)]

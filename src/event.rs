@@ -58,6 +58,8 @@ pub enum EventKind {
     Malformed(Malformed),
     /// An upper-case `WORD_WORD:` close to a keyword.
     Unknown { word: String, suggestion: Keyword },
+    /// A stream-json `result` record: how the worker process ended.
+    WorkerExit { subtype: String },
 }
 
 /// Why a payload did not parse, and where.

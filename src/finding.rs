@@ -82,7 +82,7 @@ impl Finding {
     /// The finding an event carries by itself (`malformed-marker`, `unknown-marker`).
     pub fn from_event(event: &Event) -> Option<Finding> {
         match &event.kind {
-            EventKind::Marker(_) => None,
+            EventKind::Marker(_) | EventKind::WorkerExit { .. } => None,
             EventKind::Malformed(m) => Some(
                 Finding::new(
                     Rule::MalformedMarker,

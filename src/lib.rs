@@ -23,3 +23,4 @@ pub mod sanitize;
 pub mod scan;
 pub mod session;
 pub mod state;
+pub mod stream_json;

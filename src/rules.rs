@@ -131,6 +131,10 @@ rules! {
         "a number in the completion block or distillation request disagrees with the stream"
         "count from the session's state (tasks completed, files created) instead of estimating"
         "The completion block and distillation request are what supervisors read; a number that disagrees with the markers of the session is a reporting bug in the worker.";
+    WorkerErrorExit "worker-error-exit" Warning
+        "the stream-json ends with a non-success result subtype (error_max_turns, error_during_execution, …)"
+        "raise the turn or budget limit, or fix the error the result reports, and rerun the session"
+        "Claude Code reports how a run ended in its last `result` record; `is_error` is not reliable (error_max_turns comes with is_error:false), so the subtype is what counts. A session cut off by such an exit names it as the cause.";
     SummaryMissingField "summary-missing-field" Warning
         "the completion block lacks DURATION, TASKS_COMPLETED, STRATEGIES_PRODUCED or HYPOTHESES_QUEUED"
         "print the whole completion block after SESSION_COMPLETE"
@@ -192,6 +196,7 @@ impl Rule {
             Rule::WorkAfterDistillation => fixture!("work-after-distillation"),
             Rule::SummaryMismatch => fixture!("summary-mismatch"),
             Rule::SummaryMissingField => fixture!("summary-missing-field"),
+            Rule::WorkerErrorExit => fixture!("worker-error-exit"),
         }
     }
 

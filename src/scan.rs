@@ -14,6 +14,7 @@ use crate::event::{Event, EventKind, LineText, Malformed, Position};
 use crate::frame::{self, Framer, Segment};
 use crate::grammar::{self, Keyword, PayloadError, Recognized};
 use crate::sanitize;
+use crate::stream_json::{self, StreamJson};
 
 /// Options that change how lines are framed.
 #[derive(Debug, Clone, Default)]
@@ -21,6 +22,29 @@ pub struct ScanOptions {
     /// A per-line prefix to strip before matching (`--strip-prefix`), anchored at the
     /// start of the line after escape sequences are removed.
     pub strip_prefix: Option<Regex>,
+    /// What the input is (`--input`).
+    pub input: InputKind,
+}
+
+/// The shape of the input.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum InputKind {
+    /// Decided by the first non-blank line: a `{"type":…}` record means stream-json.
+    #[default]
+    Auto,
+    /// Plain worker output.
+    Text,
+    /// Claude Code `--output-format stream-json` (NDJSON).
+    StreamJson,
+}
+
+/// What the scanner decided the input is.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+enum Mode {
+    #[default]
+    Undecided,
+    Text,
+    Json,
 }
 
 /// Turns a chunked byte stream into events.
@@ -33,6 +57,8 @@ pub struct Scanner {
     /// The line on which a distillation request's continuation may come next.
     continuation: Option<u64>,
     prefixed: Option<PrefixHint>,
+    mode: Mode,
+    json: StreamJson,
 }
 
 /// Lines that look like markers behind a prefix, seen without `--strip-prefix`.
@@ -59,10 +85,14 @@ impl Scanner {
             map,
             continuation,
             prefixed,
+            mode,
+            json,
         } = self;
         let mut lines = LineScan {
             options,
             prefixed,
+            mode,
+            json,
             clean,
             map,
             continuation,
@@ -80,10 +110,14 @@ impl Scanner {
             map,
             continuation,
             prefixed,
+            mode,
+            json,
         } = self;
         let mut lines = LineScan {
             options,
             prefixed,
+            mode,
+            json,
             clean,
             map,
             continuation,
@@ -111,6 +145,8 @@ impl Scanner {
 struct LineScan<'s, F> {
     options: &'s ScanOptions,
     prefixed: &'s mut Option<PrefixHint>,
+    mode: &'s mut Mode,
+    json: &'s mut StreamJson,
     clean: &'s mut Vec<u8>,
     map: &'s mut Vec<u32>,
     continuation: &'s mut Option<u64>,
@@ -128,6 +164,22 @@ fn is_trail(b: u8) -> bool {
 
 impl<F: FnMut(Event)> LineScan<'_, F> {
     fn segment(&mut self, seg: Segment<'_>) {
+        if *self.mode == Mode::Undecided {
+            if seg.bytes.trim_ascii().is_empty() {
+                return;
+            }
+            *self.mode = match self.options.input {
+                InputKind::Text => Mode::Text,
+                InputKind::StreamJson => Mode::Json,
+                InputKind::Auto if stream_json::looks_like_record(seg.bytes) => Mode::Json,
+                InputKind::Auto => Mode::Text,
+            };
+        }
+        // In a stream, a line that is not a record (stderr merged in) is plain text.
+        if *self.mode == Mode::Json && stream_json::looks_like_record(seg.bytes) {
+            self.record(&seg);
+            return;
+        }
         if self.options.strip_prefix.is_none() {
             match seg.bytes.iter().find(|&&b| !is_lead(b)) {
                 Some(&b) if b.is_ascii_uppercase() || b == b'@' || b == 0x1b => {}
@@ -203,6 +255,39 @@ impl<F: FnMut(Event)> LineScan<'_, F> {
         (self.sink)(Event { at, kind, text });
     }
 
+    /// One stream-json record: the worker's text in it is scanned as text, its events
+    /// placed on the record's line.
+    fn record(&mut self, seg: &Segment<'_>) {
+        if seg.truncated {
+            self.json.skipped_large += 1;
+            return;
+        }
+        let record = self.json.record(seg.bytes);
+        let text_options = ScanOptions::default_text();
+        for text in &record.texts {
+            for event in scan_all(text.as_bytes(), text_options.clone()) {
+                (self.sink)(on_record_line(event, seg));
+            }
+        }
+        if let Some(subtype) = record.result {
+            let head = &seg.bytes[..seg.bytes.len().min(200)];
+            (self.sink)(Event {
+                at: Position {
+                    line: seg.line,
+                    column: seg.column,
+                    offset: seg.offset,
+                },
+                kind: EventKind::WorkerExit { subtype },
+                text: Arc::new(LineText {
+                    line: seg.line,
+                    column: seg.column,
+                    offset: seg.offset,
+                    bytes: head.into(),
+                }),
+            });
+        }
+    }
+
     /// Notes a line that would hold a marker behind a prefix (`[pane-2] TASK_START: …`,
     /// a timestamp): without `--strip-prefix` it is prose, and the report hints at the flag.
     fn note_prefixed(&mut self, seg: &Segment<'_>) {
@@ -270,6 +355,38 @@ impl<F: FnMut(Event)> LineScan<'_, F> {
     }
 }
 
+impl ScanOptions {
+    /// Plain text, no prefix: how the text inside a stream-json record is read.
+    pub fn default_text() -> ScanOptions {
+        ScanOptions {
+            strip_prefix: None,
+            input: InputKind::Text,
+        }
+    }
+}
+
+/// Moves an event found in a record's text onto the record's line: the line is the
+/// JSONL line, columns and offsets stay relative to the text (shifted by the record's
+/// offset so labels still fall inside the quoted text).
+fn on_record_line(mut event: Event, seg: &Segment<'_>) -> Event {
+    let shift = |p: &mut Position| {
+        p.line = seg.line;
+        p.offset += seg.offset;
+    };
+    shift(&mut event.at);
+    if let EventKind::Malformed(m) = &mut event.kind {
+        shift(&mut m.at);
+    }
+    let text = &event.text;
+    event.text = Arc::new(LineText {
+        line: seg.line,
+        column: text.column,
+        offset: text.offset + seg.offset,
+        bytes: text.bytes.clone(),
+    });
+    event
+}
+
 /// Scans a whole byte slice at once (tests, small inputs).
 pub fn scan_all(input: &[u8], options: ScanOptions) -> Vec<Event> {
     let mut events = Vec::new();
@@ -294,6 +411,7 @@ mod tests {
                     EventKind::Malformed(m) => {
                         format!("malformed@{}:{} {}", m.at.line, m.at.column, m.message())
                     }
+                    EventKind::WorkerExit { subtype } => format!("exit {subtype}"),
                     EventKind::Unknown { word, suggestion } => {
                         format!("unknown {word}→{suggestion}")
                     }
@@ -349,6 +467,7 @@ mod tests {
     fn strip_prefix_removes_pane_tags() {
         let options = ScanOptions {
             strip_prefix: Some(Regex::new(r"^\[pane-\d+\] ").unwrap()),
+            ..ScanOptions::default()
         };
         let events = scan_all(b"[pane-2] TASK_START: h-1\n", options);
         assert_eq!(events[0].at.column, 10);

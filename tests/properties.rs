@@ -69,7 +69,7 @@ proptest! {
     fn any_bytes_scan_and_check_without_panic(input in transcript()) {
         let mut machine = Machine::new(RuleOptions::default());
         let mut sink = Count(0);
-        for e in scan_all(&input, ScanOptions::default()) {
+        for e in scan_all(&input, ScanOptions::default_text()) {
             machine.event(&e, &mut sink);
         }
         machine.finish(0, &mut sink);
@@ -77,10 +77,10 @@ proptest! {
 
     #[test]
     fn chunking_does_not_change_the_events(input in transcript(), cuts in proptest::collection::vec(any::<usize>(), 0..8)) {
-        let whole = scan_all(&input, ScanOptions::default());
+        let whole = scan_all(&input, ScanOptions::default_text());
         let mut cuts: Vec<usize> = cuts.into_iter().map(|c| c % (input.len() + 1)).collect();
         cuts.sort_unstable();
-        let mut scanner = Scanner::new(ScanOptions::default());
+        let mut scanner = Scanner::new(ScanOptions::default_text());
         let mut pieces = Vec::new();
         let mut sink = |e| pieces.push(e);
         let mut last = 0;
@@ -94,7 +94,7 @@ proptest! {
 
     #[test]
     fn positions_point_into_the_original_input(input in transcript()) {
-        for e in scan_all(&input, ScanOptions::default()) {
+        for e in scan_all(&input, ScanOptions::default_text()) {
             let positions = match &e.kind {
                 EventKind::Malformed(m) => vec![e.at, m.at],
                 _ => vec![e.at],
@@ -121,6 +121,7 @@ proptest! {
                 EventKind::Malformed(m) if !m.keyword.starts_with('@') => prop_assert!(rest.starts_with(m.keyword.as_bytes())),
                 EventKind::Malformed(_) => {}
                 EventKind::Unknown { word, .. } => prop_assert!(rest.starts_with(word.as_bytes())),
+                EventKind::WorkerExit { .. } => prop_assert!(false, "no stream-json in text mode"),
             }
         }
     }

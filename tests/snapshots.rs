@@ -120,3 +120,35 @@ fn the_seed_session_manager_output_reports_what_it_leaves_out() {
         .into()
     );
 }
+
+#[test]
+fn the_same_session_gives_the_same_verdict_as_text_and_as_stream_json() {
+    let verdict = |file: &str| {
+        let (json, code) = run(&["check", "--format", "json", file]);
+        let rules: Vec<String> = json
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+            .filter(|v| v["kind"] == "diagnostic")
+            .map(|v| v["rule"].as_str().unwrap().to_owned())
+            .collect();
+        (rules, code)
+    };
+    assert_eq!(
+        verdict("fixtures/sessions/seed-session-manager.log"),
+        verdict("fixtures/stream-json/seed-through-bash.log")
+    );
+    // The clean session printed by a Claude Code worker (quoted markers in a read file,
+    // a subagent prompt and the subagent's own text are not the worker's).
+    let (rules, code) = verdict("fixtures/rules/worker-error-exit.ok.log");
+    assert!(rules.is_empty() && code == 0, "{rules:?}");
+    // Forcing text mode reads the JSON lines as prose: no session at all.
+    let (json, _) = run(&[
+        "check",
+        "--format",
+        "json",
+        "--input",
+        "text",
+        "fixtures/stream-json/seed-through-bash.log",
+    ]);
+    assert!(json.contains(r#""sessions":0"#), "{json}");
+}

@@ -101,6 +101,7 @@ fn settings(args: &CheckArgs) -> Result<(ScanOptions, RuleOptions), Fatal> {
         .unwrap_or_else(|| RuleOptions::default().required_patterns);
     let mut frame = crate::cli::FrameArgs {
         strip_prefix: args.frame.strip_prefix.clone(),
+        input: args.frame.input,
     };
     if frame.strip_prefix.is_none() {
         frame.strip_prefix = file

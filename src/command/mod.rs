@@ -56,5 +56,8 @@ pub fn scan_options(args: &FrameArgs) -> Result<ScanOptions, Fatal> {
             Some(Regex::new(&anchored).map_err(|e| Fatal(format!("--strip-prefix: {e}")))?)
         }
     };
-    Ok(ScanOptions { strip_prefix })
+    Ok(ScanOptions {
+        strip_prefix,
+        input: args.input,
+    })
 }

@@ -17,6 +17,14 @@ struct MarkerLine<'a> {
 }
 
 #[derive(Serialize)]
+struct ExitLine<'a> {
+    kind: &'static str,
+    subtype: &'a str,
+    #[serde(flatten)]
+    at: Position,
+}
+
+#[derive(Serialize)]
 struct FindingLine<'a> {
     kind: &'static str,
     rule: &'static str,
@@ -43,6 +51,14 @@ pub fn write_event(out: &mut impl Write, event: &Event) -> io::Result<()> {
             &mut *out,
             &MarkerLine {
                 marker,
+                at: event.at,
+            },
+        )?,
+        EventKind::WorkerExit { subtype } => serde_json::to_writer(
+            &mut *out,
+            &ExitLine {
+                kind: "worker_exit",
+                subtype,
                 at: event.at,
             },
         )?,
@@ -74,7 +90,7 @@ pub fn write_event(out: &mut impl Write, event: &Event) -> io::Result<()> {
                     line.word = Some(word);
                     line.suggestion = Some(suggestion.word());
                 }
-                EventKind::Marker(_) => {}
+                EventKind::Marker(_) | EventKind::WorkerExit { .. } => {}
             }
             serde_json::to_writer(&mut *out, &line)?;
         }

@@ -146,8 +146,10 @@ struct Excerpt {
 impl Excerpt {
     fn new<'t>(name: &str, lines: impl Iterator<Item = &'t Arc<LineText>>) -> Self {
         let mut lines: Vec<&Arc<LineText>> = lines.collect();
-        lines.sort_by_key(|t| (t.line, t.column));
-        lines.dedup_by_key(|t| (t.line, t.column));
+        // The offset identifies a line: text inside one stream-json record shares its
+        // line number.
+        lines.sort_by_key(|t| (t.line, t.offset));
+        lines.dedup_by_key(|t| (t.line, t.offset));
         let mut text = String::new();
         let mut snips = Vec::with_capacity(lines.len());
         for line in lines {
@@ -174,7 +176,7 @@ impl Excerpt {
         let Some(snip) = self
             .snips
             .iter()
-            .find(|s| s.text.line == label.text.line && s.text.column == label.text.column)
+            .find(|s| s.text.line == label.text.line && s.text.offset == label.text.offset)
         else {
             return (0, 0).into();
         };
@@ -220,6 +222,14 @@ impl SourceCode for Excerpt {
                 (s.text.column - 1) as usize + raw_col,
                 1,
             )));
+        }
+        // Lines are shown together only when they really are consecutive input lines;
+        // refusing the span makes miette show them as separate excerpts.
+        if self.snips[first..=last]
+            .windows(2)
+            .any(|w| w[1].text.line != w[0].text.line + 1)
+        {
+            return Err(MietteError::OutOfBounds);
         }
         let end_snip = &self.snips[last];
         let end = end_snip.start + end_snip.len + 1;

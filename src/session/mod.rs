@@ -58,6 +58,8 @@ pub struct Machine {
     block: Option<Block>,
     sessions: u64,
     last_marker: Option<(Keyword, u64)>,
+    /// The last stream-json `result` subtype, and its line.
+    exit: Option<(String, Label)>,
 }
 
 impl Machine {
@@ -89,6 +91,11 @@ impl Machine {
             }
             EventKind::Unknown { .. } => {
                 self.emit(Finding::from_event(event), sink);
+                return;
+            }
+            EventKind::WorkerExit { subtype } => {
+                // A process can report more than once: the last result is its exit.
+                self.exit = Some((subtype.clone(), Label::marker(event, "the worker's result")));
                 return;
             }
         };
@@ -127,8 +134,30 @@ impl Machine {
     /// session as cut off.
     pub fn finish(&mut self, lines: u64, sink: &mut impl Sink) {
         self.close_block(sink);
+        let failed_exit = self.exit.take().filter(|(subtype, _)| subtype != "success");
         if self.session.is_some() {
-            self.cut_off("the input ended", None, lines, sink);
+            let why = match &failed_exit {
+                Some((subtype, _)) => format!(
+                    "the worker exited with `{}`",
+                    sanitize::escape(subtype.as_bytes())
+                ),
+                None => "the input ended".to_owned(),
+            };
+            self.cut_off(&why, None, lines, sink);
+        }
+        if let Some((subtype, label)) = failed_exit {
+            let subtype = sanitize::escape(subtype.as_bytes());
+            self.emit(
+                Some(Finding::new(
+                    Rule::WorkerErrorExit,
+                    format!("the worker exited with `{subtype}`, not `success`"),
+                    Label {
+                        message: format!("result subtype `{subtype}`"),
+                        ..label
+                    },
+                )),
+                sink,
+            );
         }
     }
 
