@@ -46,7 +46,7 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct FrameArgs {
     /// Strip this per-line prefix (a regex, anchored at the line start) before matching,
-    /// e.g. '\[pane-\d+\] ' or '\S+Z '.
+    /// e.g. '\[pane-\d+\] ', or a preset: docker, cri, github, journald.
     #[arg(long, value_name = "REGEX")]
     pub strip_prefix: Option<String>,
     /// What the input is; `auto` recognises Claude Code stream-json by its first line.

@@ -36,6 +36,8 @@ pub enum InputKind {
     Text,
     /// Claude Code `--output-format stream-json` (NDJSON).
     StreamJson,
+    /// A Claude Code session file (`~/.claude/projects/…/<session>.jsonl`).
+    Transcript,
 }
 
 /// What the scanner decided the input is.
@@ -170,7 +172,7 @@ impl<F: FnMut(Event)> LineScan<'_, F> {
             }
             *self.mode = match self.options.input {
                 InputKind::Text => Mode::Text,
-                InputKind::StreamJson => Mode::Json,
+                InputKind::StreamJson | InputKind::Transcript => Mode::Json,
                 InputKind::Auto if stream_json::looks_like_record(seg.bytes) => Mode::Json,
                 InputKind::Auto => Mode::Text,
             };

@@ -11,6 +11,10 @@
 //! subtype other than `success` is the worker's exit status (judged by `subtype`, not
 //! `is_error`). Unknown record types and fields are normal (schema drift) and counted.
 //!
+//! On-disk transcripts (`~/.claude/projects/<project>/<session>.jsonl`) hold the same
+//! messages as records with `parentUuid`, `isSidechain`, `timestamp`; sidechain records
+//! are subagents'.
+//!
 //! This first version reads records of up to 64 KiB (the framing head); longer records
 //! (big tool outputs) are skipped and counted, never buffered.
 
@@ -18,13 +22,17 @@ use std::collections::HashSet;
 
 use serde_json::Value;
 
-/// Whether a line starts a stream-json record (`{"type":…`).
+/// Whether a line is a stream-json record (`{"type":…`) or an on-disk transcript record
+/// (`{"parentUuid":…,"type":…`): a JSON object with a `"type"` key near its start.
 pub fn looks_like_record(line: &[u8]) -> bool {
     let t = line.trim_ascii_start();
-    t.starts_with(b"{") && {
-        let rest = t[1..].trim_ascii_start();
-        rest.starts_with(b"\"type\"")
-    }
+    let Some(rest) = t.strip_prefix(b"{") else {
+        return false;
+    };
+    let rest = rest.trim_ascii_start();
+    rest.starts_with(b"\"type\"")
+        || (rest.starts_with(b"\"parentUuid\"")
+            && memchr::memmem::find(&t[..t.len().min(4096)], b"\"type\":").is_some())
 }
 
 /// What one record contributes.
@@ -57,7 +65,10 @@ impl StreamJson {
             return out;
         };
         self.records += 1;
-        let own = v.get("parent_tool_use_id").is_none_or(Value::is_null);
+        // Subagents' records carry the Task call's id (stream-json) or are sidechains
+        // (on-disk transcripts).
+        let own = v.get("parent_tool_use_id").is_none_or(Value::is_null)
+            && v.get("isSidechain").and_then(Value::as_bool) != Some(true);
         let blocks = || {
             v.pointer("/message/content")
                 .and_then(Value::as_array)
@@ -133,6 +144,9 @@ mod tests {
         assert!(looks_like_record(br#"  { "type": "assistant"}"#));
         assert!(!looks_like_record(br#"{"equity_curve": [1.0]}"#));
         assert!(!looks_like_record(b"SESSION_START: x"));
+        assert!(looks_like_record(
+            br#"{"parentUuid":null,"isSidechain":false,"type":"user","message":{}}"#
+        ));
     }
 
     #[test]
@@ -148,6 +162,8 @@ mod tests {
         assert_eq!(bash.texts, ["TASK_COMPLETE: h-1\n"]);
         let read = s.record(br#"{"type":"user","message":{"content":[{"type":"tool_result","tool_use_id":"toolu_3","content":[{"type":"text","text":"TASK_START: quoted"}]}]}}"#);
         assert!(read.texts.is_empty());
+        let sidechain = s.record(br#"{"parentUuid":"u1","isSidechain":true,"type":"assistant","message":{"content":[{"type":"text","text":"TASK_START: sub"}]}}"#);
+        assert!(sidechain.texts.is_empty());
     }
 
     #[test]

@@ -421,3 +421,33 @@ fn a_file_that_grows_while_read_is_checked_up_to_where_reading_ended() {
         .stdout(predicate::str::contains(r#""kind":"summary""#));
     grower.join().unwrap();
 }
+
+#[test]
+fn envelope_presets_strip_log_prefixes() {
+    for preset in ["docker", "cri", "github", "journald"] {
+        let file = format!("fixtures/envelopes/{preset}.log");
+        qs().args(["check", "--strip-prefix", preset, &file])
+            .assert()
+            .code(0)
+            .stdout(predicate::str::contains("1 session, 0 errors, 0 warnings"));
+        // Without the preset the markers are behind the prefix: prose, with a hint when
+        // the prefix starts with a digit or `[` (the GitHub job/step columns do not).
+        let hint = preset != "github";
+        qs().args(["check", &file]).assert().code(0).stdout(
+            predicate::str::contains("0 sessions").and(predicate::function(move |s: &str| {
+                s.contains("hint:") == hint
+            })),
+        );
+    }
+}
+
+#[test]
+fn on_disk_transcripts_count_the_worker_not_its_sidechains() {
+    for input in ["auto", "transcript"] {
+        qs().args(["check", "--format", "json", "--input", input])
+            .arg("fixtures/transcripts/clean-session.log")
+            .assert()
+            .code(0)
+            .stdout(r#"{"kind":"summary","file":"fixtures/transcripts/clean-session.log","sessions":1,"errors":0,"warnings":0}"#.to_owned() + "\n");
+    }
+}

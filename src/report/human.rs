@@ -305,7 +305,8 @@ impl<W: Write> Reporter for Human<W> {
             writeln!(
                 self.out,
                 "hint: {} look like markers behind a line prefix (first on line {}); they are \
-                 not checked. Pass --strip-prefix REGEX (e.g. '\\[pane-\\d+\\] ') to check them.",
+                 not checked. Pass --strip-prefix REGEX (e.g. '\\[pane-\\d+\\] ') or a preset \
+                 (docker, cri, github, journald) to check them.",
                 plural(hint.lines, "line", "lines"),
                 hint.first_line
             )?;
