@@ -59,7 +59,24 @@ pub enum EventKind {
     /// An upper-case `WORD_WORD:` close to a keyword.
     Unknown { word: String, suggestion: Keyword },
     /// A stream-json `result` record: how the worker process ended.
-    WorkerExit { subtype: String },
+    WorkerExit {
+        subtype: String,
+        num_turns: Option<u64>,
+        total_cost_usd: Option<f64>,
+    },
+    /// A session file record's `timestamp`: the time of the events that follow.
+    Clock(Timestamp),
+    /// The input shows the worker's tool calls (stream-json or a session file): its
+    /// claims can be checked against its actions.
+    ActionsVisible,
+    /// A tool call of the worker itself: the subagent type of a `Task`/`Agent` call, the
+    /// path of a `Write`.
+    ToolCall {
+        tool: String,
+        subagent: Option<String>,
+        /// The file the call creates (see `stream_json::ToolCall::creates`).
+        creates: Option<String>,
+    },
 }
 
 /// Why a payload did not parse, and where.

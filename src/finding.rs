@@ -82,7 +82,11 @@ impl Finding {
     /// The finding an event carries by itself (`malformed-marker`, `unknown-marker`).
     pub fn from_event(event: &Event) -> Option<Finding> {
         match &event.kind {
-            EventKind::Marker(_) | EventKind::WorkerExit { .. } => None,
+            EventKind::Marker(_)
+            | EventKind::WorkerExit { .. }
+            | EventKind::ActionsVisible
+            | EventKind::Clock(_)
+            | EventKind::ToolCall { .. } => None,
             EventKind::Malformed(m) => Some(
                 Finding::new(
                     Rule::MalformedMarker,

@@ -29,6 +29,25 @@ pub struct Segment<'a> {
     pub offset: u64,
 }
 
+/// Receives what the [`Framer`] finds.
+pub trait FrameSink {
+    /// A segment that ended.
+    fn segment(&mut self, seg: Segment<'_>);
+    /// The bytes of the current segment beyond its first [`MAX_HEAD`], as they arrive:
+    /// `head` is those first bytes, given with the first overflow of a segment only.
+    /// Most consumers ignore them (only a line's start can hold a marker); a reader of
+    /// stream-json records needs every byte of a record.
+    fn overflow(&mut self, head: Option<&[u8]>, more: &[u8]) {
+        let _ = (head, more);
+    }
+}
+
+impl<F: FnMut(Segment<'_>)> FrameSink for F {
+    fn segment(&mut self, seg: Segment<'_>) {
+        self(seg)
+    }
+}
+
 /// Splits a chunked byte stream into segments, tracking line numbers.
 #[derive(Debug)]
 pub struct Framer {
@@ -61,7 +80,7 @@ impl Default for Framer {
 impl Framer {
     /// Feeds the next chunk of input; calls `sink` for each non-empty segment that ends
     /// in it.
-    pub fn feed<F: FnMut(Segment<'_>)>(&mut self, chunk: &[u8], sink: &mut F) {
+    pub fn feed(&mut self, chunk: &[u8], sink: &mut impl FrameSink) {
         let mut start = 0usize;
         for i in memchr::memchr2_iter(b'\n', b'\r', chunk) {
             self.end_segment(&chunk[start..i], sink);
@@ -74,14 +93,14 @@ impl Framer {
             start = i + 1;
         }
         if start < chunk.len() {
-            self.carry(&chunk[start..]);
+            self.carry(&chunk[start..], sink);
         }
         self.pos += chunk.len() as u64;
     }
 
     /// Ends the input: hands out the last segment when the input does not end with a
     /// line break.
-    pub fn finish<F: FnMut(Segment<'_>)>(&mut self, sink: &mut F) {
+    pub fn finish(&mut self, sink: &mut impl FrameSink) {
         self.end_segment(&[], sink);
     }
 
@@ -95,24 +114,29 @@ impl Framer {
         self.pos
     }
 
-    fn carry(&mut self, bytes: &[u8]) {
+    fn carry(&mut self, bytes: &[u8], sink: &mut impl FrameSink) {
         if !self.carried {
             self.carried = true;
             self.carried_len = 0;
             self.head.clear();
         }
         let room = MAX_HEAD.saturating_sub(self.head.len());
-        self.head.extend_from_slice(&bytes[..bytes.len().min(room)]);
+        let (kept, more) = bytes.split_at(bytes.len().min(room));
+        self.head.extend_from_slice(kept);
+        if !more.is_empty() {
+            let first = self.carried_len + kept.len() as u64 == MAX_HEAD as u64;
+            sink.overflow(first.then_some(&self.head[..]), more);
+        }
         self.carried_len += bytes.len() as u64;
     }
 
-    fn end_segment<F: FnMut(Segment<'_>)>(&mut self, tail: &[u8], sink: &mut F) {
+    fn end_segment(&mut self, tail: &[u8], sink: &mut impl FrameSink) {
         let column = self.seg_offset - self.line_start + 1;
         if self.carried {
-            self.carry(tail);
+            self.carry(tail, sink);
             self.carried = false;
             if !self.head.is_empty() {
-                sink(Segment {
+                sink.segment(Segment {
                     bytes: &self.head,
                     truncated: self.carried_len > MAX_HEAD as u64,
                     line: self.line,
@@ -121,7 +145,10 @@ impl Framer {
                 });
             }
         } else if !tail.is_empty() {
-            sink(Segment {
+            if tail.len() > MAX_HEAD {
+                sink.overflow(Some(&tail[..MAX_HEAD]), &tail[MAX_HEAD..]);
+            }
+            sink.segment(Segment {
                 bytes: &tail[..tail.len().min(MAX_HEAD)],
                 truncated: tail.len() > MAX_HEAD,
                 line: self.line,
@@ -270,10 +297,10 @@ mod tests {
     #[test]
     fn line_count_includes_an_unterminated_last_line() {
         let mut f = Framer::default();
-        f.feed(b"a\nb", &mut |_| {});
+        f.feed(b"a\nb", &mut |_: Segment<'_>| {});
         assert_eq!(f.lines(), 2);
         let mut f = Framer::default();
-        f.feed(b"a\nb\n", &mut |_| {});
+        f.feed(b"a\nb\n", &mut |_: Segment<'_>| {});
         assert_eq!(f.lines(), 2);
     }
 

@@ -131,14 +131,26 @@ rules! {
         "a number in the completion block or distillation request disagrees with the stream"
         "count from the session's state (tasks completed, files created) instead of estimating"
         "The completion block and distillation request are what supervisors read; a number that disagrees with the markers of the session is a reporting bug in the worker.";
-    WorkerErrorExit "worker-error-exit" Warning
-        "the stream-json ends with a non-success result subtype (error_max_turns, error_during_execution, …)"
-        "raise the turn or budget limit, or fix the error the result reports, and rerun the session"
-        "Claude Code reports how a run ended in its last `result` record; `is_error` is not reliable (error_max_turns comes with is_error:false), so the subtype is what counts. A session cut off by such an exit names it as the cause.";
     SummaryMissingField "summary-missing-field" Warning
         "the completion block lacks DURATION, TASKS_COMPLETED, STRATEGIES_PRODUCED or HYPOTHESES_QUEUED"
         "print the whole completion block after SESSION_COMPLETE"
         "The completion block is the session's summary (DURATION, TASKS_COMPLETED, STRATEGIES_PRODUCED, HYPOTHESES_QUEUED); a missing field leaves supervisors guessing.";
+    UnbackedSubagent "unbacked-subagent" Warning
+        "SUBAGENT_SPAWN with no Task/Agent call for that agent in the task, or such a call with no marker"
+        "print SUBAGENT_SPAWN: @name exactly when the task calls the Task/Agent tool for that subagent"
+        "Where tool calls are visible (stream-json, session files), a spawn marker without the call is a claim the worker did not act on, and a call without the marker is work the protocol does not see.";
+    UnbackedFilesCreated "unbacked-files-created" Warning
+        "FILES_CREATED disagrees with the new files the task's tool calls created (Write; Edit with an empty old_string)"
+        "count the files the task created instead of estimating"
+        "Where tool calls are visible, the files a task created are known: a Write to a path the session had not read or edited before (Claude Code makes a worker read a file before it overwrites it), or an Edit with an empty old_string. A different FILES_CREATED makes the session's totals, and the distillation's Output files, wrong.";
+    WorkerErrorExit "worker-error-exit" Warning
+        "the stream-json ends with a non-success result subtype (error_max_turns, error_during_execution, …)"
+        "raise the turn or budget limit, or fix the error the result reports, and rerun the session"
+        "Claude Code reports how a run ended in its last `result` record; `is_error` is not reliable (error_max_turns comes with is_error:false), so the subtype is what counts. A session cut off by such an exit names it as the cause.";
+    DurationMismatch "duration-mismatch" Warning
+        "DURATION differs from the time between the SESSION_START and SESSION_COMPLETE records by more than 10 % and one minute"
+        "compute DURATION from the session's start time (datetime.now() - start_time) instead of estimating it"
+        "In a Claude Code session file every record has a timestamp, so the length of a session is known; a DURATION far from it is an estimate, and the session statistics built on it are wrong.";
 }
 
 impl Rule {
@@ -197,6 +209,9 @@ impl Rule {
             Rule::SummaryMismatch => fixture!("summary-mismatch"),
             Rule::SummaryMissingField => fixture!("summary-missing-field"),
             Rule::WorkerErrorExit => fixture!("worker-error-exit"),
+            Rule::DurationMismatch => fixture!("duration-mismatch"),
+            Rule::UnbackedSubagent => fixture!("unbacked-subagent"),
+            Rule::UnbackedFilesCreated => fixture!("unbacked-files-created"),
         }
     }
 

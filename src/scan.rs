@@ -11,10 +11,10 @@ use std::sync::Arc;
 use regex::bytes::Regex;
 
 use crate::event::{Event, EventKind, LineText, Malformed, Position};
-use crate::frame::{self, Framer, Segment};
+use crate::frame::{self, FrameSink, Framer, Segment};
 use crate::grammar::{self, Keyword, PayloadError, Recognized};
 use crate::sanitize;
-use crate::stream_json::{self, StreamJson};
+use crate::stream_json::{self, Item, StreamJson};
 
 /// Options that change how lines are framed.
 #[derive(Debug, Clone, Default)]
@@ -61,6 +61,8 @@ pub struct Scanner {
     prefixed: Option<PrefixHint>,
     mode: Mode,
     json: StreamJson,
+    /// A record longer than the framing head is being read in pieces.
+    streaming: bool,
 }
 
 /// Lines that look like markers behind a prefix, seen without `--strip-prefix`.
@@ -89,18 +91,20 @@ impl Scanner {
             prefixed,
             mode,
             json,
+            streaming,
         } = self;
         let mut lines = LineScan {
             options,
             prefixed,
             mode,
             json,
+            streaming,
             clean,
             map,
             continuation,
             sink,
         };
-        framer.feed(chunk, &mut |seg| lines.segment(seg));
+        framer.feed(chunk, &mut lines);
     }
 
     /// Ends the input, flushing a last line that has no line break.
@@ -114,18 +118,20 @@ impl Scanner {
             prefixed,
             mode,
             json,
+            streaming,
         } = self;
         let mut lines = LineScan {
             options,
             prefixed,
             mode,
             json,
+            streaming,
             clean,
             map,
             continuation,
             sink,
         };
-        framer.finish(&mut |seg| lines.segment(seg));
+        framer.finish(&mut lines);
     }
 
     /// Lines seen so far (a last line without `\n` counts).
@@ -149,6 +155,7 @@ struct LineScan<'s, F> {
     prefixed: &'s mut Option<PrefixHint>,
     mode: &'s mut Mode,
     json: &'s mut StreamJson,
+    streaming: &'s mut bool,
     clean: &'s mut Vec<u8>,
     map: &'s mut Vec<u32>,
     continuation: &'s mut Option<u64>,
@@ -164,21 +171,54 @@ fn is_trail(b: u8) -> bool {
     b.is_ascii_whitespace() || b == b'`'
 }
 
-impl<F: FnMut(Event)> LineScan<'_, F> {
+impl<F: FnMut(Event)> FrameSink for LineScan<'_, F> {
     fn segment(&mut self, seg: Segment<'_>) {
-        if *self.mode == Mode::Undecided {
-            if seg.bytes.trim_ascii().is_empty() {
-                return;
+        self.segment(seg);
+    }
+
+    /// A long line: when it is a stream-json record, every byte of it is read.
+    fn overflow(&mut self, head: Option<&[u8]>, more: &[u8]) {
+        if let Some(head) = head {
+            self.decide_mode(head);
+            if *self.mode == Mode::Json && stream_json::looks_like_record(head) {
+                *self.streaming = true;
+                self.json.begin();
+                self.json.feed(head);
             }
-            *self.mode = match self.options.input {
-                InputKind::Text => Mode::Text,
-                InputKind::StreamJson | InputKind::Transcript => Mode::Json,
-                InputKind::Auto if stream_json::looks_like_record(seg.bytes) => Mode::Json,
-                InputKind::Auto => Mode::Text,
-            };
+        }
+        if *self.streaming {
+            self.json.feed(more);
+        }
+    }
+}
+
+impl<F: FnMut(Event)> LineScan<'_, F> {
+    /// The first non-blank line decides what the input is.
+    fn decide_mode(&mut self, first: &[u8]) {
+        if *self.mode != Mode::Undecided || first.trim_ascii().is_empty() {
+            return;
+        }
+        *self.mode = match self.options.input {
+            InputKind::Text => Mode::Text,
+            InputKind::StreamJson | InputKind::Transcript => Mode::Json,
+            InputKind::Auto if stream_json::looks_like_record(first) => Mode::Json,
+            InputKind::Auto => Mode::Text,
+        };
+    }
+
+    fn segment(&mut self, seg: Segment<'_>) {
+        self.decide_mode(seg.bytes);
+        if *self.mode == Mode::Undecided {
+            return;
+        }
+        if std::mem::take(self.streaming) {
+            self.record(&seg);
+            return;
         }
         // In a stream, a line that is not a record (stderr merged in) is plain text.
         if *self.mode == Mode::Json && stream_json::looks_like_record(seg.bytes) {
+            self.json.begin();
+            self.json.feed(seg.bytes);
             self.record(&seg);
             return;
         }
@@ -257,35 +297,59 @@ impl<F: FnMut(Event)> LineScan<'_, F> {
         (self.sink)(Event { at, kind, text });
     }
 
-    /// One stream-json record: the worker's text in it is scanned as text, its events
-    /// placed on the record's line.
+    /// Ends a stream-json record (fed in full by now): the worker's text in it was
+    /// scanned as text; its events are placed on the record's line.
     fn record(&mut self, seg: &Segment<'_>) {
-        if seg.truncated {
-            self.json.skipped_large += 1;
+        let first = self.json.records == 0;
+        let Some(record) = self.json.end() else {
             return;
+        };
+        let head = &seg.bytes[..seg.bytes.len().min(200)];
+        let at = Position {
+            line: seg.line,
+            column: seg.column,
+            offset: seg.offset,
+        };
+        let text = Arc::new(LineText {
+            line: seg.line,
+            column: seg.column,
+            offset: seg.offset,
+            bytes: head.into(),
+        });
+        let event = |kind| Event {
+            at,
+            kind,
+            text: text.clone(),
+        };
+        if first {
+            (self.sink)(event(EventKind::ActionsVisible));
         }
-        let record = self.json.record(seg.bytes);
-        let text_options = ScanOptions::default_text();
-        for text in &record.texts {
-            for event in scan_all(text.as_bytes(), text_options.clone()) {
-                (self.sink)(on_record_line(event, seg));
+        if let Some(time) = record.timestamp {
+            (self.sink)(event(EventKind::Clock(time)));
+        }
+        for item in record.items {
+            match item {
+                Item::Call(call) => (self.sink)(event(EventKind::ToolCall {
+                    tool: call.tool,
+                    subagent: call.subagent,
+                    creates: call.creates,
+                })),
+                Item::Text(events) => {
+                    for event in events {
+                        (self.sink)(on_record_line(event, seg));
+                    }
+                }
             }
         }
-        if let Some(subtype) = record.result {
-            let head = &seg.bytes[..seg.bytes.len().min(200)];
+        if let Some(exit) = record.exit {
             (self.sink)(Event {
-                at: Position {
-                    line: seg.line,
-                    column: seg.column,
-                    offset: seg.offset,
+                at,
+                kind: EventKind::WorkerExit {
+                    subtype: exit.subtype,
+                    num_turns: exit.num_turns,
+                    total_cost_usd: exit.total_cost_usd,
                 },
-                kind: EventKind::WorkerExit { subtype },
-                text: Arc::new(LineText {
-                    line: seg.line,
-                    column: seg.column,
-                    offset: seg.offset,
-                    bytes: head.into(),
-                }),
+                text,
             });
         }
     }
@@ -413,10 +477,10 @@ mod tests {
                     EventKind::Malformed(m) => {
                         format!("malformed@{}:{} {}", m.at.line, m.at.column, m.message())
                     }
-                    EventKind::WorkerExit { subtype } => format!("exit {subtype}"),
                     EventKind::Unknown { word, suggestion } => {
                         format!("unknown {word}→{suggestion}")
                     }
+                    other => format!("{other:?}"),
                 };
                 (e.at.line, e.at.column, k)
             })

@@ -187,7 +187,12 @@ fn directories_are_walked_in_name_order_for_the_globs() {
     let mut sorted = files.clone();
     sorted.sort();
     assert_eq!(files, sorted);
-    assert_eq!(files.len(), 38);
+    let names: Vec<String> = std::fs::read_dir("fixtures/rules")
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    let count = |suffix: &str| names.iter().filter(|n| n.ends_with(suffix)).count();
+    assert_eq!(files.len(), count(".log"));
     let (out, _) = stdout(qs().args([
         "check",
         "--format",
@@ -196,7 +201,11 @@ fn directories_are_walked_in_name_order_for_the_globs() {
         "*.ok.log",
         "fixtures/rules",
     ]));
-    assert_eq!(out.lines().count(), 19, "clean twins only, no findings");
+    assert_eq!(
+        out.lines().count(),
+        count(".ok.log"),
+        "clean twins only, no findings"
+    );
 }
 
 #[test]

@@ -121,7 +121,10 @@ proptest! {
                 EventKind::Malformed(m) if !m.keyword.starts_with('@') => prop_assert!(rest.starts_with(m.keyword.as_bytes())),
                 EventKind::Malformed(_) => {}
                 EventKind::Unknown { word, .. } => prop_assert!(rest.starts_with(word.as_bytes())),
-                EventKind::WorkerExit { .. } => prop_assert!(false, "no stream-json in text mode"),
+                EventKind::WorkerExit { .. }
+                | EventKind::Clock(_)
+                | EventKind::ActionsVisible
+                | EventKind::ToolCall { .. } => prop_assert!(false, "no stream-json in text mode"),
             }
         }
     }

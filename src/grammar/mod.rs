@@ -187,6 +187,14 @@ fn expected_for(keyword: Keyword) -> &'static str {
     }
 }
 
+/// A whole string as a timestamp (a transcript record's `timestamp`), if it is one.
+pub fn parse_timestamp(text: &str) -> Option<crate::event::Timestamp> {
+    match time::timestamp(text) {
+        Ok(("", t)) => Some(t),
+        _ => None,
+    }
+}
+
 /// The continuation lines of a distillation request (`Output files: N`,
 /// `Strategies: N`), recognised only on the lines right after `@sigma-distiller:`.
 pub fn parse_continuation(content: &[u8]) -> Option<Result<Marker, PayloadError>> {

@@ -17,9 +17,33 @@ struct MarkerLine<'a> {
 }
 
 #[derive(Serialize)]
+struct CallLine<'a> {
+    kind: &'static str,
+    tool: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    subagent: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    creates: Option<&'a str>,
+    #[serde(flatten)]
+    at: Position,
+}
+
+#[derive(Serialize)]
 struct ExitLine<'a> {
     kind: &'static str,
     subtype: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    num_turns: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    total_cost_usd: Option<f64>,
+    #[serde(flatten)]
+    at: Position,
+}
+
+#[derive(Serialize)]
+struct ClockLine {
+    kind: &'static str,
+    time: crate::event::Timestamp,
     #[serde(flatten)]
     at: Position,
 }
@@ -54,11 +78,40 @@ pub fn write_event(out: &mut impl Write, event: &Event) -> io::Result<()> {
                 at: event.at,
             },
         )?,
-        EventKind::WorkerExit { subtype } => serde_json::to_writer(
+        EventKind::ActionsVisible => return Ok(()),
+        EventKind::ToolCall {
+            tool,
+            subagent,
+            creates,
+        } => serde_json::to_writer(
+            &mut *out,
+            &CallLine {
+                kind: "tool_call",
+                tool,
+                subagent: subagent.as_deref(),
+                creates: creates.as_deref(),
+                at: event.at,
+            },
+        )?,
+        EventKind::WorkerExit {
+            subtype,
+            num_turns,
+            total_cost_usd,
+        } => serde_json::to_writer(
             &mut *out,
             &ExitLine {
                 kind: "worker_exit",
                 subtype,
+                num_turns: *num_turns,
+                total_cost_usd: *total_cost_usd,
+                at: event.at,
+            },
+        )?,
+        EventKind::Clock(time) => serde_json::to_writer(
+            &mut *out,
+            &ClockLine {
+                kind: "clock",
+                time: *time,
                 at: event.at,
             },
         )?,
@@ -90,7 +143,7 @@ pub fn write_event(out: &mut impl Write, event: &Event) -> io::Result<()> {
                     line.word = Some(word);
                     line.suggestion = Some(suggestion.word());
                 }
-                EventKind::Marker(_) | EventKind::WorkerExit { .. } => {}
+                _ => {}
             }
             serde_json::to_writer(&mut *out, &line)?;
         }

@@ -18,6 +18,9 @@ pub(super) struct Block {
     pub(super) files_created: u64,
     pub(super) files_printed: bool,
     pub(super) seen: [bool; 4],
+    /// Microseconds between the `SESSION_START` and `SESSION_COMPLETE` records (session
+    /// files), and the start's label.
+    pub(super) elapsed: Option<(i64, Label)>,
 }
 
 pub(super) const BLOCK_FIELDS: [Keyword; 4] = [
@@ -26,6 +29,34 @@ pub(super) const BLOCK_FIELDS: [Keyword; 4] = [
     Keyword::StrategiesProduced,
     Keyword::HypothesesQueued,
 ];
+
+/// `duration-mismatch`: the printed `DURATION` against the records' timestamps, off by
+/// more than 10 % and more than one minute.
+fn duration_mismatch(event: &Event, printed: i64, actual: i64, start: &Label) -> Option<Finding> {
+    let off = printed.abs_diff(actual);
+    if off <= 60_000_000 || off as f64 <= 0.1 * actual.unsigned_abs() as f64 {
+        return None;
+    }
+    let show = |micros: i64| {
+        let secs = micros / 1_000_000;
+        format!("{}:{:02}:{:02}", secs / 3600, secs % 3600 / 60, secs % 60)
+    };
+    Some(
+        Finding::new(
+            Rule::DurationMismatch,
+            format!(
+                "DURATION says {}, the session's records span {}",
+                show(printed),
+                show(actual)
+            ),
+            Label::marker(event, format!("the records say {}", show(actual))),
+        )
+        .related(Label {
+            message: "the SESSION_START record".into(),
+            ..start.clone()
+        }),
+    )
+}
 
 impl Machine {
     pub(super) fn in_block(
@@ -85,8 +116,10 @@ impl Machine {
                 "DURATION is negative".to_owned(),
                 "a session cannot take negative time".to_owned(),
             )),
-            Marker::Duration { .. }
-            | Marker::TasksCompleted { .. }
+            Marker::Duration { duration } => block.elapsed.as_ref().and_then(|(actual, start)| {
+                duration_mismatch(event, duration.micros, *actual, start)
+            }),
+            Marker::TasksCompleted { .. }
             | Marker::FilesCreated { .. }
             | Marker::StrategiesProduced { .. }
             | Marker::HypothesesQueued { .. } => None,

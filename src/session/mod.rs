@@ -6,6 +6,7 @@
 //! ends are pushed into a [`Sink`] as they happen.
 
 mod block;
+mod claims;
 mod end;
 mod open;
 
@@ -60,6 +61,10 @@ pub struct Machine {
     last_marker: Option<(Keyword, u64)>,
     /// The last stream-json `result` subtype, and its line.
     exit: Option<(String, Label)>,
+    /// The input shows tool calls: claims are checked against them.
+    actions_visible: bool,
+    /// The time of the current record, in a session file.
+    clock: Option<crate::event::Timestamp>,
 }
 
 impl Machine {
@@ -93,7 +98,29 @@ impl Machine {
                 self.emit(Finding::from_event(event), sink);
                 return;
             }
-            EventKind::WorkerExit { subtype } => {
+            EventKind::ActionsVisible => {
+                self.actions_visible = true;
+                return;
+            }
+            EventKind::ToolCall {
+                subagent, creates, ..
+            } => {
+                if let Some(task) = self.session.as_mut().and_then(|s| s.current()) {
+                    if let Some(agent) = subagent {
+                        let label = Label::marker(event, "the Task/Agent call");
+                        task.claims.calls.push((agent.clone(), label));
+                    }
+                    if let Some(path) = creates {
+                        task.claims.writes.insert(path.clone());
+                    }
+                }
+                return;
+            }
+            EventKind::Clock(time) => {
+                self.clock = Some(*time);
+                return;
+            }
+            EventKind::WorkerExit { subtype, .. } => {
                 // A process can report more than once: the last result is its exit.
                 self.exit = Some((subtype.clone(), Label::marker(event, "the worker's result")));
                 return;
@@ -227,6 +254,7 @@ impl Machine {
             updates: Vec::new(),
             errors: 0,
             warnings: 0,
+            started_at: self.clock,
         });
     }
 
@@ -291,6 +319,7 @@ impl Machine {
                             seq: s.started_count,
                             label: Label::marker(event, "task starts here"),
                             subagents: Vec::new(),
+                            claims: Default::default(),
                         },
                     );
                 }
@@ -301,7 +330,11 @@ impl Machine {
                     label: Label::marker(event, "spawned here"),
                 };
                 match s.current() {
-                    Some(task) => task.subagents.push(spawn),
+                    Some(task) => {
+                        let name = agent.trim_start_matches('@').to_owned();
+                        task.claims.spawns.push((name, spawn.label.clone()));
+                        task.subagents.push(spawn);
+                    }
                     None => s.loose_subagents.push(spawn),
                 }
             }
@@ -324,6 +357,13 @@ impl Machine {
                 }
             }
             Marker::FilesCreated { count } => {
+                if let Some(task) = s.current() {
+                    let claimed = task.claims.files.as_ref().map_or(0, |(n, _)| *n);
+                    task.claims.files = Some((
+                        claimed.saturating_add(*count),
+                        Label::marker(event, "this count"),
+                    ));
+                }
                 s.files_printed = true;
                 match s.files_created.checked_add(*count) {
                     Some(total) => s.files_created = total,
@@ -342,6 +382,9 @@ impl Machine {
                         let done = Label::marker(event, "task completes here");
                         for sub in open.subagents {
                             out.push(subagent_not_completed(sub, Some(done.clone())));
+                        }
+                        if self.actions_visible {
+                            out.extend(open.claims.check());
                         }
                     }
                     None => out.push(
@@ -455,6 +498,11 @@ impl Machine {
                 files_created: s.files_created,
                 files_printed: s.files_printed,
                 seen: [false; 4],
+                elapsed: s
+                    .started_at
+                    .zip(self.clock)
+                    .and_then(|(from, to)| from.micros_until(&to))
+                    .map(|micros| (micros, s.start.clone())),
             });
         }
     }

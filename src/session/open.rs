@@ -21,6 +21,8 @@ pub(super) struct Task {
     pub(super) seq: u64,
     pub(super) label: Label,
     pub(super) subagents: Vec<Subagent>,
+    /// What the task claimed and did, when tool calls are visible.
+    pub(super) claims: super::claims::Claims,
 }
 
 #[derive(Debug)]
@@ -50,6 +52,8 @@ pub(super) struct Session {
     pub(super) updates: Vec<PatternUpdate>,
     pub(super) errors: u64,
     pub(super) warnings: u64,
+    /// The time of the `SESSION_START` record, in a session file.
+    pub(super) started_at: Option<crate::event::Timestamp>,
 }
 
 impl Session {

@@ -1,0 +1,80 @@
+//! Claims checked against actions (SPEC §3), where the input shows the worker's tool
+//! calls: a `SUBAGENT_SPAWN` needs a `Task`/`Agent` call for that agent in the same task
+//! (and a call needs its marker); `FILES_CREATED` must match the files the task wrote.
+
+use std::collections::HashSet;
+
+use crate::finding::{Finding, Label};
+use crate::rules::Rule;
+use crate::sanitize;
+
+/// What a task claimed and what it did.
+#[derive(Debug, Default)]
+pub(super) struct Claims {
+    /// `SUBAGENT_SPAWN` markers: agent name without `@`.
+    pub(super) spawns: Vec<(String, Label)>,
+    /// `Task`/`Agent` calls: their `subagent_type`.
+    pub(super) calls: Vec<(String, Label)>,
+    /// The `FILES_CREATED` the task printed (summed) and the last such line.
+    pub(super) files: Option<(u64, Label)>,
+    /// Paths of the new files the task's tool calls created.
+    pub(super) writes: HashSet<String>,
+}
+
+impl Claims {
+    /// The findings when the task completes.
+    pub(super) fn check(mut self) -> Vec<Finding> {
+        let mut out = Vec::new();
+        for (agent, spawn) in self.spawns {
+            match self.calls.iter().position(|(called, _)| *called == agent) {
+                Some(i) => {
+                    self.calls.remove(i);
+                }
+                None => out.push(Finding::new(
+                    Rule::UnbackedSubagent,
+                    format!(
+                        "SUBAGENT_SPAWN claims @{} but the task made no Task/Agent call for it",
+                        sanitize::escape(agent.as_bytes())
+                    ),
+                    Label {
+                        message: "no matching tool call in this task".into(),
+                        ..spawn
+                    },
+                )),
+            }
+        }
+        for (agent, call) in self.calls {
+            out.push(
+                Finding::new(
+                    Rule::UnbackedSubagent,
+                    format!(
+                        "a Task/Agent call for {} with no SUBAGENT_SPAWN marker",
+                        sanitize::quote(agent.as_bytes(), 60)
+                    ),
+                    Label {
+                        message: "this call".into(),
+                        ..call
+                    },
+                )
+                .help("print SUBAGENT_SPAWN: @name for every subagent the task starts"),
+            );
+        }
+        if let Some((claimed, label)) = self.files {
+            let written = self.writes.len() as u64;
+            if claimed != written {
+                out.push(Finding::new(
+                    Rule::UnbackedFilesCreated,
+                    format!(
+                        "FILES_CREATED says {claimed}, the task's tool calls created {written} new file{}",
+                        if written == 1 { "" } else { "s" }
+                    ),
+                    Label {
+                        message: format!("{written} created"),
+                        ..label
+                    },
+                ));
+            }
+        }
+        out
+    }
+}

@@ -1,0 +1,513 @@
+//! A push-driven JSON lexer for one stream-json record, fed in pieces of any size.
+//!
+//! Records can be many megabytes (`tool_use_result.stdout` holds whole command
+//! outputs), and the rule is never to hold one whole. General JSON crates either build a
+//! value (`serde_json`), pull from a reader (`struson`), or buffer each string whole
+//! before handing it out (`actson`'s `current_str`); none of them lets a 50 MB string go
+//! through in pieces from a push-driven scanner. So this lexer is small and specific: it
+//! tracks where it is (a stack of object keys and array positions, only the keys a
+//! record can hold markers under being told apart) and pushes into a [`JsonSink`] where
+//! each value starts and ends, and the decoded bytes of every string value as they
+//! arrive. Strings are skipped with `memchr`, so lexing runs near memory speed.
+
+/// Object keys the record reader cares about; every other key is [`Key::Other`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Key {
+    Type,
+    Subtype,
+    Message,
+    Content,
+    Text,
+    Name,
+    Id,
+    Input,
+    SubagentType,
+    FilePath,
+    OldString,
+    ToolUseId,
+    ParentToolUseId,
+    IsSidechain,
+    Timestamp,
+    NumTurns,
+    TotalCostUsd,
+    DurationMs,
+    Other,
+}
+
+impl Key {
+    fn from_bytes(b: &[u8]) -> Key {
+        match b {
+            b"type" => Key::Type,
+            b"subtype" => Key::Subtype,
+            b"message" => Key::Message,
+            b"content" => Key::Content,
+            b"text" => Key::Text,
+            b"name" => Key::Name,
+            b"id" => Key::Id,
+            b"input" => Key::Input,
+            b"subagent_type" => Key::SubagentType,
+            b"file_path" => Key::FilePath,
+            b"old_string" => Key::OldString,
+            b"tool_use_id" => Key::ToolUseId,
+            b"parent_tool_use_id" => Key::ParentToolUseId,
+            b"isSidechain" => Key::IsSidechain,
+            b"timestamp" => Key::Timestamp,
+            b"num_turns" => Key::NumTurns,
+            b"total_cost_usd" => Key::TotalCostUsd,
+            b"duration_ms" => Key::DurationMs,
+            _ => Key::Other,
+        }
+    }
+}
+
+/// One open container: an object (with the key of the value being read) or an array.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Frame {
+    Object(Key),
+    Array,
+}
+
+/// What kind of value starts or ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Object,
+    Array,
+    String,
+    /// A number, `true`, `false` or `null`.
+    Literal,
+}
+
+/// Receives what the lexer finds. `path` is the stack of containers around the value
+/// (the value's own container, for an object or array, is not on it).
+pub trait JsonSink {
+    fn start(&mut self, path: &[Frame], kind: Kind);
+    /// Decoded bytes of the string value being read (never of a key).
+    fn string(&mut self, bytes: &[u8]);
+    /// `literal` is the literal's text (up to 64 bytes), empty for other kinds.
+    fn end(&mut self, path: &[Frame], kind: Kind, literal: &[u8]);
+}
+
+/// Deeper nesting than this is treated as an error: no record nests so deep, and the
+/// stack must stay bounded whatever the input.
+const MAX_DEPTH: usize = 128;
+const MAX_KEY: usize = 32;
+const MAX_LITERAL: usize = 64;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    Value,
+    /// After `[`: a value or `]`.
+    ValueOrClose,
+    /// After `{`: a key or `}`.
+    KeyOrClose,
+    /// After `,` in an object.
+    Key,
+    Colon,
+    AfterValue,
+    String {
+        key: bool,
+    },
+    Escape {
+        key: bool,
+    },
+    Unicode {
+        key: bool,
+        digits: u8,
+        code: u32,
+    },
+    Literal,
+    Done,
+    Error,
+}
+
+/// The lexer of one JSON value (a record), fed with [`Lexer::feed`].
+#[derive(Debug)]
+pub struct Lexer {
+    state: State,
+    stack: Vec<Frame>,
+    key: Vec<u8>,
+    literal: Vec<u8>,
+    /// A high surrogate waiting for its low half.
+    high: Option<u32>,
+}
+
+impl Default for Lexer {
+    fn default() -> Self {
+        Lexer {
+            state: State::Value,
+            stack: Vec::new(),
+            key: Vec::new(),
+            literal: Vec::new(),
+            high: None,
+        }
+    }
+}
+
+impl Lexer {
+    /// Starts a new value.
+    pub fn reset(&mut self) {
+        self.state = State::Value;
+        self.stack.clear();
+        self.high = None;
+    }
+
+    /// Whether one whole value was read (trailing white space allowed).
+    pub fn is_done(&self) -> bool {
+        self.state == State::Done
+    }
+
+    /// Whether the input is not JSON (or nests deeper than the lexer follows).
+    pub fn is_error(&self) -> bool {
+        self.state == State::Error
+    }
+
+    /// Feeds the next piece of the value.
+    pub fn feed(&mut self, input: &[u8], sink: &mut impl JsonSink) {
+        let mut i = 0;
+        while i < input.len() {
+            let b = input[i];
+            match self.state {
+                State::Done => {
+                    if !b.is_ascii_whitespace() {
+                        self.state = State::Error;
+                    }
+                    i += 1;
+                }
+                State::Error => return,
+                State::String { key } => {
+                    let rest = &input[i..];
+                    match memchr::memchr2(b'"', b'\\', rest) {
+                        None => {
+                            self.string_bytes(key, rest, sink);
+                            return;
+                        }
+                        Some(n) => {
+                            self.string_bytes(key, &rest[..n], sink);
+                            i += n + 1;
+                            if rest[n] == b'\\' {
+                                self.state = State::Escape { key };
+                            } else {
+                                self.flush_high(key, sink);
+                                self.end_string(key, sink);
+                            }
+                        }
+                    }
+                }
+                State::Escape { key } => {
+                    i += 1;
+                    let decoded = match b {
+                        b'n' => b'\n',
+                        b't' => b'\t',
+                        b'r' => b'\r',
+                        b'b' => 0x08,
+                        b'f' => 0x0c,
+                        b'/' | b'\\' | b'"' => b,
+                        b'u' => {
+                            self.state = State::Unicode {
+                                key,
+                                digits: 0,
+                                code: 0,
+                            };
+                            continue;
+                        }
+                        _ => {
+                            self.state = State::Error;
+                            return;
+                        }
+                    };
+                    self.string_bytes(key, &[decoded], sink);
+                    self.state = State::String { key };
+                }
+                State::Unicode { key, digits, code } => {
+                    i += 1;
+                    let Some(d) = (b as char).to_digit(16) else {
+                        self.state = State::Error;
+                        return;
+                    };
+                    let code = code * 16 + d;
+                    if digits < 3 {
+                        self.state = State::Unicode {
+                            key,
+                            digits: digits + 1,
+                            code,
+                        };
+                        continue;
+                    }
+                    self.state = State::String { key };
+                    self.code_unit(key, code, sink);
+                }
+                State::Literal => {
+                    if b.is_ascii_alphanumeric() || matches!(b, b'.' | b'+' | b'-') {
+                        if self.literal.len() < MAX_LITERAL {
+                            self.literal.push(b);
+                        }
+                        i += 1;
+                    } else {
+                        let literal = std::mem::take(&mut self.literal);
+                        sink.end(&self.stack, Kind::Literal, &literal);
+                        self.literal = literal;
+                        self.after_value();
+                    }
+                }
+                _ if b.is_ascii_whitespace() => i += 1,
+                State::Value | State::ValueOrClose => {
+                    i += 1;
+                    match b {
+                        b']' if self.state == State::ValueOrClose => self.close(Kind::Array, sink),
+                        b'{' => self.open(Frame::Object(Key::Other), Kind::Object, sink),
+                        b'[' => self.open(Frame::Array, Kind::Array, sink),
+                        b'"' => {
+                            sink.start(&self.stack, Kind::String);
+                            self.state = State::String { key: false };
+                        }
+                        b'-' | b'0'..=b'9' | b't' | b'f' | b'n' => {
+                            sink.start(&self.stack, Kind::Literal);
+                            self.literal.clear();
+                            self.literal.push(b);
+                            self.state = State::Literal;
+                        }
+                        _ => self.state = State::Error,
+                    }
+                }
+                State::KeyOrClose | State::Key => {
+                    i += 1;
+                    match b {
+                        b'}' if self.state == State::KeyOrClose => self.close(Kind::Object, sink),
+                        b'"' => {
+                            self.key.clear();
+                            self.state = State::String { key: true };
+                        }
+                        _ => self.state = State::Error,
+                    }
+                }
+                State::Colon => {
+                    i += 1;
+                    self.state = if b == b':' {
+                        State::Value
+                    } else {
+                        State::Error
+                    };
+                }
+                State::AfterValue => {
+                    i += 1;
+                    match (b, self.stack.last()) {
+                        (b',', Some(Frame::Object(_))) => self.state = State::Key,
+                        (b',', Some(Frame::Array)) => self.state = State::Value,
+                        (b'}', Some(Frame::Object(_))) => self.close(Kind::Object, sink),
+                        (b']', Some(Frame::Array)) => self.close(Kind::Array, sink),
+                        _ => self.state = State::Error,
+                    }
+                }
+            }
+        }
+    }
+
+    /// Ends the input: a literal at the very end is complete.
+    pub fn finish(&mut self, sink: &mut impl JsonSink) {
+        if self.state == State::Literal {
+            let literal = std::mem::take(&mut self.literal);
+            sink.end(&self.stack, Kind::Literal, &literal);
+            self.literal = literal;
+            self.after_value();
+        }
+    }
+
+    fn open(&mut self, frame: Frame, kind: Kind, sink: &mut impl JsonSink) {
+        if self.stack.len() >= MAX_DEPTH {
+            self.state = State::Error;
+            return;
+        }
+        sink.start(&self.stack, kind);
+        self.stack.push(frame);
+        self.state = match frame {
+            Frame::Object(_) => State::KeyOrClose,
+            Frame::Array => State::ValueOrClose,
+        };
+    }
+
+    fn close(&mut self, kind: Kind, sink: &mut impl JsonSink) {
+        self.stack.pop();
+        sink.end(&self.stack, kind, b"");
+        self.after_value();
+    }
+
+    fn after_value(&mut self) {
+        self.state = if self.stack.is_empty() {
+            State::Done
+        } else {
+            State::AfterValue
+        };
+    }
+
+    fn end_string(&mut self, key: bool, sink: &mut impl JsonSink) {
+        if key {
+            if let Some(Frame::Object(k)) = self.stack.last_mut() {
+                *k = if self.key.len() > MAX_KEY {
+                    Key::Other
+                } else {
+                    Key::from_bytes(&self.key)
+                };
+            }
+            self.state = State::Colon;
+        } else {
+            sink.end(&self.stack, Kind::String, b"");
+            self.after_value();
+        }
+    }
+
+    fn string_bytes(&mut self, key: bool, bytes: &[u8], sink: &mut impl JsonSink) {
+        if bytes.is_empty() {
+            return;
+        }
+        self.flush_high(key, sink);
+        if key {
+            let room = (MAX_KEY + 1).saturating_sub(self.key.len());
+            self.key.extend_from_slice(&bytes[..bytes.len().min(room)]);
+        } else {
+            sink.string(bytes);
+        }
+    }
+
+    /// A `\uXXXX` escape: surrogate pairs are joined; a lone surrogate becomes U+FFFD.
+    fn code_unit(&mut self, key: bool, code: u32, sink: &mut impl JsonSink) {
+        let c = match (self.high.take(), code) {
+            (None, 0xD800..=0xDBFF) => {
+                self.high = Some(code);
+                return;
+            }
+            (Some(high), 0xDC00..=0xDFFF) => {
+                char::from_u32(0x10000 + ((high - 0xD800) << 10) + (code - 0xDC00))
+            }
+            (Some(_), _) => {
+                self.string_bytes(key, "\u{FFFD}".as_bytes(), sink);
+                return self.code_unit(key, code, sink);
+            }
+            (None, _) => char::from_u32(code),
+        };
+        let c = c.unwrap_or('\u{FFFD}');
+        let mut buf = [0; 4];
+        self.string_bytes(key, c.encode_utf8(&mut buf).as_bytes(), sink);
+    }
+
+    fn flush_high(&mut self, key: bool, sink: &mut impl JsonSink) {
+        if self.high.take().is_some() {
+            self.string_bytes(key, "\u{FFFD}".as_bytes(), sink);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Records what the lexer reports, as text.
+    #[derive(Default)]
+    struct Trace(Vec<String>, Vec<u8>);
+
+    impl JsonSink for Trace {
+        fn start(&mut self, path: &[Frame], kind: Kind) {
+            self.0.push(format!("start {kind:?} at {path:?}"));
+        }
+        fn string(&mut self, bytes: &[u8]) {
+            self.1.extend_from_slice(bytes);
+        }
+        fn end(&mut self, _path: &[Frame], kind: Kind, literal: &[u8]) {
+            if kind == Kind::String {
+                let s = String::from_utf8(std::mem::take(&mut self.1)).unwrap();
+                self.0.push(format!("string {s:?}"));
+            } else {
+                self.0
+                    .push(format!("end {kind:?} {}", String::from_utf8_lossy(literal)));
+            }
+        }
+    }
+
+    fn lex_in_pieces(input: &[u8], piece: usize) -> (Vec<String>, bool) {
+        let mut lexer = Lexer::default();
+        let mut trace = Trace::default();
+        for chunk in input.chunks(piece) {
+            lexer.feed(chunk, &mut trace);
+        }
+        lexer.finish(&mut trace);
+        (trace.0, lexer.is_done())
+    }
+
+    #[test]
+    fn keys_and_values_are_reported_with_their_path() {
+        let (trace, done) = lex_in_pieces(
+            br#"{"type":"assistant","message":{"content":[{"text":"a\nb"}]},"n":12}"#,
+            1000,
+        );
+        assert!(done);
+        assert_eq!(
+            trace,
+            [
+                "start Object at []",
+                "start String at [Object(Type)]",
+                "string \"assistant\"",
+                "start Object at [Object(Message)]",
+                "start Array at [Object(Message), Object(Content)]",
+                "start Object at [Object(Message), Object(Content), Array]",
+                "start String at [Object(Message), Object(Content), Array, Object(Text)]",
+                "string \"a\\nb\"",
+                "end Object ",
+                "end Array ",
+                "end Object ",
+                "start Literal at [Object(Other)]",
+                "end Literal 12",
+                "end Object ",
+            ]
+        );
+    }
+
+    #[test]
+    fn any_split_of_the_input_gives_the_same_result() {
+        let input =
+            r#"{"text":"caf\u00e9 \ud83d\ude00 \" \\ \/ \t","x":[true,null,-1.5e3],"y":{}}"#;
+        let (whole, done) = lex_in_pieces(input.as_bytes(), 1000);
+        assert!(done);
+        assert!(
+            whole.contains(&"string \"café 😀 \\\" \\\\ / \\t\"".to_owned()),
+            "{whole:?}"
+        );
+        for piece in 1..8 {
+            assert_eq!(
+                lex_in_pieces(input.as_bytes(), piece).0,
+                whole,
+                "piece {piece}"
+            );
+        }
+    }
+
+    #[test]
+    fn lone_surrogates_become_replacement_characters() {
+        let (trace, _) = lex_in_pieces(br#"{"t":"\ud800x\udc00"}"#, 3);
+        assert!(
+            trace.contains(&"string \"\u{FFFD}x\u{FFFD}\"".to_owned()),
+            "{trace:?}"
+        );
+    }
+
+    #[test]
+    fn broken_or_torn_json_is_not_done() {
+        for bad in [
+            &b"{\"a\" 1}"[..],
+            b"{\"a\":tru",
+            b"[1,2",
+            b"{\"a\":1}}",
+            b"{\"a\":\"\\q\"}",
+        ] {
+            let (_, done) = lex_in_pieces(bad, 2);
+            assert!(!done, "{}", String::from_utf8_lossy(bad));
+        }
+    }
+
+    #[test]
+    fn nesting_is_bounded() {
+        let deep = "[".repeat(10_000);
+        let mut lexer = Lexer::default();
+        lexer.feed(deep.as_bytes(), &mut Trace::default());
+        assert!(lexer.is_error());
+        assert!(lexer.stack.len() <= MAX_DEPTH);
+    }
+}

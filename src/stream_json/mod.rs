@@ -1,0 +1,527 @@
+//! Claude Code `--output-format stream-json` (NDJSON) and session files: which text in a
+//! record is the worker speaking, and which tool calls it made.
+//!
+//! In `claude -p` text mode only the final message reaches stdout, so the real pipe is
+//! `claude -p … --output-format stream-json --verbose | quant-session check`. Counted as
+//! the worker's output: the text blocks of its own assistant messages
+//! (`parent_tool_use_id: null`, not `isSidechain`) and the results of the `Bash` commands
+//! it ran (a worker may run the seed's `SessionManager`; the same output in
+//! `tool_use_result.stdout` is not read again). Not counted: tool inputs (prompts to
+//! subagents), results of other tools (`Read` of a file that quotes markers), user
+//! messages, subagents' messages, `stream_event` deltas. A `result` record's `subtype`
+//! (not `is_error`) is the worker's exit status. Unknown record types and fields are
+//! normal (schema drift): counted, never an error.
+//!
+//! A record is read in pieces as it arrives, whatever its size (see [`lexer`]): the text
+//! of a string that can hold markers is scanned as it is decoded, and what it yields is
+//! kept until the end of the record says whose text it was. Nothing else of a record is
+//! kept but a few short fields (type, ids, tool names, paths).
+
+pub mod lexer;
+
+use std::collections::HashSet;
+
+use lexer::{Frame, JsonSink, Key, Kind, Lexer};
+
+use crate::event::{Event, Timestamp};
+use crate::scan::{ScanOptions, Scanner};
+
+/// Whether a line is a stream-json record (`{"type":…`) or an on-disk transcript record
+/// (`{"parentUuid":…,"type":…`): a JSON object with a `"type"` key near its start.
+pub fn looks_like_record(line: &[u8]) -> bool {
+    let t = line.trim_ascii_start();
+    let Some(rest) = t.strip_prefix(b"{") else {
+        return false;
+    };
+    let rest = rest.trim_ascii_start();
+    rest.starts_with(b"\"type\"")
+        || (rest.starts_with(b"\"parentUuid\"")
+            && memchr::memmem::find(&t[..t.len().min(4096)], b"\"type\":").is_some())
+}
+
+/// A tool call of the worker.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ToolCall {
+    pub tool: String,
+    /// `input.subagent_type` of a `Task`/`Agent` call.
+    pub subagent: Option<String>,
+    /// The path of a file the call creates: a `Write` to a path the session has not read
+    /// or edited before (Claude Code makes a worker read a file before overwriting it),
+    /// or an `Edit` with an empty `old_string`.
+    pub creates: Option<String>,
+}
+
+/// One thing a record says, in the order it says it.
+#[derive(Debug, PartialEq)]
+pub enum Item {
+    /// Events found in a text of the worker (positions relative to that text).
+    Text(Vec<Event>),
+    Call(ToolCall),
+}
+
+/// How a worker process ended: a `result` record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Exit {
+    /// `success`, `error_max_turns`, `error_during_execution`, …
+    pub subtype: String,
+    pub num_turns: Option<u64>,
+    pub total_cost_usd: Option<f64>,
+}
+
+/// What one record contributes.
+#[derive(Debug, Default, PartialEq)]
+pub struct Record {
+    /// The worker's texts and tool calls, in order.
+    pub items: Vec<Item>,
+    /// A `result` record.
+    pub exit: Option<Exit>,
+    /// A session file record's `timestamp`.
+    pub timestamp: Option<Timestamp>,
+}
+
+/// Longest short field kept (types, ids, names, paths).
+const MAX_FIELD: usize = 1024;
+
+/// The block of `message.content` being read.
+#[derive(Debug, Default)]
+struct Block {
+    ty: String,
+    name: String,
+    id: String,
+    tool_use_id: String,
+    subagent_type: String,
+    file_path: String,
+    old_string: Option<bool>,
+    events: Vec<Event>,
+}
+
+/// Where the string value being read goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Target {
+    Skip,
+    Text,
+    RecordType,
+    Subtype,
+    Parent,
+    Timestamp,
+    BlockType,
+    Name,
+    Id,
+    ToolUseId,
+    SubagentType,
+    FilePath,
+    OldString,
+}
+
+/// What is known of the record being read.
+#[derive(Debug, Default)]
+struct Current {
+    ty: String,
+    subtype: String,
+    timestamp: String,
+    /// `parent_tool_use_id` is a string: a subagent's record.
+    in_subagent: bool,
+    sidechain: bool,
+    num_turns: Option<u64>,
+    cost: Option<f64>,
+    block: Block,
+    blocks: Vec<Block>,
+    target: Option<Target>,
+    /// The nested scanner of the text being read, and its pending bytes.
+    text: Option<Box<Scanner>>,
+    pending: Vec<u8>,
+}
+
+impl Current {
+    fn field(&mut self, target: Target) -> Option<&mut String> {
+        Some(match target {
+            Target::RecordType => &mut self.ty,
+            Target::Subtype => &mut self.subtype,
+            Target::Timestamp => &mut self.timestamp,
+            Target::BlockType => &mut self.block.ty,
+            Target::Name => &mut self.block.name,
+            Target::Id => &mut self.block.id,
+            Target::ToolUseId => &mut self.block.tool_use_id,
+            Target::SubagentType => &mut self.block.subagent_type,
+            Target::FilePath => &mut self.block.file_path,
+            Target::Skip | Target::Text | Target::Parent | Target::OldString => return None,
+        })
+    }
+
+    fn flush_text(&mut self) {
+        if let Some(scanner) = &mut self.text {
+            let events = &mut self.block.events;
+            scanner.feed(&self.pending, &mut |e| events.push(e));
+        }
+        self.pending.clear();
+    }
+}
+
+/// Where a value sits in a record, from the containers around it.
+fn target(path: &[Frame], kind: Kind) -> Target {
+    use Frame::{Array, Object};
+    let string = kind == Kind::String;
+    match path {
+        [Object(Key::Type)] if string => Target::RecordType,
+        [Object(Key::Subtype)] if string => Target::Subtype,
+        [Object(Key::ParentToolUseId)] if string => Target::Parent,
+        [Object(Key::Timestamp)] if string => Target::Timestamp,
+        [
+            Object(Key::Message),
+            Object(Key::Content),
+            Array,
+            Object(key),
+        ] if string => match key {
+            Key::Type => Target::BlockType,
+            Key::Text | Key::Content => Target::Text,
+            Key::Name => Target::Name,
+            Key::Id => Target::Id,
+            Key::ToolUseId => Target::ToolUseId,
+            _ => Target::Skip,
+        },
+        [
+            Object(Key::Message),
+            Object(Key::Content),
+            Array,
+            Object(Key::Input),
+            Object(key),
+        ] if string => match key {
+            Key::SubagentType => Target::SubagentType,
+            Key::FilePath => Target::FilePath,
+            Key::OldString => Target::OldString,
+            _ => Target::Skip,
+        },
+        [
+            Object(Key::Message),
+            Object(Key::Content),
+            Array,
+            Object(Key::Content),
+            Array,
+            Object(Key::Text),
+        ] if string => Target::Text,
+        _ => Target::Skip,
+    }
+}
+
+impl JsonSink for Current {
+    fn start(&mut self, path: &[Frame], kind: Kind) {
+        let target = target(path, kind);
+        self.target = Some(target);
+        match target {
+            Target::Text => {
+                self.text = Some(Box::new(Scanner::new(ScanOptions::default_text())));
+            }
+            Target::Parent => self.in_subagent = true,
+            Target::OldString => self.block.old_string = Some(false),
+            _ => {
+                if let Some(field) = self.field(target) {
+                    field.clear();
+                }
+            }
+        }
+    }
+
+    fn string(&mut self, bytes: &[u8]) {
+        match self.target {
+            Some(Target::Text) => {
+                self.pending.extend_from_slice(bytes);
+                if self.pending.len() >= 16 * 1024 {
+                    self.flush_text();
+                }
+            }
+            Some(Target::OldString) => self.block.old_string = Some(true),
+            Some(target) => {
+                if let Some(field) = self.field(target) {
+                    let room = MAX_FIELD.saturating_sub(field.len());
+                    let piece = &bytes[..bytes.len().min(room)];
+                    field.push_str(&String::from_utf8_lossy(piece));
+                }
+            }
+            None => {}
+        }
+    }
+
+    fn end(&mut self, path: &[Frame], kind: Kind, literal: &[u8]) {
+        use Frame::{Array, Object};
+        if self.target.take() == Some(Target::Text) {
+            self.flush_text();
+            if let Some(mut scanner) = self.text.take() {
+                let events = &mut self.block.events;
+                scanner.finish(&mut |e| events.push(e));
+            }
+        }
+        match (path, kind) {
+            ([Object(Key::IsSidechain)], Kind::Literal) => self.sidechain = literal == b"true",
+            ([Object(Key::NumTurns)], Kind::Literal) => {
+                self.num_turns = std::str::from_utf8(literal)
+                    .ok()
+                    .and_then(|s| s.parse().ok());
+            }
+            ([Object(Key::TotalCostUsd)], Kind::Literal) => {
+                self.cost = std::str::from_utf8(literal)
+                    .ok()
+                    .and_then(|s| s.parse().ok());
+            }
+            ([Object(Key::Message), Object(Key::Content), Array], Kind::Object) => {
+                let block = std::mem::take(&mut self.block);
+                self.blocks.push(block);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The state kept across the records of one stream.
+#[derive(Debug, Default)]
+pub struct StreamJson {
+    lexer: Lexer,
+    current: Current,
+    /// Ids of the worker's own `Bash` calls whose result has not come yet.
+    bash_calls: HashSet<String>,
+    /// Paths the session read or edited: a `Write` there overwrites, it does not create.
+    known_paths: HashSet<String>,
+    /// Records read.
+    pub records: u64,
+    /// Records of a type this version does not know, or not JSON (a torn last line).
+    pub unknown: u64,
+}
+
+impl StreamJson {
+    /// Starts a record.
+    pub fn begin(&mut self) {
+        self.lexer.reset();
+        self.current = Current::default();
+    }
+
+    /// Feeds the next piece of the record.
+    pub fn feed(&mut self, bytes: &[u8]) {
+        self.lexer.feed(bytes, &mut self.current);
+    }
+
+    /// Ends the record; `None` when it was not one JSON object (broken or torn).
+    pub fn end(&mut self) -> Option<Record> {
+        self.lexer.finish(&mut self.current);
+        let current = std::mem::take(&mut self.current);
+        if !self.lexer.is_done() {
+            self.unknown += 1;
+            return None;
+        }
+        self.records += 1;
+        Some(self.interpret(current))
+    }
+
+    /// Reads one whole record (a line).
+    pub fn record(&mut self, line: &[u8]) -> Record {
+        self.begin();
+        self.feed(line);
+        self.end().unwrap_or_default()
+    }
+
+    fn interpret(&mut self, c: Current) -> Record {
+        let mut out = Record {
+            timestamp: crate::grammar::parse_timestamp(&c.timestamp),
+            ..Record::default()
+        };
+        let own = !c.in_subagent && !c.sidechain;
+        match c.ty.as_str() {
+            "assistant" if own => {
+                for block in c.blocks {
+                    match block.ty.as_str() {
+                        "text" => out.items.push(Item::Text(block.events)),
+                        "tool_use" => out.items.push(Item::Call(self.call(block))),
+                        _ => {}
+                    }
+                }
+            }
+            "user" if own => {
+                for block in c.blocks {
+                    if block.ty == "tool_result" && self.bash_calls.remove(&block.tool_use_id) {
+                        out.items.push(Item::Text(block.events));
+                    }
+                }
+            }
+            "result" => {
+                out.exit = Some(Exit {
+                    subtype: if c.subtype.is_empty() {
+                        "unknown".into()
+                    } else {
+                        c.subtype
+                    },
+                    num_turns: c.num_turns,
+                    total_cost_usd: c.cost,
+                });
+            }
+            "assistant" | "user" | "system" | "stream_event" | "summary" => {}
+            _ => self.unknown += 1,
+        }
+        out
+    }
+
+    /// A `tool_use` block of the worker: what it calls, and the file it creates.
+    fn call(&mut self, block: Block) -> ToolCall {
+        let Block {
+            name,
+            id,
+            subagent_type,
+            file_path,
+            old_string,
+            ..
+        } = block;
+        let path = (!file_path.is_empty()).then_some(file_path);
+        let creates = match (name.as_str(), path) {
+            ("Write", Some(p)) => (!self.known_paths.contains(&p)).then(|| {
+                self.known_paths.insert(p.clone());
+                p
+            }),
+            ("Edit", Some(p)) if old_string == Some(false) => {
+                self.known_paths.insert(p.clone());
+                Some(p)
+            }
+            (_, Some(p)) => {
+                self.known_paths.insert(p);
+                None
+            }
+            (_, None) => None,
+        };
+        if name == "Bash" && !id.is_empty() {
+            self.bash_calls.insert(id);
+        }
+        ToolCall {
+            subagent: (matches!(name.as_str(), "Task" | "Agent") && !subagent_type.is_empty())
+                .then_some(subagent_type),
+            tool: name,
+            creates,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::EventKind;
+
+    /// The markers of the worker's texts in a record, as `KEYWORD line`.
+    fn texts(r: &Record) -> Vec<String> {
+        r.items
+            .iter()
+            .filter_map(|i| match i {
+                Item::Text(events) => Some(events),
+                Item::Call(_) => None,
+            })
+            .flatten()
+            .map(|e| match &e.kind {
+                EventKind::Marker(m) => format!("{} {}", m.keyword().word(), e.at.line),
+                other => format!("{other:?}"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn records_are_recognised_by_their_type_key() {
+        assert!(looks_like_record(br#"{"type":"system","subtype":"init"}"#));
+        assert!(looks_like_record(br#"  { "type": "assistant"}"#));
+        assert!(!looks_like_record(br#"{"equity_curve": [1.0]}"#));
+        assert!(!looks_like_record(b"SESSION_START: x"));
+        assert!(looks_like_record(
+            br#"{"parentUuid":null,"isSidechain":false,"type":"user","message":{}}"#
+        ));
+    }
+
+    #[test]
+    fn only_the_workers_own_text_and_bash_output_count() {
+        let mut s = StreamJson::default();
+        let r = s.record(br#"{"type":"assistant","message":{"content":[{"type":"text","text":"SESSION_START: a-2026-11-23T10:15:30\nTASK_START: t"}]},"parent_tool_use_id":null}"#);
+        assert_eq!(texts(&r), ["SESSION_START 1", "TASK_START 2"]);
+        let sub = s.record(br#"{"type":"assistant","message":{"content":[{"type":"text","text":"TASK_START: sub"}]},"parent_tool_use_id":"toolu_1"}"#);
+        assert!(texts(&sub).is_empty());
+        s.record(br#"{"type":"assistant","message":{"content":[{"type":"tool_use","id":"toolu_2","name":"Bash","input":{"command":"python worker.py"}}]},"parent_tool_use_id":null}"#);
+        s.record(br#"{"type":"assistant","message":{"content":[{"type":"tool_use","id":"toolu_3","name":"Read","input":{"file_path":"x"}}]},"parent_tool_use_id":null}"#);
+        let bash = s.record(br#"{"type":"user","message":{"content":[{"type":"tool_result","tool_use_id":"toolu_2","content":"TASK_COMPLETE: h-1\n"}]},"tool_use_result":{"stdout":"TASK_COMPLETE: h-1\n"}}"#);
+        assert_eq!(texts(&bash), ["TASK_COMPLETE 1"]);
+        let read = s.record(br#"{"type":"user","message":{"content":[{"type":"tool_result","tool_use_id":"toolu_3","content":[{"type":"text","text":"TASK_START: quoted"}]}]}}"#);
+        assert!(texts(&read).is_empty());
+        let sidechain = s.record(br#"{"parentUuid":"u1","isSidechain":true,"type":"assistant","message":{"content":[{"type":"text","text":"TASK_START: sub"}]}}"#);
+        assert!(texts(&sidechain).is_empty());
+    }
+
+    #[test]
+    fn ownership_is_decided_when_the_record_ends_whatever_the_key_order() {
+        let mut s = StreamJson::default();
+        // The id of the tool result after its content, the parent after the message.
+        s.record(br#"{"message":{"content":[{"name":"Bash","input":{},"id":"b1","type":"tool_use"}]},"type":"assistant"}"#);
+        let r = s.record(br#"{"message":{"content":[{"content":[{"text":"TASK_START: t-1","type":"text"}],"type":"tool_result","tool_use_id":"b1"}]},"type":"user","parent_tool_use_id":null}"#);
+        assert_eq!(texts(&r), ["TASK_START 1"]);
+        let late_parent = s.record(br#"{"type":"assistant","message":{"content":[{"type":"text","text":"TASK_START: t-2"}]},"parent_tool_use_id":"toolu_9"}"#);
+        assert!(texts(&late_parent).is_empty());
+    }
+
+    #[test]
+    fn a_record_fed_in_tiny_pieces_gives_the_same_record() {
+        let line = br#"{"type":"assistant","message":{"content":[{"type":"text","text":"caf\u00e9\nFILES_CREATED: 2\r\nTASK_COMPLETE: h-1"}]},"parent_tool_use_id":null}"#;
+        let whole = StreamJson::default().record(line);
+        for piece in [1, 2, 3, 7] {
+            let mut s = StreamJson::default();
+            s.begin();
+            for chunk in line.chunks(piece) {
+                s.feed(chunk);
+            }
+            assert_eq!(texts(&s.end().unwrap()), texts(&whole), "piece {piece}");
+        }
+        assert_eq!(texts(&whole), ["FILES_CREATED 2", "TASK_COMPLETE 3"]);
+    }
+
+    #[test]
+    fn tool_calls_name_subagents_and_new_files() {
+        let mut s = StreamJson::default();
+        let calls = |r: Record| -> Vec<ToolCall> {
+            r.items
+                .into_iter()
+                .filter_map(|i| match i {
+                    Item::Call(c) => Some(c),
+                    Item::Text(_) => None,
+                })
+                .collect()
+        };
+        let task = calls(s.record(br#"{"type":"assistant","message":{"content":[{"type":"tool_use","id":"t1","name":"Agent","input":{"subagent_type":"quant-backtester","prompt":"TASK_START: x"}}]}}"#));
+        assert_eq!(task[0].subagent.as_deref(), Some("quant-backtester"));
+        let write = |s: &mut StreamJson, line: &[u8]| calls(s.record(line)).remove(0).creates;
+        assert_eq!(
+            write(&mut s, br#"{"type":"assistant","message":{"content":[{"type":"tool_use","name":"Write","input":{"file_path":"a.py","content":"x"}}]}}"#),
+            Some("a.py".into())
+        );
+        // Written again: an overwrite. Read first: an overwrite too.
+        assert_eq!(write(&mut s, br#"{"type":"assistant","message":{"content":[{"type":"tool_use","name":"Write","input":{"file_path":"a.py","content":"y"}}]}}"#), None);
+        write(&mut s, br#"{"type":"assistant","message":{"content":[{"type":"tool_use","name":"Read","input":{"file_path":"b.py"}}]}}"#);
+        assert_eq!(write(&mut s, br#"{"type":"assistant","message":{"content":[{"type":"tool_use","name":"Write","input":{"file_path":"b.py","content":"y"}}]}}"#), None);
+        assert_eq!(
+            write(&mut s, br#"{"type":"assistant","message":{"content":[{"type":"tool_use","name":"Edit","input":{"file_path":"c.py","old_string":"","new_string":"z"}}]}}"#),
+            Some("c.py".into())
+        );
+        assert_eq!(write(&mut s, br#"{"type":"assistant","message":{"content":[{"type":"tool_use","name":"Edit","input":{"file_path":"d.py","old_string":"q","new_string":"z"}}]}}"#), None);
+    }
+
+    #[test]
+    fn the_result_subtype_is_the_exit_status() {
+        let mut s = StreamJson::default();
+        let r = s.record(br#"{"type":"result","subtype":"error_max_turns","is_error":false,"num_turns":23,"total_cost_usd":1.87}"#);
+        let exit = r.exit.unwrap();
+        assert_eq!(exit.subtype, "error_max_turns");
+        assert_eq!(
+            (exit.num_turns, exit.total_cost_usd),
+            (Some(23), Some(1.87))
+        );
+        s.record(br#"{"type":"brand_new_kind"}"#);
+        s.record(b"{not json");
+        s.record(br#"{"type":"assistant","message":{"content":[{"type":"text","text":"TASK_ST"#);
+        assert_eq!(s.unknown, 3);
+    }
+
+    #[test]
+    fn transcript_timestamps_are_read() {
+        let r = StreamJson::default().record(br#"{"parentUuid":null,"type":"user","message":{"content":"hi"},"timestamp":"2026-11-23T22:43:22.764Z"}"#);
+        assert_eq!(
+            r.timestamp.unwrap().to_string(),
+            "2026-11-23T22:43:22.764+00:00"
+        );
+    }
+}
