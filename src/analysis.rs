@@ -12,6 +12,7 @@ use crate::rules::Severity;
 use crate::scan::{PrefixHint, ScanOptions, Scanner};
 use crate::session::{Machine, RuleOptions, Sink};
 use crate::state::SessionState;
+use crate::stream_json::RecordCounts;
 
 /// What reading one input produced.
 #[derive(Debug)]
@@ -24,6 +25,7 @@ pub struct Analysis {
     /// Lines of input.
     pub lines: u64,
     pub hint: Option<PrefixHint>,
+    pub records: Option<RecordCounts>,
 }
 
 struct Collect {
@@ -97,5 +99,6 @@ pub fn analyse(
         totals,
         lines: scanner.lines(),
         hint: scanner.prefix_hint(),
+        records: scanner.records(),
     })
 }

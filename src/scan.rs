@@ -14,7 +14,7 @@ use crate::event::{Event, EventKind, LineText, Malformed, Position};
 use crate::frame::{self, FrameSink, Framer, Segment};
 use crate::grammar::{self, Keyword, PayloadError, Recognized};
 use crate::sanitize;
-use crate::stream_json::{self, Item, StreamJson};
+use crate::stream_json::{self, Item, RecordCounts, StreamJson};
 
 /// Options that change how lines are framed.
 #[derive(Debug, Clone, Default)]
@@ -24,6 +24,9 @@ pub struct ScanOptions {
     pub strip_prefix: Option<Regex>,
     /// What the input is (`--input`).
     pub input: InputKind,
+    /// Join Kubernetes CRI partial lines (`<ts> stdout P <text>`) with the lines that
+    /// continue them, up to the `F` line that ends them (the `cri` preset).
+    pub join_partial: bool,
 }
 
 /// The shape of the input.
@@ -63,6 +66,10 @@ pub struct Scanner {
     json: StreamJson,
     /// A record longer than the framing head is being read in pieces.
     streaming: bool,
+    /// CRI partial lines waiting for their end: the first line's raw bytes, then the
+    /// text of each continuation, and where the first line is.
+    partial: Vec<u8>,
+    partial_at: Position,
 }
 
 /// Lines that look like markers behind a prefix, seen without `--strip-prefix`.
@@ -92,6 +99,8 @@ impl Scanner {
             mode,
             json,
             streaming,
+            partial,
+            partial_at,
         } = self;
         let mut lines = LineScan {
             options,
@@ -99,6 +108,8 @@ impl Scanner {
             mode,
             json,
             streaming,
+            partial,
+            partial_at,
             clean,
             map,
             continuation,
@@ -119,6 +130,8 @@ impl Scanner {
             mode,
             json,
             streaming,
+            partial,
+            partial_at,
         } = self;
         let mut lines = LineScan {
             options,
@@ -126,12 +139,15 @@ impl Scanner {
             mode,
             json,
             streaming,
+            partial,
+            partial_at,
             clean,
             map,
             continuation,
             sink,
         };
         framer.finish(&mut lines);
+        lines.flush_partial(None);
     }
 
     /// Lines seen so far (a last line without `\n` counts).
@@ -142,6 +158,11 @@ impl Scanner {
     /// Whether lines looked like markers behind a prefix (see [`PrefixHint`]).
     pub fn prefix_hint(&self) -> Option<PrefixHint> {
         self.prefixed
+    }
+
+    /// The stream-json record counts, when the input is stream-json.
+    pub fn records(&self) -> Option<RecordCounts> {
+        (self.mode == Mode::Json).then(|| self.json.counts())
     }
 
     /// Bytes seen so far.
@@ -156,6 +177,8 @@ struct LineScan<'s, F> {
     mode: &'s mut Mode,
     json: &'s mut StreamJson,
     streaming: &'s mut bool,
+    partial: &'s mut Vec<u8>,
+    partial_at: &'s mut Position,
     clean: &'s mut Vec<u8>,
     map: &'s mut Vec<u32>,
     continuation: &'s mut Option<u64>,
@@ -222,6 +245,77 @@ impl<F: FnMut(Event)> LineScan<'_, F> {
             self.record(&seg);
             return;
         }
+        if self.options.join_partial {
+            self.join_partial(seg);
+            return;
+        }
+        self.text(seg);
+    }
+
+    /// CRI log lines: a `P` line is held (its first [`frame::MAX_HEAD`] bytes) until the
+    /// `F` line that ends it; the joined line is then read as one, at the first line's
+    /// place.
+    fn join_partial(&mut self, seg: Segment<'_>) {
+        let tag = |seg: &Segment<'_>, t: &[u8]| {
+            let head = &seg.bytes[..seg.bytes.len().min(96)];
+            [&b" stdout "[..], b" stderr "].iter().find_map(|stream| {
+                let at = memchr::memmem::find(head, stream)? + stream.len();
+                head[at..].starts_with(t).then_some(at + t.len())
+            })
+        };
+        if let Some(text) = tag(&seg, b"P ") {
+            if self.partial.is_empty() {
+                *self.partial_at = Position {
+                    line: seg.line,
+                    column: seg.column,
+                    offset: seg.offset,
+                };
+                self.partial.extend_from_slice(seg.bytes);
+            } else {
+                let room = frame::MAX_HEAD.saturating_sub(self.partial.len());
+                let more = &seg.bytes[text..];
+                self.partial
+                    .extend_from_slice(&more[..more.len().min(room)]);
+            }
+            return;
+        }
+        if self.partial.is_empty() {
+            return self.text(seg);
+        }
+        match tag(&seg, b"F ") {
+            Some(text) => self.flush_partial(Some(&seg.bytes[text..])),
+            None => {
+                self.flush_partial(None);
+                self.text(seg);
+            }
+        }
+    }
+
+    /// Reads the held partial lines as one, ended by `end` (the text of the `F` line;
+    /// none when the input ends first).
+    fn flush_partial(&mut self, end: Option<&[u8]>) {
+        if self.partial.is_empty() {
+            return;
+        }
+        let mut joined = std::mem::take(self.partial);
+        if let Some(more) = end {
+            let room = frame::MAX_HEAD.saturating_sub(joined.len());
+            joined.extend_from_slice(&more[..more.len().min(room)]);
+        }
+        let at = *self.partial_at;
+        self.text(Segment {
+            bytes: &joined,
+            truncated: false,
+            line: at.line,
+            column: at.column,
+            offset: at.offset,
+        });
+        joined.clear();
+        *self.partial = joined;
+    }
+
+    /// A line of text (not a record): framed, prefix stripped, matched.
+    fn text(&mut self, seg: Segment<'_>) {
         if self.options.strip_prefix.is_none() {
             match seg.bytes.iter().find(|&&b| !is_lead(b)) {
                 Some(&b) if b.is_ascii_uppercase() || b == b'@' || b == 0x1b => {}
@@ -427,6 +521,7 @@ impl ScanOptions {
         ScanOptions {
             strip_prefix: None,
             input: InputKind::Text,
+            join_partial: false,
         }
     }
 }
@@ -525,6 +620,35 @@ mod tests {
             [
                 Marker::DistillationOutputFiles { count: 4 },
                 Marker::DistillationStrategies { count: 0 }
+            ]
+        );
+    }
+
+    #[test]
+    fn cri_partial_lines_are_joined_up_to_their_end() {
+        let options = ScanOptions {
+            strip_prefix: Some(Regex::new(r"^\d{4}-\d\d-\d\dT\S+ (stdout|stderr) [FP] ").unwrap()),
+            join_partial: true,
+            ..ScanOptions::default()
+        };
+        let ts = "2026-11-23T10:15:30.123456789+00:00";
+        let input = format!(
+            "{ts} stdout P TASK_\n{ts} stdout P STA\n{ts} stdout F RT: h-1\n{ts} stdout F TASK_COMPLETE: h-1\n{ts} stdout P FILES_CREATED: 2"
+        );
+        let events = scan_all(input.as_bytes(), options);
+        let got: Vec<_> = events
+            .iter()
+            .map(|e| match &e.kind {
+                EventKind::Marker(m) => (format!("{m:?}"), e.at.line),
+                other => (format!("{other:?}"), e.at.line),
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (r#"TaskStart { task: "h-1" }"#.to_owned(), 1),
+                (r#"TaskComplete { task: "h-1" }"#.to_owned(), 4),
+                ("FilesCreated { count: 2 }".to_owned(), 5),
             ]
         );
     }

@@ -152,3 +152,49 @@ fn the_same_session_gives_the_same_verdict_as_text_and_as_stream_json() {
     ]);
     assert!(json.contains(r#""sessions":0"#), "{json}");
 }
+
+/// Rules and severities reported, in order, the session count and the exit code.
+fn verdict(args: &[&str]) -> (Vec<(String, String)>, String, i32) {
+    let mut all = vec!["check", "--format", "json"];
+    all.extend_from_slice(args);
+    let (json, code) = run(&all);
+    let values: Vec<serde_json::Value> = json
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let findings = values
+        .iter()
+        .filter(|v| v["kind"] == "diagnostic")
+        .map(|v| (v["rule"].to_string(), v["severity"].to_string()))
+        .collect();
+    let sessions = values
+        .iter()
+        .find(|v| v["kind"] == "summary")
+        .map(|v| v["sessions"].to_string())
+        .unwrap();
+    (findings, sessions, code)
+}
+
+#[test]
+fn one_session_in_every_shape_gets_one_verdict() {
+    // fixtures/claude_code.py writes the same scripted session as the worker's text,
+    // Claude Code stream-json, a Claude Code session file, and the text in each log
+    // envelope (the CRI one with a marker split across a partial line).
+    let text = verdict(&["fixtures/shapes/session.text.log"]);
+    assert_eq!(text.0.len(), 1, "the session has one violation: {text:?}");
+    assert_eq!(text.1, "1");
+    for shape in ["stream-json", "transcript"] {
+        let file = format!("fixtures/shapes/session.{shape}.log");
+        assert_eq!(verdict(&[&file]), text, "{file}");
+        let forced = verdict(&["--input", shape, &file]);
+        assert_eq!(forced, text, "{file} with --input {shape}");
+    }
+    for preset in ["docker", "cri", "github", "journald"] {
+        let file = format!("fixtures/shapes/session.{preset}.log");
+        assert_eq!(
+            verdict(&["--strip-prefix", preset, &file]),
+            text,
+            "{file} with --strip-prefix {preset}"
+        );
+    }
+}

@@ -274,6 +274,7 @@ fn pipe(
         file: "<stdin>",
         totals: live.totals,
         hint: scanner.prefix_hint(),
+        records: scanner.records(),
     };
     live.each(|r| r.end_file(&summary));
     if let Some(fatal) = live.failed {
@@ -484,6 +485,7 @@ fn lint(
                     file: &file,
                     totals: checked.totals,
                     hint: checked.hint,
+                    records: checked.records,
                 };
                 let write = |r: &mut dyn Reporter| -> io::Result<()> {
                     for f in &checked.findings {

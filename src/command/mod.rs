@@ -83,5 +83,6 @@ pub fn scan_options(args: &FrameArgs) -> Result<ScanOptions, Fatal> {
     Ok(ScanOptions {
         strip_prefix,
         input: args.input,
+        join_partial: args.strip_prefix.as_deref() == Some("cri"),
     })
 }

@@ -311,6 +311,19 @@ impl<W: Write> Reporter for Human<W> {
                 hint.first_line
             )?;
         }
+        if let Some(r) = summary
+            .records
+            .filter(|r| r.unknown_records + r.broken_records > 0)
+        {
+            writeln!(
+                self.out,
+                "note: of {} stream-json records, {} of an unknown type and {} not JSON (a torn \
+                 last line, or stderr) were not read",
+                r.records + r.broken_records,
+                r.unknown_records,
+                r.broken_records
+            )?;
+        }
         writeln!(
             self.out,
             "{}: {}",

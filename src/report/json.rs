@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use super::{FileSummary, Reporter, Totals};
 use crate::finding::Finding;
+use crate::stream_json::RecordCounts;
 
 #[derive(Serialize)]
 struct Related<'a> {
@@ -63,16 +64,19 @@ struct Summary<'a> {
     file: &'a str,
     #[serde(flatten)]
     totals: Totals,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    records: Option<RecordCounts>,
 }
 
 /// Writes the `summary` line that ends each input.
-pub fn write_summary(out: &mut impl Write, file: &str, totals: Totals) -> io::Result<()> {
+pub fn write_summary(out: &mut impl Write, summary: &FileSummary<'_>) -> io::Result<()> {
     serde_json::to_writer(
         &mut *out,
         &Summary {
             kind: "summary",
-            file,
-            totals,
+            file: summary.file,
+            totals: summary.totals,
+            records: summary.records,
         },
     )?;
     out.write_all(b"\n")
@@ -90,7 +94,7 @@ impl<W: Write> Reporter for Json<W> {
     }
 
     fn end_file(&mut self, summary: &FileSummary<'_>) -> io::Result<()> {
-        write_summary(&mut self.out, summary.file, summary.totals)?;
+        write_summary(&mut self.out, summary)?;
         self.out.flush()
     }
 }

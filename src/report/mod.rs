@@ -16,6 +16,7 @@ use serde::Serialize;
 use crate::finding::Finding;
 use crate::scan::PrefixHint;
 use crate::state::SessionState;
+use crate::stream_json::RecordCounts;
 
 /// Counts for one input or a whole run.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -40,6 +41,8 @@ pub struct FileSummary<'a> {
     pub totals: Totals,
     /// Lines that looked like markers behind a prefix.
     pub hint: Option<PrefixHint>,
+    /// Stream-json inputs: the records read and not read.
+    pub records: Option<RecordCounts>,
 }
 
 /// A report format. Findings come in the order they are to be shown; every input ends

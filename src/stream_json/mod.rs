@@ -271,6 +271,15 @@ impl JsonSink for Current {
     }
 }
 
+/// How many records a stream-json input held, and how many were not read: unknown
+/// record types are normal (schema drift), broken JSON is a torn line or stderr.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct RecordCounts {
+    pub records: u64,
+    pub unknown_records: u64,
+    pub broken_records: u64,
+}
+
 /// The state kept across the records of one stream.
 #[derive(Debug, Default)]
 pub struct StreamJson {
@@ -282,8 +291,10 @@ pub struct StreamJson {
     known_paths: HashSet<String>,
     /// Records read.
     pub records: u64,
-    /// Records of a type this version does not know, or not JSON (a torn last line).
+    /// Records of a type this version does not know.
     pub unknown: u64,
+    /// Lines that looked like records but were not one JSON object (a torn last line).
+    pub broken: u64,
 }
 
 impl StreamJson {
@@ -303,11 +314,20 @@ impl StreamJson {
         self.lexer.finish(&mut self.current);
         let current = std::mem::take(&mut self.current);
         if !self.lexer.is_done() {
-            self.unknown += 1;
+            self.broken += 1;
             return None;
         }
         self.records += 1;
         Some(self.interpret(current))
+    }
+
+    /// The counts so far.
+    pub fn counts(&self) -> RecordCounts {
+        RecordCounts {
+            records: self.records,
+            unknown_records: self.unknown,
+            broken_records: self.broken,
+        }
     }
 
     /// Reads one whole record (a line).
@@ -513,7 +533,7 @@ mod tests {
         s.record(br#"{"type":"brand_new_kind"}"#);
         s.record(b"{not json");
         s.record(br#"{"type":"assistant","message":{"content":[{"type":"text","text":"TASK_ST"#);
-        assert_eq!(s.unknown, 3);
+        assert_eq!((s.unknown, s.broken), (1, 2));
     }
 
     #[test]
