@@ -12,7 +12,7 @@ use crate::rules::Severity;
 use crate::scan::{PrefixHint, ScanOptions, Scanner};
 use crate::session::{Machine, RuleOptions, Sink};
 use crate::state::SessionState;
-use crate::stream_json::RecordCounts;
+use crate::stream_json::{RecordCounts, WorkerRun};
 
 /// What reading one input produced.
 #[derive(Debug)]
@@ -26,6 +26,8 @@ pub struct Analysis {
     pub lines: u64,
     pub hint: Option<PrefixHint>,
     pub records: Option<RecordCounts>,
+    /// The worker process, on Claude Code input.
+    pub worker: Option<WorkerRun>,
 }
 
 struct Collect {
@@ -100,5 +102,6 @@ pub fn analyse(
         lines: scanner.lines(),
         hint: scanner.prefix_hint(),
         records: scanner.records(),
+        worker: scanner.worker_run(),
     })
 }

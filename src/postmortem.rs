@@ -7,6 +7,7 @@ use serde::Serialize;
 use crate::analysis::Analysis;
 use crate::checkpoint::{Checkpoint, CheckpointStatus};
 use crate::state::{SessionState, Status};
+use crate::stream_json::WorkerRun;
 
 /// What to do to finish a crashed session's work.
 #[derive(Debug, Clone, Serialize)]
@@ -40,6 +41,13 @@ pub struct Postmortem {
     pub verdict: &'static str,
     pub sessions: Vec<SessionReport>,
     pub checkpoint: Option<Checkpoint>,
+    /// On Claude Code input: why the worker process ended (`killed` when it printed no
+    /// `result` record, else the result's subtype).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cause: Option<String>,
+    /// On Claude Code input: the process's turns, cost and the tool call in flight.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub worker: Option<WorkerRun>,
     pub errors: u64,
     pub warnings: u64,
 }
@@ -80,12 +88,18 @@ impl Postmortem {
             Some(s) if s.state.status == Status::Crashed => "crashed",
             Some(_) => "complete",
         };
+        let cause = analysis.worker.as_ref().map(|w| match &w.exit {
+            Some(exit) => exit.subtype.clone(),
+            None => "killed".to_owned(),
+        });
         Postmortem {
             file,
             lines: analysis.lines,
             verdict,
             sessions,
             checkpoint,
+            cause,
+            worker: analysis.worker,
             errors: analysis.totals.errors,
             warnings: analysis.totals.warnings,
         }

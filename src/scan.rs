@@ -14,7 +14,7 @@ use crate::event::{Event, EventKind, LineText, Malformed, Position};
 use crate::frame::{self, FrameSink, Framer, Segment};
 use crate::grammar::{self, Keyword, PayloadError, Recognized};
 use crate::sanitize;
-use crate::stream_json::{self, Item, RecordCounts, StreamJson};
+use crate::stream_json::{self, Item, RecordCounts, StreamJson, WorkerRun};
 
 /// Options that change how lines are framed.
 #[derive(Debug, Clone, Default)]
@@ -158,6 +158,11 @@ impl Scanner {
     /// Whether lines looked like markers behind a prefix (see [`PrefixHint`]).
     pub fn prefix_hint(&self) -> Option<PrefixHint> {
         self.prefixed
+    }
+
+    /// What is known of the worker process, when the input is stream-json.
+    pub fn worker_run(&self) -> Option<WorkerRun> {
+        (self.mode == Mode::Json).then(|| self.json.run())
     }
 
     /// The stream-json record counts, when the input is stream-json.
@@ -395,7 +400,7 @@ impl<F: FnMut(Event)> LineScan<'_, F> {
     /// scanned as text; its events are placed on the record's line.
     fn record(&mut self, seg: &Segment<'_>) {
         let first = self.json.records == 0;
-        let Some(record) = self.json.end() else {
+        let Some(record) = self.json.end(seg.line) else {
             return;
         };
         let head = &seg.bytes[..seg.bytes.len().min(200)];

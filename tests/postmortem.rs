@@ -258,3 +258,34 @@ fn check_with_checkpoints_adds_checkpoint_problem() {
     ]);
     assert!(!json.contains("checkpoint-problem"));
 }
+
+#[test]
+fn on_claude_code_input_the_postmortem_names_the_cause_and_the_call_in_flight() {
+    // Killed mid-subagent: no result record, the Task call never answered.
+    let (human, code) = run(&["postmortem", "fixtures/stream-json/killed-torn-line.log"]);
+    assert_eq!(code, 1);
+    insta::assert_snapshot!("claude-code-killed", human);
+    let (json, _) = run(&[
+        "postmortem",
+        "--format",
+        "json",
+        "fixtures/stream-json/killed-torn-line.log",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["cause"], "killed");
+    assert_eq!(v["worker"]["in_flight"]["tool"], "Task");
+    assert_eq!(v["worker"]["in_flight"]["line"], 6);
+    // Out of turns after a complete session: the cause is the result's subtype, with
+    // the turns and cost it reported.
+    let (json, code) = run(&[
+        "postmortem",
+        "--format",
+        "json",
+        "fixtures/rules/worker-error-exit.log",
+    ]);
+    assert_eq!(code, 0, "the session itself completed");
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["cause"], "error_max_turns");
+    assert_eq!(v["worker"]["exit"]["num_turns"], 23);
+    assert_eq!(v["worker"]["exit"]["total_cost_usd"], 1.87);
+}

@@ -155,15 +155,48 @@ pub fn human(pm: &Postmortem) -> String {
         }
         out.push('\n');
     }
+    if let Some(w) = &pm.worker {
+        let ended = match &w.exit {
+            Some(e) if e.subtype == "success" => "exited with `success`".to_owned(),
+            Some(e) => format!(
+                "exited with `{}` (not success)",
+                escape(e.subtype.as_bytes())
+            ),
+            None => "was killed: no result record".to_owned(),
+        };
+        let mut facts = Vec::new();
+        match w.exit.as_ref().and_then(|e| e.num_turns) {
+            Some(n) => facts.push(format!("{n} turns")),
+            None => facts.push(format!("{} assistant messages", w.messages)),
+        }
+        if let Some(cost) = w.exit.as_ref().and_then(|e| e.total_cost_usd) {
+            facts.push(format!("${cost:.2}"));
+        }
+        let _ = writeln!(out, "worker process {ended}; {}", facts.join(", "));
+        if let Some(f) = &w.in_flight {
+            let what = f.subagent.as_ref().or(f.detail.as_ref());
+            let _ = writeln!(
+                out,
+                "  in flight        {}{} (line {}), no result",
+                escape(f.tool.as_bytes()),
+                what.map(|d| format!(" {}", escape(d.as_bytes())))
+                    .unwrap_or_default(),
+                f.line
+            );
+        }
+        out.push('\n');
+    }
     let verdict = match pm.verdict {
         "complete" => "the last session completed",
         "crashed" => "the last session crashed",
         _ => "no session started",
     };
+    let plural = |n: u64, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
     let _ = writeln!(
         out,
-        "verdict: {verdict}; {} errors, {} warnings in the transcript (`quant-session check` lists them)",
-        pm.errors, pm.warnings
+        "verdict: {verdict}; {}, {} in the transcript (`quant-session check` lists them)",
+        plural(pm.errors, "error"),
+        plural(pm.warnings, "warning")
     );
     out
 }

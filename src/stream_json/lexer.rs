@@ -31,6 +31,7 @@ pub enum Key {
     NumTurns,
     TotalCostUsd,
     DurationMs,
+    Command,
     Other,
 }
 
@@ -55,6 +56,7 @@ impl Key {
             b"num_turns" => Key::NumTurns,
             b"total_cost_usd" => Key::TotalCostUsd,
             b"duration_ms" => Key::DurationMs,
+            b"command" => Key::Command,
             _ => Key::Other,
         }
     }

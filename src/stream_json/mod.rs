@@ -60,7 +60,7 @@ pub enum Item {
 }
 
 /// How a worker process ended: a `result` record.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Exit {
     /// `success`, `error_max_turns`, `error_during_execution`, …
     pub subtype: String,
@@ -79,6 +79,33 @@ pub struct Record {
     pub timestamp: Option<Timestamp>,
 }
 
+/// What is known of the worker process itself: how it ended, and what it was doing.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct WorkerRun {
+    /// The last `result` record; none when the process was killed before printing one.
+    pub exit: Option<Exit>,
+    /// The worker's own assistant messages seen: its turns so far.
+    pub messages: u64,
+    /// The worker's last tool call whose result never came.
+    pub in_flight: Option<InFlight>,
+}
+
+/// A tool call without a result.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct InFlight {
+    pub tool: String,
+    pub line: u64,
+    /// The subagent of a `Task`/`Agent` call.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subagent: Option<String>,
+    /// The command of a `Bash` call, or the path of a file tool (cut at 200 bytes).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+/// How many calls without a result are remembered (bounded memory on any input).
+const MAX_PENDING: usize = 4096;
+
 /// Longest short field kept (types, ids, names, paths).
 const MAX_FIELD: usize = 1024;
 
@@ -91,6 +118,7 @@ struct Block {
     tool_use_id: String,
     subagent_type: String,
     file_path: String,
+    command: String,
     old_string: Option<bool>,
     events: Vec<Event>,
 }
@@ -111,6 +139,8 @@ enum Target {
     SubagentType,
     FilePath,
     OldString,
+    Command,
+    MessageId,
 }
 
 /// What is known of the record being read.
@@ -119,6 +149,7 @@ struct Current {
     ty: String,
     subtype: String,
     timestamp: String,
+    message_id: String,
     /// `parent_tool_use_id` is a string: a subagent's record.
     in_subagent: bool,
     sidechain: bool,
@@ -144,6 +175,8 @@ impl Current {
             Target::ToolUseId => &mut self.block.tool_use_id,
             Target::SubagentType => &mut self.block.subagent_type,
             Target::FilePath => &mut self.block.file_path,
+            Target::Command => &mut self.block.command,
+            Target::MessageId => &mut self.message_id,
             Target::Skip | Target::Text | Target::Parent | Target::OldString => return None,
         })
     }
@@ -166,6 +199,7 @@ fn target(path: &[Frame], kind: Kind) -> Target {
         [Object(Key::Subtype)] if string => Target::Subtype,
         [Object(Key::ParentToolUseId)] if string => Target::Parent,
         [Object(Key::Timestamp)] if string => Target::Timestamp,
+        [Object(Key::Message), Object(Key::Id)] if string => Target::MessageId,
         [
             Object(Key::Message),
             Object(Key::Content),
@@ -189,6 +223,7 @@ fn target(path: &[Frame], kind: Kind) -> Target {
             Key::SubagentType => Target::SubagentType,
             Key::FilePath => Target::FilePath,
             Key::OldString => Target::OldString,
+            Key::Command => Target::Command,
             _ => Target::Skip,
         },
         [
@@ -289,6 +324,10 @@ pub struct StreamJson {
     bash_calls: HashSet<String>,
     /// Paths the session read or edited: a `Write` there overwrites, it does not create.
     known_paths: HashSet<String>,
+    /// The worker's calls without a result yet, by id.
+    pending: std::collections::HashMap<String, InFlight>,
+    last_message: String,
+    run: WorkerRun,
     /// Records read.
     pub records: u64,
     /// Records of a type this version does not know.
@@ -309,8 +348,17 @@ impl StreamJson {
         self.lexer.feed(bytes, &mut self.current);
     }
 
-    /// Ends the record; `None` when it was not one JSON object (broken or torn).
-    pub fn end(&mut self) -> Option<Record> {
+    /// What is known of the worker process so far.
+    pub fn run(&self) -> WorkerRun {
+        WorkerRun {
+            in_flight: self.pending.values().max_by_key(|c| c.line).cloned(),
+            ..self.run.clone()
+        }
+    }
+
+    /// Ends the record, which is on `line`; `None` when it was not one JSON object
+    /// (broken or torn).
+    pub fn end(&mut self, line: u64) -> Option<Record> {
         self.lexer.finish(&mut self.current);
         let current = std::mem::take(&mut self.current);
         if !self.lexer.is_done() {
@@ -318,7 +366,7 @@ impl StreamJson {
             return None;
         }
         self.records += 1;
-        Some(self.interpret(current))
+        Some(self.interpret(current, line))
     }
 
     /// The counts so far.
@@ -334,10 +382,10 @@ impl StreamJson {
     pub fn record(&mut self, line: &[u8]) -> Record {
         self.begin();
         self.feed(line);
-        self.end().unwrap_or_default()
+        self.end(1).unwrap_or_default()
     }
 
-    fn interpret(&mut self, c: Current) -> Record {
+    fn interpret(&mut self, c: Current, line: u64) -> Record {
         let mut out = Record {
             timestamp: crate::grammar::parse_timestamp(&c.timestamp),
             ..Record::default()
@@ -345,22 +393,31 @@ impl StreamJson {
         let own = !c.in_subagent && !c.sidechain;
         match c.ty.as_str() {
             "assistant" if own => {
+                if c.message_id.is_empty() || c.message_id != self.last_message {
+                    self.run.messages += 1;
+                    self.last_message = c.message_id;
+                }
                 for block in c.blocks {
                     match block.ty.as_str() {
                         "text" => out.items.push(Item::Text(block.events)),
-                        "tool_use" => out.items.push(Item::Call(self.call(block))),
+                        "tool_use" => out.items.push(Item::Call(self.call(block, line))),
                         _ => {}
                     }
                 }
             }
             "user" if own => {
                 for block in c.blocks {
-                    if block.ty == "tool_result" && self.bash_calls.remove(&block.tool_use_id) {
+                    if block.ty != "tool_result" {
+                        continue;
+                    }
+                    self.pending.remove(&block.tool_use_id);
+                    if self.bash_calls.remove(&block.tool_use_id) {
                         out.items.push(Item::Text(block.events));
                     }
                 }
             }
             "result" => {
+                self.pending.clear();
                 out.exit = Some(Exit {
                     subtype: if c.subtype.is_empty() {
                         "unknown".into()
@@ -370,6 +427,7 @@ impl StreamJson {
                     num_turns: c.num_turns,
                     total_cost_usd: c.cost,
                 });
+                self.run.exit = out.exit.clone();
             }
             "assistant" | "user" | "system" | "stream_event" | "summary" => {}
             _ => self.unknown += 1,
@@ -378,15 +436,40 @@ impl StreamJson {
     }
 
     /// A `tool_use` block of the worker: what it calls, and the file it creates.
-    fn call(&mut self, block: Block) -> ToolCall {
+    fn call(&mut self, block: Block, line: u64) -> ToolCall {
         let Block {
             name,
             id,
             subagent_type,
             file_path,
+            command,
             old_string,
             ..
         } = block;
+        if !id.is_empty() && self.pending.len() < MAX_PENDING {
+            let detail = if command.is_empty() {
+                &file_path
+            } else {
+                &command
+            };
+            let mut detail = detail.clone();
+            if detail.len() > 200 {
+                let mut cut = 200;
+                while !detail.is_char_boundary(cut) {
+                    cut -= 1;
+                }
+                detail.truncate(cut);
+            }
+            self.pending.insert(
+                id.clone(),
+                InFlight {
+                    tool: name.clone(),
+                    line,
+                    subagent: (!subagent_type.is_empty()).then(|| subagent_type.clone()),
+                    detail: (!detail.is_empty()).then_some(detail),
+                },
+            );
+        }
         let path = (!file_path.is_empty()).then_some(file_path);
         let creates = match (name.as_str(), path) {
             ("Write", Some(p)) => (!self.known_paths.contains(&p)).then(|| {
@@ -485,7 +568,7 @@ mod tests {
             for chunk in line.chunks(piece) {
                 s.feed(chunk);
             }
-            assert_eq!(texts(&s.end().unwrap()), texts(&whole), "piece {piece}");
+            assert_eq!(texts(&s.end(1).unwrap()), texts(&whole), "piece {piece}");
         }
         assert_eq!(texts(&whole), ["FILES_CREATED 2", "TASK_COMPLETE 3"]);
     }
@@ -534,6 +617,33 @@ mod tests {
         s.record(b"{not json");
         s.record(br#"{"type":"assistant","message":{"content":[{"type":"text","text":"TASK_ST"#);
         assert_eq!((s.unknown, s.broken), (1, 2));
+    }
+
+    #[test]
+    fn the_call_in_flight_is_the_last_one_without_a_result() {
+        let mut s = StreamJson::default();
+        let line = |s: &mut StreamJson, n: u64, text: &[u8]| {
+            s.begin();
+            s.feed(text);
+            s.end(n);
+        };
+        line(&mut s, 1, br#"{"type":"assistant","message":{"id":"m1","content":[{"type":"tool_use","id":"a","name":"Read","input":{"file_path":"x.md"}}]}}"#);
+        line(&mut s, 2, br#"{"type":"assistant","message":{"id":"m1","content":[{"type":"tool_use","id":"b","name":"Bash","input":{"command":"python3 backtest.py"}}]}}"#);
+        line(&mut s, 3, br#"{"type":"user","message":{"content":[{"type":"tool_result","tool_use_id":"a","content":"ok"}]}}"#);
+        let run = s.run();
+        assert_eq!(run.messages, 1);
+        assert_eq!(run.exit, None);
+        let flight = run.in_flight.unwrap();
+        assert_eq!((flight.tool.as_str(), flight.line), ("Bash", 2));
+        assert_eq!(flight.detail.as_deref(), Some("python3 backtest.py"));
+        line(
+            &mut s,
+            4,
+            br#"{"type":"result","subtype":"error_during_execution","num_turns":4}"#,
+        );
+        let run = s.run();
+        assert_eq!(run.in_flight, None);
+        assert_eq!(run.exit.unwrap().subtype, "error_during_execution");
     }
 
     #[test]
