@@ -105,6 +105,8 @@ pub struct InFlight {
 
 /// How many calls without a result are remembered (bounded memory on any input).
 const MAX_PENDING: usize = 4096;
+/// How many paths a session's tool calls touched are remembered.
+const MAX_PATHS: usize = 100_000;
 
 /// Longest short field kept (types, ids, names, paths).
 const MAX_FIELD: usize = 1024;
@@ -348,6 +350,14 @@ impl StreamJson {
         self.lexer.feed(bytes, &mut self.current);
     }
 
+    /// Notes a path that exists now (bounded: past the cap, a `Write` to an unseen path
+    /// counts as a new file).
+    fn remember(&mut self, path: String) {
+        if self.known_paths.len() < MAX_PATHS {
+            self.known_paths.insert(path);
+        }
+    }
+
     /// What is known of the worker process so far.
     pub fn run(&self) -> WorkerRun {
         WorkerRun {
@@ -400,8 +410,18 @@ impl StreamJson {
                 for block in c.blocks {
                     match block.ty.as_str() {
                         "text" => out.items.push(Item::Text(block.events)),
-                        "tool_use" => out.items.push(Item::Call(self.call(block, line))),
+                        "tool_use" => out.items.push(Item::Call(self.call(block, line, true))),
                         _ => {}
+                    }
+                }
+            }
+            "assistant" => {
+                // A subagent's text is its own, not the worker's; the files it creates
+                // are the task's.
+                for block in c.blocks.into_iter().filter(|b| b.ty == "tool_use") {
+                    let call = self.call(block, line, false);
+                    if call.creates.is_some() {
+                        out.items.push(Item::Call(call));
                     }
                 }
             }
@@ -429,14 +449,16 @@ impl StreamJson {
                 });
                 self.run.exit = out.exit.clone();
             }
-            "assistant" | "user" | "system" | "stream_event" | "summary" => {}
+            "user" | "system" | "stream_event" | "summary" => {}
             _ => self.unknown += 1,
         }
         out
     }
 
     /// A `tool_use` block of the worker: what it calls, and the file it creates.
-    fn call(&mut self, block: Block, line: u64) -> ToolCall {
+    /// A tool call of the worker (`own`) or of one of its subagents: a subagent's calls
+    /// only count for the files they create (they are the task's files too).
+    fn call(&mut self, block: Block, line: u64, own: bool) -> ToolCall {
         let Block {
             name,
             id,
@@ -446,7 +468,7 @@ impl StreamJson {
             old_string,
             ..
         } = block;
-        if !id.is_empty() && self.pending.len() < MAX_PENDING {
+        if own && !id.is_empty() && self.pending.len() < MAX_PENDING {
             let detail = if command.is_empty() {
                 &file_path
             } else {
@@ -472,26 +494,25 @@ impl StreamJson {
         }
         let path = (!file_path.is_empty()).then_some(file_path);
         let creates = match (name.as_str(), path) {
-            ("Write", Some(p)) => (!self.known_paths.contains(&p)).then(|| {
-                self.known_paths.insert(p.clone());
-                p
-            }),
-            ("Edit", Some(p)) if old_string == Some(false) => {
-                self.known_paths.insert(p.clone());
-                Some(p)
-            }
+            ("Write", Some(p)) => (!self.known_paths.contains(&p)).then_some(p),
+            ("Edit", Some(p)) if old_string == Some(false) => Some(p),
             (_, Some(p)) => {
-                self.known_paths.insert(p);
+                self.remember(p);
                 None
             }
             (_, None) => None,
         };
-        if name == "Bash" && !id.is_empty() {
+        if let Some(p) = &creates {
+            self.remember(p.clone());
+        }
+        if own && name == "Bash" && !id.is_empty() && self.bash_calls.len() < MAX_PENDING {
             self.bash_calls.insert(id);
         }
         ToolCall {
-            subagent: (matches!(name.as_str(), "Task" | "Agent") && !subagent_type.is_empty())
-                .then_some(subagent_type),
+            subagent: (own
+                && matches!(name.as_str(), "Task" | "Agent")
+                && !subagent_type.is_empty())
+            .then_some(subagent_type),
             tool: name,
             creates,
         }
@@ -601,6 +622,19 @@ mod tests {
             Some("c.py".into())
         );
         assert_eq!(write(&mut s, br#"{"type":"assistant","message":{"content":[{"type":"tool_use","name":"Edit","input":{"file_path":"d.py","old_string":"q","new_string":"z"}}]}}"#), None);
+    }
+
+    #[test]
+    fn files_a_subagent_creates_count_but_its_bash_output_and_calls_do_not() {
+        let mut s = StreamJson::default();
+        let r = s.record(br#"{"type":"assistant","message":{"content":[{"type":"tool_use","id":"w","name":"Write","input":{"file_path":"s.py","content":"x"}}]},"parent_tool_use_id":"toolu_task"}"#);
+        assert!(matches!(&r.items[..], [Item::Call(c)] if c.creates.as_deref() == Some("s.py")));
+        let r = s.record(br#"{"type":"assistant","message":{"content":[{"type":"tool_use","id":"t","name":"Task","input":{"subagent_type":"nested"}}]},"parent_tool_use_id":"toolu_task"}"#);
+        assert!(r.items.is_empty());
+        s.record(br#"{"type":"assistant","message":{"content":[{"type":"tool_use","id":"b","name":"Bash","input":{"command":"x"}}]},"isSidechain":true}"#);
+        let r = s.record(br#"{"type":"user","message":{"content":[{"type":"tool_result","tool_use_id":"b","content":"TASK_START: sub"}]}}"#);
+        assert!(texts(&r).is_empty());
+        assert_eq!(s.run().in_flight, None);
     }
 
     #[test]
