@@ -314,7 +314,7 @@ impl Target {
 }
 
 fn globs(patterns: &[String]) -> Result<GlobSet, Fatal> {
-    let defaults = ["*.log".to_owned(), "*.txt".to_owned()];
+    let defaults = ["*.log".to_owned(), "*.txt".to_owned(), "*.jsonl".to_owned()];
     let patterns = if patterns.is_empty() {
         &defaults[..]
     } else {
