@@ -75,6 +75,29 @@ pub fn analyse(
         states: Vec::new(),
         all_states,
     };
+    #[cfg(unix)]
+    if let Input::File(file) = &input
+        && let Some(threads) = in_blocks(file, scan, buf)
+    {
+        let len = file
+            .metadata()
+            .map_err(|e| Fatal(format!("{name}: {e}")))?
+            .len();
+        let block = crate::blocks::BLOCK;
+        let totals = crate::blocks::scan_file(file, len, block, scan, threads, &mut |event| {
+            machine.event(&event, &mut sink)
+        })
+        .map_err(|e| Fatal(format!("{name}: {e}")))?;
+        machine.finish(totals.lines, &mut sink);
+        return Ok(collected(
+            sink,
+            &machine,
+            totals.lines,
+            totals.hint,
+            None,
+            None,
+        ));
+    }
     loop {
         let n = input
             .read_chunk(buf)
@@ -86,6 +109,60 @@ pub fn analyse(
     }
     scanner.finish(&mut |event| machine.event(&event, &mut sink));
     machine.finish(scanner.lines(), &mut sink);
+    Ok(collected(
+        sink,
+        &machine,
+        scanner.lines(),
+        scanner.prefix_hint(),
+        scanner.records(),
+        scanner.worker_run(),
+    ))
+}
+
+/// Below this size a file is read on one thread: the blocks would not pay for
+/// themselves.
+#[cfg(unix)]
+const BLOCKS_FROM: u64 = 2 * crate::blocks::BLOCK;
+
+/// Whether `file` is read in blocks in parallel, and on how many threads: a large
+/// regular file of plain text (not stream-json, whose records span lines, nor CRI
+/// partial lines, which are joined across lines), with more than one core to use.
+#[cfg(unix)]
+fn in_blocks(file: &std::fs::File, scan: &ScanOptions, buf: &mut [u8]) -> Option<usize> {
+    use crate::scan::InputKind;
+    use std::os::unix::fs::FileExt;
+    let meta = file.metadata().ok()?;
+    if !meta.is_file() || meta.len() < BLOCKS_FROM || scan.join_partial {
+        return None;
+    }
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+    if threads < 2 {
+        return None;
+    }
+    match scan.input {
+        InputKind::Text => Some(threads),
+        InputKind::StreamJson | InputKind::Transcript => None,
+        InputKind::Auto => {
+            // The first non-blank line decides, as it does for the scanner.
+            let n = file.read_at(buf, 0).ok()?;
+            let first = buf[..n]
+                .split(|&b| b == b'\n')
+                .find(|l| !l.trim_ascii().is_empty())?;
+            let whole = first.len() < n;
+            (whole && !crate::stream_json::looks_like_record(first)).then_some(threads)
+        }
+    }
+}
+
+/// The analysis of what went through the machine.
+fn collected(
+    sink: Collect,
+    machine: &Machine,
+    lines: u64,
+    hint: Option<PrefixHint>,
+    records: Option<RecordCounts>,
+    worker: Option<WorkerRun>,
+) -> Analysis {
     let mut findings = sink.findings;
     findings.sort_by_key(|f| (f.primary.at.offset, f.rule));
     let mut totals = Totals {
@@ -95,13 +172,13 @@ pub fn analyse(
     for f in &findings {
         count(&mut totals, f);
     }
-    Ok(Analysis {
+    Analysis {
         findings,
         states: sink.states,
         totals,
-        lines: scanner.lines(),
-        hint: scanner.prefix_hint(),
-        records: scanner.records(),
-        worker: scanner.worker_run(),
-    })
+        lines,
+        hint,
+        records,
+        worker,
+    }
 }

@@ -6,6 +6,8 @@
 //! chunked stream.
 
 pub mod analysis;
+#[cfg(unix)]
+pub mod blocks;
 pub mod checkpoint;
 pub mod cli;
 pub mod command;

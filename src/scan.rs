@@ -87,6 +87,34 @@ impl Scanner {
         }
     }
 
+    /// A scanner of plain text that starts at absolute `offset`, at the start of a line
+    /// (a block of a file read in parallel): offsets and columns are the file's, line
+    /// numbers count from 1 there (see [`shift_lines`]).
+    pub fn text_starting_at(options: ScanOptions, offset: u64) -> Self {
+        Scanner {
+            framer: Framer::starting_at(offset),
+            options: ScanOptions {
+                input: InputKind::Text,
+                ..options
+            },
+            mode: Mode::Text,
+            ..Scanner::default()
+        }
+    }
+
+    /// Starts again as [`Scanner::text_starting_at`] would, keeping the buffers it has
+    /// grown (a worker scans many blocks).
+    pub fn restart_text_at(&mut self, offset: u64) {
+        let clean = std::mem::take(&mut self.clean);
+        let map = std::mem::take(&mut self.map);
+        let options = std::mem::take(&mut self.options);
+        *self = Scanner {
+            clean,
+            map,
+            ..Scanner::text_starting_at(options, offset)
+        };
+    }
+
     /// Feeds a chunk; `sink` receives the events of every line that ended in it.
     pub fn feed<F: FnMut(Event)>(&mut self, chunk: &[u8], sink: &mut F) {
         let Scanner {
@@ -190,8 +218,27 @@ struct LineScan<'s, F> {
     sink: &'s mut F,
 }
 
+/// Bytes that start a line `text` returns from at once (see `FrameSink::skippable`).
+static PROSE_START: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = !(is_lead(c)
+            || c.is_ascii_uppercase()
+            || c.is_ascii_digit()
+            || matches!(c, b'@' | 0x1b | b'['));
+        b += 1;
+    }
+    table
+};
+
+/// How far into a line no escape sequence may be for its first word to be judged from
+/// the raw bytes: longer than any keyword or near miss of one.
+const PLAIN_WORD: usize = 48;
+
 /// Bytes that may stand before a marker's keyword: indentation and backtick wrapping.
-fn is_lead(b: u8) -> bool {
+const fn is_lead(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'`')
 }
 
@@ -202,6 +249,16 @@ fn is_trail(b: u8) -> bool {
 impl<F: FnMut(Event)> FrameSink for LineScan<'_, F> {
     fn segment(&mut self, seg: Segment<'_>) {
         self.segment(seg);
+    }
+
+    /// Plain text without a prefix to strip: a line whose first byte is none of those
+    /// `text` looks at (indentation, an upper-case letter, `@`, an escape, `[`, a
+    /// digit) is prose, and leaves no state behind.
+    fn skippable(&self) -> Option<&'static [bool; 256]> {
+        (*self.mode == Mode::Text
+            && self.options.strip_prefix.is_none()
+            && !self.options.join_partial)
+            .then_some(&PROSE_START)
     }
 
     /// A long line: when it is a stream-json record, every byte of it is read.
@@ -322,9 +379,24 @@ impl<F: FnMut(Event)> LineScan<'_, F> {
     /// A line of text (not a record): framed, prefix stripped, matched.
     fn text(&mut self, seg: Segment<'_>) {
         if self.options.strip_prefix.is_none() {
-            match seg.bytes.iter().find(|&&b| !is_lead(b)) {
-                Some(&b) if b.is_ascii_uppercase() || b == b'@' || b == 0x1b => {}
-                Some(&b) if b == b'[' || b.is_ascii_digit() => {
+            let Some(first) = seg.bytes.iter().position(|&b| !is_lead(b)) else {
+                return;
+            };
+            match seg.bytes[first] {
+                b if b.is_ascii_uppercase() || b == b'@' => {
+                    // Most such lines are prose ("The backtest…"): when no escape
+                    // sequence can change the first word, tell so from the raw bytes,
+                    // without cleaning the whole line.
+                    let word = &seg.bytes[first..seg.bytes.len().min(first + PLAIN_WORD)];
+                    if memchr::memchr(0x1b, word).is_none()
+                        && *self.continuation != Some(seg.line)
+                        && grammar::recognize(&seg.bytes[first..]) == Recognized::Prose
+                    {
+                        return;
+                    }
+                }
+                0x1b => {}
+                b'[' | b'0'..=b'9' => {
                     self.note_prefixed(&seg);
                     return;
                 }
@@ -551,6 +623,19 @@ fn on_record_line(mut event: Event, seg: &Segment<'_>) -> Event {
         bytes: text.bytes.clone(),
     });
     event
+}
+
+/// Moves an event `lines` lines down: the events of a block scanned on its own get the
+/// line numbers of the whole file.
+pub fn shift_lines(event: &mut Event, lines: u64) {
+    event.at.line += lines;
+    if let EventKind::Malformed(m) = &mut event.kind {
+        m.at.line += lines;
+    }
+    if lines > 0 {
+        // Each event has its own line text, so this does not copy it.
+        Arc::make_mut(&mut event.text).line += lines;
+    }
 }
 
 /// Scans a whole byte slice at once (tests, small inputs).

@@ -521,3 +521,45 @@ fn a_torn_last_record_of_a_killed_worker_is_counted_not_fatal() {
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert!(stderr.contains("missing-session-complete"), "{stderr}");
 }
+
+#[test]
+fn a_large_file_read_in_parallel_blocks_reports_what_stdin_does() {
+    // Over 32 MiB, a regular file is scanned in blocks on every core; stdin is read in
+    // one pass. The two reports must be the same, byte for byte.
+    let mut text = Vec::new();
+    let sessions = [
+        fixture("sessions/multi-session.log"),
+        fixture("rules/summary-mismatch.log"),
+        fixture("grammar/malformed.log"),
+        fixture("sessions/crashed-mid-task.log"),
+        fixture("grammar/ansi-crlf-progress.log"),
+    ];
+    let mut i = 0;
+    while text.len() < 40 << 20 {
+        text.extend_from_slice(&sessions[i % sessions.len()]);
+        text.extend_from_slice(&noise(1000 + i % 5000, i as u64 + 1));
+        text.push(b'\n');
+        i += 1;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big.log");
+    std::fs::write(&path, &text).unwrap();
+    let from_file = qs()
+        .args(["check", "--format", "json"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let from_stdin = qs()
+        .args(["check", "--format", "json", "-"])
+        .write_stdin(text)
+        .output()
+        .unwrap();
+    let file_report = String::from_utf8(from_file.stdout).unwrap();
+    let stdin_report = String::from_utf8(from_stdin.stdout).unwrap();
+    assert!(file_report.lines().count() > 1000, "{file_report:.500}");
+    assert_eq!(
+        file_report.replace(&path.display().to_string(), "<stdin>"),
+        stdin_report
+    );
+    assert_eq!(from_file.status.code(), from_stdin.status.code());
+}

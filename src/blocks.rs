@@ -1,0 +1,332 @@
+//! A large regular file of plain text, scanned in blocks on every core.
+//!
+//! File-mode `check` on one big transcript would otherwise use one core: framing and
+//! the grammar run near memory speed, but the copy out of the page cache and the
+//! per-line work still add up. The file is cut into blocks of [`BLOCK`] bytes; each
+//! block is read with positional reads and scanned on its own by a worker thread, and
+//! the events come back to the caller in file order, with the file's line numbers
+//! (each block counts its lines; the caller adds those of the blocks before).
+//!
+//! Cuts are placed where no scanner state crosses them: right after a blank line. The
+//! only state a line leaves for the next ones is a pending distillation request's
+//! continuation (`Output files: N` on the following lines), and a blank line ends it.
+//! So each block is scanned exactly as the whole file would be. A block with no blank
+//! line is joined to the one before it, so a file without blank lines is still right,
+//! only slower.
+//!
+//! Memory stays bounded: at most [`WINDOW`] blocks are scanned ahead of the caller, and
+//! a block holds only its events, not its bytes.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io;
+use std::os::unix::fs::FileExt;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Condvar, Mutex, mpsc};
+
+use crate::event::Event;
+use crate::scan::{PrefixHint, ScanOptions, Scanner, shift_lines};
+
+/// The size of a block. Small enough that both cores stay busy to the end of a file
+/// and little is held ahead, large enough that the cut search is negligible.
+pub const BLOCK: u64 = 16 << 20;
+
+/// How many blocks may be scanned ahead of the one the caller waits for.
+const WINDOW: u64 = 6;
+
+/// What the whole file held, beyond its events.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FileTotals {
+    pub lines: u64,
+    pub hint: Option<PrefixHint>,
+}
+
+/// One scanned block.
+struct Scanned {
+    events: Vec<Event>,
+    lines: u64,
+    hint: Option<PrefixHint>,
+}
+
+/// Reads `buf.len()` bytes at `offset`, or fewer at the end of the file; retries
+/// interrupted reads.
+fn read_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+    loop {
+        match file.read_at(buf, offset) {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            r => return r,
+        }
+    }
+}
+
+/// Where block `k` (of `block` bytes) starts: after the first blank line whose opening
+/// `\n` lies in `[k·block − 1, (k+1)·block − 1)`, or where block `k + 1` starts when there is none.
+/// Block 0 starts at 0; past the end of the file is `len`.
+fn cut(file: &File, len: u64, block: u64, k: u64, buf: &mut [u8]) -> io::Result<u64> {
+    let mut k = k;
+    loop {
+        if k == 0 {
+            return Ok(0);
+        }
+        let from = k * block - 1;
+        if from >= len {
+            return Ok(len);
+        }
+        let limit = (k + 1) * block - 1;
+        // `true` after a `\n` (at or after `from`) followed only by blanks so far.
+        let mut blank = false;
+        let mut at = from;
+        // A blank line is usually near: read a little at first, more as it takes longer.
+        let mut piece = 4096.min(buf.len());
+        'read: while at < len {
+            let n = read_at(file, &mut buf[..piece], at)?;
+            piece = (piece * 2).min(buf.len());
+            if n == 0 {
+                break;
+            }
+            for (i, &b) in buf[..n].iter().enumerate() {
+                let pos = at + i as u64;
+                match b {
+                    b'\n' if blank => return Ok(pos + 1),
+                    b'\n' if pos >= limit => break 'read,
+                    b'\n' => blank = true,
+                    b' ' | b'\t' | b'\r' => {}
+                    _ => blank = false,
+                }
+            }
+            at += n as u64;
+        }
+        if at >= len {
+            return Ok(len);
+        }
+        k += 1;
+    }
+}
+
+/// Scans block `k` on its own.
+fn scan_block(
+    file: &File,
+    len: u64,
+    block: u64,
+    k: u64,
+    scanner: &mut Scanner,
+    buf: &mut [u8],
+) -> io::Result<Scanned> {
+    let start = cut(file, len, block, k, buf)?;
+    let end = cut(file, len, block, k + 1, buf)?;
+    scanner.restart_text_at(start);
+    let mut events = Vec::new();
+    let mut sink = |e| events.push(e);
+    let mut at = start;
+    while at < end {
+        let want = buf.len().min((end - at) as usize);
+        let n = read_at(file, &mut buf[..want], at)?;
+        if n == 0 {
+            break;
+        }
+        scanner.feed(&buf[..n], &mut sink);
+        at += n as u64;
+    }
+    if start < end {
+        scanner.finish(&mut sink);
+    }
+    Ok(Scanned {
+        events,
+        lines: if start < end { scanner.lines() } else { 0 },
+        hint: scanner.prefix_hint(),
+    })
+}
+
+/// Scans the `len` bytes of `file` (plain text) in blocks of about `block` bytes
+/// ([`BLOCK`]) on `threads` threads, and hands every event to `sink` in file order,
+/// with the file's line numbers.
+pub fn scan_file(
+    file: &File,
+    len: u64,
+    block: u64,
+    options: &ScanOptions,
+    threads: usize,
+    sink: &mut impl FnMut(Event),
+) -> io::Result<FileTotals> {
+    let block = block.max(1);
+    let blocks = len.div_ceil(block);
+    let next = AtomicU64::new(0);
+    let abort = AtomicBool::new(false);
+    // The first block the caller has not consumed, and a signal when it moves.
+    let consumed = Mutex::new(0u64);
+    let moved = Condvar::new();
+    let (tx, rx) = mpsc::channel::<(u64, io::Result<Scanned>)>();
+    std::thread::scope(|scope| {
+        for _ in 0..threads.max(1) {
+            let tx = tx.clone();
+            let (next, abort, consumed, moved) = (&next, &abort, &consumed, &moved);
+            scope.spawn(move || {
+                let mut buf = vec![0u8; 256 << 10];
+                let mut scanner = Scanner::text_starting_at(options.clone(), 0);
+                loop {
+                    let k = next.fetch_add(1, Ordering::Relaxed);
+                    if k >= blocks {
+                        return;
+                    }
+                    {
+                        // A poisoned lock means the caller panicked: stop.
+                        let Ok(mut done) = consumed.lock() else {
+                            return;
+                        };
+                        while k >= *done + WINDOW && !abort.load(Ordering::Relaxed) {
+                            let Ok(d) = moved.wait(done) else { return };
+                            done = d;
+                        }
+                    }
+                    if abort.load(Ordering::Relaxed) {
+                        return;
+                    }
+                    let result = scan_block(file, len, block, k, &mut scanner, &mut buf);
+                    if tx.send((k, result)).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+        drop(tx);
+        let stop = || {
+            abort.store(true, Ordering::Relaxed);
+            moved.notify_all();
+        };
+        let mut totals = FileTotals::default();
+        let mut pending = BTreeMap::new();
+        let mut want = 0u64;
+        for (k, result) in rx {
+            let scanned = match result {
+                Ok(s) => s,
+                Err(e) => {
+                    stop();
+                    return Err(e);
+                }
+            };
+            pending.insert(k, scanned);
+            while let Some(block) = pending.remove(&want) {
+                for mut event in block.events {
+                    shift_lines(&mut event, totals.lines);
+                    sink(event);
+                }
+                if let Some(h) = block.hint {
+                    let first = h.first_line + totals.lines;
+                    let merged = totals.hint.get_or_insert(PrefixHint {
+                        lines: 0,
+                        first_line: first,
+                    });
+                    merged.lines += h.lines;
+                    merged.first_line = merged.first_line.min(first);
+                }
+                totals.lines += block.lines;
+                want += 1;
+                if let Ok(mut done) = consumed.lock() {
+                    *done = want;
+                }
+                moved.notify_all();
+            }
+        }
+        stop();
+        Ok(totals)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scan::scan_all;
+    use std::io::Write;
+
+    /// Small blocks, so that a small file has many.
+    const TEST_BLOCK: u64 = 64 << 10;
+
+    fn whole_and_in_blocks(text: &[u8]) {
+        let mut file = tempfile::tempfile().unwrap();
+        file.write_all(text).unwrap();
+        let want = scan_all(text, ScanOptions::default());
+        let mut got = Vec::new();
+        let totals = scan_file(
+            &file,
+            text.len() as u64,
+            TEST_BLOCK,
+            &ScanOptions::default(),
+            3,
+            &mut |e| got.push(e),
+        )
+        .unwrap();
+        assert_eq!(got, want);
+        let mut scanner = Scanner::default();
+        scanner.feed(text, &mut |_| {});
+        scanner.finish(&mut |_| {});
+        assert_eq!(totals.lines, scanner.lines());
+        assert_eq!(totals.hint, scanner.prefix_hint());
+    }
+
+    /// Several blocks of sessions whose cuts fall everywhere: in a distillation
+    /// request's continuation, in CRLF pairs, in long lines, after blank lines.
+    #[test]
+    fn blocks_give_the_events_of_the_whole_file() {
+        let session = "SESSION_START: researcher-2026-11-23T10:15:30\r\nPATTERN_FILES_READ: a.md\n\
+                       [pane-1] TASK_START: prefixed\nTASK_START: h-1\nFILES_CREATED: x\n\n\
+                       @sigma-distiller: go\nOutput files: 4\nStrategies: 0\nMore words.\n\n\
+                       TASK_COMPLTE: h-1\n   \n";
+        let mut text = Vec::new();
+        let mut i = 0;
+        while text.len() < 40 * TEST_BLOCK as usize + 12345 {
+            text.extend_from_slice(session.as_bytes());
+            if i % 7 == 0 {
+                text.extend(std::iter::repeat_n(b'x', 70_000 + 997 * i));
+                text.push(b'\n');
+            }
+            i += 1;
+        }
+        whole_and_in_blocks(&text);
+        // No blank line at all: one block does it all.
+        let dense: Vec<u8> = "TASK_START: t\nOutput files: 2\n"
+            .repeat(3 * TEST_BLOCK as usize / 10)
+            .into_bytes();
+        whole_and_in_blocks(&dense);
+        // No trailing newline, and an empty file.
+        text.extend_from_slice(b"\n\nTASK_COMPLETE: last");
+        whole_and_in_blocks(&text);
+        whole_and_in_blocks(b"");
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+        /// Whatever the lines and wherever the cuts fall, the blocks give the events
+        /// of the whole file.
+        #[test]
+        fn any_lines_in_any_blocks(
+            lines in proptest::collection::vec(0usize..12, 0..400),
+            block in 1u64..2048,
+        ) {
+            const LINES: [&str; 12] = [
+                "SESSION_START: researcher-2026-11-23T10:15:30\n",
+                "TASK_START: h-1\r\n",
+                "@sigma-distiller: go\n",
+                "Output files: 3\n",
+                "Strategies: x\n",
+                "\n",
+                "  \t\r\n",
+                "prose with TASK_START: inside\n",
+                "Upper prose line\n",
+                "progress 10%\rFILES_CREATED: 2\n",
+                "[pane-1] TASK_COMPLETE: h-1\n",
+                "TASK_COMPLTE: h-1",
+            ];
+            let text: Vec<u8> = lines.iter().flat_map(|&i| LINES[i].bytes()).collect();
+            let mut file = tempfile::tempfile().unwrap();
+            file.write_all(&text).unwrap();
+            let mut got = Vec::new();
+            let totals = scan_file(&file, text.len() as u64, block, &ScanOptions::default(), 2, &mut |e| got.push(e)).unwrap();
+            proptest::prop_assert_eq!(got, scan_all(&text, ScanOptions::default()));
+            let mut scanner = Scanner::default();
+            scanner.feed(&text, &mut |_| {});
+            scanner.finish(&mut |_| {});
+            proptest::prop_assert_eq!(totals.lines, scanner.lines());
+        }
+    }
+}
