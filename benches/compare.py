@@ -2,10 +2,13 @@
 """Whole-program benchmark (SPEC §6 / issue 7): times quant-session against the reference
 commands on the same input in the same run, and samples its peak anonymous memory.
 
-usage: benches/compare.py [SIZE_MIB] [--input FILE]
-Builds the release binary, generates the input with the project's own generator
-(`examples/gen_transcript.rs`) unless --input is given, warms the page cache, and prints
-best-of-3 wall times, ratios and peak RssAnon. ripgrep (`rg`) is used when on PATH.
+usage: benches/compare.py [SIZE_MIB] [--input FILE] [--stream FILE] [--long-line MIB]
+Builds the release binary, generates the inputs with the project's own generators
+(`examples/gen_transcript.rs` for text, `benches/gen_stream.py` for Claude Code
+stream-json) unless given, warms the page cache, and prints best-of-3 wall times,
+ratios and peak RssAnon for every row of SPEC 6: the pipe filter against cat|cat|cat,
+file mode against ripgrep (`rg`, when on PATH), stream-json against jq (when on PATH),
+and a line of --long-line MiB (default 512) without a newline, in both modes.
 """
 import os, shutil, subprocess, sys, threading, time
 
@@ -91,6 +94,39 @@ def main():
     else:
         line += " (install ripgrep for the comparison)"
     print(line)
+
+    stream = args[args.index("--stream") + 1] if "--stream" in args else None
+    if stream is None:
+        stream = os.path.join(os.environ.get("TMPDIR", "/tmp"), "qs-bench-256.jsonl")
+        if not os.path.exists(stream):
+            subprocess.run([sys.executable, "benches/gen_stream.py", stream, "256", "7"], check=True)
+    subprocess.run(["cat", stream], stdout=subprocess.DEVNULL, check=True)
+    js_t, js_rss = best([[qs, "check", "--format", "json", stream]], watch=0)
+    report = subprocess.run([qs, "check", "--format", "json", stream], capture_output=True, text=True).stdout
+    summary = report.strip().splitlines()[-1]
+    line = (f"stream-json: quant-session check --format json {js_t:.3f}s, peak RssAnon {js_rss / 1024:.1f} MiB"
+            f" ({summary})")
+    jq = shutil.which("jq")
+    if jq:
+        jq_t, _ = best([[jq, "-c", 'select(.type=="assistant") | .message.content[] | select(.type=="text") | .text',
+                         stream]])
+        line += f" vs jq {jq_t:.3f}s = {js_t / jq_t:.2f}x (target <= 0.25x)"
+    print(line)
+
+    long_mib = int(args[args.index("--long-line") + 1]) if "--long-line" in args else 512
+    long = os.path.join(os.environ.get("TMPDIR", "/tmp"), f"qs-bench-line-{long_mib}.log")
+    if not os.path.exists(long) or os.path.getsize(long) != long_mib << 20:
+        with open(long, "wb") as f:
+            f.write(b"SESSION_START: researcher-2026-11-23T10:15:30 ")
+            block = b"x" * (1 << 20)
+            for _ in range(long_mib):
+                f.write(block)
+            f.truncate(long_mib << 20)
+    subprocess.run(["cat", long], stdout=subprocess.DEVNULL, check=True)
+    lp_t, lp_rss = best([["cat", long], [qs, "check"], ["cat"]], watch=1)
+    lf_t, lf_rss = best([[qs, "check", "--format", "json", long]], watch=0)
+    print(f"{long_mib} MiB line without a newline: pipe {lp_t:.3f}s, peak RssAnon {lp_rss / 1024:.1f} MiB; "
+          f"file {lf_t:.3f}s, peak RssAnon {lf_rss / 1024:.1f} MiB (target <= 16 MiB)")
 
 
 if __name__ == "__main__":

@@ -563,3 +563,22 @@ fn a_large_file_read_in_parallel_blocks_reports_what_stdin_does() {
     );
     assert_eq!(from_file.status.code(), from_stdin.status.code());
 }
+
+#[test]
+fn a_report_shows_the_start_of_a_long_line_not_all_of_it() {
+    // A marker whose payload runs on for 200 KB: the finding is reported, and the human
+    // report quotes the line's start, cut with an ellipsis.
+    let mut input = b"SESSION_START: researcher-2026-11-23T10:15:30 ".to_vec();
+    input.extend(std::iter::repeat_n(b'x', 200_000));
+    input.push(b'\n');
+    let out = qs()
+        .arg("check")
+        .write_stdin(input.clone())
+        .output()
+        .unwrap();
+    assert_eq!(out.stdout, input);
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains("malformed-marker"), "{stderr}");
+    assert!(stderr.contains("x …"), "{stderr}");
+    assert!(stderr.len() < 8000, "{} bytes of report", stderr.len());
+}

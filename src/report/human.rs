@@ -125,6 +125,9 @@ impl Diagnostic for Report<'_> {
     }
 }
 
+/// How many bytes of a line a report shows.
+const SHOWN: usize = 400;
+
 /// One input line in the excerpt.
 struct Snip {
     text: Arc<LineText>,
@@ -153,8 +156,14 @@ impl Excerpt {
         let mut text = String::new();
         let mut snips = Vec::with_capacity(lines.len());
         for line in lines {
+            // A report shows the start of a long line, not all of it: labels past the
+            // cut point at its end.
+            let shown = &line.bytes[..line.bytes.len().min(SHOWN)];
             let mut map = Vec::new();
-            let escaped = sanitize::escape_with_map(&line.bytes, &mut map);
+            let mut escaped = sanitize::escape_with_map(shown, &mut map);
+            if shown.len() < line.bytes.len() {
+                escaped.push_str(" …");
+            }
             snips.push(Snip {
                 text: line.clone(),
                 start: text.len(),
