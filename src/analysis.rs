@@ -30,15 +30,36 @@ pub struct Analysis {
     pub worker: Option<WorkerRun>,
 }
 
-struct Collect {
-    findings: Vec<Finding>,
+struct Collect<'e> {
+    /// Findings not yet settled (see [`Sink::settled`]).
+    pending: Vec<Finding>,
+    emit: &'e mut dyn FnMut(Finding),
+    totals: Totals,
     states: Vec<SessionState>,
     all_states: bool,
 }
 
-impl Sink for Collect {
+impl Collect<'_> {
+    /// Hands on, in position order, the findings before `offset` (all of them for
+    /// `u64::MAX`).
+    fn release(&mut self, offset: u64) {
+        if !self.pending.iter().any(|f| f.primary.at.offset < offset) {
+            return;
+        }
+        self.pending.sort_by_key(|f| (f.primary.at.offset, f.rule));
+        let cut = self
+            .pending
+            .partition_point(|f| f.primary.at.offset < offset);
+        for f in self.pending.drain(..cut) {
+            (self.emit)(f);
+        }
+    }
+}
+
+impl Sink for Collect<'_> {
     fn finding(&mut self, finding: Finding) {
-        self.findings.push(finding);
+        count(&mut self.totals, &finding);
+        self.pending.push(finding);
     }
 
     fn session_end(&mut self, state: &SessionState) {
@@ -46,6 +67,10 @@ impl Sink for Collect {
             self.states.clear();
         }
         self.states.push(state.clone());
+    }
+
+    fn settled(&mut self, offset: u64) {
+        self.release(offset);
     }
 }
 
@@ -57,8 +82,9 @@ pub fn count(totals: &mut Totals, f: &Finding) {
     }
 }
 
-/// Reads `path` (stdin for `None` or `-`) through the pipeline. `all_states` keeps every
-/// session's state (memory grows with the number of sessions); otherwise only the last.
+/// Reads `path` (stdin for `None` or `-`) through the pipeline, all findings kept in
+/// `findings`. `all_states` keeps every session's state (memory grows with the number
+/// of sessions); otherwise only the last.
 pub fn analyse(
     path: Option<&Path>,
     buf: &mut [u8],
@@ -66,12 +92,40 @@ pub fn analyse(
     rules: &RuleOptions,
     all_states: bool,
 ) -> Result<Analysis, Fatal> {
+    let mut findings = Vec::new();
+    let mut analysis = analyse_streaming(path, buf, scan, rules, all_states, None, &mut |f| {
+        findings.push(f)
+    })?;
+    analysis.findings = findings;
+    Ok(analysis)
+}
+
+/// One more finding about the last session, made once the input is read (the
+/// checkpoint's, which needs the session's final state).
+pub type AboutLast<'a> = &'a dyn Fn(&SessionState) -> Option<Finding>;
+
+/// Reads `path` through the pipeline and hands each finding to `emit` in position
+/// order, as soon as no earlier one can come: a finding can only point back into the
+/// session that is open, so those before a new `SESSION_START` are written out then,
+/// and memory holds one session's findings, not the input's. The returned analysis
+/// has no `findings`.
+pub fn analyse_streaming(
+    path: Option<&Path>,
+    buf: &mut [u8],
+    scan: &ScanOptions,
+    rules: &RuleOptions,
+    all_states: bool,
+    about_last: Option<AboutLast<'_>>,
+    emit: &mut dyn FnMut(Finding),
+) -> Result<Analysis, Fatal> {
     let name = display_name(path);
     let mut input = Input::open(path).map_err(|e| Fatal(format!("{name}: {e}")))?;
     let mut scanner = Scanner::new(scan.clone());
     let mut machine = Machine::new(rules.clone());
     let mut sink = Collect {
-        findings: Vec::new(),
+        pending: Vec::new(),
+        emit,
+        totals: Totals::default(),
         states: Vec::new(),
         all_states,
     };
@@ -91,6 +145,7 @@ pub fn analyse(
         machine.finish(totals.lines, &mut sink);
         return Ok(collected(
             sink,
+            about_last,
             &machine,
             totals.lines,
             totals.hint,
@@ -111,6 +166,7 @@ pub fn analyse(
     machine.finish(scanner.lines(), &mut sink);
     Ok(collected(
         sink,
+        about_last,
         &machine,
         scanner.lines(),
         scanner.prefix_hint(),
@@ -154,28 +210,27 @@ fn in_blocks(file: &std::fs::File, scan: &ScanOptions, buf: &mut [u8]) -> Option
     }
 }
 
-/// The analysis of what went through the machine.
+/// The analysis of what went through the machine, its last findings handed on.
 fn collected(
-    sink: Collect,
+    mut sink: Collect<'_>,
+    about_last: Option<AboutLast<'_>>,
     machine: &Machine,
     lines: u64,
     hint: Option<PrefixHint>,
     records: Option<RecordCounts>,
     worker: Option<WorkerRun>,
 ) -> Analysis {
-    let mut findings = sink.findings;
-    findings.sort_by_key(|f| (f.primary.at.offset, f.rule));
-    let mut totals = Totals {
-        sessions: machine.sessions(),
-        ..Totals::default()
-    };
-    for f in &findings {
-        count(&mut totals, f);
+    if let Some(f) = about_last.and_then(|about| sink.states.last().and_then(about)) {
+        sink.finding(f);
     }
+    sink.release(u64::MAX);
     Analysis {
-        findings,
+        findings: Vec::new(),
         states: sink.states,
-        totals,
+        totals: Totals {
+            sessions: machine.sessions(),
+            ..sink.totals
+        },
         lines,
         hint,
         records,

@@ -41,11 +41,58 @@ pub struct FileTotals {
     pub hint: Option<PrefixHint>,
 }
 
-/// One scanned block.
-struct Scanned {
-    events: Vec<Event>,
-    lines: u64,
-    hint: Option<PrefixHint>,
+/// What a worker sends about block `k`.
+enum Part {
+    /// Events, in order (line numbers counted from the block's start).
+    Events(Vec<Event>),
+    /// The block is done: its line count and prefix hint.
+    Done(u64, Option<PrefixHint>),
+    Failed(io::Error),
+}
+
+/// Events are sent in batches of this many.
+const BATCH: usize = 1024;
+
+/// How many batches may wait for the caller in each worker's channel: a file of
+/// nothing but markers must not pile up events.
+const AHEAD: usize = 8;
+
+/// The blocks' order, shared by the workers and the caller.
+struct Turn {
+    /// The block the caller consumes now.
+    head: Mutex<u64>,
+    moved: Condvar,
+    abort: AtomicBool,
+}
+
+impl Turn {
+    /// Waits until block `k` may go on: it is the head, or `within` of it (`false` when
+    /// the scan is abandoned).
+    fn wait(&self, k: u64, within: u64) -> bool {
+        // A poisoned lock means the caller panicked: stop.
+        let Ok(mut head) = self.head.lock() else {
+            return false;
+        };
+        while k >= *head + within && !self.abort.load(Ordering::Relaxed) {
+            match self.moved.wait(head) {
+                Ok(h) => head = h,
+                Err(_) => return false,
+            }
+        }
+        !self.abort.load(Ordering::Relaxed)
+    }
+
+    fn advance(&self, to: u64) {
+        if let Ok(mut head) = self.head.lock() {
+            *head = to;
+        }
+        self.moved.notify_all();
+    }
+
+    fn stop(&self) {
+        self.abort.store(true, Ordering::Relaxed);
+        self.moved.notify_all();
+    }
 }
 
 /// Reads `buf.len()` bytes at `offset`, or fewer at the end of the file; retries
@@ -103,38 +150,52 @@ fn cut(file: &File, len: u64, block: u64, k: u64, buf: &mut [u8]) -> io::Result<
     }
 }
 
-/// Scans block `k` on its own.
-fn scan_block(
-    file: &File,
+/// The file being scanned: `len` bytes, in blocks of about `block`.
+#[derive(Clone, Copy)]
+struct Source<'f> {
+    file: &'f File,
     len: u64,
     block: u64,
+}
+
+/// Scans block `k` on its own, sending its events as it goes.
+fn scan_block(
+    Source { file, len, block }: Source<'_>,
     k: u64,
     scanner: &mut Scanner,
     buf: &mut [u8],
-) -> io::Result<Scanned> {
+    tx: &mpsc::SyncSender<Part>,
+) -> io::Result<()> {
     let start = cut(file, len, block, k, buf)?;
     let end = cut(file, len, block, k + 1, buf)?;
     scanner.restart_text_at(start);
-    let mut events = Vec::new();
-    let mut sink = |e| events.push(e);
+    let mut batch = Vec::new();
+    // The channel is bounded: a block ahead of the caller's waits for its turn once a
+    // few batches are queued, and so does any block when the caller is behind.
+    let send = |batch: &mut Vec<Event>, last: bool| {
+        let full = batch.len() >= BATCH || (last && !batch.is_empty());
+        !full || tx.send(Part::Events(std::mem::take(batch))).is_ok()
+    };
     let mut at = start;
-    while at < end {
+    let mut going = true;
+    while at < end && going {
         let want = buf.len().min((end - at) as usize);
         let n = read_at(file, &mut buf[..want], at)?;
         if n == 0 {
             break;
         }
-        scanner.feed(&buf[..n], &mut sink);
+        scanner.feed(&buf[..n], &mut |e| batch.push(e));
+        going = send(&mut batch, false);
         at += n as u64;
     }
     if start < end {
-        scanner.finish(&mut sink);
+        scanner.finish(&mut |e| batch.push(e));
     }
-    Ok(Scanned {
-        events,
-        lines: if start < end { scanner.lines() } else { 0 },
-        hint: scanner.prefix_hint(),
-    })
+    if going && send(&mut batch, true) {
+        let lines = if start < end { scanner.lines() } else { 0 };
+        let _ = tx.send(Part::Done(lines, scanner.prefix_hint()));
+    }
+    Ok(())
 }
 
 /// Scans the `len` bytes of `file` (plain text) in blocks of about `block` bytes
@@ -151,84 +212,92 @@ pub fn scan_file(
     let block = block.max(1);
     let blocks = len.div_ceil(block);
     let next = AtomicU64::new(0);
-    let abort = AtomicBool::new(false);
-    // The first block the caller has not consumed, and a signal when it moves.
-    let consumed = Mutex::new(0u64);
-    let moved = Condvar::new();
-    let (tx, rx) = mpsc::channel::<(u64, io::Result<Scanned>)>();
+    let turn = Turn {
+        head: Mutex::new(0),
+        moved: Condvar::new(),
+        abort: AtomicBool::new(false),
+    };
+    let owner: Mutex<BTreeMap<u64, usize>> = Mutex::new(BTreeMap::new());
+    let taken = Condvar::new();
     std::thread::scope(|scope| {
-        for _ in 0..threads.max(1) {
-            let tx = tx.clone();
-            let (next, abort, consumed, moved) = (&next, &abort, &consumed, &moved);
+        // Each worker sends the parts of one block after another, in order, on its own
+        // channel; the caller takes a block's parts from the worker that has it.
+        let mut channels = Vec::new();
+        for w in 0..threads.max(1) {
+            let (tx, rx) = mpsc::sync_channel::<Part>(AHEAD);
+            channels.push(rx);
+            let (next, turn, owner, taken) = (&next, &turn, &owner, &taken);
             scope.spawn(move || {
                 let mut buf = vec![0u8; 256 << 10];
                 let mut scanner = Scanner::text_starting_at(options.clone(), 0);
                 loop {
                     let k = next.fetch_add(1, Ordering::Relaxed);
-                    if k >= blocks {
+                    if k >= blocks || !turn.wait(k, WINDOW) {
                         return;
                     }
-                    {
-                        // A poisoned lock means the caller panicked: stop.
-                        let Ok(mut done) = consumed.lock() else {
-                            return;
-                        };
-                        while k >= *done + WINDOW && !abort.load(Ordering::Relaxed) {
-                            let Ok(d) = moved.wait(done) else { return };
-                            done = d;
-                        }
+                    if let Ok(mut owner) = owner.lock() {
+                        owner.insert(k, w);
                     }
-                    if abort.load(Ordering::Relaxed) {
-                        return;
-                    }
-                    let result = scan_block(file, len, block, k, &mut scanner, &mut buf);
-                    if tx.send((k, result)).is_err() {
+                    taken.notify_all();
+                    let source = Source { file, len, block };
+                    let scanned = scan_block(source, k, &mut scanner, &mut buf, &tx);
+                    if let Err(e) = scanned {
+                        let _ = tx.send(Part::Failed(e));
                         return;
                     }
                 }
             });
         }
-        drop(tx);
-        let stop = || {
-            abort.store(true, Ordering::Relaxed);
-            moved.notify_all();
-        };
         let mut totals = FileTotals::default();
-        let mut pending = BTreeMap::new();
-        let mut want = 0u64;
-        for (k, result) in rx {
-            let scanned = match result {
-                Ok(s) => s,
-                Err(e) => {
-                    stop();
-                    return Err(e);
+        let result = (|| {
+            for k in 0..blocks {
+                // Which worker has block k (it may not have started it yet).
+                let w = {
+                    let mut owner = owner
+                        .lock()
+                        .map_err(|_| io::Error::other("a worker failed"))?;
+                    loop {
+                        if let Some(w) = owner.remove(&k) {
+                            break w;
+                        }
+                        owner = taken
+                            .wait(owner)
+                            .map_err(|_| io::Error::other("a worker failed"))?;
+                    }
+                };
+                loop {
+                    match channels[w].recv() {
+                        Ok(Part::Events(events)) => {
+                            for mut event in events {
+                                shift_lines(&mut event, totals.lines);
+                                sink(event);
+                            }
+                        }
+                        Ok(Part::Done(lines, hint)) => {
+                            if let Some(h) = hint {
+                                let first = h.first_line + totals.lines;
+                                let merged = totals.hint.get_or_insert(PrefixHint {
+                                    lines: 0,
+                                    first_line: first,
+                                });
+                                merged.lines += h.lines;
+                                merged.first_line = merged.first_line.min(first);
+                            }
+                            totals.lines += lines;
+                            break;
+                        }
+                        Ok(Part::Failed(e)) => return Err(e),
+                        Err(_) => return Err(io::Error::other("a worker stopped")),
+                    }
                 }
-            };
-            pending.insert(k, scanned);
-            while let Some(block) = pending.remove(&want) {
-                for mut event in block.events {
-                    shift_lines(&mut event, totals.lines);
-                    sink(event);
-                }
-                if let Some(h) = block.hint {
-                    let first = h.first_line + totals.lines;
-                    let merged = totals.hint.get_or_insert(PrefixHint {
-                        lines: 0,
-                        first_line: first,
-                    });
-                    merged.lines += h.lines;
-                    merged.first_line = merged.first_line.min(first);
-                }
-                totals.lines += block.lines;
-                want += 1;
-                if let Ok(mut done) = consumed.lock() {
-                    *done = want;
-                }
-                moved.notify_all();
+                turn.advance(k + 1);
             }
-        }
-        stop();
-        Ok(totals)
+            Ok(totals)
+        })();
+        // Unblock workers waiting to send or for their turn, so that they end.
+        drop(channels);
+        turn.stop();
+        result
     })
 }
 

@@ -18,7 +18,7 @@ use std::sync::mpsc;
 use globset::{Glob, GlobSet, GlobSetBuilder};
 
 use super::{EXIT_CLEAN, EXIT_FINDINGS, EXIT_TROUBLE, Fatal, scan_options};
-use crate::analysis::{Analysis, analyse, count};
+use crate::analysis::{Analysis, analyse_streaming, count};
 use crate::checkpoint::{self, CheckpointStatus};
 use crate::cli::{CheckArgs, ColorChoice, Format, ReportTarget};
 use crate::config::{self, Level, RuleLevels};
@@ -215,7 +215,10 @@ fn pipe(
 ) -> Result<Outcome, Fatal> {
     let stderr = io::stderr();
     let style = style(args.color, stderr.is_terminal());
-    let mut primary = reporter(args.format, Box::new(stderr.lock()), style, true);
+    // Buffered: a report is written in many small pieces, and stderr is unbuffered;
+    // every reporter flushes after each finding, so findings still appear at once.
+    let buffered = io::BufWriter::with_capacity(16 * 1024, stderr.lock());
+    let mut primary = reporter(args.format, Box::new(buffered), style, true);
     let mut live = Live {
         primary: &mut primary,
         reports,
@@ -358,25 +361,20 @@ fn expand(paths: &[PathBuf], globs: &GlobSet) -> Vec<Target> {
 /// `checkpoint-problem` (with `--checkpoints DIR`): the checkpoint of a `pane-N.*`
 /// transcript, `DIR/pane-N.json`, must be readable and not behind the transcript's last
 /// session. The finding points at that session's `SESSION_START`.
-fn with_checkpoint(
-    mut analysis: Analysis,
+fn checkpoint_finding(
+    last: &SessionState,
     path: Option<&Path>,
     dir: Option<&Path>,
     rules: &RuleOptions,
-) -> Analysis {
+) -> Option<Finding> {
     let (Some(dir), Some(pane)) = (dir, path.and_then(checkpoint::pane_of)) else {
-        return analysis;
+        return None;
     };
-    let Some(last) = analysis.states.last() else {
-        return analysis;
-    };
-    let Some(severity) = rules.levels.severity(Rule::CheckpointProblem) else {
-        return analysis;
-    };
+    let severity = rules.levels.severity(Rule::CheckpointProblem)?;
     let mut cp = checkpoint::read(&checkpoint::pane_path(dir, pane));
     checkpoint::compare(&mut cp, Some(last));
     if cp.status == CheckpointStatus::Ok {
-        return analysis;
+        return None;
     }
     let why = cp
         .error
@@ -407,15 +405,48 @@ fn with_checkpoint(
         path.map_or(String::new(), |p| p.display().to_string())
     ));
     finding.severity = severity;
-    count(&mut analysis.totals, &finding);
-    let at = analysis.findings.partition_point(|f| {
-        (f.primary.at.offset, f.rule) <= (finding.primary.at.offset, finding.rule)
-    });
-    analysis.findings.insert(at, finding);
-    analysis
+    Some(finding)
 }
 
-/// File mode: every target checked in parallel, reported in order on stdout.
+/// What file mode hears from its workers.
+enum FromWorker {
+    /// A finding of input `i`, in position order.
+    Finding(usize, Finding),
+    /// Input `i` was read to its end (or could not be).
+    Done(usize, Result<Analysis, Fatal>),
+}
+
+/// Where file mode writes: the primary report and the `--report` files.
+struct FileReports<'r> {
+    primary: &'r mut dyn Reporter,
+    reports: &'r mut Reports,
+    /// The reader of stdout went away: keep checking for the verdict only.
+    stopped: bool,
+}
+
+impl FileReports<'_> {
+    fn each(
+        &mut self,
+        mut write: impl FnMut(&mut dyn Reporter) -> io::Result<()>,
+    ) -> Result<(), Fatal> {
+        if !self.stopped {
+            match write(&mut *self.primary) {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => self.stopped = true,
+                Err(e) => return Err(Fatal(format!("writing the report: {e}"))),
+            }
+        }
+        for (target, r) in self.reports.iter_mut() {
+            write(&mut **r)
+                .map_err(|e| Fatal(format!("writing {}: {e}", target.path.display())))?;
+        }
+        Ok(())
+    }
+}
+
+/// File mode: every target checked in parallel, reported in order on stdout. The
+/// findings of the input being reported are written as they are settled (see
+/// [`analyse_streaming`]); those of inputs further on wait for their turn.
 fn lint(
     args: &CheckArgs,
     scan: ScanOptions,
@@ -441,8 +472,13 @@ fn lint(
         .map_or(1, usize::from)
         .min(targets.len().max(1));
     let next = AtomicUsize::new(0);
-    let (tx, rx) = mpsc::channel::<(usize, Result<Analysis, Fatal>)>();
-    let mut stopped = false;
+    // Bounded: a worker that finds faster than the report is written waits for it.
+    let (tx, rx) = mpsc::sync_channel::<FromWorker>(1024);
+    let mut out = FileReports {
+        primary: &mut *primary,
+        reports,
+        stopped: false,
+    };
     let result = std::thread::scope(|scope| {
         for _ in 0..threads {
             let tx = tx.clone();
@@ -453,21 +489,50 @@ fn lint(
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(target) = targets.get(i) else { break };
-                    let checked = analyse(target.path(), &mut buf, scan, rules, false)
-                        .map(|a| with_checkpoint(a, target.path(), checkpoints, rules));
-                    if tx.send((i, checked)).is_err() {
+                    let path = target.path();
+                    let about_last =
+                        |last: &SessionState| checkpoint_finding(last, path, checkpoints, rules);
+                    let mut emit = |f| {
+                        let _ = tx.send(FromWorker::Finding(i, f));
+                    };
+                    let checked = analyse_streaming(
+                        path,
+                        &mut buf,
+                        scan,
+                        rules,
+                        false,
+                        Some(&about_last),
+                        &mut emit,
+                    );
+                    if tx.send(FromWorker::Done(i, checked)).is_err() {
                         break;
                     }
                 }
             });
         }
         drop(tx);
-        let mut pending = BTreeMap::new();
+        // Inputs further on than the one being reported: their findings so far, and
+        // their end once read.
+        type Waiting = (Vec<Finding>, Option<Result<Analysis, Fatal>>);
+        let mut waiting: BTreeMap<usize, Waiting> = BTreeMap::new();
         let mut want = 0;
-        for (i, checked) in rx {
-            pending.insert(i, checked);
-            while let Some(checked) = pending.remove(&want) {
+        for msg in rx {
+            match msg {
+                FromWorker::Finding(i, f) if i == want => {
+                    let file = display_name(targets[i].path());
+                    out.each(|r| r.finding(&file, &f))?;
+                }
+                FromWorker::Finding(i, f) => waiting.entry(i).or_default().0.push(f),
+                FromWorker::Done(i, checked) => waiting.entry(i).or_default().1 = Some(checked),
+            }
+            // Report every input whose turn has come, as far as it was read.
+            while let Some((findings, done)) = waiting.get_mut(&want) {
                 let file = display_name(targets[want].path());
+                for f in std::mem::take(findings) {
+                    out.each(|r| r.finding(&file, &f))?;
+                }
+                let Some(checked) = done.take() else { break };
+                waiting.remove(&want);
                 want += 1;
                 let checked = match checked {
                     Ok(c) => c,
@@ -478,35 +543,18 @@ fn lint(
                     }
                 };
                 outcome.totals.add(checked.totals);
-                if stopped {
-                    continue;
-                }
                 let summary = FileSummary {
                     file: &file,
                     totals: checked.totals,
                     hint: checked.hint,
                     records: checked.records,
                 };
-                let write = |r: &mut dyn Reporter| -> io::Result<()> {
-                    for f in &checked.findings {
-                        r.finding(&file, f)?;
-                    }
-                    r.end_file(&summary)
-                };
-                match write(&mut *primary) {
-                    Ok(()) => {}
-                    // The reader of stdout went away: keep checking for the verdict.
-                    Err(e) if e.kind() == io::ErrorKind::BrokenPipe => stopped = true,
-                    Err(e) => return Err(Fatal(format!("writing the report: {e}"))),
-                }
-                for (target, r) in reports.iter_mut() {
-                    write(&mut **r)
-                        .map_err(|e| Fatal(format!("writing {}: {e}", target.path.display())))?;
-                }
+                out.each(|r| r.end_file(&summary))?;
             }
         }
         Ok(())
     });
+    let stopped = out.stopped;
     result?;
     if !stopped {
         match primary.end_run(outcome.files, outcome.totals) {

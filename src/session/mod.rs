@@ -31,6 +31,9 @@ pub trait Sink {
     /// A session ended (completed, cut off by the next session, or by the end of input),
     /// with everything known about it.
     fn session_end(&mut self, _state: &SessionState) {}
+    /// No finding reported from now on points before `offset`: a reporter that sorts
+    /// findings by position may write out those before it, and keep only the rest.
+    fn settled(&mut self, _offset: u64) {}
 }
 
 /// Settings of the rules.
@@ -82,6 +85,10 @@ impl Machine {
 
     /// Feeds one event.
     pub fn event(&mut self, event: &Event, sink: &mut impl Sink) {
+        if self.session.is_none() && self.block.is_none() {
+            // Nothing is open that a later finding could point back at.
+            sink.settled(event.at.offset);
+        }
         let marker = match &event.kind {
             EventKind::Marker(m) => m,
             EventKind::Malformed(m) => {
@@ -232,6 +239,8 @@ impl Machine {
                 );
             }
         }
+        // Every finding about the sessions before this one has been reported.
+        sink.settled(event.at.offset);
         self.sessions += 1;
         self.session = Some(Session {
             id: id.clone(),
