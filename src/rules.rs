@@ -217,11 +217,14 @@ impl Rule {
 
     /// The full documentation, as `quant-session explain` prints it.
     pub fn documentation(self) -> String {
-        let example: String = self
-            .example()
-            .lines()
-            .map(|l| format!("    {l}\n"))
-            .collect();
+        let example: String = match digest(self.example()) {
+            Some(lines) => lines,
+            None => self
+                .example()
+                .lines()
+                .map(|l| format!("    {l}\n"))
+                .collect(),
+        };
         format!(
             "{id} (default: {severity})\n\n{summary}.\n\nWhy it matters\n    {why}\n\nExample that triggers it\n{example}\nHow to fix the worker\n    {fix}.\n",
             id = self.id(),
@@ -231,6 +234,71 @@ impl Rule {
             fix = capitalize(self.fix()),
         )
     }
+}
+
+/// A Claude Code example (JSON records) as what each record says, one line each:
+/// the raw records are too long to read in a terminal.
+fn digest(example: &str) -> Option<String> {
+    use serde_json::Value;
+    if !example.starts_with('{') {
+        return None;
+    }
+    let one_line = |s: &str| {
+        let s = s.trim().replace('\n', " | ");
+        match s.char_indices().nth(90) {
+            Some((i, _)) => format!("{}…", &s[..i]),
+            None => s,
+        }
+    };
+    let shape = if example.starts_with("{\"parentUuid\"") {
+        "a Claude Code session file"
+    } else {
+        "Claude Code stream-json"
+    };
+    let mut out = format!("    ({shape}; each record's line, then what it says)\n");
+    for (i, line) in example.lines().enumerate() {
+        let v: Value = serde_json::from_str(line).ok()?;
+        let sub = v["parent_tool_use_id"].is_string() || v["isSidechain"] == true;
+        let who = if sub { "subagent" } else { "worker" };
+        let block = &v["message"]["content"][0];
+        let said = match (v["type"].as_str(), block["type"].as_str()) {
+            (Some("system"), _) => {
+                format!("session init ({})", v["subtype"].as_str().unwrap_or(""))
+            }
+            (Some("assistant"), Some("text")) => {
+                format!(
+                    "{who} says: {}",
+                    one_line(block["text"].as_str().unwrap_or(""))
+                )
+            }
+            (Some("assistant"), Some("tool_use")) => {
+                let input = &block["input"];
+                let what = ["subagent_type", "file_path", "command"]
+                    .iter()
+                    .find_map(|k| input[k].as_str())
+                    .unwrap_or("");
+                format!(
+                    "{who} calls {} {}",
+                    block["name"].as_str().unwrap_or("?"),
+                    one_line(what)
+                )
+            }
+            (Some("user"), Some("tool_result")) => {
+                let text = match &block["content"] {
+                    Value::String(s) => s.clone(),
+                    other => other[0]["text"].as_str().unwrap_or("").to_owned(),
+                };
+                format!("tool result: {}", one_line(&text))
+            }
+            (Some("user"), _) => "user message".to_owned(),
+            (Some("result"), _) => {
+                format!("process ends: {}", v["subtype"].as_str().unwrap_or("?"))
+            }
+            (kind, _) => format!("{} record", kind.unwrap_or("unknown")),
+        };
+        out.push_str(&format!("    {:>3}  {said}\n", i + 1));
+    }
+    Some(out)
 }
 
 fn capitalize(s: &str) -> String {
