@@ -5,6 +5,7 @@
 use std::path::Path;
 
 use crate::command::Fatal;
+use crate::event::{Event, EventKind};
 use crate::finding::Finding;
 use crate::input::{Input, display_name};
 use crate::report::Totals;
@@ -153,6 +154,17 @@ pub fn analyse_streaming(
             None,
         ));
     }
+    let mut subagents = path.map(Subagents::beside);
+    let mut on_event = |event: Event| {
+        if let (EventKind::SubagentRun { agent_id }, Some(subagents)) =
+            (&event.kind, &mut subagents)
+        {
+            for call in subagents.creations(agent_id) {
+                machine.event(&call, &mut sink);
+            }
+        }
+        machine.event(&event, &mut sink);
+    };
     loop {
         let n = input
             .read_chunk(buf)
@@ -160,9 +172,9 @@ pub fn analyse_streaming(
         if n == 0 {
             break;
         }
-        scanner.feed(&buf[..n], &mut |event| machine.event(&event, &mut sink));
+        scanner.feed(&buf[..n], &mut on_event);
     }
-    scanner.finish(&mut |event| machine.event(&event, &mut sink));
+    scanner.finish(&mut on_event);
     machine.finish(scanner.lines(), &mut sink);
     Ok(collected(
         sink,
@@ -173,6 +185,82 @@ pub fn analyse_streaming(
         scanner.records(),
         scanner.worker_run(),
     ))
+}
+
+/// The records of Claude Code 2.1 subagents, kept beside a session file
+/// `<session>.jsonl` in `<session>/subagents/agent-<id>.jsonl`. The files are found by
+/// listing that directory, so a name taken from the transcript never becomes a path.
+struct Subagents {
+    dir: std::path::PathBuf,
+    /// The directory's `agent-<id>.jsonl` files by id, once listed.
+    files: Option<Vec<(String, std::path::PathBuf)>>,
+}
+
+impl Subagents {
+    fn beside(session: &Path) -> Self {
+        Subagents {
+            dir: session.with_extension("").join("subagents"),
+            files: None,
+        }
+    }
+
+    /// The tool calls of subagent `id` that created files (they are its task's files):
+    /// none when its file is not there.
+    fn creations(&mut self, id: &str) -> Vec<Event> {
+        let dir = &self.dir;
+        let files = self.files.get_or_insert_with(|| {
+            let Ok(entries) = std::fs::read_dir(dir) else {
+                return Vec::new();
+            };
+            entries
+                .filter_map(|e| {
+                    let path = e.ok()?.path();
+                    let name = path.file_name()?.to_str()?;
+                    let id = name
+                        .strip_prefix("agent-")?
+                        .strip_suffix(".jsonl")?
+                        .to_owned();
+                    Some((id, path))
+                })
+                .collect()
+        });
+        // The id in a tool result may be the start of the file's.
+        let Some((_, path)) = files.iter().find(|(file_id, _)| file_id == id).or_else(|| {
+            files
+                .iter()
+                .find(|(file_id, _)| !id.is_empty() && file_id.starts_with(id))
+        }) else {
+            return Vec::new();
+        };
+        let Ok(mut input) = Input::open(Some(path)) else {
+            return Vec::new();
+        };
+        let mut scanner = Scanner::new(ScanOptions {
+            input: crate::scan::InputKind::Transcript,
+            ..ScanOptions::default()
+        });
+        let mut calls = Vec::new();
+        let mut keep = |mut e: Event| {
+            if let EventKind::ToolCall {
+                creates: Some(_),
+                subagent,
+                ..
+            } = &mut e.kind
+            {
+                *subagent = None;
+                calls.push(e);
+            }
+        };
+        let mut buf = vec![0u8; crate::input::CHUNK];
+        while let Ok(n) = input.read_chunk(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            scanner.feed(&buf[..n], &mut keep);
+        }
+        scanner.finish(&mut keep);
+        calls
+    }
 }
 
 /// Below this size a file is read on one thread: the blocks would not pay for

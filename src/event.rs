@@ -66,6 +66,8 @@ pub enum EventKind {
     },
     /// A session file record's `timestamp`: the time of the events that follow.
     Clock(Timestamp),
+    /// A subagent finished (its id, as Claude Code names its records' file).
+    SubagentRun { agent_id: String },
     /// The input shows the worker's tool calls (stream-json or a session file): its
     /// claims can be checked against its actions.
     ActionsVisible,

@@ -86,6 +86,7 @@ impl Finding {
             | EventKind::WorkerExit { .. }
             | EventKind::ActionsVisible
             | EventKind::Clock(_)
+            | EventKind::SubagentRun { .. }
             | EventKind::ToolCall { .. } => None,
             EventKind::Malformed(m) => Some(
                 Finding::new(

@@ -510,6 +510,9 @@ impl<F: FnMut(Event)> LineScan<'_, F> {
                         (self.sink)(on_record_line(event, seg));
                     }
                 }
+                Item::SubagentRun(agent_id) => {
+                    (self.sink)(event(EventKind::SubagentRun { agent_id }))
+                }
             }
         }
         if let Some(exit) = record.exit {

@@ -582,3 +582,30 @@ fn a_report_shows_the_start_of_a_long_line_not_all_of_it() {
     assert!(stderr.contains("x …"), "{stderr}");
     assert!(stderr.len() < 8000, "{} bytes of report", stderr.len());
 }
+
+#[test]
+fn a_session_files_subagents_are_read_from_beside_it() {
+    // Claude Code 2.1 keeps a subagent's records in <session>/subagents/agent-<id>.jsonl;
+    // the file the backtester subagent writes counts for its task's FILES_CREATED.
+    let summary = r#""sessions":1,"errors":0,"warnings":0"#;
+    qs().args([
+        "check",
+        "--format",
+        "json",
+        "fixtures/transcripts/subagent-files.log",
+    ])
+    .assert()
+    .code(0)
+    .stdout(predicate::str::contains(summary));
+    // The same session file without its subagents directory: the file is not seen.
+    let dir = tempfile::tempdir().unwrap();
+    let alone = dir.path().join("subagent-files.log");
+    std::fs::copy("fixtures/transcripts/subagent-files.log", &alone).unwrap();
+    qs().args(["check", "--format", "json"])
+        .arg(&alone)
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains(
+            r#""rule":"unbacked-files-created""#,
+        ));
+}

@@ -123,6 +123,7 @@ proptest! {
                 EventKind::Unknown { word, .. } => prop_assert!(rest.starts_with(word.as_bytes())),
                 EventKind::WorkerExit { .. }
                 | EventKind::Clock(_)
+                | EventKind::SubagentRun { .. }
                 | EventKind::ActionsVisible
                 | EventKind::ToolCall { .. } => prop_assert!(false, "no stream-json in text mode"),
             }

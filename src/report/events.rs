@@ -41,6 +41,14 @@ struct ExitLine<'a> {
 }
 
 #[derive(Serialize)]
+struct SubagentLine<'a> {
+    kind: &'static str,
+    agent_id: &'a str,
+    #[serde(flatten)]
+    at: Position,
+}
+
+#[derive(Serialize)]
 struct ClockLine {
     kind: &'static str,
     time: crate::event::Timestamp,
@@ -104,6 +112,14 @@ pub fn write_event(out: &mut impl Write, event: &Event) -> io::Result<()> {
                 subtype,
                 num_turns: *num_turns,
                 total_cost_usd: *total_cost_usd,
+                at: event.at,
+            },
+        )?,
+        EventKind::SubagentRun { agent_id } => serde_json::to_writer(
+            &mut *out,
+            &SubagentLine {
+                kind: "subagent_run",
+                agent_id,
                 at: event.at,
             },
         )?,

@@ -127,6 +127,8 @@ impl Machine {
                 self.clock = Some(*time);
                 return;
             }
+            // What the subagent did comes as its own tool calls (read by the caller).
+            EventKind::SubagentRun { .. } => return,
             EventKind::WorkerExit { subtype, .. } => {
                 // A process can report more than once: the last result is its exit.
                 self.exit = Some((subtype.clone(), Label::marker(event, "the worker's result")));

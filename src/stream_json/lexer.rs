@@ -32,6 +32,8 @@ pub enum Key {
     TotalCostUsd,
     DurationMs,
     Command,
+    ToolUseResult,
+    AgentId,
     Other,
 }
 
@@ -57,6 +59,8 @@ impl Key {
             b"total_cost_usd" => Key::TotalCostUsd,
             b"duration_ms" => Key::DurationMs,
             b"command" => Key::Command,
+            b"toolUseResult" => Key::ToolUseResult,
+            b"agentId" => Key::AgentId,
             _ => Key::Other,
         }
     }

@@ -57,6 +57,9 @@ pub enum Item {
     /// Events found in a text of the worker (positions relative to that text).
     Text(Vec<Event>),
     Call(ToolCall),
+    /// A subagent finished; Claude Code 2.1 keeps its records in
+    /// `<session>/subagents/agent-<id>.jsonl` beside the session file.
+    SubagentRun(String),
 }
 
 /// How a worker process ended: a `result` record.
@@ -123,6 +126,8 @@ struct Block {
     command: String,
     old_string: Option<bool>,
     events: Vec<Event>,
+    /// `agentId: …` in a tool result's text (how Claude Code names a finished subagent).
+    agent_id: String,
 }
 
 /// Where the string value being read goes.
@@ -143,6 +148,7 @@ enum Target {
     OldString,
     Command,
     MessageId,
+    AgentId,
 }
 
 /// What is known of the record being read.
@@ -152,6 +158,8 @@ struct Current {
     subtype: String,
     timestamp: String,
     message_id: String,
+    /// `toolUseResult.agentId` of a session file record.
+    agent_id: String,
     /// `parent_tool_use_id` is a string: a subagent's record.
     in_subagent: bool,
     sidechain: bool,
@@ -179,11 +187,24 @@ impl Current {
             Target::FilePath => &mut self.block.file_path,
             Target::Command => &mut self.block.command,
             Target::MessageId => &mut self.message_id,
+            Target::AgentId => &mut self.agent_id,
             Target::Skip | Target::Text | Target::Parent | Target::OldString => return None,
         })
     }
 
     fn flush_text(&mut self) {
+        const AGENT: &[u8] = b"agentId: ";
+        if self.block.agent_id.is_empty()
+            && let Some(at) = memchr::memmem::find(&self.pending, AGENT)
+        {
+            let id = &self.pending[at + AGENT.len()..];
+            let len = id
+                .iter()
+                .take(64)
+                .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_'))
+                .count();
+            self.block.agent_id = String::from_utf8_lossy(&id[..len]).into_owned();
+        }
         if let Some(scanner) = &mut self.text {
             let events = &mut self.block.events;
             scanner.feed(&self.pending, &mut |e| events.push(e));
@@ -202,6 +223,7 @@ fn target(path: &[Frame], kind: Kind) -> Target {
         [Object(Key::ParentToolUseId)] if string => Target::Parent,
         [Object(Key::Timestamp)] if string => Target::Timestamp,
         [Object(Key::Message), Object(Key::Id)] if string => Target::MessageId,
+        [Object(Key::ToolUseResult), Object(Key::AgentId)] if string => Target::AgentId,
         [
             Object(Key::Message),
             Object(Key::Content),
@@ -434,6 +456,14 @@ impl StreamJson {
                     if self.bash_calls.remove(&block.tool_use_id) {
                         out.items.push(Item::Text(block.events));
                     }
+                    if !block.agent_id.is_empty() {
+                        out.items.push(Item::SubagentRun(block.agent_id));
+                    }
+                }
+                if !c.agent_id.is_empty()
+                    && !out.items.iter().any(|i| matches!(i, Item::SubagentRun(_)))
+                {
+                    out.items.push(Item::SubagentRun(c.agent_id));
                 }
             }
             "result" => {
@@ -530,7 +560,7 @@ mod tests {
             .iter()
             .filter_map(|i| match i {
                 Item::Text(events) => Some(events),
-                Item::Call(_) => None,
+                _ => None,
             })
             .flatten()
             .map(|e| match &e.kind {
@@ -602,7 +632,7 @@ mod tests {
                 .into_iter()
                 .filter_map(|i| match i {
                     Item::Call(c) => Some(c),
-                    Item::Text(_) => None,
+                    _ => None,
                 })
                 .collect()
         };
@@ -635,6 +665,26 @@ mod tests {
         let r = s.record(br#"{"type":"user","message":{"content":[{"type":"tool_result","tool_use_id":"b","content":"TASK_START: sub"}]}}"#);
         assert!(texts(&r).is_empty());
         assert_eq!(s.run().in_flight, None);
+    }
+
+    #[test]
+    fn a_finished_subagent_is_named_by_its_agent_id() {
+        let mut s = StreamJson::default();
+        let run = |r: Record| -> Vec<String> {
+            r.items
+                .into_iter()
+                .filter_map(|i| match i {
+                    Item::SubagentRun(id) => Some(id),
+                    _ => None,
+                })
+                .collect()
+        };
+        // In the result's text (Claude Code 2.1) …
+        let text = s.record(br#"{"type":"user","message":{"content":[{"type":"tool_result","tool_use_id":"t","content":[{"type":"text","text":"Done."},{"type":"text","text":"agentId: a3f9c2e1 (for resuming)"}]}]}}"#);
+        assert_eq!(run(text), ["a3f9c2e1"]);
+        // … or in a session file's toolUseResult, counted once.
+        let field = s.record(br#"{"type":"user","message":{"content":[{"type":"tool_result","tool_use_id":"t","content":"agentId: b7/../x"}]},"toolUseResult":{"agentId":"b7"}}"#);
+        assert_eq!(run(field), ["b7"]);
     }
 
     #[test]
