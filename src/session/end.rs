@@ -2,7 +2,9 @@
 //! end or a summary number makes certain.
 
 use super::RuleOptions;
-use super::open::{Session, Subagent, q};
+use std::collections::HashMap;
+
+use super::open::{Session, Subagent, Task, q};
 use crate::event::Event;
 use crate::finding::{Finding, Label};
 use crate::rules::Rule;
@@ -63,42 +65,84 @@ pub(super) fn check_patterns(s: &mut Session, options: &RuleOptions, at: Label) 
     )
 }
 
-/// The findings a session's end makes certain: unfinished tasks and subagents.
-pub(super) fn close_session(s: &mut Session, options: &RuleOptions) -> Vec<Finding> {
-    let mut out = Vec::new();
+/// What a session's end reports, drawn one at a time.
+pub(super) enum Closed {
+    Finding(Finding),
+    /// No finding drawn after this points before this offset (see `Sink::settled`).
+    Settled(u64),
+}
+
+/// The findings a session's end makes certain: unfinished tasks and subagents. The
+/// open tasks are moved out of the session and become findings as they are drawn, in
+/// the order they were started, so a session with a million open tasks never holds a
+/// million findings at once.
+pub(super) struct Closing {
+    first: std::vec::IntoIter<Finding>,
+    ids: std::vec::IntoIter<String>,
+    open: HashMap<String, Box<Task>>,
+    session_start: Label,
+    queued: std::collections::VecDeque<Closed>,
+}
+
+impl Iterator for Closing {
+    type Item = Closed;
+
+    fn next(&mut self) -> Option<Closed> {
+        if let Some(f) = self.first.next() {
+            return Some(Closed::Finding(f));
+        }
+        loop {
+            if let Some(item) = self.queued.pop_front() {
+                return Some(item);
+            }
+            let id = self.ids.next()?;
+            let Some(task) = self.open.remove(&id) else {
+                continue;
+            };
+            let start = task.label.clone();
+            self.queued.push_back(Closed::Settled(start.at.offset));
+            for sub in task.subagents {
+                self.queued
+                    .push_back(Closed::Finding(subagent_not_completed(
+                        sub,
+                        Some(Label {
+                            message: "in this task".into(),
+                            ..start.clone()
+                        }),
+                    )));
+            }
+            self.queued.push_back(Closed::Finding(
+                Finding::new(
+                    Rule::TaskNotCompleted,
+                    format!("task {} was started but never completed", q(&id)),
+                    Label {
+                        message: "started here, no TASK_COMPLETE follows".into(),
+                        ..start
+                    },
+                )
+                .related(self.session_start.clone()),
+            ));
+        }
+    }
+}
+
+/// Closes a session: see [`Closing`]. Its findings must be drawn after every other
+/// finding about the session that points before its open tasks.
+pub(super) fn close_session(s: &mut Session, options: &RuleOptions) -> Closing {
+    let mut first = Vec::new();
     if !s.patterns_checked {
-        out.extend(check_patterns(s, options, s.start.clone()));
+        first.extend(check_patterns(s, options, s.start.clone()));
     }
     for sub in s.loose_subagents.drain(..) {
-        out.push(subagent_not_completed(sub, None));
+        first.push(subagent_not_completed(sub, None));
     }
     let ids = s.open_ids();
     s.order.clear();
-    for id in ids {
-        let Some(task) = s.open.remove(&id) else {
-            continue;
-        };
-        let start = task.label.clone();
-        for sub in task.subagents {
-            out.push(subagent_not_completed(
-                sub,
-                Some(Label {
-                    message: "in this task".into(),
-                    ..start.clone()
-                }),
-            ));
-        }
-        out.push(
-            Finding::new(
-                Rule::TaskNotCompleted,
-                format!("task {} was started but never completed", q(&id)),
-                Label {
-                    message: "started here, no TASK_COMPLETE follows".into(),
-                    ..start
-                },
-            )
-            .related(s.start.clone()),
-        );
+    Closing {
+        first: first.into_iter(),
+        ids: ids.into_iter(),
+        open: std::mem::take(&mut s.open),
+        session_start: s.start.clone(),
+        queued: std::collections::VecDeque::new(),
     }
-    out
 }

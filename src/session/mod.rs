@@ -13,7 +13,7 @@ mod open;
 use std::collections::{HashMap, HashSet};
 
 use block::{BLOCK_FIELDS, Block};
-use end::{check_patterns, close_session, mismatch, subagent_not_completed};
+use end::{Closed, Closing, check_patterns, close_session, mismatch, subagent_not_completed};
 use open::{Session, Subagent, Task, q, take_subagent};
 
 use crate::config::RuleLevels;
@@ -115,10 +115,10 @@ impl Machine {
                 if let Some(task) = self.session.as_mut().and_then(|s| s.current()) {
                     if let Some(agent) = subagent {
                         let label = Label::marker(event, "the Task/Agent call");
-                        task.claims.calls.push((agent.clone(), label));
+                        task.claims().calls.push((agent.clone(), label));
                     }
                     if let Some(path) = creates {
-                        task.claims.writes.insert(path.clone());
+                        task.claims().writes.insert(path.clone());
                     }
                 }
                 return;
@@ -194,6 +194,16 @@ impl Machine {
                 )),
                 sink,
             );
+        }
+    }
+
+    /// Reports a closing session's findings as they are drawn.
+    fn drain(&mut self, closing: Closing, sink: &mut impl Sink) {
+        for item in closing {
+            match item {
+                Closed::Finding(f) => self.emit(Some(f), sink),
+                Closed::Settled(offset) => sink.settled(offset),
+            }
         }
     }
 
@@ -275,6 +285,7 @@ impl Machine {
         };
         let mut out: Vec<Finding> = Vec::new();
         let mut completing = None;
+        let mut closing = None;
         match marker {
             Marker::SessionStart { .. } => {}
             Marker::PatternFilesRead { files } => {
@@ -326,12 +337,12 @@ impl Machine {
                     s.order.push((task.clone(), s.started_count));
                     s.open.insert(
                         task.clone(),
-                        Task {
+                        Box::new(Task {
                             seq: s.started_count,
                             label: Label::marker(event, "task starts here"),
                             subagents: Vec::new(),
-                            claims: Default::default(),
-                        },
+                            claims: None,
+                        }),
                     );
                 }
             }
@@ -343,7 +354,7 @@ impl Machine {
                 match s.current() {
                     Some(task) => {
                         let name = agent.trim_start_matches('@').to_owned();
-                        task.claims.spawns.push((name, spawn.label.clone()));
+                        task.claims().spawns.push((name, spawn.label.clone()));
                         task.subagents.push(spawn);
                     }
                     None => s.loose_subagents.push(spawn),
@@ -369,8 +380,9 @@ impl Machine {
             }
             Marker::FilesCreated { count } => {
                 if let Some(task) = s.current() {
-                    let claimed = task.claims.files.as_ref().map_or(0, |(n, _)| *n);
-                    task.claims.files = Some((
+                    let claims = task.claims();
+                    let claimed = claims.files.as_ref().map_or(0, |(n, _)| *n);
+                    claims.files = Some((
                         claimed.saturating_add(*count),
                         Label::marker(event, "this count"),
                     ));
@@ -395,7 +407,7 @@ impl Machine {
                             out.push(subagent_not_completed(sub, Some(done.clone())));
                         }
                         if self.actions_visible {
-                            out.extend(open.claims.check());
+                            out.extend(open.claims.unwrap_or_default().check());
                         }
                     }
                     None => out.push(
@@ -488,7 +500,7 @@ impl Machine {
                     ),
                 }
                 completing = Some(s.open_work());
-                out.extend(close_session(s, &self.options));
+                closing = Some(close_session(s, &self.options));
             }
             Marker::Duration { .. }
             | Marker::TasksCompleted { .. }
@@ -497,6 +509,9 @@ impl Machine {
         }
         for f in out {
             self.emit(Some(f), sink);
+        }
+        if let Some(closing) = closing {
+            self.drain(closing, sink);
         }
         if let Some(open) = completing
             && let Some(s) = self.session.take()
@@ -528,7 +543,12 @@ impl Machine {
         let mut what_open = Vec::new();
         let open_ids = s.open_ids();
         if !open_ids.is_empty() {
-            let ids: Vec<String> = open_ids.iter().map(|t| q(t)).collect();
+            // Named up to a few: each one has its own task-not-completed finding.
+            const NAMED: usize = 8;
+            let mut ids: Vec<String> = open_ids.iter().take(NAMED).map(|t| q(t)).collect();
+            if open_ids.len() > NAMED {
+                ids.push(format!("and {} more", open_ids.len() - NAMED));
+            }
             what_open.push(format!("open tasks {}", ids.join(", ")));
         }
         let subs =
@@ -548,7 +568,7 @@ impl Machine {
         } else {
             what_open.join(", ")
         };
-        let mut out = close_session(s, &self.options);
+        let closing = close_session(s, &self.options);
         let mut f = Finding::new(
             Rule::MissingSessionComplete,
             format!(
@@ -566,10 +586,9 @@ impl Machine {
                 ..next.clone()
             });
         }
-        out.push(f);
-        for f in out {
-            self.emit(Some(f), sink);
-        }
+        // The session's own finding first: it points at its start, before its tasks.
+        self.emit(Some(f), sink);
+        self.drain(closing, sink);
         if let Some(s) = self.session.take() {
             sink.session_end(&s.state(Status::Crashed, open_work, last_line, self.last_marker));
         }

@@ -21,8 +21,16 @@ pub(super) struct Task {
     pub(super) seq: u64,
     pub(super) label: Label,
     pub(super) subagents: Vec<Subagent>,
-    /// What the task claimed and did, when tool calls are visible.
-    pub(super) claims: super::claims::Claims,
+    /// What the task claimed and did, when tool calls are visible (kept apart, so an
+    /// open task of plain text costs little: a session may have a million).
+    pub(super) claims: Option<Box<super::claims::Claims>>,
+}
+
+impl Task {
+    /// What the task claimed and did, started on first use.
+    pub(super) fn claims(&mut self) -> &mut super::claims::Claims {
+        self.claims.get_or_insert_with(Default::default)
+    }
 }
 
 #[derive(Debug)]
@@ -33,7 +41,7 @@ pub(super) struct Session {
     pub(super) patterns_label: Option<Label>,
     pub(super) patterns_checked: bool,
     /// Open tasks by id.
-    pub(super) open: HashMap<String, Task>,
+    pub(super) open: HashMap<String, Box<Task>>,
     /// Tasks in the order they were started, as (id, start number). Completed tasks are
     /// dropped lazily (see [`Session::live`]), so completing a task is O(1) even with a
     /// million open ones.
@@ -80,7 +88,7 @@ impl Session {
             self.order.pop();
         }
         let (id, _) = self.order.last()?;
-        self.open.get_mut(id)
+        self.open.get_mut(id).map(|t| &mut **t)
     }
 
     /// Drops stale `order` entries once they outnumber the open tasks (amortised O(1)).
