@@ -18,6 +18,10 @@ pub struct Position {
     pub line: u64,
     pub column: u64,
     pub offset: u64,
+    /// In a stream-json record or session file: the line within the worker's text (the
+    /// text block or command output) that the marker is on; `line` is the record's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub block_line: Option<u64>,
 }
 
 /// A bounded copy of the raw bytes of the input line a marker was found on, kept so a

@@ -331,6 +331,7 @@ impl<F: FnMut(Event)> LineScan<'_, F> {
                     line: seg.line,
                     column: seg.column,
                     offset: seg.offset,
+                    block_line: None,
                 };
                 self.partial.extend_from_slice(seg.bytes);
             } else {
@@ -480,6 +481,7 @@ impl<F: FnMut(Event)> LineScan<'_, F> {
             line: seg.line,
             column: seg.column,
             offset: seg.offset,
+            block_line: None,
         };
         let text = Arc::new(LineText {
             line: seg.line,
@@ -562,6 +564,7 @@ impl<F: FnMut(Event)> LineScan<'_, F> {
             line: seg.line,
             column: seg.column + raw,
             offset: seg.offset + raw,
+            block_line: None,
         }
     }
 
@@ -611,6 +614,7 @@ impl ScanOptions {
 /// offset so labels still fall inside the quoted text).
 fn on_record_line(mut event: Event, seg: &Segment<'_>) -> Event {
     let shift = |p: &mut Position| {
+        p.block_line = Some(p.line);
         p.line = seg.line;
         p.offset += seg.offset;
     };

@@ -25,6 +25,9 @@ struct Diagnostic<'a> {
     line: u64,
     column: u64,
     offset: u64,
+    /// Stream-json: the line within the worker's text.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    block_line: Option<u64>,
     message: &'a str,
     help: &'a str,
     related: Vec<Related<'a>>,
@@ -42,6 +45,7 @@ pub fn write_finding(out: &mut impl Write, file: &str, f: &Finding) -> io::Resul
             line: f.primary.at.line,
             column: f.primary.at.column,
             offset: f.primary.at.offset,
+            block_line: f.primary.at.block_line,
             message: &f.message,
             help: &f.help,
             related: f
