@@ -19,6 +19,9 @@ const SEEDS: &[&[u8]] = &[
     include_bytes!("../fixtures/grammar/ansi-crlf-progress.log"),
     include_bytes!("../fixtures/grammar/every-variant.log"),
     include_bytes!("../fixtures/captures/tmux-pipe-pane-crashed-mid-subagent.log"),
+    include_bytes!("../fixtures/shapes/session.stream-json.log"),
+    include_bytes!("../fixtures/transcripts/clean-session.log"),
+    include_bytes!("../fixtures/stream-json/killed-torn-line.log"),
 ];
 
 const INJECT: &[&[u8]] = &[
@@ -35,6 +38,13 @@ const INJECT: &[&[u8]] = &[
     b"\nTASK_COMPLETE: h-001\n",
     b"\nSUBAGENT_COMPLETE: @x\n",
     b"\nDISTILLATION_COMPLETE\n",
+    b"\\u",
+    b"\\ud83d",
+    b"\\",
+    b"\"",
+    b"{\"type\":\"assistant\",\"message\":{\"content\":[{\"type\":\"text\",\"text\":\"",
+    b"]}}",
+    b"[[[[[[[[",
     b"\nSESSION_COMPLETE: other-2026-11-23T10:15:30\n",
 ];
 
