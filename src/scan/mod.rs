@@ -14,7 +14,10 @@ use crate::event::{Event, EventKind, LineText, Malformed, Position};
 use crate::frame::{self, FrameSink, Framer, Segment};
 use crate::grammar::{self, Keyword, PayloadError, Recognized};
 use crate::sanitize;
-use crate::stream_json::{self, Item, RecordCounts, StreamJson, WorkerRun};
+use crate::stream_json::{self, RecordCounts, StreamJson, WorkerRun};
+
+mod partial;
+mod record;
 
 /// Options that change how lines are framed.
 #[derive(Debug, Clone, Default)]
@@ -314,69 +317,6 @@ impl<F: FnMut(Event)> LineScan<'_, F> {
         self.text(seg);
     }
 
-    /// CRI log lines: a `P` line is held (its first [`frame::MAX_HEAD`] bytes) until the
-    /// `F` line that ends it; the joined line is then read as one, at the first line's
-    /// place.
-    fn join_partial(&mut self, seg: Segment<'_>) {
-        let tag = |seg: &Segment<'_>, t: &[u8]| {
-            let head = &seg.bytes[..seg.bytes.len().min(96)];
-            [&b" stdout "[..], b" stderr "].iter().find_map(|stream| {
-                let at = memchr::memmem::find(head, stream)? + stream.len();
-                head[at..].starts_with(t).then_some(at + t.len())
-            })
-        };
-        if let Some(text) = tag(&seg, b"P ") {
-            if self.partial.is_empty() {
-                *self.partial_at = Position {
-                    line: seg.line,
-                    column: seg.column,
-                    offset: seg.offset,
-                    block_line: None,
-                };
-                self.partial.extend_from_slice(seg.bytes);
-            } else {
-                let room = frame::MAX_HEAD.saturating_sub(self.partial.len());
-                let more = &seg.bytes[text..];
-                self.partial
-                    .extend_from_slice(&more[..more.len().min(room)]);
-            }
-            return;
-        }
-        if self.partial.is_empty() {
-            return self.text(seg);
-        }
-        match tag(&seg, b"F ") {
-            Some(text) => self.flush_partial(Some(&seg.bytes[text..])),
-            None => {
-                self.flush_partial(None);
-                self.text(seg);
-            }
-        }
-    }
-
-    /// Reads the held partial lines as one, ended by `end` (the text of the `F` line;
-    /// none when the input ends first).
-    fn flush_partial(&mut self, end: Option<&[u8]>) {
-        if self.partial.is_empty() {
-            return;
-        }
-        let mut joined = std::mem::take(self.partial);
-        if let Some(more) = end {
-            let room = frame::MAX_HEAD.saturating_sub(joined.len());
-            joined.extend_from_slice(&more[..more.len().min(room)]);
-        }
-        let at = *self.partial_at;
-        self.text(Segment {
-            bytes: &joined,
-            truncated: false,
-            line: at.line,
-            column: at.column,
-            offset: at.offset,
-        });
-        joined.clear();
-        *self.partial = joined;
-    }
-
     /// A line of text (not a record): framed, prefix stripped, matched.
     fn text(&mut self, seg: Segment<'_>) {
         if self.options.strip_prefix.is_none() {
@@ -469,67 +409,6 @@ impl<F: FnMut(Event)> LineScan<'_, F> {
         (self.sink)(Event { at, kind, text });
     }
 
-    /// Ends a stream-json record (fed in full by now): the worker's text in it was
-    /// scanned as text; its events are placed on the record's line.
-    fn record(&mut self, seg: &Segment<'_>) {
-        let first = self.json.records == 0;
-        let Some(record) = self.json.end(seg.line) else {
-            return;
-        };
-        let head = &seg.bytes[..seg.bytes.len().min(200)];
-        let at = Position {
-            line: seg.line,
-            column: seg.column,
-            offset: seg.offset,
-            block_line: None,
-        };
-        let text = Arc::new(LineText {
-            line: seg.line,
-            column: seg.column,
-            offset: seg.offset,
-            bytes: head.into(),
-        });
-        let event = |kind| Event {
-            at,
-            kind,
-            text: text.clone(),
-        };
-        if first {
-            (self.sink)(event(EventKind::ActionsVisible));
-        }
-        if let Some(time) = record.timestamp {
-            (self.sink)(event(EventKind::Clock(time)));
-        }
-        for item in record.items {
-            match item {
-                Item::Call(call) => (self.sink)(event(EventKind::ToolCall {
-                    tool: call.tool,
-                    subagent: call.subagent,
-                    creates: call.creates,
-                })),
-                Item::Text(events) => {
-                    for event in events {
-                        (self.sink)(on_record_line(event, seg));
-                    }
-                }
-                Item::SubagentRun(agent_id) => {
-                    (self.sink)(event(EventKind::SubagentRun { agent_id }))
-                }
-            }
-        }
-        if let Some(exit) = record.exit {
-            (self.sink)(Event {
-                at,
-                kind: EventKind::WorkerExit {
-                    subtype: exit.subtype,
-                    num_turns: exit.num_turns,
-                    total_cost_usd: exit.total_cost_usd,
-                },
-                text,
-            });
-        }
-    }
-
     /// Notes a line that would hold a marker behind a prefix (`[pane-2] TASK_START: …`,
     /// a timestamp): without `--strip-prefix` it is prose, and the report hints at the flag.
     fn note_prefixed(&mut self, seg: &Segment<'_>) {
@@ -607,29 +486,6 @@ impl ScanOptions {
             join_partial: false,
         }
     }
-}
-
-/// Moves an event found in a record's text onto the record's line: the line is the
-/// JSONL line, columns and offsets stay relative to the text (shifted by the record's
-/// offset so labels still fall inside the quoted text).
-fn on_record_line(mut event: Event, seg: &Segment<'_>) -> Event {
-    let shift = |p: &mut Position| {
-        p.block_line = Some(p.line);
-        p.line = seg.line;
-        p.offset += seg.offset;
-    };
-    shift(&mut event.at);
-    if let EventKind::Malformed(m) = &mut event.kind {
-        shift(&mut m.at);
-    }
-    let text = &event.text;
-    event.text = Arc::new(LineText {
-        line: seg.line,
-        column: text.column,
-        offset: text.offset + seg.offset,
-        bytes: text.bytes.clone(),
-    });
-    event
 }
 
 /// Moves an event `lines` lines down: the events of a block scanned on its own get the
@@ -717,35 +573,6 @@ mod tests {
             [
                 Marker::DistillationOutputFiles { count: 4 },
                 Marker::DistillationStrategies { count: 0 }
-            ]
-        );
-    }
-
-    #[test]
-    fn cri_partial_lines_are_joined_up_to_their_end() {
-        let options = ScanOptions {
-            strip_prefix: Some(Regex::new(r"^\d{4}-\d\d-\d\dT\S+ (stdout|stderr) [FP] ").unwrap()),
-            join_partial: true,
-            ..ScanOptions::default()
-        };
-        let ts = "2026-11-23T10:15:30.123456789+00:00";
-        let input = format!(
-            "{ts} stdout P TASK_\n{ts} stdout P STA\n{ts} stdout F RT: h-1\n{ts} stdout F TASK_COMPLETE: h-1\n{ts} stdout P FILES_CREATED: 2"
-        );
-        let events = scan_all(input.as_bytes(), options);
-        let got: Vec<_> = events
-            .iter()
-            .map(|e| match &e.kind {
-                EventKind::Marker(m) => (format!("{m:?}"), e.at.line),
-                other => (format!("{other:?}"), e.at.line),
-            })
-            .collect();
-        assert_eq!(
-            got,
-            [
-                (r#"TaskStart { task: "h-1" }"#.to_owned(), 1),
-                (r#"TaskComplete { task: "h-1" }"#.to_owned(), 4),
-                ("FilesCreated { count: 2 }".to_owned(), 5),
             ]
         );
     }

@@ -1,0 +1,95 @@
+//! A stream-json record, read in full by the lexer, turned into events: the worker's
+//! text in it was scanned as text, and its events are moved onto the record's line.
+
+use std::sync::Arc;
+
+use super::LineScan;
+use crate::event::{Event, EventKind, LineText, Position};
+use crate::frame::Segment;
+use crate::stream_json::Item;
+
+impl<F: FnMut(Event)> LineScan<'_, F> {
+    /// Ends a stream-json record (fed in full by now): the worker's text in it was
+    /// scanned as text; its events are placed on the record's line.
+    pub(super) fn record(&mut self, seg: &Segment<'_>) {
+        let first = self.json.records == 0;
+        let Some(record) = self.json.end(seg.line) else {
+            return;
+        };
+        let head = &seg.bytes[..seg.bytes.len().min(200)];
+        let at = Position {
+            line: seg.line,
+            column: seg.column,
+            offset: seg.offset,
+            block_line: None,
+        };
+        let text = Arc::new(LineText {
+            line: seg.line,
+            column: seg.column,
+            offset: seg.offset,
+            bytes: head.into(),
+        });
+        let event = |kind| Event {
+            at,
+            kind,
+            text: text.clone(),
+        };
+        if first {
+            (self.sink)(event(EventKind::ActionsVisible));
+        }
+        if let Some(time) = record.timestamp {
+            (self.sink)(event(EventKind::Clock(time)));
+        }
+        for item in record.items {
+            match item {
+                Item::Call(call) => (self.sink)(event(EventKind::ToolCall {
+                    tool: call.tool,
+                    subagent: call.subagent,
+                    creates: call.creates,
+                })),
+                Item::Text(events) => {
+                    for event in events {
+                        (self.sink)(on_record_line(event, seg));
+                    }
+                }
+                Item::SubagentRun(agent_id) => {
+                    (self.sink)(event(EventKind::SubagentRun { agent_id }))
+                }
+            }
+        }
+        if let Some(exit) = record.exit {
+            (self.sink)(Event {
+                at,
+                kind: EventKind::WorkerExit {
+                    subtype: exit.subtype,
+                    num_turns: exit.num_turns,
+                    total_cost_usd: exit.total_cost_usd,
+                },
+                text,
+            });
+        }
+    }
+}
+
+/// Moves an event found in a record's text onto the record's line: the line is the
+/// JSONL line, columns and offsets stay relative to the text (shifted by the record's
+/// offset so labels still fall inside the quoted text).
+fn on_record_line(mut event: Event, seg: &Segment<'_>) -> Event {
+    let shift = |p: &mut Position| {
+        p.block_line = Some(p.line);
+        p.line = seg.line;
+        p.offset += seg.offset;
+    };
+    shift(&mut event.at);
+    if let EventKind::Malformed(m) = &mut event.kind {
+        shift(&mut m.at);
+    }
+    let text = &event.text;
+    event.text = Arc::new(LineText {
+        line: seg.line,
+        column: text.column,
+        offset: text.offset + seg.offset,
+        bytes: text.bytes.clone(),
+    });
+    event
+}
