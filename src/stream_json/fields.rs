@@ -1,0 +1,227 @@
+//! Which fields of a record are read, as the lexer goes through it: the record's type,
+//! whose it is, its timestamp, and per content block its type, text, tool name, ids and
+//! the inputs that matter (subagent type, file path, command). Text that can hold
+//! markers is scanned as it is decoded; everything else is skipped.
+
+use super::lexer::{Frame, JsonSink, Key, Kind};
+use crate::event::Event;
+use crate::scan::{ScanOptions, Scanner};
+
+/// Longest short field kept (types, ids, names, paths).
+const MAX_FIELD: usize = 1024;
+
+/// The block of `message.content` being read.
+#[derive(Debug, Default)]
+pub(super) struct Block {
+    pub(super) ty: String,
+    pub(super) name: String,
+    pub(super) id: String,
+    pub(super) tool_use_id: String,
+    pub(super) subagent_type: String,
+    pub(super) file_path: String,
+    pub(super) command: String,
+    pub(super) old_string: Option<bool>,
+    pub(super) events: Vec<Event>,
+    /// `agentId: …` in a tool result's text (how Claude Code names a finished subagent).
+    pub(super) agent_id: String,
+}
+
+/// Where the string value being read goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Target {
+    Skip,
+    Text,
+    RecordType,
+    Subtype,
+    Parent,
+    Timestamp,
+    BlockType,
+    Name,
+    Id,
+    ToolUseId,
+    SubagentType,
+    FilePath,
+    OldString,
+    Command,
+    MessageId,
+    AgentId,
+}
+
+/// What is known of the record being read.
+#[derive(Debug, Default)]
+pub(super) struct Current {
+    pub(super) ty: String,
+    pub(super) subtype: String,
+    pub(super) timestamp: String,
+    pub(super) message_id: String,
+    /// `toolUseResult.agentId` of a session file record.
+    pub(super) agent_id: String,
+    /// `parent_tool_use_id` is a string: a subagent's record.
+    pub(super) in_subagent: bool,
+    pub(super) sidechain: bool,
+    pub(super) num_turns: Option<u64>,
+    pub(super) cost: Option<f64>,
+    pub(super) block: Block,
+    pub(super) blocks: Vec<Block>,
+    target: Option<Target>,
+    /// The nested scanner of the text being read, and its pending bytes.
+    text: Option<Box<Scanner>>,
+    pending: Vec<u8>,
+}
+
+impl Current {
+    fn field(&mut self, target: Target) -> Option<&mut String> {
+        Some(match target {
+            Target::RecordType => &mut self.ty,
+            Target::Subtype => &mut self.subtype,
+            Target::Timestamp => &mut self.timestamp,
+            Target::BlockType => &mut self.block.ty,
+            Target::Name => &mut self.block.name,
+            Target::Id => &mut self.block.id,
+            Target::ToolUseId => &mut self.block.tool_use_id,
+            Target::SubagentType => &mut self.block.subagent_type,
+            Target::FilePath => &mut self.block.file_path,
+            Target::Command => &mut self.block.command,
+            Target::MessageId => &mut self.message_id,
+            Target::AgentId => &mut self.agent_id,
+            Target::Skip | Target::Text | Target::Parent | Target::OldString => return None,
+        })
+    }
+
+    fn flush_text(&mut self) {
+        const AGENT: &[u8] = b"agentId: ";
+        if self.block.agent_id.is_empty()
+            && let Some(at) = memchr::memmem::find(&self.pending, AGENT)
+        {
+            let id = &self.pending[at + AGENT.len()..];
+            let len = id
+                .iter()
+                .take(64)
+                .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_'))
+                .count();
+            self.block.agent_id = String::from_utf8_lossy(&id[..len]).into_owned();
+        }
+        if let Some(scanner) = &mut self.text {
+            let events = &mut self.block.events;
+            scanner.feed(&self.pending, &mut |e| events.push(e));
+        }
+        self.pending.clear();
+    }
+}
+
+/// Where a value sits in a record, from the containers around it.
+fn target(path: &[Frame], kind: Kind) -> Target {
+    use Frame::{Array, Object};
+    let string = kind == Kind::String;
+    match path {
+        [Object(Key::Type)] if string => Target::RecordType,
+        [Object(Key::Subtype)] if string => Target::Subtype,
+        [Object(Key::ParentToolUseId)] if string => Target::Parent,
+        [Object(Key::Timestamp)] if string => Target::Timestamp,
+        [Object(Key::Message), Object(Key::Id)] if string => Target::MessageId,
+        [Object(Key::ToolUseResult), Object(Key::AgentId)] if string => Target::AgentId,
+        [
+            Object(Key::Message),
+            Object(Key::Content),
+            Array,
+            Object(key),
+        ] if string => match key {
+            Key::Type => Target::BlockType,
+            Key::Text | Key::Content => Target::Text,
+            Key::Name => Target::Name,
+            Key::Id => Target::Id,
+            Key::ToolUseId => Target::ToolUseId,
+            _ => Target::Skip,
+        },
+        [
+            Object(Key::Message),
+            Object(Key::Content),
+            Array,
+            Object(Key::Input),
+            Object(key),
+        ] if string => match key {
+            Key::SubagentType => Target::SubagentType,
+            Key::FilePath => Target::FilePath,
+            Key::OldString => Target::OldString,
+            Key::Command => Target::Command,
+            _ => Target::Skip,
+        },
+        [
+            Object(Key::Message),
+            Object(Key::Content),
+            Array,
+            Object(Key::Content),
+            Array,
+            Object(Key::Text),
+        ] if string => Target::Text,
+        _ => Target::Skip,
+    }
+}
+
+impl JsonSink for Current {
+    fn start(&mut self, path: &[Frame], kind: Kind) {
+        let target = target(path, kind);
+        self.target = Some(target);
+        match target {
+            Target::Text => {
+                self.text = Some(Box::new(Scanner::new(ScanOptions::default_text())));
+            }
+            Target::Parent => self.in_subagent = true,
+            Target::OldString => self.block.old_string = Some(false),
+            _ => {
+                if let Some(field) = self.field(target) {
+                    field.clear();
+                }
+            }
+        }
+    }
+
+    fn string(&mut self, bytes: &[u8]) {
+        match self.target {
+            Some(Target::Text) => {
+                self.pending.extend_from_slice(bytes);
+                if self.pending.len() >= 16 * 1024 {
+                    self.flush_text();
+                }
+            }
+            Some(Target::OldString) => self.block.old_string = Some(true),
+            Some(target) => {
+                if let Some(field) = self.field(target) {
+                    let room = MAX_FIELD.saturating_sub(field.len());
+                    let piece = &bytes[..bytes.len().min(room)];
+                    field.push_str(&String::from_utf8_lossy(piece));
+                }
+            }
+            None => {}
+        }
+    }
+
+    fn end(&mut self, path: &[Frame], kind: Kind, literal: &[u8]) {
+        use Frame::{Array, Object};
+        if self.target.take() == Some(Target::Text) {
+            self.flush_text();
+            if let Some(mut scanner) = self.text.take() {
+                let events = &mut self.block.events;
+                scanner.finish(&mut |e| events.push(e));
+            }
+        }
+        match (path, kind) {
+            ([Object(Key::IsSidechain)], Kind::Literal) => self.sidechain = literal == b"true",
+            ([Object(Key::NumTurns)], Kind::Literal) => {
+                self.num_turns = std::str::from_utf8(literal)
+                    .ok()
+                    .and_then(|s| s.parse().ok());
+            }
+            ([Object(Key::TotalCostUsd)], Kind::Literal) => {
+                self.cost = std::str::from_utf8(literal)
+                    .ok()
+                    .and_then(|s| s.parse().ok());
+            }
+            ([Object(Key::Message), Object(Key::Content), Array], Kind::Object) => {
+                let block = std::mem::take(&mut self.block);
+                self.blocks.push(block);
+            }
+            _ => {}
+        }
+    }
+}
