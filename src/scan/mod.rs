@@ -120,37 +120,19 @@ impl Scanner {
 
     /// Feeds a chunk; `sink` receives the events of every line that ended in it.
     pub fn feed<F: FnMut(Event)>(&mut self, chunk: &[u8], sink: &mut F) {
-        let Scanner {
-            framer,
-            options,
-            clean,
-            map,
-            continuation,
-            prefixed,
-            mode,
-            json,
-            streaming,
-            partial,
-            partial_at,
-        } = self;
-        let mut lines = LineScan {
-            options,
-            prefixed,
-            mode,
-            json,
-            streaming,
-            partial,
-            partial_at,
-            clean,
-            map,
-            continuation,
-            sink,
-        };
+        let (framer, mut lines) = self.split(sink);
         framer.feed(chunk, &mut lines);
     }
 
     /// Ends the input, flushing a last line that has no line break.
     pub fn finish<F: FnMut(Event)>(&mut self, sink: &mut F) {
+        let (framer, mut lines) = self.split(sink);
+        framer.finish(&mut lines);
+        lines.flush_partial(None);
+    }
+
+    /// The framer, and the line state it pushes segments into.
+    fn split<'s, F>(&'s mut self, sink: &'s mut F) -> (&'s mut Framer, LineScan<'s, F>) {
         let Scanner {
             framer,
             options,
@@ -164,7 +146,7 @@ impl Scanner {
             partial,
             partial_at,
         } = self;
-        let mut lines = LineScan {
+        let lines = LineScan {
             options,
             prefixed,
             mode,
@@ -177,8 +159,7 @@ impl Scanner {
             continuation,
             sink,
         };
-        framer.finish(&mut lines);
-        lines.flush_partial(None);
+        (framer, lines)
     }
 
     /// Lines seen so far (a last line without `\n` counts).
