@@ -1,5 +1,5 @@
-//! One input through the whole pipeline, with everything collected: the findings in
-//! line order, the sessions' states, the counts. File-mode `check`, `state`,
+//! One input through the whole pipeline: the findings handed on in line order as they
+//! settle, the sessions' states and the counts collected. File-mode `check`, `state`,
 //! `postmortem` and `summary` all start here.
 
 use std::path::Path;
@@ -18,8 +18,6 @@ use crate::stream_json::{RecordCounts, WorkerRun};
 /// What reading one input produced.
 #[derive(Debug)]
 pub struct Analysis {
-    /// Sorted by position.
-    pub findings: Vec<Finding>,
     /// Every session's state, when asked for; otherwise only the last one's.
     pub states: Vec<SessionState>,
     pub totals: Totals,
@@ -83,24 +81,6 @@ pub fn count(totals: &mut Totals, f: &Finding) {
     }
 }
 
-/// Reads `path` (stdin for `None` or `-`) through the pipeline, all findings kept in
-/// `findings`. `all_states` keeps every session's state (memory grows with the number
-/// of sessions); otherwise only the last.
-pub fn analyse(
-    path: Option<&Path>,
-    buf: &mut [u8],
-    scan: &ScanOptions,
-    rules: &RuleOptions,
-    all_states: bool,
-) -> Result<Analysis, Fatal> {
-    let mut findings = Vec::new();
-    let mut analysis = analyse_streaming(path, buf, scan, rules, all_states, None, &mut |f| {
-        findings.push(f)
-    })?;
-    analysis.findings = findings;
-    Ok(analysis)
-}
-
 /// One more finding about the last session, made once the input is read (the
 /// checkpoint's, which needs the session's final state).
 pub type AboutLast<'a> = &'a dyn Fn(&SessionState) -> Option<Finding>;
@@ -108,9 +88,10 @@ pub type AboutLast<'a> = &'a dyn Fn(&SessionState) -> Option<Finding>;
 /// Reads `path` through the pipeline and hands each finding to `emit` in position
 /// order, as soon as no earlier one can come: a finding can only point back into the
 /// session that is open, so those before a new `SESSION_START` are written out then,
-/// and memory holds one session's findings, not the input's. The returned analysis
-/// has no `findings`.
-pub fn analyse_streaming(
+/// and memory holds one session's findings, not the input's. `all_states` keeps every
+/// session's state (memory grows with the number of sessions); otherwise only the
+/// last.
+pub fn analyse(
     path: Option<&Path>,
     buf: &mut [u8],
     scan: &ScanOptions,
@@ -313,7 +294,6 @@ fn collected(
     }
     sink.release(u64::MAX);
     Analysis {
-        findings: Vec::new(),
         states: sink.states,
         totals: Totals {
             sessions: machine.sessions(),

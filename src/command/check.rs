@@ -18,7 +18,7 @@ use std::sync::mpsc;
 use globset::{Glob, GlobSet, GlobSetBuilder};
 
 use super::{EXIT_CLEAN, EXIT_FINDINGS, EXIT_TROUBLE, Fatal, scan_options};
-use crate::analysis::{Analysis, analyse_streaming, count};
+use crate::analysis::{Analysis, analyse, count};
 use crate::checkpoint::{self, CheckpointStatus};
 use crate::cli::{CheckArgs, ColorChoice, Format, ReportTarget};
 use crate::config::{self, Level, RuleLevels};
@@ -446,7 +446,7 @@ impl FileReports<'_> {
 
 /// File mode: every target checked in parallel, reported in order on stdout. The
 /// findings of the input being reported are written as they are settled (see
-/// [`analyse_streaming`]); those of inputs further on wait for their turn.
+/// [`analyse`]); those of inputs further on wait for their turn.
 fn lint(
     args: &CheckArgs,
     scan: ScanOptions,
@@ -495,7 +495,7 @@ fn lint(
                     let mut emit = |f| {
                         let _ = tx.send(FromWorker::Finding(i, f));
                     };
-                    let checked = analyse_streaming(
+                    let checked = analyse(
                         path,
                         &mut buf,
                         scan,

@@ -14,11 +14,20 @@ use crate::postmortem::Postmortem;
 use crate::report::postmortem::{human, summary_markdown};
 use crate::session::RuleOptions;
 
-/// The whole input through the pipeline, every session's state kept.
+/// The whole input through the pipeline, every session's state kept; the findings
+/// only counted (these commands report states, not findings).
 fn analyse_all(file: Option<&Path>, frame: &FrameArgs) -> Result<Analysis, Fatal> {
     let scan = scan_options(frame)?;
     let mut buf = vec![0u8; CHUNK];
-    analyse(file, &mut buf, &scan, &RuleOptions::default(), true)
+    analyse(
+        file,
+        &mut buf,
+        &scan,
+        &RuleOptions::default(),
+        true,
+        None,
+        &mut |_| {},
+    )
 }
 
 /// `state`: every session's rebuilt state as one JSON document.
