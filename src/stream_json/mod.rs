@@ -128,6 +128,9 @@ pub struct StreamJson {
     current: Current,
     /// Ids of the worker's own `Bash` calls whose result has not come yet.
     bash_calls: HashSet<String>,
+    /// Ids of the worker's own `Task`/`Agent` calls whose result has not come yet: only
+    /// their results can name a subagent's file.
+    agent_calls: HashSet<String>,
     /// Paths the session read or edited: a `Write` there overwrites, it does not create.
     known_paths: HashSet<String>,
     /// The worker's calls without a result yet, by id.
@@ -230,6 +233,7 @@ impl StreamJson {
                 }
             }
             "user" if own => {
+                let mut agent_result = false;
                 for block in c.blocks {
                     if block.ty != "tool_result" {
                         continue;
@@ -238,11 +242,15 @@ impl StreamJson {
                     if self.bash_calls.remove(&block.tool_use_id) {
                         out.items.push(Item::Text(block.events));
                     }
-                    if !block.agent_id.is_empty() {
-                        out.items.push(Item::SubagentRun(block.agent_id));
+                    if self.agent_calls.remove(&block.tool_use_id) {
+                        agent_result = true;
+                        if !block.agent_id.is_empty() {
+                            out.items.push(Item::SubagentRun(block.agent_id));
+                        }
                     }
                 }
-                if !c.agent_id.is_empty()
+                if agent_result
+                    && !c.agent_id.is_empty()
                     && !out.items.iter().any(|i| matches!(i, Item::SubagentRun(_)))
                 {
                     out.items.push(Item::SubagentRun(c.agent_id));
@@ -316,6 +324,13 @@ impl StreamJson {
         };
         if let Some(p) = &creates {
             self.remember(p.clone());
+        }
+        if own
+            && matches!(name.as_str(), "Task" | "Agent")
+            && !id.is_empty()
+            && self.agent_calls.len() < MAX_PENDING
+        {
+            self.agent_calls.insert(id.clone());
         }
         if own && name == "Bash" && !id.is_empty() && self.bash_calls.len() < MAX_PENDING {
             self.bash_calls.insert(id);
@@ -452,6 +467,9 @@ mod tests {
     #[test]
     fn a_finished_subagent_is_named_by_its_agent_id() {
         let mut s = StreamJson::default();
+        let task = |s: &mut StreamJson| {
+            s.record(br#"{"type":"assistant","message":{"content":[{"type":"tool_use","id":"t","name":"Task","input":{"subagent_type":"quant-backtester"}}]}}"#)
+        };
         let run = |r: Record| -> Vec<String> {
             r.items
                 .into_iter()
@@ -461,10 +479,16 @@ mod tests {
                 })
                 .collect()
         };
-        // In the result's text (Claude Code 2.1) …
+        // Not in the result of another tool (a command that prints `agentId: `) …
+        s.record(br#"{"type":"assistant","message":{"content":[{"type":"tool_use","id":"b","name":"Bash","input":{"command":"cat notes"}}]}}"#);
+        let bash = s.record(br#"{"type":"user","message":{"content":[{"type":"tool_result","tool_use_id":"b","content":"agentId: a3f9c2e1"}]}}"#);
+        assert!(run(bash).is_empty());
+        // … but in the Task result's text (Claude Code 2.1) …
+        task(&mut s);
         let text = s.record(br#"{"type":"user","message":{"content":[{"type":"tool_result","tool_use_id":"t","content":[{"type":"text","text":"Done."},{"type":"text","text":"agentId: a3f9c2e1 (for resuming)"}]}]}}"#);
         assert_eq!(run(text), ["a3f9c2e1"]);
         // … or in a session file's toolUseResult, counted once.
+        task(&mut s);
         let field = s.record(br#"{"type":"user","message":{"content":[{"type":"tool_result","tool_use_id":"t","content":"agentId: b7/../x"}]},"toolUseResult":{"agentId":"b7"}}"#);
         assert_eq!(run(field), ["b7"]);
     }
