@@ -14,8 +14,9 @@
 //! line is joined to the one before it, so a file without blank lines is still right,
 //! only slower.
 //!
-//! Memory stays bounded: at most [`WINDOW`] blocks are scanned ahead of the caller, and
-//! a block holds only its events, not its bytes.
+//! Memory stays bounded: at most [`WINDOW`] blocks are scanned ahead of the caller, a
+//! block's bytes are never held, and its events cross to the caller in batches over a
+//! bounded channel, so a worker ahead of the caller (or of a slow report) waits.
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -107,8 +108,8 @@ fn read_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
 }
 
 /// Where block `k` (of `block` bytes) starts: after the first blank line whose opening
-/// `\n` lies in `[k·block − 1, (k+1)·block − 1)`, or where block `k + 1` starts when there is none.
-/// Block 0 starts at 0; past the end of the file is `len`.
+/// `\n` lies in `[k·block − 1, (k+1)·block − 1)`, or where block `k + 1` starts when
+/// there is none. Block 0 starts at 0; past the end of the file is `len`.
 fn cut(file: &File, len: u64, block: u64, k: u64, buf: &mut [u8]) -> io::Result<u64> {
     let mut k = k;
     loop {
