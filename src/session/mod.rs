@@ -280,6 +280,8 @@ impl Machine {
     }
 
     fn in_session(&mut self, marker: &Marker, event: &Event, sink: &mut impl Sink) {
+        // Claims are kept only where the actions they are checked against are visible.
+        let claims_checked = self.actions_visible;
         let Some(s) = self.session.as_mut() else {
             return;
         };
@@ -353,8 +355,10 @@ impl Machine {
                 };
                 match s.current() {
                     Some(task) => {
-                        let name = agent.trim_start_matches('@').to_owned();
-                        task.claims().spawns.push((name, spawn.label.clone()));
+                        if claims_checked {
+                            let name = agent.trim_start_matches('@').to_owned();
+                            task.claims().spawns.push((name, spawn.label.clone()));
+                        }
                         task.subagents.push(spawn);
                     }
                     None => s.loose_subagents.push(spawn),
@@ -379,7 +383,7 @@ impl Machine {
                 }
             }
             Marker::FilesCreated { count } => {
-                if let Some(task) = s.current() {
+                if let Some(task) = s.current().filter(|_| claims_checked) {
                     let claims = task.claims();
                     let claimed = claims.files.as_ref().map_or(0, |(n, _)| *n);
                     claims.files = Some((
