@@ -25,7 +25,7 @@ use std::os::unix::fs::FileExt;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex, mpsc};
 
-use crate::event::Event;
+use crate::event::{Event, EventKind};
 use crate::scan::{PrefixHint, ScanOptions, Scanner, shift_lines};
 
 /// The size of a block. Small enough that both cores stay busy to the end of a file
@@ -250,6 +250,7 @@ pub fn scan_file(
             });
         }
         let mut totals = FileTotals::default();
+        let mut prefixed_seen = false;
         let result = (|| {
             for k in 0..blocks {
                 // Which worker has block k (it may not have started it yet).
@@ -270,6 +271,14 @@ pub fn scan_file(
                     match channels[w].recv() {
                         Ok(Part::Events(events)) => {
                             for mut event in events {
+                                // Each block's scanner reports its first prefixed line;
+                                // the file has one first.
+                                if matches!(event.kind, EventKind::Prefixed { .. }) {
+                                    if prefixed_seen {
+                                        continue;
+                                    }
+                                    prefixed_seen = true;
+                                }
                                 shift_lines(&mut event, totals.lines);
                                 sink(event);
                             }

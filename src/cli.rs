@@ -182,7 +182,7 @@ pub struct CheckArgs {
     /// checkpoint-problem rule).
     #[arg(long, value_name = "DIR")]
     pub checkpoints: Option<PathBuf>,
-    /// Which files to check in directories (repeatable; default `*.log`, `*.txt` and `*.jsonl`, the Claude Code session files).
+    /// Which files to check in directories (repeatable; default `*.log`, `*.txt`, `*.jsonl` (Claude Code session files) and `*.ndjson`).
     #[arg(long, value_name = "GLOB")]
     pub glob: Vec<String>,
     /// When to colour the human report.

@@ -63,7 +63,8 @@ impl RuleLevels {
         level: Level,
         names: impl IntoIterator<Item = &'a str>,
     ) -> Result<(), String> {
-        for name in names {
+        // `--deny 'x,'` splits into `x` and an empty entry: a trailing comma, not a rule.
+        for name in names.into_iter().map(str::trim).filter(|n| !n.is_empty()) {
             if name == "warnings" && level == Level::Deny {
                 self.deny_warnings();
                 continue;

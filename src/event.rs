@@ -65,6 +65,8 @@ pub enum EventKind {
     /// A stream-json `result` record: how the worker process ended.
     WorkerExit {
         subtype: String,
+        /// How the run ended (see `stream_json::Exit::cause`): `success` or a failure.
+        cause: String,
         num_turns: Option<u64>,
         total_cost_usd: Option<f64>,
     },
@@ -75,6 +77,10 @@ pub enum EventKind {
     /// The input shows the worker's tool calls (stream-json or a session file): its
     /// claims can be checked against its actions.
     ActionsVisible,
+    /// The first line of an input that holds a marker behind a line prefix (a log
+    /// envelope's timestamp, `[pane-2] `) while no `--strip-prefix` is given, with the
+    /// `--strip-prefix` value that would uncover it, when one is known.
+    Prefixed { flag: Option<String> },
     /// A tool call of the worker itself: the subagent type of a `Task`/`Agent` call, the
     /// path of a `Write`.
     ToolCall {

@@ -37,6 +37,48 @@ impl Label {
     }
 }
 
+/// How an editor counts the columns of a line: SARIF in UTF-16 code units, GitHub in
+/// characters (JSON and the human report count bytes, as SPEC §2 does).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColumnUnit {
+    Utf16,
+    Char,
+}
+
+impl Label {
+    /// The 1-based column of the label's start counted in `unit`.
+    pub fn column_in(&self, unit: ColumnUnit) -> u64 {
+        self.column_at(self.at.offset, unit)
+    }
+
+    /// The 1-based column just after the label's end counted in `unit`.
+    pub fn end_column_in(&self, unit: ColumnUnit) -> u64 {
+        self.column_at(self.at.offset + self.len, unit)
+    }
+
+    /// The column of absolute `offset` on the label's line: the bytes before it that the
+    /// line text holds are counted in `unit` (a byte that is not UTF-8 counts as one).
+    fn column_at(&self, offset: u64, unit: ColumnUnit) -> u64 {
+        let text = &self.text;
+        let bytes = offset.saturating_sub(text.offset) as usize;
+        let before = &text.bytes[..bytes.min(text.bytes.len())];
+        // Past the quoted part (a long line), the rest is counted as bytes.
+        let beyond = bytes.saturating_sub(before.len()) as u64;
+        let counted: u64 = before
+            .utf8_chunks()
+            .map(|chunk| {
+                let valid = chunk.valid();
+                let units = match unit {
+                    ColumnUnit::Utf16 => valid.encode_utf16().count(),
+                    ColumnUnit::Char => valid.chars().count(),
+                };
+                (units + chunk.invalid().len()) as u64
+            })
+            .sum();
+        text.column + counted + beyond
+    }
+}
+
 /// One rule violation.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Finding {
@@ -86,6 +128,7 @@ impl Finding {
             | EventKind::WorkerExit { .. }
             | EventKind::ActionsVisible
             | EventKind::Clock(_)
+            | EventKind::Prefixed { .. }
             | EventKind::SubagentRun { .. }
             | EventKind::ToolCall { .. } => None,
             EventKind::Malformed(m) => Some(

@@ -19,6 +19,7 @@ pub mod frame;
 pub mod grammar;
 pub mod input;
 pub mod postmortem;
+pub mod prefix;
 pub mod report;
 pub mod rules;
 pub mod sanitize;

@@ -88,10 +88,7 @@ impl Postmortem {
             Some(s) if s.state.status == Status::Crashed => "crashed",
             Some(_) => "complete",
         };
-        let cause = analysis.worker.as_ref().map(|w| match &w.exit {
-            Some(exit) => exit.subtype.clone(),
-            None => "killed".to_owned(),
-        });
+        let cause = analysis.worker.as_ref().map(|w| w.cause());
         Postmortem {
             file,
             lines: analysis.lines,

@@ -144,13 +144,21 @@ rules! {
         "count the files the task created instead of estimating"
         "Where tool calls are visible, the files a task created are known: a Write to a path the session had not read or edited before (Claude Code makes a worker read a file before it overwrites it), or an Edit with an empty old_string. A different FILES_CREATED makes the session's totals, and the distillation's Output files, wrong.";
     WorkerErrorExit "worker-error-exit" Warning
-        "the stream-json ends with a non-success result subtype (error_max_turns, error_during_execution, …)"
+        "the stream-json ends with a failed result: a subtype other than success (error_max_turns, …), or is_error true"
         "raise the turn or budget limit, or fix the error the result reports, and rerun the session"
-        "Claude Code reports how a run ended in its last `result` record; `is_error` is not reliable (error_max_turns comes with is_error:false), so the subtype is what counts. A session cut off by such an exit names it as the cause.";
+        "Claude Code reports how a run ended in its last `result` record, with two signals that must both be read: an API failure arrives as subtype `success` with `is_error: true`, and `error_max_turns` can come with `is_error: false`. Either one alone is a failure. A session cut off by such an exit names it as the cause.";
     DurationMismatch "duration-mismatch" Warning
         "DURATION differs from the time between the SESSION_START and SESSION_COMPLETE records by more than 10 % and one minute"
         "compute DURATION from the session's start time (datetime.now() - start_time) instead of estimating it"
         "In a Claude Code session file every record has a timestamp, so the length of a session is known; a DURATION far from it is an estimate, and the session statistics built on it are wrong.";
+    NoSession "no-session" Warning
+        "the input holds no SESSION_START at all: nothing in it was checked"
+        "make sure the file is a worker's output and the worker prints SESSION_START first; an empty pane log means the worker never started"
+        "A report with no finding on an input that holds no session would read as a clean run, yet nothing was checked: the pane log is empty, the worker never started, or the file is not a transcript.";
+    HiddenMarkers "hidden-markers" Error
+        "the input holds no session, yet markers stand behind a line prefix that --strip-prefix would remove"
+        "pass the --strip-prefix preset or regex that removes the prefix (docker, cri, github, journald, or e.g. '\\[pane-\\d+\\] ')"
+        "Without --strip-prefix a line that begins with a log envelope's timestamp or a pane tag holds no marker, so a wrapped transcript would be reported clean with 0 sessions. The finding points at the first such line and names the flag that uncovers the markers.";
 }
 
 impl Rule {
@@ -212,6 +220,8 @@ impl Rule {
             Rule::DurationMismatch => fixture!("duration-mismatch"),
             Rule::UnbackedSubagent => fixture!("unbacked-subagent"),
             Rule::UnbackedFilesCreated => fixture!("unbacked-files-created"),
+            Rule::NoSession => fixture!("no-session"),
+            Rule::HiddenMarkers => fixture!("hidden-markers"),
         }
     }
 

@@ -430,14 +430,28 @@ fn envelope_presets_strip_log_prefixes() {
             .assert()
             .code(0)
             .stdout(predicate::str::contains("1 session, 0 errors, 0 warnings"));
-        // Without the preset the markers are behind the prefix: prose, with a hint when
-        // the prefix starts with a digit or `[` (the GitHub job/step columns do not).
-        let hint = preset != "github";
-        qs().args(["check", &file]).assert().code(0).stdout(
-            predicate::str::contains("0 sessions").and(predicate::function(move |s: &str| {
-                s.contains("hint:") == hint
-            })),
+        // Without the preset the markers are behind the prefix: prose, so the input has
+        // no session. That is `hidden-markers` (an error), naming the preset, in every
+        // format: a wrapped transcript is never a false "clean". (The fixture's GitHub job
+        // name starts lower-case, a line start that is never read: `no-session` there.)
+        if preset == "github" {
+            qs().args(["check", "--format", "github", &file])
+                .assert()
+                .code(0)
+                .stdout(predicate::str::contains("title=no-session::"));
+            continue;
+        }
+        qs().args(["check", &file]).assert().code(1).stdout(
+            predicate::str::contains("0 sessions, 1 error").and(predicate::str::contains(format!(
+                "--strip-prefix {preset}`"
+            ))),
         );
+        qs().args(["check", "--format", "github", &file])
+            .assert()
+            .code(1)
+            .stdout(predicate::str::contains("title=hidden-markers::").and(
+                predicate::str::contains(format!("--strip-prefix {preset}`")),
+            ));
     }
 }
 

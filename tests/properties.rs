@@ -121,6 +121,8 @@ proptest! {
                 EventKind::Malformed(m) if !m.keyword.starts_with('@') => prop_assert!(rest.starts_with(m.keyword.as_bytes())),
                 EventKind::Malformed(_) => {}
                 EventKind::Unknown { word, .. } => prop_assert!(rest.starts_with(word.as_bytes())),
+                // A marker behind a prefix: the position is its keyword's.
+                EventKind::Prefixed { .. } => prop_assert!(quant_session::grammar::Keyword::ALL.iter().any(|k| rest.starts_with(k.word().as_bytes()))),
                 EventKind::WorkerExit { .. }
                 | EventKind::Clock(_)
                 | EventKind::SubagentRun { .. }

@@ -98,7 +98,12 @@ fn settings(args: &CheckArgs) -> Result<(ScanOptions, RuleOptions), Fatal> {
         .required_patterns
         .clone()
         .or_else(|| file.and_then(|f| f.required_patterns.clone()))
-        .unwrap_or_else(|| RuleOptions::default().required_patterns);
+        .unwrap_or_else(|| RuleOptions::default().required_patterns)
+        .into_iter()
+        // `a.md,b.md,` (a trailing comma) names two files, not a third empty one.
+        .map(|p| p.trim().to_owned())
+        .filter(|p| !p.is_empty())
+        .collect();
     let mut frame = crate::cli::FrameArgs {
         strip_prefix: args.frame.strip_prefix.clone(),
         input: args.frame.input,
@@ -316,8 +321,12 @@ impl Target {
     }
 }
 
-fn globs(patterns: &[String]) -> Result<GlobSet, Fatal> {
-    let defaults = ["*.log".to_owned(), "*.txt".to_owned(), "*.jsonl".to_owned()];
+/// The names a directory walk reads unless `--glob` says otherwise.
+pub const DEFAULT_GLOBS: [&str; 4] = ["*.log", "*.txt", "*.jsonl", "*.ndjson"];
+
+/// The globs of a directory walk, and how they read in a message (`*.log, *.txt, …`).
+fn globs(patterns: &[String]) -> Result<(GlobSet, String), Fatal> {
+    let defaults: Vec<String> = DEFAULT_GLOBS.iter().map(|g| (*g).to_owned()).collect();
     let patterns = if patterns.is_empty() {
         &defaults[..]
     } else {
@@ -327,17 +336,20 @@ fn globs(patterns: &[String]) -> Result<GlobSet, Fatal> {
     for p in patterns {
         set.add(Glob::new(p).map_err(|e| Fatal(format!("--glob {p}: {e}")))?);
     }
-    set.build().map_err(|e| Fatal(format!("--glob: {e}")))
+    let set = set.build().map_err(|e| Fatal(format!("--glob: {e}")))?;
+    Ok((set, patterns.join(", ")))
 }
 
 /// Files to check: explicit files as given, directories walked in name order for the
-/// files whose name matches the globs.
-fn expand(paths: &[PathBuf], globs: &GlobSet) -> Vec<Target> {
+/// files whose name matches the globs. A directory that holds no such file is a usage
+/// error: checking nothing must not read as a clean run.
+fn expand(paths: &[PathBuf], globs: &GlobSet, looked_for: &str) -> Result<Vec<Target>, Fatal> {
     let mut targets = Vec::new();
     for p in paths {
         if p.as_os_str() == "-" {
             targets.push(Target::Stdin);
         } else if p.is_dir() {
+            let before = targets.len();
             let walk = walkdir::WalkDir::new(p).sort_by_file_name();
             for entry in walk.into_iter() {
                 match entry {
@@ -351,11 +363,18 @@ fn expand(paths: &[PathBuf], globs: &GlobSet) -> Vec<Target> {
                     )),
                 }
             }
+            if targets.len() == before {
+                return Err(Fatal(format!(
+                    "{}: no transcript found in this directory (looked for {looked_for}, \
+                     in every subdirectory); give the files, or --glob PATTERN",
+                    crate::sanitize::escape(p.display().to_string().as_bytes())
+                )));
+            }
         } else {
             targets.push(Target::File(p.clone()));
         }
     }
-    targets
+    Ok(targets)
 }
 
 /// `checkpoint-problem` (with `--checkpoints DIR`): the checkpoint of a `pane-N.*`
@@ -453,7 +472,8 @@ fn lint(
     rules: RuleOptions,
     reports: &mut Reports,
 ) -> Result<Outcome, Fatal> {
-    let targets = expand(&args.files, &globs(&args.glob)?);
+    let (globs, looked_for) = globs(&args.glob)?;
+    let targets = expand(&args.files, &globs, &looked_for)?;
     let stdout = io::stdout();
     let style = style(args.color, stdout.is_terminal());
     let mut primary = reporter(

@@ -47,35 +47,18 @@ pub fn write_stdout(text: &[u8]) -> Result<(), Fatal> {
     }
 }
 
-/// Named `--strip-prefix` values for the log envelopes workers' output arrives in.
-pub const PRESETS: [(&str, &str); 4] = [
-    // `docker logs --timestamps`: RFC 3339 with a 9-digit fraction.
-    ("docker", r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z "),
-    // Kubernetes CRI log files: `<ts> stdout|stderr F|P <text>`.
-    ("cri", r"\d{4}-\d\d-\d\dT\S+ (stdout|stderr) [FP] "),
-    // GitHub Actions logs (`…1234567Z `), also behind `gh run view --log`'s `job\tstep\t`.
-    (
-        "github",
-        r"([^\t]*\t[^\t]*\t)?\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z ",
-    ),
-    // `journalctl -o short-iso`: `<ts> host unit[pid]: `.
-    (
-        "journald",
-        r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?([+-]\d\d:?\d\d|Z)? \S+ [^:]+: ",
-    ),
-];
-
-/// The regex of a named preset.
-fn preset(name: &str) -> Option<&'static str> {
-    PRESETS.iter().find(|(n, _)| *n == name).map(|(_, re)| *re)
-}
-
 /// Scanner options from the command line.
 pub fn scan_options(args: &FrameArgs) -> Result<ScanOptions, Fatal> {
     let strip_prefix = match &args.strip_prefix {
         None => None,
         Some(p) => {
-            let p = preset(p).unwrap_or(p);
+            if let Some(near) = crate::prefix::near_preset(p) {
+                note(&format!(
+                    "warning: --strip-prefix `{}` is not a preset and is used as a regex; did you mean `{near}`?",
+                    crate::sanitize::escape(p.as_bytes())
+                ));
+            }
+            let p = crate::prefix::preset(p).unwrap_or(p);
             let anchored = format!("^(?:{p})");
             Some(Regex::new(&anchored).map_err(|e| Fatal(format!("--strip-prefix: {e}")))?)
         }

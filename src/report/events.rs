@@ -32,6 +32,7 @@ struct CallLine<'a> {
 struct ExitLine<'a> {
     kind: &'static str,
     subtype: &'a str,
+    cause: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     num_turns: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -52,6 +53,15 @@ struct SubagentLine<'a> {
 struct ClockLine {
     kind: &'static str,
     time: crate::event::Timestamp,
+    #[serde(flatten)]
+    at: Position,
+}
+
+#[derive(Serialize)]
+struct PrefixedLine<'a> {
+    kind: &'static str,
+    /// The `--strip-prefix` value that would uncover the marker.
+    flag: Option<&'a str>,
     #[serde(flatten)]
     at: Position,
 }
@@ -103,6 +113,7 @@ pub fn write_event(out: &mut impl Write, event: &Event) -> io::Result<()> {
         )?,
         EventKind::WorkerExit {
             subtype,
+            cause,
             num_turns,
             total_cost_usd,
         } => serde_json::to_writer(
@@ -110,6 +121,7 @@ pub fn write_event(out: &mut impl Write, event: &Event) -> io::Result<()> {
             &ExitLine {
                 kind: "worker_exit",
                 subtype,
+                cause,
                 num_turns: *num_turns,
                 total_cost_usd: *total_cost_usd,
                 at: event.at,
@@ -120,6 +132,14 @@ pub fn write_event(out: &mut impl Write, event: &Event) -> io::Result<()> {
             &SubagentLine {
                 kind: "subagent_run",
                 agent_id,
+                at: event.at,
+            },
+        )?,
+        EventKind::Prefixed { flag } => serde_json::to_writer(
+            &mut *out,
+            &PrefixedLine {
+                kind: "prefixed_marker",
+                flag: flag.as_deref(),
                 at: event.at,
             },
         )?,

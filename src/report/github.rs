@@ -8,7 +8,7 @@
 use std::io::{self, Write};
 
 use super::Reporter;
-use crate::finding::Finding;
+use crate::finding::{ColumnUnit, Finding};
 use crate::rules::Severity;
 
 /// Escapes a workflow command's message.
@@ -47,7 +47,7 @@ impl<W: Write> Reporter for Github<W> {
             "::{command} file={},line={},col={},title={}::{}",
             escape_property(&crate::sanitize::escape(file.as_bytes())),
             f.primary.at.line,
-            f.primary.at.column,
+            f.primary.column_in(ColumnUnit::Char),
             escape_property(f.rule.id()),
             escape_data(&message)
         )?;

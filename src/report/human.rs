@@ -139,7 +139,8 @@ struct Snip {
     map: Vec<usize>,
 }
 
-/// The lines a finding needs, escaped, one per virtual line, sorted by line number.
+/// The lines a finding needs, escaped, one per virtual line: the primary label's line
+/// and those after it in line order, then those before it.
 struct Excerpt {
     name: String,
     text: String,
@@ -149,9 +150,12 @@ struct Excerpt {
 impl Excerpt {
     fn new<'t>(name: &str, lines: impl Iterator<Item = &'t Arc<LineText>>) -> Self {
         let mut lines: Vec<&Arc<LineText>> = lines.collect();
-        // The offset identifies a line: text inside one stream-json record shares its
-        // line number.
-        lines.sort_by_key(|t| (t.line, t.offset));
+        // The report leads with the primary label's line (the first given): it and the
+        // lines after it come first, in order, then the related lines before it (the
+        // session's start). The offset identifies a line: text inside one stream-json
+        // record shares its line number.
+        let primary = lines.first().map_or(0, |t| t.offset);
+        lines.sort_by_key(|t| (t.offset < primary, t.line, t.offset));
         lines.dedup_by_key(|t| (t.line, t.offset));
         let mut text = String::new();
         let mut snips = Vec::with_capacity(lines.len());
@@ -310,7 +314,7 @@ impl<W: Write> Reporter for Human<W> {
     }
 
     fn end_file(&mut self, summary: &FileSummary<'_>) -> io::Result<()> {
-        if let Some(hint) = summary.hint {
+        if let Some(hint) = summary.hint.filter(|_| summary.totals.sessions > 0) {
             writeln!(
                 self.out,
                 "hint: {} look like markers behind a line prefix (first on line {}); they are \
@@ -324,13 +328,15 @@ impl<W: Write> Reporter for Human<W> {
             .records
             .filter(|r| r.unknown_records + r.broken_records > 0)
         {
+            // The same counts as the JSON summary's `records`, `unknown_records` and
+            // `broken_records`.
             writeln!(
                 self.out,
-                "note: of {} stream-json records, {} of an unknown type and {} not JSON (a torn \
-                 last line, or stderr) were not read",
-                r.records + r.broken_records,
+                "note: {} read; {} of an unknown type skipped, and {} not JSON (a torn last \
+                 line, or stderr)",
+                plural(r.records, "stream-json record", "stream-json records"),
                 r.unknown_records,
-                r.broken_records
+                plural(r.broken_records, "line", "lines"),
             )?;
         }
         writeln!(

@@ -156,14 +156,27 @@ pub fn human(pm: &Postmortem) -> String {
         out.push('\n');
     }
     if let Some(w) = &pm.worker {
-        let ended = match &w.exit {
-            Some(e) if e.subtype == "success" => "exited with `success`".to_owned(),
-            Some(e) => format!(
-                "exited with `{}` (not success)",
-                escape(e.subtype.as_bytes())
-            ),
-            None => "was killed: no result record".to_owned(),
-        };
+        let ended =
+            match &w.exit {
+                Some(e) if !e.failed() => "exited with `success`".to_owned(),
+                Some(e) if e.cause() == e.subtype => format!(
+                    "exited with `{}` (not success)",
+                    escape(e.subtype.as_bytes())
+                ),
+                Some(e) => format!(
+                    "ended with `{}` (result subtype `{}`, is_error {})",
+                    e.cause(),
+                    escape(e.subtype.as_bytes()),
+                    e.is_error
+                ),
+                None if w.session_file => match &w.in_flight {
+                    Some(_) => "left a tool call in flight (a session file has no result record)"
+                        .to_owned(),
+                    None => "was idle at the end of the session file (it has no result record)"
+                        .to_owned(),
+                },
+                None => "was killed: no result record".to_owned(),
+            };
         let mut facts = Vec::new();
         match w.exit.as_ref().and_then(|e| e.num_turns) {
             Some(n) => facts.push(format!("{n} turns")),

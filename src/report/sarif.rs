@@ -1,27 +1,57 @@
 //! SARIF 2.1.0: one log for the whole run, ready for GitHub code scanning. Every rule
 //! is described in `tool.driver.rules` from the rule table; each finding is a result with
 //! its location and related locations.
+//!
+//! The log is written as a stream: the tool object and the opening of `results` before
+//! the first result, each result as it comes, the closing at the end of the run. Memory
+//! holds one result at a time, however many there are. Columns count UTF-16 code units
+//! (`columnKind: "utf16CodeUnits"`), as the editors that read SARIF do.
 
 use std::io::{self, Write};
 
 use serde_json::{Value, json};
 
 use super::{Reporter, Totals};
-use crate::finding::{Finding, Label};
+use crate::finding::{ColumnUnit, Finding, Label};
 use crate::rules::{Rule, Severity};
 
-/// The SARIF reporter: collects results, writes the log at the end of the run.
+/// The SARIF reporter: writes each result as it comes, the log's frame around them.
 pub struct Sarif<W> {
     pub out: W,
-    results: Vec<Value>,
+    /// Results written so far (a comma goes before every one but the first).
+    results: u64,
+    /// Whether the log's opening has been written.
+    opened: bool,
 }
 
 impl<W: Write> Sarif<W> {
     pub fn new(out: W) -> Self {
         Sarif {
             out,
-            results: Vec::new(),
+            results: 0,
+            opened: false,
         }
+    }
+
+    /// Writes the log up to the opening of `results`, once.
+    fn open(&mut self) -> io::Result<()> {
+        if self.opened {
+            return Ok(());
+        }
+        self.opened = true;
+        let tool = json!({
+            "driver": {
+                "name": "quant-session",
+                "version": env!("CARGO_PKG_VERSION"),
+                "rules": Rule::ALL.iter().map(|&r| rule_descriptor(r)).collect::<Vec<_>>(),
+            }
+        });
+        self.out.write_all(
+            b"{\n  \"$schema\": \"https://json.schemastore.org/sarif-2.1.0.json\",\n  \"version\": \"2.1.0\",\n  \"runs\": [\n    {\n      \"tool\": ",
+        )?;
+        serde_json::to_writer(&mut self.out, &tool)?;
+        self.out
+            .write_all(b",\n      \"columnKind\": \"utf16CodeUnits\",\n      \"results\": [")
     }
 }
 
@@ -52,11 +82,11 @@ fn level(severity: Severity) -> &'static str {
 fn location(file: &str, label: &Label) -> Value {
     let mut region = json!({
         "startLine": label.at.line,
-        "startColumn": label.at.column,
+        "startColumn": label.column_in(ColumnUnit::Utf16),
     });
     if label.len > 0 {
         region["endLine"] = json!(label.at.line);
-        region["endColumn"] = json!(label.at.column + label.len);
+        region["endColumn"] = json!(label.end_column_in(ColumnUnit::Utf16));
     }
     json!({
         "physicalLocation": {
@@ -103,27 +133,23 @@ impl<W: Write> Reporter for Sarif<W> {
         if !related.is_empty() {
             result["relatedLocations"] = Value::Array(related);
         }
-        self.results.push(result);
+        self.open()?;
+        self.out.write_all(if self.results == 0 {
+            b"\n        "
+        } else {
+            b",\n        "
+        })?;
+        serde_json::to_writer(&mut self.out, &result)?;
+        self.results += 1;
         Ok(())
     }
 
     fn end_run(&mut self, _files: usize, _all: Totals) -> io::Result<()> {
-        let log = json!({
-            "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-            "version": "2.1.0",
-            "runs": [{
-                "tool": {
-                    "driver": {
-                        "name": "quant-session",
-                        "version": env!("CARGO_PKG_VERSION"),
-                        "rules": Rule::ALL.iter().map(|&r| rule_descriptor(r)).collect::<Vec<_>>(),
-                    }
-                },
-                "results": std::mem::take(&mut self.results),
-            }]
-        });
-        serde_json::to_writer_pretty(&mut self.out, &log)?;
-        self.out.write_all(b"\n")?;
+        self.open()?;
+        if self.results > 0 {
+            self.out.write_all(b"\n      ")?;
+        }
+        self.out.write_all(b"]\n    }\n  ]\n}\n")?;
         self.out.flush()
     }
 }

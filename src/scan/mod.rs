@@ -69,10 +69,10 @@ pub struct Scanner {
     json: StreamJson,
     /// A record longer than the framing head is being read in pieces.
     streaming: bool,
-    /// CRI partial lines waiting for their end: the first line's raw bytes, then the
-    /// text of each continuation, and where the first line is.
-    partial: Vec<u8>,
-    partial_at: Position,
+    /// CRI partial lines waiting for their end, per stream (stdout, stderr): the first
+    /// line's raw bytes, then the text of each continuation, and where the first line is.
+    partial: [Vec<u8>; 2],
+    partial_at: [Position; 2],
 }
 
 /// Lines that look like markers behind a prefix, seen without `--strip-prefix`.
@@ -128,7 +128,7 @@ impl Scanner {
     pub fn finish<F: FnMut(Event)>(&mut self, sink: &mut F) {
         let (framer, mut lines) = self.split(sink);
         framer.finish(&mut lines);
-        lines.flush_partial(None);
+        lines.flush_partials();
     }
 
     /// The framer, and the line state it pushes segments into.
@@ -194,8 +194,8 @@ struct LineScan<'s, F> {
     mode: &'s mut Mode,
     json: &'s mut StreamJson,
     streaming: &'s mut bool,
-    partial: &'s mut Vec<u8>,
-    partial_at: &'s mut Position,
+    partial: &'s mut [Vec<u8>; 2],
+    partial_at: &'s mut [Position; 2],
     clean: &'s mut Vec<u8>,
     map: &'s mut Vec<u32>,
     continuation: &'s mut Option<u64>,
@@ -220,6 +220,15 @@ static PROSE_START: [bool; 256] = {
 /// How far into a line no escape sequence may be for its first word to be judged from
 /// the raw bytes: longer than any keyword or near miss of one.
 const PLAIN_WORD: usize = 48;
+
+/// How far into a line a prefix that hides a marker is looked for.
+const PREFIX_HEAD: usize = 128;
+
+/// Whether the first word of `word` (a line's start) ends at a tab: the column layout
+/// of `gh run view --log` (`job\tstep\t<ts> <text>`).
+fn tab_after_first_word(word: &[u8]) -> bool {
+    memchr::memchr2(b' ', b'\t', word).is_some_and(|i| word[i] == b'\t')
+}
 
 /// Bytes that may stand before a marker's keyword: indentation and backtick wrapping.
 const fn is_lead(b: u8) -> bool {
@@ -314,6 +323,9 @@ impl<F: FnMut(Event)> LineScan<'_, F> {
                         && *self.continuation != Some(seg.line)
                         && grammar::recognize(&seg.bytes[first..]) == Recognized::Prose
                     {
+                        if tab_after_first_word(word) {
+                            self.note_prefixed(&seg);
+                        }
                         return;
                     }
                 }
@@ -322,6 +334,9 @@ impl<F: FnMut(Event)> LineScan<'_, F> {
                     self.note_prefixed(&seg);
                     return;
                 }
+                // Other first bytes are never read (the framer passes such lines over
+                // unseen, see `PROSE_START`), so a `job\tstep\t` prefix of `gh run view
+                // --log` is noticed only when the job's name starts upper-case.
                 _ => return,
             }
         }
@@ -393,16 +408,40 @@ impl<F: FnMut(Event)> LineScan<'_, F> {
     /// Notes a line that would hold a marker behind a prefix (`[pane-2] TASK_START: …`,
     /// a timestamp): without `--strip-prefix` it is prose, and the report hints at the flag.
     fn note_prefixed(&mut self, seg: &Segment<'_>) {
-        let head = &seg.bytes[..seg.bytes.len().min(64)];
+        let head = &seg.bytes[..seg.bytes.len().min(PREFIX_HEAD)];
         let mut from = 0;
-        for _ in 0..3 {
-            let Some(space) = memchr::memchr(b' ', &head[from..]) else {
+        for _ in 0..6 {
+            let Some(space) = memchr::memchr2(b' ', b'\t', &head[from..]) else {
                 return;
             };
             from += space + 1;
             let rest = &seg.bytes[from..];
             let rest = &rest[rest.iter().take_while(|&&b| b == b' ').count()..];
             if matches!(grammar::recognize(rest), Recognized::Keyword { .. }) {
+                if self.prefixed.is_none() {
+                    // The first such line becomes an event: with no session in the
+                    // input, it is a `hidden-markers` finding that names the flag.
+                    let keyword_at = seg.bytes.len() - rest.len();
+                    let flag = crate::prefix::flag_for(&seg.bytes[..keyword_at]);
+                    let raw = keyword_at as u64;
+                    let at = Position {
+                        line: seg.line,
+                        column: seg.column + raw,
+                        offset: seg.offset + raw,
+                        block_line: None,
+                    };
+                    let text = Arc::new(LineText {
+                        line: seg.line,
+                        column: seg.column,
+                        offset: seg.offset,
+                        bytes: seg.bytes[..seg.bytes.len().min(LineText::MAX)].into(),
+                    });
+                    (self.sink)(Event {
+                        at,
+                        kind: EventKind::Prefixed { flag },
+                        text,
+                    });
+                }
                 let hint = self.prefixed.get_or_insert(PrefixHint {
                     lines: 0,
                     first_line: seg.line,
@@ -566,7 +605,15 @@ mod tests {
         };
         let events = scan_all(b"[pane-2] TASK_START: h-1\n", options);
         assert_eq!(events[0].at.column, 10);
-        assert!(kinds(b"[pane-2] TASK_START: h-1\n").is_empty());
+        // Without the flag the marker is prose; the line is reported once, as hidden.
+        assert_eq!(
+            kinds(b"[pane-2] TASK_START: h-1\n[pane-2] TASK_START: h-2\n"),
+            [(
+                1,
+                10,
+                r#"Prefixed { flag: Some("'\\[[^]]*\\] '") }"#.to_owned()
+            )]
+        );
         let mut scanner = Scanner::default();
         scanner.feed(b"[pane-2] TASK_START: h-1\nx\n2026-11-23 10:15:30,123 INFO TASK_START: h-2\n[1] prose\n", &mut |_| {});
         assert_eq!(

@@ -8,57 +8,71 @@ use crate::frame::{self, Segment};
 
 impl<F: FnMut(Event)> LineScan<'_, F> {
     /// CRI log lines: a `P` line is held (its first [`frame::MAX_HEAD`] bytes) until the
-    /// `F` line that ends it; the joined line is then read as one, at the first line's
-    /// place.
+    /// `F` line of the same stream ends it; the joined line is then read as one, at the
+    /// first line's place. `stdout` and `stderr` interleave in one log file, so each
+    /// stream is joined on its own.
     pub(super) fn join_partial(&mut self, seg: Segment<'_>) {
-        let tag = |seg: &Segment<'_>, t: &[u8]| {
+        let tag = |seg: &Segment<'_>| {
             let head = &seg.bytes[..seg.bytes.len().min(96)];
-            [&b" stdout "[..], b" stderr "].iter().find_map(|stream| {
-                let at = memchr::memmem::find(head, stream)? + stream.len();
-                head[at..].starts_with(t).then_some(at + t.len())
-            })
+            [&b" stdout "[..], b" stderr "]
+                .iter()
+                .enumerate()
+                .find_map(|(stream, name)| {
+                    let at = memchr::memmem::find(head, name)? + name.len();
+                    let partial = match head.get(at..at + 2)? {
+                        b"P " => true,
+                        b"F " => false,
+                        _ => return None,
+                    };
+                    Some((stream, partial, at + 2))
+                })
         };
-        if let Some(text) = tag(&seg, b"P ") {
-            if self.partial.is_empty() {
-                *self.partial_at = Position {
+        let Some((stream, partial, text)) = tag(&seg) else {
+            return self.text(seg);
+        };
+        let held = &mut self.partial[stream];
+        match (partial, held.is_empty()) {
+            (true, true) => {
+                self.partial_at[stream] = Position {
                     line: seg.line,
                     column: seg.column,
                     offset: seg.offset,
                     block_line: None,
                 };
-                self.partial.extend_from_slice(seg.bytes);
-            } else {
-                let room = frame::MAX_HEAD.saturating_sub(self.partial.len());
+                held.extend_from_slice(seg.bytes);
+            }
+            (true, false) => {
+                let room = frame::MAX_HEAD.saturating_sub(held.len());
                 let more = &seg.bytes[text..];
-                self.partial
-                    .extend_from_slice(&more[..more.len().min(room)]);
+                held.extend_from_slice(&more[..more.len().min(room)]);
             }
-            return;
-        }
-        if self.partial.is_empty() {
-            return self.text(seg);
-        }
-        match tag(&seg, b"F ") {
-            Some(text) => self.flush_partial(Some(&seg.bytes[text..])),
-            None => {
-                self.flush_partial(None);
-                self.text(seg);
-            }
+            (false, false) => self.flush_partial(stream, Some(&seg.bytes[text..])),
+            (false, true) => self.text(seg),
         }
     }
 
-    /// Reads the held partial lines as one, ended by `end` (the text of the `F` line;
-    /// none when the input ends first).
-    pub(super) fn flush_partial(&mut self, end: Option<&[u8]>) {
-        if self.partial.is_empty() {
+    /// Reads what is still held of both streams (the input ended before their `F`
+    /// lines), in the order their first lines came.
+    pub(super) fn flush_partials(&mut self) {
+        let mut order = [0, 1];
+        order.sort_by_key(|&s| self.partial_at[s].offset);
+        for stream in order {
+            self.flush_partial(stream, None);
+        }
+    }
+
+    /// Reads the held partial lines of `stream` as one, ended by `end` (the text of the
+    /// `F` line; none when the input ends first).
+    fn flush_partial(&mut self, stream: usize, end: Option<&[u8]>) {
+        if self.partial[stream].is_empty() {
             return;
         }
-        let mut joined = std::mem::take(self.partial);
+        let mut joined = std::mem::take(&mut self.partial[stream]);
         if let Some(more) = end {
             let room = frame::MAX_HEAD.saturating_sub(joined.len());
             joined.extend_from_slice(&more[..more.len().min(room)]);
         }
-        let at = *self.partial_at;
+        let at = self.partial_at[stream];
         self.text(Segment {
             bytes: &joined,
             truncated: false,
@@ -67,7 +81,7 @@ impl<F: FnMut(Event)> LineScan<'_, F> {
             offset: at.offset,
         });
         joined.clear();
-        *self.partial = joined;
+        self.partial[stream] = joined;
     }
 }
 
@@ -103,6 +117,31 @@ mod tests {
                 (r#"TaskStart { task: "h-1" }"#.to_owned(), 1),
                 (r#"TaskComplete { task: "h-1" }"#.to_owned(), 4),
                 ("FilesCreated { count: 2 }".to_owned(), 5),
+            ]
+        );
+    }
+
+    #[test]
+    fn cri_streams_are_joined_each_with_its_own_lines() {
+        let options = ScanOptions {
+            strip_prefix: Some(Regex::new(r"^\d{4}-\d\d-\d\dT\S+ (stdout|stderr) [FP] ").unwrap()),
+            join_partial: true,
+            ..ScanOptions::default()
+        };
+        let ts = "2026-11-23T10:15:30.123456789+00:00";
+        let input = format!(
+            "{ts} stdout P TASK_ST\n{ts} stderr F warning: slow disk\n{ts} stderr P FILES_\n{ts} stdout F ART: h-1\n{ts} stderr F CREATED: 2\n"
+        );
+        let events = scan_all(input.as_bytes(), options);
+        let got: Vec<_> = events
+            .iter()
+            .map(|e| (format!("{:?}", e.kind), e.at.line))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (r#"Marker(TaskStart { task: "h-1" })"#.to_owned(), 1),
+                ("Marker(FilesCreated { count: 2 })".to_owned(), 3),
             ]
         );
     }

@@ -61,6 +61,7 @@ impl<F: FnMut(Event)> LineScan<'_, F> {
             (self.sink)(Event {
                 at,
                 kind: EventKind::WorkerExit {
+                    cause: exit.cause().to_owned(),
                     subtype: exit.subtype,
                     num_turns: exit.num_turns,
                     total_cost_usd: exit.total_cost_usd,

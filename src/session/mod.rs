@@ -62,12 +62,15 @@ pub struct Machine {
     block: Option<Block>,
     sessions: u64,
     last_marker: Option<(Keyword, u64)>,
-    /// The last stream-json `result` subtype, and its line.
-    exit: Option<(String, Label)>,
+    /// The last stream-json `result`: whether it is a failure, how it reads in a
+    /// message, and its line.
+    exit: Option<(bool, String, Label)>,
     /// The input shows tool calls: claims are checked against them.
     actions_visible: bool,
     /// The time of the current record, in a session file.
     clock: Option<crate::event::Timestamp>,
+    /// The first marker seen behind a line prefix, and the flag that uncovers it.
+    hidden: Option<(Label, Option<String>)>,
 }
 
 impl Machine {
@@ -123,15 +126,32 @@ impl Machine {
                 }
                 return;
             }
+            EventKind::Prefixed { flag } => {
+                if self.hidden.is_none() {
+                    let label = Label::marker(event, "a marker behind a line prefix");
+                    self.hidden = Some((label, flag.clone()));
+                }
+                return;
+            }
             EventKind::Clock(time) => {
                 self.clock = Some(*time);
                 return;
             }
             // What the subagent did comes as its own tool calls (read by the caller).
             EventKind::SubagentRun { .. } => return,
-            EventKind::WorkerExit { subtype, .. } => {
+            EventKind::WorkerExit { subtype, cause, .. } => {
                 // A process can report more than once: the last result is its exit.
-                self.exit = Some((subtype.clone(), Label::marker(event, "the worker's result")));
+                let how = if cause == subtype {
+                    format!("`{}`", sanitize::escape(cause.as_bytes()))
+                } else {
+                    format!(
+                        "`{}` (result subtype `{}` with is_error: true)",
+                        sanitize::escape(cause.as_bytes()),
+                        sanitize::escape(subtype.as_bytes())
+                    )
+                };
+                let failed = cause != "success";
+                self.exit = Some((failed, how, Label::marker(event, "the worker's result")));
                 return;
             }
         };
@@ -170,31 +190,84 @@ impl Machine {
     /// session as cut off.
     pub fn finish(&mut self, lines: u64, sink: &mut impl Sink) {
         self.close_block(sink);
-        let failed_exit = self.exit.take().filter(|(subtype, _)| subtype != "success");
+        let failed_exit = self
+            .exit
+            .take()
+            .filter(|(failed, ..)| *failed)
+            .map(|(_, how, label)| (how, label));
         if self.session.is_some() {
             let why = match &failed_exit {
-                Some((subtype, _)) => format!(
-                    "the worker exited with `{}`",
-                    sanitize::escape(subtype.as_bytes())
-                ),
+                Some((how, _)) => format!("the worker exited with {how}"),
                 None => "the input ended".to_owned(),
             };
             self.cut_off(&why, None, lines, sink);
         }
-        if let Some((subtype, label)) = failed_exit {
-            let subtype = sanitize::escape(subtype.as_bytes());
+        if let Some((how, label)) = failed_exit {
             self.emit(
                 Some(Finding::new(
                     Rule::WorkerErrorExit,
-                    format!("the worker exited with `{subtype}`, not `success`"),
+                    format!("the worker exited with {how}, not `success`"),
                     Label {
-                        message: format!("result subtype `{subtype}`"),
+                        message: format!("the run ended with {how}"),
                         ..label
                     },
                 )),
                 sink,
             );
         }
+        if self.sessions == 0 {
+            let finding = self.nothing_checked(lines);
+            self.emit(Some(finding), sink);
+        }
+    }
+
+    /// The finding of an input without any session: `hidden-markers` when its markers
+    /// stand behind a line prefix, otherwise `no-session` at line 1.
+    fn nothing_checked(&mut self, lines: u64) -> Finding {
+        if let Some((label, flag)) = self.hidden.take() {
+            let pass = match &flag {
+                Some(flag) => format!("pass `--strip-prefix {flag}`"),
+                None => "pass `--strip-prefix REGEX` with a regex that matches the text before the marker (or a preset: docker, cri, github, journald)".to_owned(),
+            };
+            let line = label.at.line;
+            return Finding::new(
+                Rule::HiddenMarkers,
+                format!(
+                    "no session was checked: markers stand behind a line prefix (first on line {line}) and are read as prose"
+                ),
+                label,
+            )
+            .help(format!("{pass} to check them"));
+        }
+        let what = if lines == 0 {
+            "the input is empty".to_owned()
+        } else {
+            format!(
+                "no SESSION_START in {lines} line{}",
+                if lines == 1 { "" } else { "s" }
+            )
+        };
+        let start = crate::event::Position {
+            line: 1,
+            column: 1,
+            offset: 0,
+            block_line: None,
+        };
+        Finding::new(
+            Rule::NoSession,
+            format!("{what}: nothing was checked"),
+            Label {
+                at: start,
+                len: 0,
+                message: "no session starts in this input".to_owned(),
+                text: std::sync::Arc::new(crate::event::LineText {
+                    line: 1,
+                    column: 1,
+                    offset: 0,
+                    bytes: Box::default(),
+                }),
+            },
+        )
     }
 
     /// Reports a closing session's findings as they are drawn.

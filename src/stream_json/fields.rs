@@ -45,6 +45,7 @@ enum Target {
     Command,
     MessageId,
     AgentId,
+    TerminalReason,
 }
 
 /// What is known of the record being read.
@@ -59,6 +60,13 @@ pub(super) struct Current {
     /// `parent_tool_use_id` is a string: a subagent's record.
     pub(super) in_subagent: bool,
     pub(super) sidechain: bool,
+    /// The record has a `parentUuid`: it comes from an on-disk session file.
+    pub(super) session_file: bool,
+    /// A `result` record's `is_error`: an API failure comes as `subtype:"success"`
+    /// with `is_error:true`.
+    pub(super) is_error: bool,
+    /// A `result` record's `terminal_reason` (`aborted_by_user`, …).
+    pub(super) terminal_reason: String,
     pub(super) num_turns: Option<u64>,
     pub(super) cost: Option<f64>,
     pub(super) block: Block,
@@ -84,6 +92,7 @@ impl Current {
             Target::Command => &mut self.block.command,
             Target::MessageId => &mut self.message_id,
             Target::AgentId => &mut self.agent_id,
+            Target::TerminalReason => &mut self.terminal_reason,
             Target::Skip | Target::Text | Target::Parent | Target::OldString => return None,
         })
     }
@@ -118,6 +127,7 @@ fn target(path: &[Frame], kind: Kind) -> Target {
         [Object(Key::Subtype)] if string => Target::Subtype,
         [Object(Key::ParentToolUseId)] if string => Target::Parent,
         [Object(Key::Timestamp)] if string => Target::Timestamp,
+        [Object(Key::TerminalReason)] if string => Target::TerminalReason,
         [Object(Key::Message), Object(Key::Id)] if string => Target::MessageId,
         [Object(Key::ToolUseResult), Object(Key::AgentId)] if string => Target::AgentId,
         [
@@ -160,6 +170,9 @@ fn target(path: &[Frame], kind: Kind) -> Target {
 
 impl JsonSink for Current {
     fn start(&mut self, path: &[Frame], kind: Kind) {
+        if path == [Frame::Object(Key::ParentUuid)] {
+            self.session_file = true;
+        }
         let target = target(path, kind);
         self.target = Some(target);
         match target {
@@ -207,6 +220,7 @@ impl JsonSink for Current {
         }
         match (path, kind) {
             ([Object(Key::IsSidechain)], Kind::Literal) => self.sidechain = literal == b"true",
+            ([Object(Key::IsError)], Kind::Literal) => self.is_error = literal == b"true",
             ([Object(Key::NumTurns)], Kind::Literal) => {
                 self.num_turns = std::str::from_utf8(literal)
                     .ok()

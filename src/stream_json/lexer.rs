@@ -34,6 +34,9 @@ pub enum Key {
     Command,
     ToolUseResult,
     AgentId,
+    IsError,
+    TerminalReason,
+    ParentUuid,
     Other,
 }
 
@@ -61,6 +64,9 @@ impl Key {
             b"command" => Key::Command,
             b"toolUseResult" => Key::ToolUseResult,
             b"agentId" => Key::AgentId,
+            b"is_error" => Key::IsError,
+            b"terminal_reason" => Key::TerminalReason,
+            b"parentUuid" => Key::ParentUuid,
             _ => Key::Other,
         }
     }
@@ -93,8 +99,9 @@ pub trait JsonSink {
     fn end(&mut self, path: &[Frame], kind: Kind, literal: &[u8]);
 }
 
-/// Deeper nesting than this is treated as an error: no record nests so deep, and the
-/// stack must stay bounded whatever the input.
+/// Containers nested deeper than this are skipped, not followed: no field the protocol
+/// needs sits so deep, and the stack must stay bounded whatever the input. A skipped
+/// container costs a counter, so a record of any depth is still read.
 const MAX_DEPTH: usize = 128;
 const MAX_KEY: usize = 32;
 const MAX_LITERAL: usize = 64;
@@ -122,6 +129,13 @@ enum State {
         code: u32,
     },
     Literal,
+    /// Inside containers deeper than [`MAX_DEPTH`]: only strings and brackets are
+    /// followed, to find where the outermost skipped container ends.
+    Deep {
+        depth: u64,
+        in_string: bool,
+        escape: bool,
+    },
     Done,
     Error,
 }
@@ -180,6 +194,41 @@ impl Lexer {
                     i += 1;
                 }
                 State::Error => return,
+                State::Deep {
+                    mut depth,
+                    mut in_string,
+                    mut escape,
+                } => {
+                    // Skip to the next byte that matters, then follow it.
+                    let rest = &input[i..];
+                    let skip = if in_string && !escape {
+                        memchr::memchr2(b'"', b'\\', rest)
+                    } else if escape {
+                        Some(0)
+                    } else {
+                        rest.iter()
+                            .position(|b| matches!(b, b'"' | b'{' | b'[' | b'}' | b']'))
+                    };
+                    let Some(n) = skip else { return };
+                    i += n + 1;
+                    match rest[n] {
+                        _ if escape => escape = false,
+                        b'\\' if in_string => escape = true,
+                        b'"' => in_string = !in_string,
+                        _ if in_string => {}
+                        b'{' | b'[' => depth = depth.saturating_add(1),
+                        _ => depth -= 1,
+                    }
+                    if depth == 0 {
+                        self.after_value();
+                    } else {
+                        self.state = State::Deep {
+                            depth,
+                            in_string,
+                            escape,
+                        };
+                    }
+                }
                 State::String { key } => {
                     let rest = &input[i..];
                     match memchr::memchr2(b'"', b'\\', rest) {
@@ -320,7 +369,11 @@ impl Lexer {
 
     fn open(&mut self, frame: Frame, kind: Kind, sink: &mut impl JsonSink) {
         if self.stack.len() >= MAX_DEPTH {
-            self.state = State::Error;
+            self.state = State::Deep {
+                depth: 1,
+                in_string: false,
+                escape: false,
+            };
             return;
         }
         sink.start(&self.stack, kind);
@@ -513,7 +566,20 @@ mod tests {
         let deep = "[".repeat(10_000);
         let mut lexer = Lexer::default();
         lexer.feed(deep.as_bytes(), &mut Trace::default());
-        assert!(lexer.is_error());
+        assert!(!lexer.is_done());
         assert!(lexer.stack.len() <= MAX_DEPTH);
+    }
+
+    #[test]
+    fn a_record_nested_deeper_than_the_stack_is_still_read_to_its_end() {
+        let deep = format!(
+            r#"{{"a":{}"x\"]}}"{},"b":1}}"#,
+            r#"[{"k":"#.repeat(1000),
+            "}]".repeat(1000)
+        );
+        for piece in [1, 7, deep.len()] {
+            let (_, done) = lex_in_pieces(deep.as_bytes(), piece);
+            assert!(done, "in pieces of {piece}");
+        }
     }
 }

@@ -68,8 +68,38 @@ pub enum Item {
 pub struct Exit {
     /// `success`, `error_max_turns`, `error_during_execution`, …
     pub subtype: String,
+    /// An API failure arrives as `subtype:"success"` with `is_error:true`; either signal
+    /// alone is a failure.
+    pub is_error: bool,
+    /// `aborted_by_user`, … when the run was cancelled.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub terminal_reason: Option<String>,
     pub num_turns: Option<u64>,
     pub total_cost_usd: Option<f64>,
+}
+
+impl Exit {
+    /// How the run ended (SPEC §5 `cause`): `success`; `cancelled` for an aborted run;
+    /// `error` for a `success` subtype with `is_error`; otherwise the error subtype
+    /// verbatim.
+    pub fn cause(&self) -> &str {
+        if self
+            .terminal_reason
+            .as_deref()
+            .is_some_and(|r| r.starts_with("aborted"))
+        {
+            return "cancelled";
+        }
+        match (self.subtype.as_str(), self.is_error) {
+            ("success", true) => "error",
+            (subtype, _) => subtype,
+        }
+    }
+
+    /// Whether the run failed.
+    pub fn failed(&self) -> bool {
+        self.cause() != "success"
+    }
 }
 
 /// What one record contributes.
@@ -92,6 +122,23 @@ pub struct WorkerRun {
     pub messages: u64,
     /// The worker's last tool call whose result never came.
     pub in_flight: Option<InFlight>,
+    /// The input is an on-disk session file, which never holds a final record.
+    #[serde(skip)]
+    pub session_file: bool,
+}
+
+impl WorkerRun {
+    /// How the process ended (SPEC §5 `cause`): the `result` record's, else `killed` for
+    /// a stream that ends without one, and for a session file (whose end is no evidence
+    /// of a kill) `in-flight` when a tool call has no result yet, otherwise `idle`.
+    pub fn cause(&self) -> String {
+        match (&self.exit, self.session_file) {
+            (Some(exit), _) => exit.cause().to_owned(),
+            (None, false) => "killed".to_owned(),
+            (None, true) if self.in_flight.is_some() => "in-flight".to_owned(),
+            (None, true) => "idle".to_owned(),
+        }
+    }
 }
 
 /// A tool call without a result.
@@ -208,6 +255,7 @@ impl StreamJson {
             ..Record::default()
         };
         let own = !c.in_subagent && !c.sidechain;
+        self.run.session_file |= c.session_file;
         match c.ty.as_str() {
             "assistant" if own => {
                 if c.message_id.is_empty() || c.message_id != self.last_message {
@@ -264,12 +312,23 @@ impl StreamJson {
                     } else {
                         c.subtype
                     },
+                    is_error: c.is_error,
+                    terminal_reason: (!c.terminal_reason.is_empty()).then_some(c.terminal_reason),
                     num_turns: c.num_turns,
                     total_cost_usd: c.cost,
                 });
                 self.run.exit = out.exit.clone();
             }
-            "user" | "system" | "stream_event" | "summary" => {}
+            // Every type SPEC §7 lists: read for what they say, or known to say nothing
+            // about the protocol.
+            "user"
+            | "system"
+            | "stream_event"
+            | "summary"
+            | "rate_limit_event"
+            | "conversation_reset"
+            | "file-history-snapshot"
+            | "queue-operation" => {}
             _ => self.unknown += 1,
         }
         out
