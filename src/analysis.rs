@@ -147,6 +147,9 @@ pub fn analyse(
         machine.event(&event, &mut sink);
     };
     loop {
+        if crate::interrupt::signal().is_some() {
+            return Err(Fatal(format!("{name}: interrupted")));
+        }
         let n = input
             .read_chunk(buf)
             .map_err(|e| Fatal(format!("{name}: {e}")))?;

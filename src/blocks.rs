@@ -253,6 +253,9 @@ pub fn scan_file(
         let mut prefixed_seen = false;
         let result = (|| {
             for k in 0..blocks {
+                if crate::interrupt::signal().is_some() {
+                    return Err(io::Error::new(io::ErrorKind::Interrupted, "interrupted"));
+                }
                 // Which worker has block k (it may not have started it yet).
                 let w = {
                     let mut owner = owner

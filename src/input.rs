@@ -63,7 +63,7 @@ pub enum Next {
     Data(Vec<u8>, usize),
     /// End of input.
     End,
-    /// SIGINT or SIGTERM arrived (the signal number).
+    /// SIGINT, SIGTERM or SIGHUP arrived (the signal number).
     Interrupted(i32),
 }
 
@@ -74,7 +74,7 @@ enum Msg {
     Signal(i32),
 }
 
-/// Stdin read on its own thread, so that the pipe filter can react to SIGINT/SIGTERM
+/// Stdin read on its own thread, so that the pipe filter can react to a signal
 /// while a read is blocked: the signal is a message like the chunks, and the filter
 /// reports what it has seen before exiting. Buffers circulate between the two threads,
 /// so nothing is allocated per chunk once the pool is warm.
@@ -90,10 +90,7 @@ impl LiveStdin {
         // A few chunks in flight: enough to overlap reading and writing, bounded memory.
         let (tx, rx) = mpsc::sync_channel::<Msg>(4);
         let (back, pool) = mpsc::channel::<Vec<u8>>();
-        let mut signals = signal_hook::iterator::Signals::new([
-            signal_hook::consts::SIGINT,
-            signal_hook::consts::SIGTERM,
-        ])?;
+        let mut signals = signal_hook::iterator::Signals::new(crate::interrupt::SIGNALS)?;
         let signal_tx = tx.clone();
         std::thread::spawn(move || {
             if let Some(sig) = signals.forever().next() {

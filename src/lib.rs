@@ -18,6 +18,7 @@ pub mod finding;
 pub mod frame;
 pub mod grammar;
 pub mod input;
+pub mod interrupt;
 pub mod postmortem;
 pub mod prefix;
 pub mod report;

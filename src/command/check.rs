@@ -25,38 +25,66 @@ use crate::config::{self, Level, RuleLevels};
 use crate::finding::Finding;
 use crate::finding::Label;
 use crate::input::{CHUNK, LiveStdin, Next, display_name};
+use crate::interrupt;
+use crate::report::file::{Inputs, ReportFile};
 use crate::report::github::Github;
 use crate::report::human::{Human, Style};
 use crate::report::json::Json;
 use crate::report::sarif::Sarif;
-use crate::report::{FileSummary, Reporter, Totals};
+use crate::report::{self, FileSummary, Reporter, Totals};
 use crate::rules::Rule;
 use crate::scan::{ScanOptions, Scanner};
 use crate::session::{Machine, RuleOptions, Sink};
 use crate::state::SessionState;
 
 pub fn run(args: &CheckArgs) -> Result<ExitCode, Fatal> {
+    interrupt::install().map_err(|e| Fatal(format!("listening for signals: {e}")))?;
+    // A report that nobody can receive is an I/O error, not a silent verdict.
+    ensure_open(1, "stdout")?;
+    if args.files.is_empty() {
+        ensure_open(2, "stderr (where pipe mode reports)")?;
+    }
     let (scan, rules) = settings(args)?;
-    let mut reports = open_reports(&args.report)?;
+    let (globs, looked_for) = globs(&args.glob)?;
+    let targets = expand(&args.files, &globs, &looked_for)?;
+    let inputs = inputs(&args.files, &targets, &globs);
+    let (mut reports, files) = open_reports(&args.report, &inputs)?;
     let outcome = if args.files.is_empty() {
         pipe(args, scan, rules, &mut reports)?
     } else {
-        lint(args, scan, rules, &mut reports)?
+        lint(args, &targets, scan, rules, &mut reports)?
     };
     for (target, reporter) in &mut reports {
         reporter
             .end_run(outcome.files, outcome.totals)
             .map_err(|e| Fatal(format!("writing {}: {e}", target.path.display())))?;
     }
-    let code = if let Some(sig) = outcome.interrupted {
+    // Each report is complete (its writer flushed at the end of the run): it takes its
+    // place. A run that failed before this point leaves no report file behind.
+    drop(reports);
+    for file in files {
+        let path = file.path.clone();
+        file.commit()
+            .map_err(|e| Fatal(format!("writing {}: {e}", path.display())))?;
+    }
+    // A signal that came with the end of input, or during the report, still counts.
+    let interrupted = outcome.interrupted.or_else(interrupt::signal);
+    if let (Some(sig), None) = (interrupted, outcome.interrupted) {
+        super::note(&format!(
+            "interrupted by {}; the report covers the input read so far",
+            interrupt::name(sig)
+        ));
+    }
+    let code = if let Some(sig) = interrupted {
         128 + sig as u8
     } else if outcome.trouble {
         EXIT_TROUBLE
-    } else if outcome.totals.errors > 0 && !args.exit_zero {
+    } else if (outcome.totals.errors > 0 || outcome.incomplete) && !args.exit_zero {
         EXIT_FINDINGS
     } else {
         EXIT_CLEAN
     };
+    interrupt::finished();
     Ok(ExitCode::from(code))
 }
 
@@ -68,6 +96,79 @@ struct Outcome {
     trouble: bool,
     /// The signal that stopped the run (exit 128 + signal).
     interrupted: Option<i32>,
+    /// Checking stopped before the end of input with a session open (stdout closed):
+    /// not a clean verdict.
+    incomplete: bool,
+}
+
+/// What the run reads, so that no report is written over it.
+fn inputs<'g>(paths: &[PathBuf], targets: &[Target], globs: &'g GlobSet) -> Inputs<'g> {
+    let mut files = Vec::new();
+    for t in targets {
+        let meta = match t {
+            Target::File(p) => std::fs::metadata(p).ok(),
+            Target::Stdin => stdin_metadata(),
+        };
+        if let Some(m) = meta.filter(|m| m.is_file()) {
+            files.push(report::file::identity(&m));
+        }
+    }
+    if paths.is_empty() {
+        // Pipe mode: stdin may be redirected from a file (`check < x.log`).
+        if let Some(m) = stdin_metadata().filter(|m| m.is_file()) {
+            files.push(report::file::identity(&m));
+        }
+    }
+    let dirs = paths
+        .iter()
+        .filter(|p| p.is_dir())
+        .filter_map(|p| p.canonicalize().ok())
+        .collect();
+    Inputs { files, dirs, globs }
+}
+
+/// Fails when standard descriptor `fd` was closed when the tool started (as with
+/// `check FILE >&-`). Rust's runtime reopens such a descriptor on `/dev/null`,
+/// read-write, before `main`; a shell's redirection to `/dev/null` opens it write-only.
+/// Only Linux tells the two apart.
+fn ensure_open(fd: u32, what: &str) -> Result<(), Fatal> {
+    if closed_at_start(fd) {
+        return Err(Fatal(format!(
+            "{what} is closed: nothing could be reported (redirect it to a file or /dev/null)"
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(target_os = "linux")]
+fn closed_at_start(fd: u32) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(info) = std::fs::read_to_string(format!("/proc/self/fdinfo/{fd}")) else {
+        return false;
+    };
+    let read_write = info
+        .lines()
+        .find_map(|l| l.strip_prefix("flags:"))
+        .and_then(|f| u32::from_str_radix(f.trim(), 8).ok())
+        .is_some_and(|flags| flags & 0o3 == 0o2);
+    let (Ok(this), Ok(null)) = (
+        std::fs::metadata(format!("/proc/self/fd/{fd}")),
+        std::fs::metadata("/dev/null"),
+    ) else {
+        return false;
+    };
+    read_write && this.rdev() == null.rdev() && this.dev() == null.dev()
+}
+
+#[cfg(not(target_os = "linux"))]
+fn closed_at_start(_fd: u32) -> bool {
+    false
+}
+
+/// What stdin is, when it can be told.
+fn stdin_metadata() -> Option<std::fs::Metadata> {
+    let fd = io::stdin().as_fd().try_clone_to_owned().ok()?;
+    File::from(fd).metadata().ok()
 }
 
 /// Scanner and rule settings: command line over configuration file over defaults.
@@ -151,16 +252,28 @@ fn reporter<'w>(
     }
 }
 
-fn open_reports(targets: &[ReportTarget]) -> Result<Reports, Fatal> {
-    targets
-        .iter()
-        .map(|t| {
-            let file =
-                File::create(&t.path).map_err(|e| Fatal(format!("{}: {e}", t.path.display())))?;
-            let out: Box<dyn Write> = Box::new(BufWriter::new(file));
-            Ok((t.clone(), reporter(t.format, out, Style::Plain, false)))
-        })
-        .collect()
+/// Opens the `--report` files: each written beside its path until the run is complete,
+/// and none where the run is about to read (exit 2 before anything is read).
+fn open_reports(
+    targets: &[ReportTarget],
+    inputs: &Inputs<'_>,
+) -> Result<(Reports, Vec<ReportFile>), Fatal> {
+    let mut reports = Vec::new();
+    let mut files = Vec::new();
+    for t in targets {
+        let shown = crate::sanitize::escape(t.path.display().to_string().as_bytes());
+        if let Some(why) = inputs.conflict(&t.path) {
+            return Err(Fatal(format!(
+                "--report {shown}: {why}; refusing to overwrite what is being checked (write the report elsewhere)"
+            )));
+        }
+        let (pending, file) =
+            ReportFile::create(&t.path).map_err(|e| Fatal(format!("--report {shown}: {e}")))?;
+        let out: Box<dyn Write> = Box::new(BufWriter::new(file));
+        reports.push((t.clone(), reporter(t.format, out, Style::Plain, false)));
+        files.push(pending);
+    }
+    Ok((reports, files))
 }
 
 fn style(choice: ColorChoice, terminal: bool) -> Style {
@@ -174,12 +287,19 @@ fn style(choice: ColorChoice, terminal: bool) -> Style {
     }
 }
 
+/// After a signal, how many more findings are still shown: the end-of-input report of a
+/// huge open session must not keep an interrupted run going.
+const SHOWN_AFTER_SIGNAL: u64 = 100;
+
 /// Feeds findings live to the primary reporter and the report files (pipe mode).
 struct Live<'r, 'w> {
     primary: &'r mut Box<dyn Reporter + 'w>,
     reports: &'r mut Reports,
     totals: Totals,
     failed: Option<Fatal>,
+    /// Findings shown since a signal came, and those then counted but not shown.
+    after_signal: u64,
+    unshown: u64,
 }
 
 impl Live<'_, '_> {
@@ -203,6 +323,13 @@ impl Live<'_, '_> {
 impl Sink for Live<'_, '_> {
     fn finding(&mut self, finding: Finding) {
         count(&mut self.totals, &finding);
+        if interrupt::signal().is_some() {
+            if self.after_signal >= SHOWN_AFTER_SIGNAL {
+                self.unshown += 1;
+                return;
+            }
+            self.after_signal += 1;
+        }
         self.each(|r| r.finding("<stdin>", &finding));
     }
 
@@ -229,6 +356,8 @@ fn pipe(
         reports,
         totals: Totals::default(),
         failed: None,
+        after_signal: 0,
+        unshown: 0,
     };
     if io::stdin().is_terminal() {
         super::note(
@@ -245,11 +374,16 @@ fn pipe(
     };
     let mut scanner = Scanner::new(scan);
     let mut machine = Machine::new(rules);
-    let mut interrupted = None;
+    let mut interrupted: Option<i32>;
     loop {
         let (buf, n) = match input.next().map_err(|e| Fatal(format!("<stdin>: {e}")))? {
             Next::Data(buf, n) => (buf, n),
-            Next::End => break,
+            Next::End => {
+                // Ctrl-C kills the worker too: its end of input and the signal race,
+                // and the signal counts even when the end came first.
+                interrupted = interrupt::signal();
+                break;
+            }
             Next::Interrupted(sig) => {
                 // Forward and check what was already read, then report as at the end.
                 interrupted = Some(sig);
@@ -261,13 +395,28 @@ fn pipe(
         };
         match out.write_all(&buf[..n]).and_then(|()| out.flush()) {
             Ok(()) => {}
-            // Downstream closed (`| head`): stop quietly with the verdict so far.
+            // Downstream closed (`| head`): stop quietly. Whatever was not read is not
+            // checked, so the verdict is clean only if no session was left open.
             Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
+                let open = machine.open_session();
+                let at = match &open {
+                    Some((id, line)) => {
+                        format!("; session {id} (line {line}) was open, so the run is not clean")
+                    }
+                    None => String::new(),
+                };
+                super::note(&format!(
+                    "stdout was closed: checking stopped after line {} (byte {}){at}",
+                    scanner.lines(),
+                    scanner.bytes()
+                ));
+                live.totals.sessions = machine.sessions();
                 return Ok(Outcome {
                     files: 1,
                     totals: live.totals,
                     trouble: false,
-                    interrupted: None,
+                    interrupted: interrupt::signal(),
+                    incomplete: open.is_some(),
                 });
             }
             Err(e) => return Err(Fatal(format!("writing stdout: {e}"))),
@@ -288,14 +437,15 @@ fn pipe(
     if let Some(fatal) = live.failed {
         return Err(fatal);
     }
+    let interrupted = interrupted.or_else(interrupt::signal);
     if let Some(sig) = interrupted {
-        let name = if sig == signal_hook::consts::SIGTERM {
-            "SIGTERM"
-        } else {
-            "SIGINT"
+        let unshown = match live.unshown {
+            0 => String::new(),
+            n => format!(" ({n} findings after the signal are counted but not shown)"),
         };
         super::note(&format!(
-            "interrupted by {name}; the report covers the input read so far"
+            "interrupted by {}; the report covers the input read so far{unshown}",
+            interrupt::name(sig)
         ));
     }
     Ok(Outcome {
@@ -303,6 +453,7 @@ fn pipe(
         totals: live.totals,
         trouble: false,
         interrupted,
+        incomplete: false,
     })
 }
 
@@ -468,12 +619,11 @@ impl FileReports<'_> {
 /// [`analyse`]); those of inputs further on wait for their turn.
 fn lint(
     args: &CheckArgs,
+    targets: &[Target],
     scan: ScanOptions,
     rules: RuleOptions,
     reports: &mut Reports,
 ) -> Result<Outcome, Fatal> {
-    let (globs, looked_for) = globs(&args.glob)?;
-    let targets = expand(&args.files, &globs, &looked_for)?;
     let stdout = io::stdout();
     let style = style(args.color, stdout.is_terminal());
     let mut primary = reporter(
@@ -487,6 +637,7 @@ fn lint(
         totals: Totals::default(),
         trouble: false,
         interrupted: None,
+        incomplete: false,
     };
     let threads = std::thread::available_parallelism()
         .map_or(1, usize::from)
@@ -502,7 +653,7 @@ fn lint(
     let result = std::thread::scope(|scope| {
         for _ in 0..threads {
             let tx = tx.clone();
-            let (targets, next, scan, rules) = (&targets, &next, &scan, &rules);
+            let (next, scan, rules) = (&next, &scan, &rules);
             let checkpoints = args.checkpoints.as_deref();
             scope.spawn(move || {
                 let mut buf = vec![0u8; CHUNK];
@@ -537,6 +688,11 @@ fn lint(
         let mut waiting: BTreeMap<usize, Waiting> = BTreeMap::new();
         let mut want = 0;
         for msg in rx {
+            if let Some(sig) = interrupt::signal() {
+                // Stop here: the workers see the signal too and stop reading.
+                outcome.interrupted = Some(sig);
+                break;
+            }
             match msg {
                 FromWorker::Finding(i, f) if i == want => {
                     let file = display_name(targets[i].path());
@@ -576,6 +732,12 @@ fn lint(
     });
     let stopped = out.stopped;
     result?;
+    if let Some(sig) = outcome.interrupted {
+        super::note(&format!(
+            "interrupted by {}; the report covers the inputs read so far",
+            interrupt::name(sig)
+        ));
+    }
     if !stopped {
         match primary.end_run(outcome.files, outcome.totals) {
             Ok(()) => {}

@@ -3,6 +3,7 @@
 //! plus `--report FORMAT=PATH`).
 
 pub mod events;
+pub mod file;
 pub mod github;
 pub mod human;
 pub mod json;

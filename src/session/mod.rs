@@ -86,6 +86,14 @@ impl Machine {
         self.sessions
     }
 
+    /// The session open now (its id, escaped, and the line of its `SESSION_START`), if
+    /// any: where a run that stops reading early leaves off.
+    pub fn open_session(&self) -> Option<(String, u64)> {
+        self.session
+            .as_ref()
+            .map(|s| (sanitize::escape(s.id.id.as_bytes()), s.start.at.line))
+    }
+
     /// Feeds one event.
     pub fn event(&mut self, event: &Event, sink: &mut impl Sink) {
         if self.session.is_none() && self.block.is_none() {

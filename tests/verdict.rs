@@ -1,0 +1,573 @@
+//! A verdict of 0 is a promise (SPEC §4): every input was read to its end and found
+//! clean. Each test here is a way the tool once said "clean" (or lost a file, or
+//! ignored a signal) when it should not have, run through the real binary.
+
+use std::io::{Read, Write};
+use std::path::Path;
+use std::process::{Command as StdCommand, Stdio};
+use std::time::{Duration, Instant};
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+fn qs() -> Command {
+    let mut c = Command::cargo_bin("quant-session").unwrap();
+    c.current_dir(env!("CARGO_MANIFEST_DIR"));
+    c
+}
+
+fn bin() -> std::path::PathBuf {
+    assert_cmd::cargo::cargo_bin("quant-session")
+}
+
+fn fixture(name: &str) -> String {
+    format!("{}/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A session that starts, reads its patterns and leaves `tasks` tasks open.
+fn open_tasks(tasks: usize) -> Vec<u8> {
+    let mut s = String::from(
+        "SESSION_START: researcher-2026-11-23T10:15:30\nPATTERN_FILES_READ: what-works.md, what-fails.md\n",
+    );
+    for i in 0..tasks {
+        s.push_str(&format!("TASK_START: t-{i}\n"));
+    }
+    s.into_bytes()
+}
+
+/// Sends `signal` (`INT`, `TERM`, `HUP`) to a process.
+fn kill(pid: u32, signal: &str) {
+    let ok = StdCommand::new("kill")
+        .args([&format!("-{signal}"), &pid.to_string()])
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "kill -{signal} {pid}");
+}
+
+/// Waits for `child` at most `limit`; its exit code and how long it took.
+fn wait_at_most(child: &mut std::process::Child, limit: Duration) -> (Option<i32>, Duration) {
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return (status.code(), start.elapsed());
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            panic!("still running {limit:?} after the signal");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+// --- Nothing checked is not clean ---
+
+#[test]
+fn a_directory_without_transcripts_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("notes.md"), "SESSION_START: x\n").unwrap();
+    qs().arg("check")
+        .arg(dir.path())
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(
+            predicate::str::contains("no transcript found")
+                .and(predicate::str::contains("*.log, *.txt, *.jsonl, *.ndjson")),
+        );
+}
+
+#[test]
+fn ndjson_files_are_walked_by_default() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        fixture("rules/no-session.ok.log"),
+        dir.path().join("pane-0.ndjson"),
+    )
+    .unwrap();
+    qs().args(["check", "--format", "json"])
+        .arg(dir.path())
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains(r#""sessions":1"#));
+}
+
+#[test]
+fn an_input_without_a_session_says_nothing_was_checked_in_every_format() {
+    for format in ["human", "json", "github", "sarif"] {
+        qs().args(["check", "--format", format])
+            .arg(fixture("rules/no-session.log"))
+            .assert()
+            .code(0)
+            .stdout(predicate::str::contains("no-session"));
+    }
+    // Empty input in pipe mode too.
+    qs().args(["check", "--format", "json"])
+        .write_stdin("")
+        .assert()
+        .code(0)
+        .stderr(predicate::str::contains(r#""rule":"no-session""#));
+}
+
+#[test]
+fn markers_behind_a_docker_prefix_are_an_error_in_every_format() {
+    for format in ["human", "json", "github", "sarif"] {
+        qs().args(["check", "--format", format])
+            .arg(fixture("envelopes/docker.log"))
+            .assert()
+            .code(1)
+            .stdout(
+                predicate::str::contains("hidden-markers")
+                    .and(predicate::str::contains("--strip-prefix docker")),
+            );
+    }
+    qs().args(["check", "--strip-prefix", "docker"])
+        .arg(fixture("envelopes/docker.log"))
+        .assert()
+        .code(0);
+}
+
+#[test]
+fn a_strip_prefix_one_typo_from_a_preset_asks_did_you_mean() {
+    qs().args(["check", "--strip-prefix", "dockr"])
+        .arg(fixture("envelopes/docker.log"))
+        .assert()
+        .stderr(predicate::str::contains("did you mean `docker`"));
+}
+
+fn closed_stdout_run(input: Vec<u8>) -> (Option<i32>, String) {
+    let mut child = StdCommand::new(bin())
+        .arg("check")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    // Read a little, then go away as `head` does.
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(&input);
+        let _ = stdin.write_all(&b"worker prose, line after line\n".repeat(100_000));
+    });
+    let mut first = [0u8; 16];
+    stdout.read_exact(&mut first).unwrap();
+    drop(stdout);
+    writer.join().unwrap();
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    (child.wait().unwrap().code(), err)
+}
+
+#[test]
+fn stdout_closed_early_with_a_session_open_is_not_clean() {
+    let (code, err) = closed_stdout_run(open_tasks(0));
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains("stdout was closed: checking stopped after line"),
+        "{err}"
+    );
+    assert!(err.contains("was open"), "{err}");
+}
+
+#[test]
+fn stdout_closed_early_after_clean_sessions_is_clean() {
+    let clean = std::fs::read(fixture("rules/no-session.ok.log")).unwrap();
+    let (code, err) = closed_stdout_run(clean);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains("stdout was closed"), "{err}");
+}
+
+#[test]
+fn a_closed_stdout_is_an_io_error() {
+    StdCommand::new("sh")
+        .args(["-c", r#"exec "$0" check "$1" >&-"#])
+        .arg(bin())
+        .arg(fixture("rules/task-not-completed.log"))
+        .output()
+        .map(|out| {
+            assert_eq!(out.status.code(), Some(2));
+            assert!(String::from_utf8_lossy(&out.stderr).contains("stdout is closed"));
+        })
+        .unwrap();
+}
+
+// --- Never lose the user's file ---
+
+#[test]
+fn a_report_path_that_is_an_input_is_refused_and_the_input_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("same.log");
+    std::fs::copy(fixture("rules/task-not-completed.log"), &log).unwrap();
+    let before = std::fs::read(&log).unwrap();
+    // By the same name, through a symbolic link, and as pipe mode's stdin.
+    std::os::unix::fs::symlink(&log, dir.path().join("alias.json")).unwrap();
+    for report in ["json=same.log", "sarif=./alias.json"] {
+        qs().current_dir(dir.path())
+            .args(["check", "--report", report, "same.log"])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("refusing to overwrite"));
+    }
+    let status = StdCommand::new(bin())
+        .current_dir(dir.path())
+        .args(["check", "--report", "json=same.log"])
+        .stdin(std::fs::File::open(&log).unwrap())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(2));
+    assert_eq!(std::fs::read(&log).unwrap(), before);
+}
+
+#[test]
+fn a_report_path_a_directory_walk_would_read_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        fixture("rules/task-not-completed.log"),
+        dir.path().join("a.log"),
+    )
+    .unwrap();
+    qs().current_dir(dir.path())
+        .args(["check", "--report", "json=new.log", "."])
+        .assert()
+        .code(2);
+    assert!(!dir.path().join("new.log").exists());
+    // A name the walk does not read is fine.
+    qs().current_dir(dir.path())
+        .args(["check", "--report", "json=report.json", "."])
+        .assert()
+        .code(1);
+    assert!(dir.path().join("report.json").exists());
+}
+
+#[test]
+fn report_files_are_renamed_into_place_and_leave_nothing_beside() {
+    let dir = tempfile::tempdir().unwrap();
+    let sarif = dir.path().join("out.sarif");
+    std::fs::write(&sarif, "the previous report").unwrap();
+    qs().args(["check", "--report"])
+        .arg(format!("sarif={}", sarif.display()))
+        .arg(fixture("rules/task-not-completed.log"))
+        .assert()
+        .code(1);
+    let log: serde_json::Value = serde_json::from_slice(&std::fs::read(&sarif).unwrap()).unwrap();
+    assert_eq!(log["runs"][0]["results"].as_array().unwrap().len(), 1);
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names, ["out.sarif"]);
+    // A failed run (an unreadable input) leaves the previous report as it was.
+    qs().args(["check", "--report"])
+        .arg(format!("sarif={}", sarif.display()))
+        .args(["--config", "/nonexistent/quant-session.toml"])
+        .arg(fixture("rules/task-not-completed.log"))
+        .assert()
+        .code(2);
+    assert!(std::fs::read(&sarif).unwrap().starts_with(b"{"));
+}
+
+// --- Ctrl-C and kill always work ---
+
+/// Pipe mode: the whole input is given and closed, then the signal comes during the
+/// long end-of-input report (tens of thousands of open tasks).
+fn signal_during_the_end_report(signal: &str, code: i32) {
+    let mut child = StdCommand::new(bin())
+        .arg("check")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(&open_tasks(200_000)).unwrap();
+    drop(stdin);
+    let mut stderr = child.stderr.take().unwrap();
+    // The report has begun once stderr speaks.
+    let mut first = [0u8; 64];
+    stderr.read_exact(&mut first).unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut rest = String::new();
+        let _ = stderr.read_to_string(&mut rest);
+        rest
+    });
+    kill(child.id(), signal);
+    let (got, took) = wait_at_most(&mut child, Duration::from_secs(5));
+    assert_eq!(got, Some(code), "{signal}");
+    assert!(took < Duration::from_secs(1), "{signal} took {took:?}");
+    let rest = reader.join().unwrap();
+    assert!(rest.contains("interrupted by SIG"), "{rest}");
+}
+
+#[test]
+fn sigint_sigterm_and_sighup_end_the_end_of_input_report() {
+    signal_during_the_end_report("INT", 130);
+    signal_during_the_end_report("TERM", 143);
+    signal_during_the_end_report("HUP", 129);
+}
+
+#[test]
+fn a_signal_while_blocked_on_a_stalled_reader_still_ends_the_run() {
+    // stdout is a pipe nobody reads: the passthrough blocks once it is full.
+    let mut child = StdCommand::new(bin())
+        .arg("check")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let feeder = std::thread::spawn(move || {
+        let _ = stdin.write_all(&open_tasks(100_000));
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    kill(child.id(), "INT");
+    let (got, took) = wait_at_most(&mut child, Duration::from_secs(5));
+    assert_eq!(got, Some(130));
+    assert!(took < Duration::from_millis(1500), "took {took:?}");
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    assert!(err.contains("interrupted by SIGINT"), "{err}");
+    drop(child.stdout.take());
+    feeder.join().unwrap();
+}
+
+#[test]
+fn file_mode_is_interrupted_with_a_complete_report_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("open.log");
+    std::fs::write(&log, open_tasks(300_000)).unwrap();
+    let sarif = dir.path().join("out.sarif");
+    let mut child = StdCommand::new(bin())
+        .args(["check", "--report"])
+        .arg(format!("sarif={}", sarif.display()))
+        .arg(&log)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(400));
+    kill(child.id(), "TERM");
+    let (got, took) = wait_at_most(&mut child, Duration::from_secs(5));
+    assert_eq!(got, Some(143));
+    assert!(took < Duration::from_secs(1), "took {took:?}");
+    // Whatever was found so far, as a whole SARIF log, and nothing half-written beside.
+    let log: serde_json::Value = serde_json::from_slice(&std::fs::read(&sarif).unwrap()).unwrap();
+    assert!(log["runs"][0]["results"].is_array());
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
+}
+
+// --- Real Claude Code output read right ---
+
+#[test]
+fn a_success_result_with_is_error_is_a_failed_run() {
+    let file = fixture("stream-json/api-error.log");
+    qs().args(["check", "--format", "json", &file])
+        .assert()
+        .code(1)
+        .stdout(
+            predicate::str::contains(r#""rule":"worker-error-exit""#)
+                .and(predicate::str::contains(r#""unknown_records":0"#)),
+        );
+    qs().args(["postmortem", "--format", "json", &file])
+        .assert()
+        .stdout(predicate::str::contains(r#""cause": "error""#));
+}
+
+#[test]
+fn session_files_end_idle_or_in_flight_never_killed() {
+    let out = qs()
+        .args(["postmortem", "--format", "json"])
+        .arg(fixture("transcripts/clean-session.log"))
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let cause = v["cause"].as_str().unwrap();
+    assert!(["idle", "in-flight"].contains(&cause), "{cause}");
+}
+
+#[test]
+fn a_record_nested_deeper_than_the_lexer_follows_is_still_read() {
+    let deep = format!(
+        r#"{{"type":"assistant","message":{{"role":"assistant","content":[{{"type":"text","text":"SESSION_START: researcher-2026-11-23T10:15:30\nPATTERN_FILES_READ: what-works.md, what-fails.md\nTASK_START: h-1"}}],"extra":{}1{}}},"parent_tool_use_id":null}}"#,
+        "[".repeat(300),
+        "]".repeat(300)
+    );
+    qs().args(["check", "--format", "json"])
+        .write_stdin(format!("{deep}\n"))
+        .assert()
+        .code(1)
+        .stderr(
+            predicate::str::contains(r#""sessions":1"#)
+                .and(predicate::str::contains(r#""broken_records":0"#)),
+        );
+}
+
+#[test]
+fn the_human_and_json_record_counts_agree() {
+    let file = fixture("stream-json/killed-torn-line.log");
+    let json = qs()
+        .args(["check", "--format", "json", &file])
+        .output()
+        .unwrap();
+    let summary: serde_json::Value = String::from_utf8(json.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find(|v| v["kind"] == "summary")
+        .unwrap();
+    let records = summary["records"].as_u64().unwrap();
+    qs().args(["check", &file])
+        .assert()
+        .stdout(predicate::str::contains(format!(
+            "note: {records} stream-json records read"
+        )));
+}
+
+#[test]
+fn cri_partial_lines_join_within_their_own_stream() {
+    let ts = "2026-11-23T10:15:30.123456789+00:00";
+    let input = format!(
+        "{ts} stdout F SESSION_START: researcher-2026-11-23T10:15:30\n\
+         {ts} stdout F PATTERN_FILES_READ: what-works.md, what-fails.md\n\
+         {ts} stdout P TASK_ST\n{ts} stderr F warning: slow disk\n{ts} stdout F ART: h-1\n"
+    );
+    qs().args(["check", "--strip-prefix", "cri", "--format", "json"])
+        .write_stdin(input)
+        .assert()
+        .stderr(predicate::str::contains(r#""rule":"task-not-completed""#));
+}
+
+// --- Smaller lies ---
+
+#[test]
+fn a_trailing_comma_adds_no_empty_entry() {
+    qs().args([
+        "check",
+        "--format",
+        "json",
+        "--required-patterns",
+        "what-works.md,what-fails.md,",
+        "--deny",
+        "duplicate-task,",
+    ])
+    .arg(fixture("rules/no-session.ok.log"))
+    .assert()
+    .code(0)
+    .stdout(predicate::str::contains("patterns-not-read").not());
+}
+
+#[test]
+fn columns_count_what_each_format_promises_on_a_non_ascii_line() {
+    // "é" is 2 bytes, 1 character, 1 UTF-16 unit; "𝄞" is 4 bytes, 1 character, 2 units.
+    let input = "SESSION_START: researcher-2026-11-23T10:15:30\nTASK_START: é𝄞 x\n";
+    let run = |format: &str| {
+        let out = qs()
+            .args(["check", "--format", format, "-"])
+            .write_stdin(input)
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap()
+    };
+    // The malformed payload's second token, `x`, is at byte column 20, character 16, UTF-16 unit 17.
+    let json = run("json");
+    assert!(json.contains(r#""rule":"malformed-marker""#), "{json}");
+    assert!(json.contains(r#""line":2,"column":20"#), "{json}");
+    assert!(run("github").contains("line=2,col=16,"));
+    let sarif: serde_json::Value = serde_json::from_str(&run("sarif")).unwrap();
+    let run0 = &sarif["runs"][0];
+    assert_eq!(run0["columnKind"], "utf16CodeUnits");
+    let region = run0["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["ruleId"] == "malformed-marker")
+        .unwrap()["locations"][0]["physicalLocation"]["region"]
+        .clone();
+    assert_eq!(region["startColumn"], 17);
+}
+
+#[test]
+fn the_human_report_leads_with_the_findings_own_line() {
+    let out = qs()
+        .args(["check"])
+        .arg(fixture("rules/task-not-completed.log"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let first = text.lines().find(|l| l.contains("╭─[")).unwrap();
+    assert!(first.contains("task-not-completed.log:11:1]"), "{first}");
+}
+
+// --- The real captures (when ../shared is there) ---
+
+fn real_world() -> Option<std::path::PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/real-world");
+    if dir.is_dir() {
+        Some(dir)
+    } else {
+        eprintln!("skipped: ../shared/real-world is not here (a user's clone has no ../shared)");
+        None
+    }
+}
+
+#[test]
+fn real_claude_captures_are_read_right() {
+    let Some(root) = real_world() else { return };
+    // The API failure reported with subtype success.
+    let failed = root.join("claude-stream/obers_ui-last_raw_stream-2fe20a88.jsonl");
+    qs().args(["postmortem", "--format", "json"])
+        .arg(&failed)
+        .assert()
+        .stdout(predicate::str::contains(r#""cause": "error""#));
+    qs().args(["check", "--format", "json"])
+        .arg(&failed)
+        .assert()
+        .stdout(predicate::str::contains(r#""rule":"worker-error-exit""#));
+    for dir in ["claude-stream", "claude-session"] {
+        for entry in std::fs::read_dir(root.join(dir)).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                continue;
+            }
+            let out = qs()
+                .args(["check", "--format", "json"])
+                .arg(&path)
+                .output()
+                .unwrap();
+            let text = String::from_utf8(out.stdout).unwrap();
+            assert!(
+                text.contains(r#""unknown_records":0"#),
+                "{}: {text}",
+                path.display()
+            );
+            assert!(
+                text.contains(r#""rule":"no-session""#),
+                "{}",
+                path.display()
+            );
+            let pm = qs()
+                .args(["postmortem", "--format", "json"])
+                .arg(&path)
+                .output()
+                .unwrap();
+            let v: serde_json::Value = serde_json::from_slice(&pm.stdout).unwrap();
+            let cause = v["cause"].as_str().unwrap_or("");
+            if dir == "claude-session" {
+                assert!(["idle", "in-flight"].contains(&cause), "{}", path.display());
+            }
+        }
+    }
+}
