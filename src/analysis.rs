@@ -55,10 +55,19 @@ impl Collect<'_> {
     }
 }
 
+/// How many findings of an open session file mode holds to write them in line order.
+/// Past this many (a session that never closes, with a malformed marker on every line)
+/// they are written in the order they became certain: memory stays bounded (a finding
+/// holds at most 1 KiB of its line), at the cost of strict line order in that session.
+pub const MAX_PENDING: usize = 4096;
+
 impl Sink for Collect<'_> {
     fn finding(&mut self, finding: Finding) {
         count(&mut self.totals, &finding);
         self.pending.push(finding);
+        if self.pending.len() >= MAX_PENDING {
+            self.release(u64::MAX);
+        }
     }
 
     fn session_end(&mut self, state: &SessionState) {

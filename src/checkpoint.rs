@@ -90,18 +90,25 @@ pub fn pane_of(path: &Path) -> Option<u32> {
     digits.parse().ok()
 }
 
+impl Checkpoint {
+    /// A checkpoint at `path` not read yet: `ok` until something says otherwise.
+    fn unread(path: PathBuf) -> Checkpoint {
+        Checkpoint {
+            status: CheckpointStatus::Ok,
+            path,
+            error: None,
+            salvaged: None,
+            tasks_completed: None,
+            last_task: None,
+            timestamp: None,
+            text: String::new(),
+        }
+    }
+}
+
 /// Reads and judges a checkpoint file (staleness needs the transcript: see [`compare`]).
 pub fn read(path: &Path) -> Checkpoint {
-    let mut cp = Checkpoint {
-        status: CheckpointStatus::Ok,
-        path: path.to_owned(),
-        error: None,
-        salvaged: None,
-        tasks_completed: None,
-        last_task: None,
-        timestamp: None,
-        text: String::new(),
-    };
+    let mut cp = Checkpoint::unread(path.to_owned());
     let fail = |cp: &mut Checkpoint, status, message: String| {
         cp.status = status;
         cp.error = Some(CheckpointError {
@@ -164,24 +171,78 @@ pub fn read(path: &Path) -> Checkpoint {
     cp
 }
 
-/// The file's bytes, or why there are none to judge.
+/// The file's bytes, or why there are none to judge. Only a regular file is read (a
+/// device, FIFO or socket is refused before it is opened: `/dev/zero` never ends and a
+/// FIFO blocks), and never more than [`MAX_SIZE`] + 1 bytes, whatever its size claims
+/// (`/proc` files say 0).
 fn load(path: &Path) -> Result<Vec<u8>, (CheckpointStatus, String)> {
+    use std::io::Read;
     let invalid = |message: String| (CheckpointStatus::Invalid, message);
+    let not_regular =
+        || invalid("is not a regular file (a device, FIFO or socket); not read".into());
     match std::fs::metadata(path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return Err((CheckpointStatus::Missing, "no such file".into()));
         }
         Err(e) => return Err(invalid(format!("cannot read: {e}"))),
         Ok(m) if m.is_dir() => return Err(invalid("is a directory".into())),
-        Ok(m) if m.len() > MAX_SIZE => {
-            return Err(invalid(format!(
-                "{} bytes is too large for a checkpoint",
-                m.len()
-            )));
-        }
+        Ok(m) if !m.is_file() => return Err(not_regular()),
         Ok(_) => {}
     }
-    std::fs::read(path).map_err(|e| invalid(format!("cannot read: {e}")))
+    let mut options = std::fs::File::options();
+    options.read(true);
+    // Never wait in `open` for a file swapped for a FIFO since it was looked at.
+    #[cfg(target_os = "linux")]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, O_NONBLOCK);
+    let file = options
+        .open(path)
+        .map_err(|e| invalid(format!("cannot read: {e}")))?;
+    match file.metadata() {
+        Ok(m) if m.is_file() => {}
+        Ok(_) => return Err(not_regular()),
+        Err(e) => return Err(invalid(format!("cannot read: {e}"))),
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_SIZE + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| invalid(format!("cannot read: {e}")))?;
+    if bytes.len() as u64 > MAX_SIZE {
+        return Err(invalid(format!(
+            "more than {MAX_SIZE} bytes is too large for a checkpoint"
+        )));
+    }
+    Ok(bytes)
+}
+
+/// `O_NONBLOCK` on Linux.
+#[cfg(target_os = "linux")]
+const O_NONBLOCK: i32 = 0o4000;
+
+/// Reads the checkpoint of pane `pane` in `dir` (`--checkpoints DIR`). A symbolic link
+/// there is followed only when it stays inside `dir`: a committed `pane-0.json ->
+/// /etc/shadow` must not be quoted into a report.
+pub fn read_in(dir: &Path, pane: u32) -> Checkpoint {
+    let path = pane_path(dir, pane);
+    if std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
+        let inside = match (std::fs::canonicalize(&path), std::fs::canonicalize(dir)) {
+            (Ok(target), Ok(dir)) => target.starts_with(dir),
+            // A dangling link: reading it fails as a missing file would.
+            _ => true,
+        };
+        if !inside {
+            return Checkpoint {
+                status: CheckpointStatus::Invalid,
+                error: Some(CheckpointError {
+                    message: "is a symbolic link that leads outside the checkpoint directory; not followed".into(),
+                    line: None,
+                    column: None,
+                    offset: None,
+                }),
+                ..Checkpoint::unread(path)
+            };
+        }
+    }
+    read(&path)
 }
 
 fn error_at(text: &str, message: String, offset: usize) -> CheckpointError {
@@ -299,25 +360,13 @@ fn check_fields(
 
 /// Parses the longest prefix of a broken document that can be closed into valid JSON:
 /// cut at a value boundary, drop a dangling key, close the open containers.
+///
+/// One pass finds where values end ([`value_ends`]); the last few such cuts are tried,
+/// each closed and parsed once, so the whole is linear in the text (a checkpoint cut
+/// inside a 16 MiB string is repaired in one pass, not one per byte).
 pub fn salvage(text: &str) -> Option<Value> {
-    let mut cuts: Vec<usize> = text
-        .char_indices()
-        .filter(|&(_, c)| {
-            matches!(c, ',' | '}' | ']' | '"') || c.is_ascii_digit() || c.is_alphabetic()
-        })
-        .map(|(i, c)| i + c.len_utf8())
-        .collect();
-    cuts.push(text.len());
-    cuts.sort_unstable();
-    cuts.dedup();
-    for &cut in cuts.iter().rev() {
-        let mut prefix = text[..cut].trim_end();
-        if let Some(p) = prefix.strip_suffix(',') {
-            prefix = p.trim_end();
-        }
-        if prefix.ends_with(':') || prefix.is_empty() {
-            continue;
-        }
+    for cut in value_ends(text.as_bytes()).into_iter().rev() {
+        let prefix = &text[..cut];
         let Some(closers) = closers(prefix) else {
             continue;
         };
@@ -331,26 +380,123 @@ pub fn salvage(text: &str) -> Option<Value> {
     None
 }
 
+/// How many cut points [`salvage`] tries, from the last one back.
+const CUTS_TRIED: usize = 4;
+
+/// What an open object expects next.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Member {
+    Key,
+    Colon,
+    Value,
+}
+
+/// The last [`CUTS_TRIED`] places where a prefix of `text` ends with a complete value
+/// inside the outermost container (or with an empty container opened): closing the
+/// containers there gives JSON. A dangling key (`"b":` or `"b"`) is never such a place.
+fn value_ends(text: &[u8]) -> Vec<usize> {
+    // For each open container: `None` for an array, else what the object expects.
+    let mut stack: Vec<Option<Member>> = Vec::new();
+    let mut ends = Ends::default();
+    let mut in_string = false;
+    let mut key = false;
+    let mut escaped = false;
+    let mut literal = false;
+    for (i, &b) in text.iter().enumerate() {
+        if in_string {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => {
+                    in_string = false;
+                    if key {
+                        if let Some(Some(member)) = stack.last_mut() {
+                            *member = Member::Colon;
+                        }
+                    } else {
+                        ends.value_done(&mut stack, i + 1);
+                    }
+                }
+                _ => {}
+            }
+            continue;
+        }
+        let delimiter = matches!(b, b',' | b'}' | b']' | b':') || b.is_ascii_whitespace();
+        if literal && delimiter {
+            literal = false;
+            ends.value_done(&mut stack, i);
+        }
+        match b {
+            b'"' => {
+                in_string = true;
+                key = stack.last() == Some(&Some(Member::Key));
+            }
+            b'{' | b'[' => {
+                stack.push((b == b'{').then_some(Member::Key));
+                ends.push(i + 1);
+            }
+            b'}' | b']' => {
+                stack.pop();
+                ends.value_done(&mut stack, i + 1);
+            }
+            b':' => {
+                if let Some(Some(member)) = stack.last_mut() {
+                    *member = Member::Value;
+                }
+            }
+            _ if delimiter => {}
+            _ => literal = true,
+        }
+    }
+    if literal {
+        ends.value_done(&mut stack, text.len());
+    }
+    ends.0.into()
+}
+
+/// The last [`CUTS_TRIED`] value ends seen.
+#[derive(Default)]
+struct Ends(std::collections::VecDeque<usize>);
+
+impl Ends {
+    fn push(&mut self, at: usize) {
+        if self.0.len() == CUTS_TRIED {
+            self.0.pop_front();
+        }
+        self.0.push_back(at);
+    }
+
+    /// A value ended at `at`: the container around it moves on, and `at` is a cut.
+    fn value_done(&mut self, stack: &mut [Option<Member>], at: usize) {
+        if let Some(top) = stack.last_mut() {
+            if let Some(member) = top {
+                *member = Member::Key;
+            }
+            self.push(at);
+        }
+    }
+}
+
 /// The brackets that close what `prefix` left open, or `None` inside a string.
 fn closers(prefix: &str) -> Option<String> {
     let mut stack = Vec::new();
     let mut in_string = false;
     let mut escaped = false;
-    for c in prefix.chars() {
+    for c in prefix.bytes() {
         if in_string {
             match (escaped, c) {
                 (true, _) => escaped = false,
-                (false, '\\') => escaped = true,
-                (false, '"') => in_string = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
                 _ => {}
             }
             continue;
         }
         match c {
-            '"' => in_string = true,
-            '{' => stack.push('}'),
-            '[' => stack.push(']'),
-            '}' | ']' => {
+            b'"' => in_string = true,
+            b'{' => stack.push('}'),
+            b'[' => stack.push(']'),
+            b'}' | b']' => {
                 stack.pop();
             }
             _ => {}
@@ -408,6 +554,27 @@ mod tests {
         );
         assert_eq!(salvage(""), None);
         assert_eq!(salvage("garbage"), None);
+        assert_eq!(
+            salvage(r#"{"a": [1, {"b": true, "c"#),
+            Some(serde_json::json!({"a": [1, {"b": true}]}))
+        );
+        assert_eq!(
+            salvage(r#"{"a": "x\"y", "b": 2"#),
+            Some(serde_json::json!({"a": "x\"y", "b": 2}))
+        );
+    }
+
+    #[test]
+    fn a_cut_inside_a_huge_string_is_repaired_in_one_pass() {
+        // Quadratic repair took minutes here; one pass takes milliseconds.
+        let text = format!(
+            r#"{{"state": {{"worker_type": "r", "start_time": "{}"#,
+            "x".repeat(4 << 20)
+        );
+        assert_eq!(
+            salvage(&text),
+            Some(serde_json::json!({"state": {"worker_type": "r"}}))
+        );
     }
 
     #[test]

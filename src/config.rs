@@ -12,6 +12,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::rules::{Rule, Severity};
+use crate::sanitize;
 
 /// The name of the configuration file, found upward from the working directory.
 pub const FILE_NAME: &str = "quant-session.toml";
@@ -123,13 +124,19 @@ impl Loaded {
         label: impl Into<String>,
         span: Option<std::ops::Range<usize>>,
     ) -> Box<ConfigError> {
-        let path = self.path.display().to_string();
+        // The file is untrusted (it is found automatically in a checked-out repository):
+        // what is shown of it, and any message quoting it, is escaped (SPEC §4).
+        let path = sanitize::escape(self.path.display().to_string().as_bytes());
+        let mut map = Vec::new();
+        let shown = sanitize::escape_lines_with_map(self.text.as_bytes(), &mut map);
+        let last = map.len() - 1;
+        let span = span.map(|r| map[r.start.min(last)]..map[r.end.min(last)]);
         Box::new(ConfigError {
             code: "config",
-            message: message.into(),
-            label: label.into(),
+            message: sanitize::escape(message.into().as_bytes()),
+            label: sanitize::escape(label.into().as_bytes()),
             span,
-            source: NamedSource::new(path.clone(), self.text.clone()),
+            source: NamedSource::new(path.clone(), shown),
             path,
         })
     }
@@ -162,13 +169,14 @@ pub fn find(start: &Path) -> Option<PathBuf> {
 /// Reads and parses a configuration file.
 pub fn load(path: &Path) -> Result<Loaded, Box<ConfigError>> {
     let text = std::fs::read_to_string(path).map_err(|e| {
+        let shown = sanitize::escape(path.display().to_string().as_bytes());
         Box::new(ConfigError {
             code: "config",
-            path: path.display().to_string(),
-            message: format!("cannot read: {e}"),
+            path: shown.clone(),
+            message: format!("{shown}: cannot read: {e}"),
             label: String::new(),
             span: None,
-            source: NamedSource::new(path.display().to_string(), String::new()),
+            source: NamedSource::new(shown, String::new()),
         })
     })?;
     let mut loaded = Loaded {

@@ -2,6 +2,7 @@
 //! independent of how they are printed. Reporters turn them into miette reports, JSON
 //! objects or annotations.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use crate::event::{Event, EventKind, LineText, Position};
@@ -14,14 +15,15 @@ pub struct Label {
     pub at: Position,
     /// Length in bytes of the underlined text (0: a point).
     pub len: u64,
-    /// What the label says under the text.
-    pub message: String,
+    /// What the label says under the text (most are fixed phrases: a label kept for
+    /// each of a million open tasks allocates none).
+    pub message: Cow<'static, str>,
     pub text: Arc<LineText>,
 }
 
 impl Label {
     /// A label under a whole marker: from `at` to the end of its line's content.
-    pub fn marker(event: &Event, message: impl Into<String>) -> Label {
+    pub fn marker(event: &Event, message: impl Into<Cow<'static, str>>) -> Label {
         let start = (event.at.offset - event.text.offset) as usize;
         let bytes = &event.text.bytes[start.min(event.text.bytes.len())..];
         let len = bytes
@@ -138,7 +140,7 @@ impl Finding {
                     Label {
                         at: m.at,
                         len: m.len,
-                        message: format!("expected {}", m.expected),
+                        message: format!("expected {}", m.expected).into(),
                         text: event.text.clone(),
                     },
                 )
@@ -157,7 +159,7 @@ impl Finding {
                     Label {
                         at: event.at,
                         len: word.len() as u64,
-                        message: "not a protocol keyword".to_owned(),
+                        message: "not a protocol keyword".into(),
                         text: event.text.clone(),
                     },
                 )

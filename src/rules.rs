@@ -151,6 +151,10 @@ rules! {
         "DURATION differs from the time between the SESSION_START and SESSION_COMPLETE records by more than 10 % and one minute"
         "compute DURATION from the session's start time (datetime.now() - start_time) instead of estimating it"
         "In a Claude Code session file every record has a timestamp, so the length of a session is known; a DURATION far from it is an estimate, and the session statistics built on it are wrong.";
+    TooManyOpen "too-many-open" Warning
+        "more than 100 000 tasks or subagents open at once (or task ids started) in one session"
+        "complete tasks and subagents as they finish; a worker that starts this many without completing them is looping"
+        "Each open task and subagent is remembered until it completes, for task-not-completed and subagent-not-completed. Past 100 000 at once in one session, new ones are counted instead, so memory stays bounded whatever the input: their completions are matched by count (no task-not-started for them), they get no task-not-completed of their own, and past 100 000 distinct task ids duplicate-task no longer sees new ids. The finding says once, where the limit was passed, that the rest of the session is checked this way.";
     NoSession "no-session" Warning
         "the input holds no SESSION_START at all: nothing in it was checked"
         "make sure the file is a worker's output and the worker prints SESSION_START first; an empty pane log means the worker never started"
@@ -220,6 +224,15 @@ impl Rule {
             Rule::DurationMismatch => fixture!("duration-mismatch"),
             Rule::UnbackedSubagent => fixture!("unbacked-subagent"),
             Rule::UnbackedFilesCreated => fixture!("unbacked-files-created"),
+            Rule::TooManyOpen => {
+                "A session that starts 100 001 tasks and completes none:\n\n\
+                 SESSION_START: researcher-2026-11-23T10:15:30\n\
+                 PATTERN_FILES_READ: what-works.md, what-fails.md\n\
+                 TASK_START: t-0\n\
+                 TASK_START: t-1\n\
+                 …\n\
+                 TASK_START: t-100000\n"
+            }
             Rule::NoSession => fixture!("no-session"),
             Rule::HiddenMarkers => fixture!("hidden-markers"),
         }

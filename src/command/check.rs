@@ -541,7 +541,7 @@ fn checkpoint_finding(
         return None;
     };
     let severity = rules.levels.severity(Rule::CheckpointProblem)?;
-    let mut cp = checkpoint::read(&checkpoint::pane_path(dir, pane));
+    let mut cp = checkpoint::read_in(dir, pane);
     checkpoint::compare(&mut cp, Some(last));
     if cp.status == CheckpointStatus::Ok {
         return None;

@@ -7,7 +7,7 @@ use super::{EXIT_CLEAN, EXIT_FINDINGS, Fatal, scan_options, write_stdout};
 use std::path::Path;
 
 use crate::analysis::{Analysis, analyse};
-use crate::checkpoint::{self, pane_of, pane_path};
+use crate::checkpoint::{self, pane_of};
 use crate::cli::{FrameArgs, PostmortemArgs, PostmortemFormat, StateArgs, SummaryArgs};
 use crate::input::{CHUNK, display_name};
 use crate::postmortem::Postmortem;
@@ -38,7 +38,8 @@ pub fn state(args: &StateArgs) -> Result<ExitCode, Fatal> {
         "lines": analysis.lines,
         "sessions": analysis.states,
     });
-    let mut text = serde_json::to_string_pretty(&doc).map_err(|e| Fatal(e.to_string()))?;
+    let mut text =
+        crate::report::json_text::to_string_pretty(&doc).map_err(|e| Fatal(e.to_string()))?;
     text.push('\n');
     write_stdout(text.as_bytes())?;
     Ok(ExitCode::from(EXIT_CLEAN))
@@ -47,8 +48,8 @@ pub fn state(args: &StateArgs) -> Result<ExitCode, Fatal> {
 /// `postmortem`: the report, exit 1 when the last session crashed or the checkpoint is
 /// not ok.
 pub fn postmortem(args: &PostmortemArgs) -> Result<ExitCode, Fatal> {
-    let checkpoint_path = match (&args.checkpoint, &args.checkpoints) {
-        (Some(p), _) => Some(p.clone()),
+    let checkpoint_at = match (&args.checkpoint, &args.checkpoints) {
+        (Some(p), _) => Some((p.clone(), None)),
         (None, Some(dir)) => {
             let pane = args
                 .pane
@@ -59,13 +60,16 @@ pub fn postmortem(args: &PostmortemArgs) -> Result<ExitCode, Fatal> {
                             .into(),
                     )
                 })?;
-            Some(pane_path(dir, pane))
+            Some((dir.clone(), Some(pane)))
         }
         (None, None) => None,
     };
     let analysis = analyse_all(args.file.as_deref(), &args.frame)?;
-    let checkpoint = checkpoint_path.map(|p| {
-        let mut cp = checkpoint::read(&p);
+    let checkpoint = checkpoint_at.map(|(path, pane)| {
+        let mut cp = match pane {
+            Some(pane) => checkpoint::read_in(&path, pane),
+            None => checkpoint::read(&path),
+        };
         checkpoint::compare(&mut cp, analysis.states.last());
         cp
     });
@@ -73,7 +77,8 @@ pub fn postmortem(args: &PostmortemArgs) -> Result<ExitCode, Fatal> {
     let text = match args.format {
         PostmortemFormat::Human => human(&report),
         PostmortemFormat::Json => {
-            let mut t = serde_json::to_string_pretty(&report).map_err(|e| Fatal(e.to_string()))?;
+            let mut t = crate::report::json_text::to_string_pretty(&report)
+                .map_err(|e| Fatal(e.to_string()))?;
             t.push('\n');
             t
         }

@@ -83,10 +83,15 @@ impl Keyword {
 
     /// The keyword closest to `word` within an edit distance of 2 (a letter missing,
     /// added, changed, or two swapped), for "did you mean" suggestions.
+    ///
+    /// An edit distance of 2 changes the length by at most 2, so a word whose length is
+    /// further from every keyword's is no near miss, and is rejected before any distance
+    /// is computed: a 64 KiB `A_A_A_…:` costs a length comparison, not an edit distance.
     pub fn nearest(word: &str) -> Option<Keyword> {
         Keyword::ALL
             .into_iter()
             .filter(|k| k.word().starts_with(|c: char| c.is_ascii_uppercase()))
+            .filter(|k| word.len().abs_diff(k.word().len()) <= 2)
             .map(|k| (strsim::osa_distance(word, k.word()), k))
             .filter(|&(d, _)| d <= 2)
             .min_by_key(|&(d, _)| d)
@@ -125,5 +130,6 @@ mod tests {
         assert_eq!(Keyword::nearest("TSAK_START"), Some(Keyword::TaskStart));
         assert_eq!(Keyword::nearest("TASK_STARTED"), Some(Keyword::TaskStart));
         assert_eq!(Keyword::nearest("BUILD_OUTPUT"), None);
+        assert_eq!(Keyword::nearest(&"A_".repeat(30_000)), None);
     }
 }

@@ -41,12 +41,12 @@ pub fn agent(input: &str) -> PResult<'_, String> {
 pub fn session_id(input: &str) -> PResult<'_, SessionId> {
     // Of the failed splits, report the one whose timestamp got furthest from its start.
     let mut furthest: Option<(usize, Expected<'_>)> = None;
-    for (dash, _) in input.match_indices('-') {
+    // The worker type holds no white space: no dash past the first space can end it.
+    // Each split costs a bounded timestamp attempt, so the whole is linear.
+    let space = input.find(char::is_whitespace).unwrap_or(input.len());
+    for (dash, _) in input[..space].match_indices('-') {
         let (worker_type, rest) = (&input[..dash], &input[dash + 1..]);
-        if worker_type.is_empty()
-            || worker_type.contains(char::is_whitespace)
-            || !rest.starts_with(|c: char| c.is_ascii_digit())
-        {
+        if worker_type.is_empty() || !rest.starts_with(|c: char| c.is_ascii_digit()) {
             continue;
         }
         match timestamp(rest) {

@@ -89,7 +89,7 @@ struct FindingLine<'a> {
 /// Writes one event as a JSON line.
 pub fn write_event(out: &mut impl Write, event: &Event) -> io::Result<()> {
     match &event.kind {
-        EventKind::Marker(marker) => serde_json::to_writer(
+        EventKind::Marker(marker) => crate::report::json_text::to_writer(
             &mut *out,
             &MarkerLine {
                 marker,
@@ -101,7 +101,7 @@ pub fn write_event(out: &mut impl Write, event: &Event) -> io::Result<()> {
             tool,
             subagent,
             creates,
-        } => serde_json::to_writer(
+        } => crate::report::json_text::to_writer(
             &mut *out,
             &CallLine {
                 kind: "tool_call",
@@ -116,7 +116,7 @@ pub fn write_event(out: &mut impl Write, event: &Event) -> io::Result<()> {
             cause,
             num_turns,
             total_cost_usd,
-        } => serde_json::to_writer(
+        } => crate::report::json_text::to_writer(
             &mut *out,
             &ExitLine {
                 kind: "worker_exit",
@@ -127,7 +127,7 @@ pub fn write_event(out: &mut impl Write, event: &Event) -> io::Result<()> {
                 at: event.at,
             },
         )?,
-        EventKind::SubagentRun { agent_id } => serde_json::to_writer(
+        EventKind::SubagentRun { agent_id } => crate::report::json_text::to_writer(
             &mut *out,
             &SubagentLine {
                 kind: "subagent_run",
@@ -135,7 +135,7 @@ pub fn write_event(out: &mut impl Write, event: &Event) -> io::Result<()> {
                 at: event.at,
             },
         )?,
-        EventKind::Prefixed { flag } => serde_json::to_writer(
+        EventKind::Prefixed { flag } => crate::report::json_text::to_writer(
             &mut *out,
             &PrefixedLine {
                 kind: "prefixed_marker",
@@ -143,7 +143,7 @@ pub fn write_event(out: &mut impl Write, event: &Event) -> io::Result<()> {
                 at: event.at,
             },
         )?,
-        EventKind::Clock(time) => serde_json::to_writer(
+        EventKind::Clock(time) => crate::report::json_text::to_writer(
             &mut *out,
             &ClockLine {
                 kind: "clock",
@@ -181,7 +181,7 @@ pub fn write_event(out: &mut impl Write, event: &Event) -> io::Result<()> {
                 }
                 _ => {}
             }
-            serde_json::to_writer(&mut *out, &line)?;
+            crate::report::json_text::to_writer(&mut *out, &line)?;
         }
     }
     out.write_all(b"\n")

@@ -70,7 +70,7 @@ impl<'a> Report<'a> {
             .enumerate()
             .map(|(i, l)| {
                 let span = excerpt.span(l);
-                let text = Some(l.message.clone()).filter(|m| !m.is_empty());
+                let text = Some(l.message.to_string()).filter(|m| !m.is_empty());
                 if i == 0 {
                     LabeledSpan::new_primary_with_span(text, span)
                 } else {

@@ -35,7 +35,7 @@ struct Diagnostic<'a> {
 
 /// Writes a finding as a `diagnostic` line.
 pub fn write_finding(out: &mut impl Write, file: &str, f: &Finding) -> io::Result<()> {
-    serde_json::to_writer(
+    crate::report::json_text::to_writer(
         &mut *out,
         &Diagnostic {
             kind: "diagnostic",
@@ -74,7 +74,7 @@ struct Summary<'a> {
 
 /// Writes the `summary` line that ends each input.
 pub fn write_summary(out: &mut impl Write, summary: &FileSummary<'_>) -> io::Result<()> {
-    serde_json::to_writer(
+    crate::report::json_text::to_writer(
         &mut *out,
         &Summary {
             kind: "summary",

@@ -7,6 +7,7 @@ pub mod file;
 pub mod github;
 pub mod human;
 pub mod json;
+pub mod json_text;
 pub mod postmortem;
 pub mod sarif;
 

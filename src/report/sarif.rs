@@ -49,7 +49,7 @@ impl<W: Write> Sarif<W> {
         self.out.write_all(
             b"{\n  \"$schema\": \"https://json.schemastore.org/sarif-2.1.0.json\",\n  \"version\": \"2.1.0\",\n  \"runs\": [\n    {\n      \"tool\": ",
         )?;
-        serde_json::to_writer(&mut self.out, &tool)?;
+        crate::report::json_text::to_writer(&mut self.out, &tool)?;
         self.out
             .write_all(b",\n      \"columnKind\": \"utf16CodeUnits\",\n      \"results\": [")
     }
@@ -139,7 +139,7 @@ impl<W: Write> Reporter for Sarif<W> {
         } else {
             b",\n        "
         })?;
-        serde_json::to_writer(&mut self.out, &result)?;
+        crate::report::json_text::to_writer(&mut self.out, &result)?;
         self.results += 1;
         Ok(())
     }

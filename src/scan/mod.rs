@@ -400,7 +400,9 @@ impl<F: FnMut(Event)> LineScan<'_, F> {
             line: seg.line,
             column: seg.column,
             offset: seg.offset,
-            bytes: seg.bytes[..seg.bytes.len().min(LineText::MAX.max(self.raw(to)))].into(),
+            // Only the start of a line is ever shown (`LineText::MAX`): a finding on a
+            // 64 KiB line holds 1 KiB of it, not the whole head.
+            bytes: seg.bytes[..seg.bytes.len().min(LineText::MAX)].into(),
         });
         (self.sink)(Event { at, kind, text });
     }

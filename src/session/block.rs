@@ -144,7 +144,7 @@ impl Machine {
                 Rule::SummaryMissingField,
                 format!("the completion block lacks {}", missing.join(", ")),
                 Label {
-                    message: format!("missing: {}", missing.join(", ")),
+                    message: format!("missing: {}", missing.join(", ")).into(),
                     ..block.complete.clone()
                 },
             );

@@ -69,7 +69,7 @@ impl Claims {
                         if written == 1 { "" } else { "s" }
                     ),
                     Label {
-                        message: format!("{written} created"),
+                        message: format!("{written} created").into(),
                         ..label
                     },
                 ));

@@ -78,10 +78,17 @@ pub(super) enum Closed {
 /// million findings at once.
 pub(super) struct Closing {
     first: std::vec::IntoIter<Finding>,
-    ids: std::vec::IntoIter<String>,
-    open: HashMap<String, Box<Task>>,
+    /// Subagents spawned outside any task.
+    loose: std::vec::IntoIter<Subagent>,
+    ids: std::vec::IntoIter<std::sync::Arc<str>>,
+    open: HashMap<std::sync::Arc<str>, Box<Task>>,
     session_start: Label,
-    queued: std::collections::VecDeque<Closed>,
+    /// The task being drawn: the offset to settle first, its unfinished subagents (one
+    /// finding each, drawn one at a time), then its own finding.
+    settle: Option<u64>,
+    subagents: std::vec::IntoIter<Subagent>,
+    task_start: Option<Label>,
+    task: Option<Finding>,
 }
 
 impl Iterator for Closing {
@@ -91,37 +98,42 @@ impl Iterator for Closing {
         if let Some(f) = self.first.next() {
             return Some(Closed::Finding(f));
         }
+        if let Some(sub) = self.loose.next() {
+            return Some(Closed::Finding(subagent_not_completed(sub, None)));
+        }
         loop {
-            if let Some(item) = self.queued.pop_front() {
-                return Some(item);
+            if let Some(offset) = self.settle.take() {
+                return Some(Closed::Settled(offset));
+            }
+            if let (Some(sub), Some(start)) = (self.subagents.next(), &self.task_start) {
+                let in_task = Label {
+                    message: "in this task".into(),
+                    ..start.clone()
+                };
+                return Some(Closed::Finding(subagent_not_completed(sub, Some(in_task))));
+            }
+            if let Some(f) = self.task.take() {
+                return Some(Closed::Finding(f));
             }
             let id = self.ids.next()?;
             let Some(task) = self.open.remove(&id) else {
                 continue;
             };
-            let start = task.label.clone();
-            self.queued.push_back(Closed::Settled(start.at.offset));
-            for sub in task.subagents {
-                self.queued
-                    .push_back(Closed::Finding(subagent_not_completed(
-                        sub,
-                        Some(Label {
-                            message: "in this task".into(),
-                            ..start.clone()
-                        }),
-                    )));
-            }
-            self.queued.push_back(Closed::Finding(
+            let start = task.label;
+            self.settle = Some(start.at.offset);
+            self.subagents = task.subagents.into_iter();
+            self.task = Some(
                 Finding::new(
                     Rule::TaskNotCompleted,
                     format!("task {} was started but never completed", q(&id)),
                     Label {
                         message: "started here, no TASK_COMPLETE follows".into(),
-                        ..start
+                        ..start.clone()
                     },
                 )
                 .related(self.session_start.clone()),
-            ));
+            );
+            self.task_start = Some(start);
         }
     }
 }
@@ -133,16 +145,17 @@ pub(super) fn close_session(s: &mut Session, options: &RuleOptions) -> Closing {
     if !s.patterns_checked {
         first.extend(check_patterns(s, options, s.start.clone()));
     }
-    for sub in s.loose_subagents.drain(..) {
-        first.push(subagent_not_completed(sub, None));
-    }
     let ids = s.open_ids();
     s.order.clear();
     Closing {
         first: first.into_iter(),
+        loose: std::mem::take(&mut s.loose_subagents).into_iter(),
         ids: ids.into_iter(),
         open: std::mem::take(&mut s.open),
         session_start: s.start.clone(),
-        queued: std::collections::VecDeque::new(),
+        settle: None,
+        subagents: Vec::new().into_iter(),
+        task_start: None,
+        task: None,
     }
 }

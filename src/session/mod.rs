@@ -11,10 +11,11 @@ mod end;
 mod open;
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use block::{BLOCK_FIELDS, Block};
 use end::{Closed, Closing, check_patterns, close_session, mismatch, subagent_not_completed};
-use open::{Session, Subagent, Task, q, take_subagent};
+use open::{MAX_TRACKED, Session, Subagent, Task, q, take_subagent};
 
 use crate::config::RuleLevels;
 use crate::event::{Event, EventKind, Marker, SessionId};
@@ -52,6 +53,20 @@ impl Default for RuleOptions {
             levels: RuleLevels::default(),
         }
     }
+}
+
+/// The `too-many-open` finding, the first time a session goes past [`MAX_TRACKED`].
+fn limit(s: &mut Session, event: &Event) -> Option<Finding> {
+    if std::mem::replace(&mut s.limit_reported, true) {
+        return None;
+    }
+    Some(Finding::new(
+        Rule::TooManyOpen,
+        format!(
+            "more than {MAX_TRACKED} tasks or subagents at once in this session: those past it are counted, not tracked one by one"
+        ),
+        Label::marker(event, "the limit is passed here"),
+    ))
 }
 
 /// The state of one input: the open session, the completion block, counters.
@@ -216,7 +231,7 @@ impl Machine {
                     Rule::WorkerErrorExit,
                     format!("the worker exited with {how}, not `success`"),
                     Label {
-                        message: format!("the run ended with {how}"),
+                        message: format!("the run ended with {how}").into(),
                         ..label
                     },
                 )),
@@ -267,7 +282,7 @@ impl Machine {
             Label {
                 at: start,
                 len: 0,
-                message: "no session starts in this input".to_owned(),
+                message: "no session starts in this input".into(),
                 text: std::sync::Arc::new(crate::event::LineText {
                     line: 1,
                     column: 1,
@@ -345,6 +360,10 @@ impl Machine {
             order: Vec::new(),
             started_count: 0,
             started: HashSet::new(),
+            untracked_tasks: 0,
+            untracked_subagents: 0,
+            subagents_open: 0,
+            limit_reported: false,
             loose_subagents: Vec::new(),
             tasks_completed: 0,
             files_created: 0,
@@ -369,6 +388,9 @@ impl Machine {
         let mut out: Vec<Finding> = Vec::new();
         let mut completing = None;
         let mut closing = None;
+        // A completed task's subagents still running: one finding each, made as they
+        // are reported (a task may hold very many).
+        let mut unfinished: Option<(Vec<Subagent>, Label)> = None;
         match marker {
             Marker::SessionStart { .. } => {}
             Marker::PatternFilesRead { files } => {
@@ -401,48 +423,65 @@ impl Machine {
                         Label::marker(event, "first task starts here"),
                     ));
                 }
-                if !s.started.insert(task.clone()) {
+                let known = s.started.get(task.as_str()).cloned();
+                let id: Arc<str> = known.clone().unwrap_or_else(|| Arc::from(task.as_str()));
+                if known.is_some() {
                     let mut f = Finding::new(
                         Rule::DuplicateTask,
                         format!("task {} started again", q(task)),
                         Label::marker(event, "started again here"),
                     );
-                    if let Some(first) = s.open.get(task) {
+                    if let Some(first) = s.open.get(task.as_str()) {
                         f = f.related(Label {
                             message: "still open from here".into(),
                             ..first.label.clone()
                         });
                     }
                     out.push(f);
+                } else if s.started.len() < MAX_TRACKED {
+                    s.started.insert(id.clone());
+                } else {
+                    out.extend(limit(s, event));
                 }
-                if !s.open.contains_key(task) {
-                    s.started_count += 1;
-                    s.order.push((task.clone(), s.started_count));
-                    s.open.insert(
-                        task.clone(),
-                        Box::new(Task {
-                            seq: s.started_count,
-                            label: Label::marker(event, "task starts here"),
-                            subagents: Vec::new(),
-                            claims: None,
-                        }),
-                    );
+                if !s.open.contains_key(task.as_str()) {
+                    if s.open.len() >= MAX_TRACKED {
+                        s.untracked_tasks += 1;
+                        out.extend(limit(s, event));
+                    } else {
+                        s.started_count += 1;
+                        s.order.push((id.clone(), s.started_count));
+                        s.open.insert(
+                            id,
+                            Box::new(Task {
+                                seq: s.started_count,
+                                label: Label::marker(event, "task starts here"),
+                                subagents: Vec::new(),
+                                claims: None,
+                            }),
+                        );
+                    }
                 }
             }
             Marker::SubagentSpawn { agent } => {
-                let spawn = Subagent {
-                    agent: agent.clone(),
-                    label: Label::marker(event, "spawned here"),
-                };
-                match s.current() {
-                    Some(task) => {
-                        if claims_checked {
-                            let name = agent.trim_start_matches('@').to_owned();
-                            task.claims().spawns.push((name, spawn.label.clone()));
+                if s.subagents_open >= MAX_TRACKED {
+                    s.untracked_subagents += 1;
+                    out.extend(limit(s, event));
+                } else {
+                    s.subagents_open += 1;
+                    let spawn = Subagent {
+                        agent: agent.clone(),
+                        label: Label::marker(event, "spawned here"),
+                    };
+                    match s.current() {
+                        Some(task) => {
+                            if claims_checked {
+                                let name = agent.trim_start_matches('@').to_owned();
+                                task.claims().spawns.push((name, spawn.label.clone()));
+                            }
+                            task.subagents.push(spawn);
                         }
-                        task.subagents.push(spawn);
+                        None => s.loose_subagents.push(spawn),
                     }
-                    None => s.loose_subagents.push(spawn),
                 }
             }
             Marker::SubagentComplete { agent } => {
@@ -455,7 +494,12 @@ impl Machine {
                             .values_mut()
                             .find_map(|t| take_subagent(&mut t.subagents, agent))
                     });
-                if found.is_none() {
+                if found.is_some() {
+                    s.subagents_open -= 1;
+                } else if s.untracked_subagents > 0 {
+                    // One of those past the limit, as far as can be told.
+                    s.untracked_subagents -= 1;
+                } else {
                     out.push(Finding::new(
                         Rule::SubagentNotSpawned,
                         format!("subagent {} completed but was not spawned", q(agent)),
@@ -484,17 +528,18 @@ impl Machine {
             }
             Marker::TaskComplete { task } => {
                 s.tasks_completed += 1;
-                match s.open.remove(task) {
+                match s.open.remove(task.as_str()) {
                     Some(open) => {
                         s.compact();
+                        s.subagents_open -= open.subagents.len();
                         let done = Label::marker(event, "task completes here");
-                        for sub in open.subagents {
-                            out.push(subagent_not_completed(sub, Some(done.clone())));
-                        }
+                        unfinished = Some((open.subagents, done));
                         if self.actions_visible {
                             out.extend(open.claims.unwrap_or_default().check());
                         }
                     }
+                    // One of those started past the limit, as far as can be told.
+                    None if s.untracked_tasks > 0 => s.untracked_tasks -= 1,
                     None => out.push(
                         Finding::new(
                             Rule::TaskNotStarted,
@@ -592,6 +637,11 @@ impl Machine {
             | Marker::StrategiesProduced { .. }
             | Marker::HypothesesQueued { .. } => {}
         }
+        if let Some((subagents, done)) = unfinished {
+            for sub in subagents {
+                self.emit(Some(subagent_not_completed(sub, Some(done.clone()))), sink);
+            }
+        }
         for f in out {
             self.emit(Some(f), sink);
         }
@@ -636,8 +686,13 @@ impl Machine {
             }
             what_open.push(format!("open tasks {}", ids.join(", ")));
         }
-        let subs =
-            s.loose_subagents.len() + s.open.values().map(|t| t.subagents.len()).sum::<usize>();
+        if s.untracked_tasks > 0 {
+            what_open.push(format!(
+                "{} more tasks past the tracking limit",
+                s.untracked_tasks
+            ));
+        }
+        let subs = s.subagents_open as u64 + s.untracked_subagents;
         if subs > 0 {
             what_open.push(format!("{subs} open subagent(s)"));
         }

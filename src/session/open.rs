@@ -2,12 +2,18 @@
 //! snapshot taken when it ends.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use crate::event::{PatternUpdate, QueueDepth, SessionId};
 use crate::finding::Label;
 use crate::grammar::Keyword;
 use crate::sanitize;
 use crate::state::{LastMarker, OpenSubagent, OpenTask, SessionState, Status};
+
+/// How many open tasks, open subagents, and task ids for `duplicate-task`, a session
+/// tracks one by one: past it, new ones are counted (bounded memory whatever the input),
+/// and a `too-many-open` finding says so once.
+pub const MAX_TRACKED: usize = 100_000;
 
 #[derive(Debug)]
 pub(super) struct Subagent {
@@ -40,14 +46,23 @@ pub(super) struct Session {
     pub(super) patterns_read: Vec<String>,
     pub(super) patterns_label: Option<Label>,
     pub(super) patterns_checked: bool,
-    /// Open tasks by id.
-    pub(super) open: HashMap<String, Box<Task>>,
+    /// Open tasks by id. An id is kept once, shared by `open`, `order` and `started`.
+    pub(super) open: HashMap<Arc<str>, Box<Task>>,
     /// Tasks in the order they were started, as (id, start number). Completed tasks are
     /// dropped lazily (see [`Session::live`]), so completing a task is O(1) even with a
     /// million open ones.
-    pub(super) order: Vec<(String, u64)>,
+    pub(super) order: Vec<(Arc<str>, u64)>,
     pub(super) started_count: u64,
-    pub(super) started: HashSet<String>,
+    /// Ids started in the session (for `duplicate-task`), up to [`MAX_TRACKED`].
+    pub(super) started: HashSet<Arc<str>>,
+    /// Tasks started, and subagents spawned, past [`MAX_TRACKED`] open ones: counted,
+    /// not tracked one by one.
+    pub(super) untracked_tasks: u64,
+    pub(super) untracked_subagents: u64,
+    /// Subagents open now, in every task and outside any.
+    pub(super) subagents_open: usize,
+    /// The `too-many-open` finding was made.
+    pub(super) limit_reported: bool,
     /// Subagents spawned outside any task.
     pub(super) loose_subagents: Vec<Subagent>,
     pub(super) tasks_completed: u64,
@@ -66,12 +81,12 @@ pub(super) struct Session {
 
 impl Session {
     /// Whether an `order` entry is still an open task.
-    pub(super) fn live(&self, (id, seq): &(String, u64)) -> bool {
+    pub(super) fn live(&self, (id, seq): &(Arc<str>, u64)) -> bool {
         self.open.get(id).is_some_and(|t| t.seq == *seq)
     }
 
     /// Open task ids in the order they were started.
-    pub(super) fn open_ids(&self) -> Vec<String> {
+    pub(super) fn open_ids(&self) -> Vec<Arc<str>> {
         self.order
             .iter()
             .filter(|e| self.live(e))
@@ -117,12 +132,12 @@ impl Session {
                 continue;
             };
             tasks.push(OpenTask {
-                task: id.clone(),
+                task: id.to_string(),
                 line: task.label.at.line,
             });
             subagents.extend(task.subagents.iter().map(|s| OpenSubagent {
                 agent: s.agent.clone(),
-                task: Some(id.clone()),
+                task: Some(id.to_string()),
                 line: s.label.at.line,
             }));
         }
