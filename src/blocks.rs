@@ -170,33 +170,67 @@ fn scan_block(
     let start = cut(file, len, block, k, buf)?;
     let end = cut(file, len, block, k + 1, buf)?;
     scanner.restart_text_at(start);
-    let mut batch = Vec::new();
     // The channel is bounded: a block ahead of the caller's waits for its turn once a
-    // few batches are queued, and so does any block when the caller is behind.
-    let send = |batch: &mut Vec<Event>, last: bool| {
-        let full = batch.len() >= BATCH || (last && !batch.is_empty());
-        !full || tx.send(Part::Events(std::mem::take(batch))).is_ok()
+    // few batches are queued, and so does any block when the caller is behind. A batch
+    // is sent the moment it is full, even in the middle of a read (a read of lines that
+    // are all markers holds thousands of events).
+    let mut out = Batches {
+        batch: Vec::new(),
+        going: true,
+        tx,
     };
     let mut at = start;
-    let mut going = true;
-    while at < end && going {
+    while at < end {
         let want = buf.len().min((end - at) as usize);
         let n = read_at(file, &mut buf[..want], at)?;
         if n == 0 {
             break;
         }
-        scanner.feed(&buf[..n], &mut |e| batch.push(e));
-        going = send(&mut batch, false);
+        scanner.feed(&buf[..n], &mut |e| out.push(e));
         at += n as u64;
+        if !out.going {
+            return Ok(());
+        }
     }
     if start < end {
-        scanner.finish(&mut |e| batch.push(e));
+        scanner.finish(&mut |e| out.push(e));
     }
-    if going && send(&mut batch, true) {
+    if out.flush() {
         let lines = if start < end { scanner.lines() } else { 0 };
         let _ = tx.send(Part::Done(lines, scanner.prefix_hint()));
     }
     Ok(())
+}
+
+/// The events of a block on their way to the caller, [`BATCH`] at a time.
+struct Batches<'t> {
+    batch: Vec<Event>,
+    /// The caller still listens.
+    going: bool,
+    tx: &'t mpsc::SyncSender<Part>,
+}
+
+impl Batches<'_> {
+    fn push(&mut self, e: Event) {
+        self.batch.push(e);
+        if self.batch.len() >= BATCH && self.going {
+            self.going = self
+                .tx
+                .send(Part::Events(std::mem::take(&mut self.batch)))
+                .is_ok();
+        }
+    }
+
+    /// Sends what is left; whether the caller still listens.
+    fn flush(&mut self) -> bool {
+        if self.going && !self.batch.is_empty() {
+            self.going = self
+                .tx
+                .send(Part::Events(std::mem::take(&mut self.batch)))
+                .is_ok();
+        }
+        self.going
+    }
 }
 
 /// Scans the `len` bytes of `file` (plain text) in blocks of about `block` bytes

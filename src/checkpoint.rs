@@ -92,7 +92,7 @@ pub fn pane_of(path: &Path) -> Option<u32> {
 
 impl Checkpoint {
     /// A checkpoint at `path` not read yet: `ok` until something says otherwise.
-    fn unread(path: PathBuf) -> Checkpoint {
+    pub fn unread(path: PathBuf) -> Checkpoint {
         Checkpoint {
             status: CheckpointStatus::Ok,
             path,
@@ -125,8 +125,16 @@ pub fn read(path: &Path) -> Checkpoint {
             return cp;
         }
     };
-    cp.text = String::from_utf8_lossy(&bytes).into_owned();
-    match serde_json::from_slice::<Value>(&bytes) {
+    judge(cp, &bytes)
+}
+
+/// Judges the bytes of a checkpoint (read from `cp.path`): parsed, checked against the
+/// seed's shape, or salvaged when broken.
+pub fn judge(mut cp: Checkpoint, bytes: &[u8]) -> Checkpoint {
+    cp.text = String::from_utf8_lossy(bytes).into_owned();
+    // Parsed from the text shown (invalid UTF-8 replaced), so every offset serde gives
+    // is one of that text.
+    match serde_json::from_str::<Value>(&cp.text) {
         Ok(value) => {
             if let Err((message, offset)) = check_shape(&value, &cp.text) {
                 cp.status = CheckpointStatus::Invalid;
@@ -162,7 +170,7 @@ pub fn read(path: &Path) -> Checkpoint {
             };
             cp.status = status;
             cp.error = Some(error_at(&cp.text, message, offset));
-            cp.salvaged = salvage(&cp.text[..offset.min(cp.text.len())]);
+            cp.salvaged = salvage(&cp.text[..floor_char_boundary(&cp.text, offset)]);
             if let Some(v) = cp.salvaged.clone() {
                 read_fields(&mut cp, &v);
             }
@@ -246,7 +254,8 @@ pub fn read_in(dir: &Path, pane: u32) -> Checkpoint {
 }
 
 fn error_at(text: &str, message: String, offset: usize) -> CheckpointError {
-    let before = &text[..offset.min(text.len())];
+    let offset = floor_char_boundary(text, offset);
+    let before = &text[..offset];
     let line = before.matches('\n').count() as u64 + 1;
     let column = (before.len() - before.rfind('\n').map_or(0, |p| p + 1)) as u64 + 1;
     CheckpointError {
@@ -257,6 +266,15 @@ fn error_at(text: &str, message: String, offset: usize) -> CheckpointError {
     }
 }
 
+/// `offset`, moved back to the start of the character it falls in (and into `text`).
+fn floor_char_boundary(text: &str, offset: usize) -> usize {
+    let mut at = offset.min(text.len());
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
+}
+
 /// The byte offset of a 1-based line and a 0-based byte column.
 fn offset_of(text: &str, line: usize, column: usize) -> usize {
     let start: usize = text
@@ -264,7 +282,7 @@ fn offset_of(text: &str, line: usize, column: usize) -> usize {
         .take(line.saturating_sub(1))
         .map(str::len)
         .sum();
-    (start + column).min(text.len())
+    floor_char_boundary(text, start + column)
 }
 
 fn read_fields(cp: &mut Checkpoint, v: &Value) {

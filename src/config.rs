@@ -179,6 +179,11 @@ pub fn load(path: &Path) -> Result<Loaded, Box<ConfigError>> {
             source: NamedSource::new(shown, String::new()),
         })
     })?;
+    parse(path, text)
+}
+
+/// Parses the text of configuration file `path` (read by [`load`]).
+pub fn parse(path: &Path, text: String) -> Result<Loaded, Box<ConfigError>> {
     let mut loaded = Loaded {
         path: path.to_owned(),
         text,

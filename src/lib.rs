@@ -16,6 +16,7 @@ pub mod diagnostic;
 pub mod event;
 pub mod finding;
 pub mod frame;
+pub mod fuzz;
 pub mod grammar;
 pub mod input;
 pub mod interrupt;

@@ -6,6 +6,19 @@ use clap::Parser;
 use quant_session::cli::{Cli, Command};
 use quant_session::command;
 
+/// Runs before Rust's runtime, which reopens a closed stdin, stdout or stderr on
+/// `/dev/null`: records which were closed, so `check FILE >&-` is an I/O error rather
+/// than a report written nowhere.
+#[cfg(target_os = "linux")]
+#[used]
+#[unsafe(link_section = ".init_array")]
+static RECORD_CLOSED_DESCRIPTORS: extern "C" fn() = {
+    extern "C" fn record() {
+        command::record_closed_descriptors();
+    }
+    record
+};
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {

@@ -128,41 +128,14 @@ fn inputs<'g>(paths: &[PathBuf], targets: &[Target], globs: &'g GlobSet) -> Inpu
 }
 
 /// Fails when standard descriptor `fd` was closed when the tool started (as with
-/// `check FILE >&-`). Rust's runtime reopens such a descriptor on `/dev/null`,
-/// read-write, before `main`; a shell's redirection to `/dev/null` opens it write-only.
-/// Only Linux tells the two apart.
+/// `check FILE >&-`): see [`super::closed_at_start`].
 fn ensure_open(fd: u32, what: &str) -> Result<(), Fatal> {
-    if closed_at_start(fd) {
+    if super::closed_at_start(fd) {
         return Err(Fatal(format!(
             "{what} is closed: nothing could be reported (redirect it to a file or /dev/null)"
         )));
     }
     Ok(())
-}
-
-#[cfg(target_os = "linux")]
-fn closed_at_start(fd: u32) -> bool {
-    use std::os::unix::fs::MetadataExt;
-    let Ok(info) = std::fs::read_to_string(format!("/proc/self/fdinfo/{fd}")) else {
-        return false;
-    };
-    let read_write = info
-        .lines()
-        .find_map(|l| l.strip_prefix("flags:"))
-        .and_then(|f| u32::from_str_radix(f.trim(), 8).ok())
-        .is_some_and(|flags| flags & 0o3 == 0o2);
-    let (Ok(this), Ok(null)) = (
-        std::fs::metadata(format!("/proc/self/fd/{fd}")),
-        std::fs::metadata("/dev/null"),
-    ) else {
-        return false;
-    };
-    read_write && this.rdev() == null.rdev() && this.dev() == null.dev()
-}
-
-#[cfg(not(target_os = "linux"))]
-fn closed_at_start(_fd: u32) -> bool {
-    false
 }
 
 /// What stdin is, when it can be told.
@@ -578,12 +551,15 @@ fn checkpoint_finding(
     Some(finding)
 }
 
+/// How many findings a file-mode worker hands over at a time.
+const FINDINGS_BATCH: usize = 256;
+
 /// What file mode hears from its workers.
 enum FromWorker {
-    /// A finding of input `i`, in position order.
-    Finding(usize, Finding),
+    /// Findings of input `i`, in position order.
+    Findings(usize, Vec<Finding>),
     /// Input `i` was read to its end (or could not be).
-    Done(usize, Result<Analysis, Fatal>),
+    Done(usize, Box<Result<Analysis, Fatal>>),
 }
 
 /// Where file mode writes: the primary report and the `--report` files.
@@ -643,8 +619,9 @@ fn lint(
         .map_or(1, usize::from)
         .min(targets.len().max(1));
     let next = AtomicUsize::new(0);
-    // Bounded: a worker that finds faster than the report is written waits for it.
-    let (tx, rx) = mpsc::sync_channel::<FromWorker>(1024);
+    // Bounded (16 batches, 4096 findings): a worker that finds faster than the report
+    // is written waits for it.
+    let (tx, rx) = mpsc::sync_channel::<FromWorker>(16);
     let mut out = FileReports {
         primary: &mut *primary,
         reports,
@@ -663,8 +640,15 @@ fn lint(
                     let path = target.path();
                     let about_last =
                         |last: &SessionState| checkpoint_finding(last, path, checkpoints, rules);
+                    // Findings cross to the reporting thread in batches: one channel
+                    // message per finding costs more than the finding (a session with
+                    // a malformed marker on every line).
+                    let mut batch = Vec::new();
                     let mut emit = |f| {
-                        let _ = tx.send(FromWorker::Finding(i, f));
+                        batch.push(f);
+                        if batch.len() >= FINDINGS_BATCH {
+                            let _ = tx.send(FromWorker::Findings(i, std::mem::take(&mut batch)));
+                        }
                     };
                     let checked = analyse(
                         path,
@@ -675,7 +659,10 @@ fn lint(
                         Some(&about_last),
                         &mut emit,
                     );
-                    if tx.send(FromWorker::Done(i, checked)).is_err() {
+                    if !batch.is_empty() {
+                        let _ = tx.send(FromWorker::Findings(i, batch));
+                    }
+                    if tx.send(FromWorker::Done(i, Box::new(checked))).is_err() {
                         break;
                     }
                 }
@@ -694,12 +681,14 @@ fn lint(
                 break;
             }
             match msg {
-                FromWorker::Finding(i, f) if i == want => {
+                FromWorker::Findings(i, found) if i == want => {
                     let file = display_name(targets[i].path());
-                    out.each(|r| r.finding(&file, &f))?;
+                    for f in found {
+                        out.each(|r| r.finding(&file, &f))?;
+                    }
                 }
-                FromWorker::Finding(i, f) => waiting.entry(i).or_default().0.push(f),
-                FromWorker::Done(i, checked) => waiting.entry(i).or_default().1 = Some(checked),
+                FromWorker::Findings(i, found) => waiting.entry(i).or_default().0.extend(found),
+                FromWorker::Done(i, checked) => waiting.entry(i).or_default().1 = Some(*checked),
             }
             // Report every input whose turn has come, as far as it was read.
             while let Some((findings, done)) = waiting.get_mut(&want) {

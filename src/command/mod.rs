@@ -28,6 +28,30 @@ impl Fatal {
     }
 }
 
+/// Standard descriptors (bit `fd` for 0, 1, 2) that were closed when the process
+/// started, as recorded by [`record_closed_descriptors`].
+static CLOSED_AT_START: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(0);
+
+/// Records which of stdin, stdout and stderr are closed. It must run before Rust's
+/// runtime starts, which reopens a closed one on `/dev/null` (so a report written to a
+/// closed stdout would vanish without an error): the binary calls it from a constructor
+/// in `.init_array`. Linux only (it asks `/proc`); elsewhere nothing is recorded.
+pub fn record_closed_descriptors() {
+    for fd in 0..3u8 {
+        if cfg!(target_os = "linux")
+            && std::path::Path::new("/proc/self/fd").exists()
+            && std::fs::symlink_metadata(format!("/proc/self/fd/{fd}")).is_err()
+        {
+            CLOSED_AT_START.fetch_or(1 << fd, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+}
+
+/// Whether standard descriptor `fd` was closed when the process started.
+pub fn closed_at_start(fd: u32) -> bool {
+    fd < 3 && CLOSED_AT_START.load(std::sync::atomic::Ordering::SeqCst) & (1 << fd) != 0
+}
+
 /// Writes `quant-session: {text}` on stderr. A closed or full stderr is ignored: it
 /// must never turn into a panic or stop the passthrough (the exit status still tells).
 pub fn note(text: &str) {
