@@ -285,3 +285,31 @@ fn parse_and_state_escape_del_and_c1_controls_in_json() {
         );
     }
 }
+
+#[test]
+fn many_files_full_of_findings_are_reported_whole_and_in_order() {
+    // The inputs after the one being reported wait for their turn once they have handed
+    // over a few thousand findings, instead of piling them all up.
+    let mut input = String::from(START);
+    for _ in 0..10_000 {
+        input.push_str("FILES_CREATED: many\n");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let names: Vec<_> = (0..4).map(|i| dir.path().join(format!("pane-{i}.log"))).collect();
+    for n in &names {
+        std::fs::write(n, &input).unwrap();
+    }
+    let out = qs()
+        .args(["check", "--format", "json"])
+        .args(&names)
+        .output()
+        .unwrap();
+    let values = lines(&out.stdout);
+    let files: Vec<&str> = values
+        .iter()
+        .filter(|v| v["kind"] == "diagnostic" && v["rule"] == "malformed-marker")
+        .map(|v| v["file"].as_str().unwrap())
+        .collect();
+    assert_eq!(files.len(), 40_000);
+    assert!(files.windows(2).all(|w| w[0] <= w[1]), "files interleaved");
+}

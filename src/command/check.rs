@@ -554,6 +554,52 @@ fn checkpoint_finding(
 /// How many findings a file-mode worker hands over at a time.
 const FINDINGS_BATCH: usize = 256;
 
+/// How many batches an input further on than the one being reported hands over before
+/// it waits for its turn (4096 findings held at most per such input).
+const AHEAD_BATCHES: usize = 16;
+
+/// Which input file mode reports now, for the workers of the inputs after it.
+#[derive(Default)]
+struct Turn {
+    /// The input being reported, and whether reporting has ended.
+    now: std::sync::Mutex<(usize, bool)>,
+    moved: std::sync::Condvar,
+}
+
+impl Turn {
+    /// Waits until input `i` is the one being reported (or reporting has ended).
+    fn wait_for(&self, i: usize) {
+        // A poisoned lock means the reporting thread panicked: stop waiting.
+        let Ok(mut now) = self.now.lock() else { return };
+        while now.0 < i && !now.1 {
+            match self.moved.wait(now) {
+                Ok(n) => now = n,
+                Err(_) => return,
+            }
+        }
+    }
+
+    fn advance(&self, i: usize) {
+        if let Ok(mut now) = self.now.lock() {
+            now.0 = i;
+        }
+        self.moved.notify_all();
+    }
+}
+
+/// Ends the turns when dropped: every waiting worker goes on (and finds the channel
+/// closed).
+struct TurnOver<'t>(&'t Turn);
+
+impl Drop for TurnOver<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut now) = self.0.now.lock() {
+            now.1 = true;
+        }
+        self.0.moved.notify_all();
+    }
+}
+
 /// What file mode hears from its workers.
 enum FromWorker {
     /// Findings of input `i`, in position order.
@@ -627,10 +673,13 @@ fn lint(
         reports,
         stopped: false,
     };
+    let turn = Turn::default();
     let result = std::thread::scope(|scope| {
+        // However the reporting loop ends, no worker waits for a turn that never comes.
+        let _release = TurnOver(&turn);
         for _ in 0..threads {
             let tx = tx.clone();
-            let (next, scan, rules) = (&next, &scan, &rules);
+            let (next, scan, rules, turn) = (&next, &scan, &rules, &turn);
             let checkpoints = args.checkpoints.as_deref();
             scope.spawn(move || {
                 let mut buf = vec![0u8; CHUNK];
@@ -643,10 +692,17 @@ fn lint(
                     // Findings cross to the reporting thread in batches: one channel
                     // message per finding costs more than the finding (a session with
                     // a malformed marker on every line).
+                    // An input further on than the one being reported hands over a
+                    // few batches, then waits for its turn: findings never pile up.
                     let mut batch = Vec::new();
+                    let mut sent = 0;
                     let mut emit = |f| {
                         batch.push(f);
                         if batch.len() >= FINDINGS_BATCH {
+                            if sent >= AHEAD_BATCHES {
+                                turn.wait_for(i);
+                            }
+                            sent += 1;
                             let _ = tx.send(FromWorker::Findings(i, std::mem::take(&mut batch)));
                         }
                     };
@@ -699,6 +755,7 @@ fn lint(
                 let Some(checked) = done.take() else { break };
                 waiting.remove(&want);
                 want += 1;
+                turn.advance(want);
                 let checked = match checked {
                     Ok(c) => c,
                     Err(fatal) => {
