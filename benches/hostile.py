@@ -3,13 +3,14 @@
 runs the release binary on it, and prints wall time, throughput and peak anonymous
 memory (RssAnon, sampled) beside the target.
 
-usage: benches/hostile.py [--size MIB] [CASE...]
+usage: benches/hostile.py [--size MIB] [--runs N] [CASE...]
   --size MIB   size of the "open session, malformed on every line" input (default 1024,
                as SPEC §6 has it; smaller runs faster and shows the same memory)
+  --runs N     timed runs per case, the best kept (default 3)
   CASE         any of the names below (default: all)
 
 Inputs are written to $TMPDIR (default /tmp) as qs-hostile-*.{log,json} and kept for
-re-runs; delete them to regenerate. Times are best of 3, memory from one more sampled
+re-runs; delete them to regenerate. Times are best of N, memory from one more sampled
 run (the sampler takes a core; see compare.py).
 """
 import os, subprocess, sys, time
@@ -87,9 +88,9 @@ def measure(argv, stdin_path=None, n=3):
     return seconds, peak / 1024
 
 
-def row(name, argv, target, path, stdin=False):
+def row(name, argv, target, path, stdin=False, runs=3):
     size = os.path.getsize(path) / (1 << 20)
-    seconds, mib = measure(argv, path if stdin else None)
+    seconds, mib = measure(argv, path if stdin else None, runs)
     print(f"{name:<34} {size:8.1f} MiB  {seconds:7.3f} s  {size / seconds:8.1f} MiB/s  "
           f"{mib:6.1f} MiB   {target}")
 
@@ -100,6 +101,11 @@ def main():
     if "--size" in args:
         i = args.index("--size")
         size = int(args[i + 1])
+        del args[i:i + 2]
+    runs = 3
+    if "--runs" in args:
+        i = args.index("--runs")
+        runs = int(args[i + 1])
         del args[i:i + 2]
     wanted = set(args)
     os.chdir(ROOT)
@@ -135,7 +141,7 @@ def main():
         if wanted and name not in wanted:
             continue
         path = make()
-        row(name, argv(path), target, path, stdin)
+        row(name, argv(path), target, path, stdin, runs)
 
 
 if __name__ == "__main__":

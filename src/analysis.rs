@@ -4,7 +4,6 @@
 
 use std::path::Path;
 
-use crate::command::Fatal;
 use crate::event::{Event, EventKind};
 use crate::finding::Finding;
 use crate::input::{Input, display_name};
@@ -14,6 +13,54 @@ use crate::scan::{PrefixHint, ScanOptions, Scanner};
 use crate::session::{Machine, RuleOptions, Sink};
 use crate::state::SessionState;
 use crate::stream_json::{RecordCounts, WorkerRun};
+
+/// Why an input could not be read to its end.
+#[derive(Debug)]
+pub struct InputError {
+    /// The input as reports name it.
+    pub name: String,
+    pub kind: InputErrorKind,
+}
+
+/// What went wrong with an input.
+#[derive(Debug)]
+pub enum InputErrorKind {
+    /// It could not be opened (missing, a directory, no permission).
+    Open(std::io::Error),
+    /// Reading it failed part way.
+    Read(std::io::Error),
+    /// A signal stopped the run before its end.
+    Interrupted,
+}
+
+impl InputError {
+    fn new(name: &str, kind: InputErrorKind) -> Self {
+        InputError {
+            name: name.to_owned(),
+            kind,
+        }
+    }
+
+    fn read(name: &str, e: std::io::Error) -> Self {
+        let kind = if e.kind() == std::io::ErrorKind::Interrupted {
+            InputErrorKind::Interrupted
+        } else {
+            InputErrorKind::Read(e)
+        };
+        InputError::new(name, kind)
+    }
+}
+
+impl std::fmt::Display for InputError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.kind {
+            InputErrorKind::Open(e) | InputErrorKind::Read(e) => write!(f, "{}: {e}", self.name),
+            InputErrorKind::Interrupted => write!(f, "{}: interrupted", self.name),
+        }
+    }
+}
+
+impl std::error::Error for InputError {}
 
 /// What reading one input produced.
 #[derive(Debug)]
@@ -108,9 +155,10 @@ pub fn analyse(
     all_states: bool,
     about_last: Option<AboutLast<'_>>,
     emit: &mut dyn FnMut(Finding),
-) -> Result<Analysis, Fatal> {
+) -> Result<Analysis, InputError> {
     let name = display_name(path);
-    let mut input = Input::open(path).map_err(|e| Fatal(format!("{name}: {e}")))?;
+    let mut input =
+        Input::open(path).map_err(|e| InputError::new(&name, InputErrorKind::Open(e)))?;
     let mut scanner = Scanner::new(scan.clone());
     let mut machine = Machine::new(rules.clone());
     let mut sink = Collect {
@@ -126,13 +174,13 @@ pub fn analyse(
     {
         let len = file
             .metadata()
-            .map_err(|e| Fatal(format!("{name}: {e}")))?
+            .map_err(|e| InputError::read(&name, e))?
             .len();
         let block = crate::blocks::BLOCK;
         let totals = crate::blocks::scan_file(file, len, block, scan, threads, &mut |event| {
             machine.event(&event, &mut sink)
         })
-        .map_err(|e| Fatal(format!("{name}: {e}")))?;
+        .map_err(|e| InputError::read(&name, e))?;
         machine.finish(totals.lines, &mut sink);
         return Ok(collected(
             sink,
@@ -157,11 +205,11 @@ pub fn analyse(
     };
     loop {
         if crate::interrupt::signal().is_some() {
-            return Err(Fatal(format!("{name}: interrupted")));
+            return Err(InputError::new(&name, InputErrorKind::Interrupted));
         }
         let n = input
             .read_chunk(buf)
-            .map_err(|e| Fatal(format!("{name}: {e}")))?;
+            .map_err(|e| InputError::read(&name, e))?;
         if n == 0 {
             break;
         }

@@ -296,17 +296,7 @@ fn read_fields(cp: &mut Checkpoint, v: &Value) {
 
 /// A timestamp in the forms Python prints (`isoformat()` or `str(datetime)`).
 pub fn parse_time(s: &str) -> Option<Timestamp> {
-    let text = format!("SESSION_START: x-{s}");
-    match crate::scan::scan_all(text.as_bytes(), Default::default())
-        .into_iter()
-        .next()?
-        .kind
-    {
-        crate::event::EventKind::Marker(crate::event::Marker::SessionStart { session }) => {
-            Some(session.timestamp)
-        }
-        _ => None,
-    }
+    crate::grammar::parse_timestamp(s.trim())
 }
 
 /// A key, its check, and what it should be.

@@ -50,8 +50,8 @@ pub struct FrameArgs {
     #[arg(long, value_name = "REGEX")]
     pub strip_prefix: Option<String>,
     /// What the input is; `auto` recognises Claude Code stream-json by its first line.
-    #[arg(long, value_enum, default_value_t = crate::scan::InputKind::Auto)]
-    pub input: crate::scan::InputKind,
+    #[arg(long, value_enum, default_value_t = InputArg::Auto)]
+    pub input: InputArg,
 }
 
 #[derive(Debug, Args)]
@@ -194,4 +194,31 @@ pub struct CheckArgs {
     pub required_patterns: Option<Vec<String>>,
     #[command(flatten)]
     pub frame: FrameArgs,
+}
+
+/// `--input`: what the input is (the scanner's [`crate::scan::InputKind`], as the
+/// command line spells it).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub enum InputArg {
+    /// Decided by the first non-blank line: a `{"type":…}` record means stream-json.
+    #[default]
+    Auto,
+    /// Plain worker output.
+    Text,
+    /// Claude Code `--output-format stream-json` (NDJSON).
+    StreamJson,
+    /// A Claude Code session file (`~/.claude/projects/…/<session>.jsonl`).
+    Transcript,
+}
+
+impl From<InputArg> for crate::scan::InputKind {
+    fn from(arg: InputArg) -> Self {
+        use crate::scan::InputKind;
+        match arg {
+            InputArg::Auto => InputKind::Auto,
+            InputArg::Text => InputKind::Text,
+            InputArg::StreamJson => InputKind::StreamJson,
+            InputArg::Transcript => InputKind::Transcript,
+        }
+    }
 }

@@ -674,7 +674,7 @@ fn lint(
         stopped: false,
     };
     let turn = Turn::default();
-    let result = std::thread::scope(|scope| {
+    let result: Result<(), Fatal> = std::thread::scope(|scope| {
         // However the reporting loop ends, no worker waits for a turn that never comes.
         let _release = TurnOver(&turn);
         for _ in 0..threads {
@@ -718,6 +718,7 @@ fn lint(
                     if !batch.is_empty() {
                         let _ = tx.send(FromWorker::Findings(i, batch));
                     }
+                    let checked = checked.map_err(Fatal::from);
                     if tx.send(FromWorker::Done(i, Box::new(checked))).is_err() {
                         break;
                     }

@@ -21,6 +21,12 @@ pub const EXIT_TROUBLE: u8 = 2;
 #[derive(Debug)]
 pub struct Fatal(pub String);
 
+impl From<crate::analysis::InputError> for Fatal {
+    fn from(e: crate::analysis::InputError) -> Self {
+        Fatal(e.to_string())
+    }
+}
+
 impl Fatal {
     pub fn exit(self) -> ExitCode {
         note(&format!("error: {}", self.0));
@@ -89,7 +95,7 @@ pub fn scan_options(args: &FrameArgs) -> Result<ScanOptions, Fatal> {
     };
     Ok(ScanOptions {
         strip_prefix,
-        input: args.input,
+        input: args.input.into(),
         join_partial: args.strip_prefix.as_deref() == Some("cri"),
     })
 }

@@ -28,6 +28,7 @@ fn analyse_all(file: Option<&Path>, frame: &FrameArgs) -> Result<Analysis, Fatal
         None,
         &mut |_| {},
     )
+    .map_err(Fatal::from)
 }
 
 /// `state`: every session's rebuilt state as one JSON document.

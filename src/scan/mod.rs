@@ -33,7 +33,7 @@ pub struct ScanOptions {
 }
 
 /// The shape of the input.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum InputKind {
     /// Decided by the first non-blank line: a `{"type":…}` record means stream-json.
     #[default]
