@@ -6,13 +6,13 @@ use std::path::Path;
 
 use crate::event::{Event, EventKind};
 use crate::finding::Finding;
+use crate::format::{RecordCounts, WorkerRun};
 use crate::input::{Input, display_name};
 use crate::report::Totals;
 use crate::rules::Severity;
 use crate::scan::{PrefixHint, ScanOptions, Scanner};
 use crate::session::{Machine, RuleOptions, Sink};
 use crate::state::SessionState;
-use crate::stream_json::{RecordCounts, WorkerRun};
 
 /// Why an input could not be read to its end.
 #[derive(Debug)]
@@ -334,7 +334,7 @@ fn in_blocks(file: &std::fs::File, scan: &ScanOptions, buf: &mut [u8]) -> Option
                 .split(|&b| b == b'\n')
                 .find(|l| !l.trim_ascii().is_empty())?;
             let whole = first.len() < n;
-            (whole && !crate::stream_json::looks_like_record(first)).then_some(threads)
+            (whole && !crate::format::looks_like_record(first)).then_some(threads)
         }
     }
 }

@@ -65,7 +65,7 @@ pub enum EventKind {
     /// A stream-json `result` record: how the worker process ended.
     WorkerExit {
         subtype: String,
-        /// How the run ended (see `stream_json::Exit::cause`): `success` or a failure.
+        /// How the run ended (see `format::Exit::cause`): `success` or a failure.
         cause: String,
         num_turns: Option<u64>,
         total_cost_usd: Option<f64>,
@@ -86,7 +86,7 @@ pub enum EventKind {
     ToolCall {
         tool: String,
         subagent: Option<String>,
-        /// The file the call creates (see `stream_json::ToolCall::creates`).
+        /// The file the call creates (see `format::ToolCall::creates`).
         creates: Option<String>,
     },
 }

@@ -6,8 +6,8 @@ use serde::Serialize;
 
 use crate::analysis::Analysis;
 use crate::checkpoint::{Checkpoint, CheckpointStatus};
+use crate::format::WorkerRun;
 use crate::state::{SessionState, Status};
-use crate::stream_json::WorkerRun;
 
 /// What to do to finish a crashed session's work.
 #[derive(Debug, Clone, Serialize)]

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::{FileSummary, Reporter, Totals};
 use crate::finding::Finding;
-use crate::stream_json::RecordCounts;
+use crate::format::RecordCounts;
 
 #[derive(Serialize)]
 struct Related<'a> {

@@ -16,9 +16,9 @@ use std::io;
 use serde::Serialize;
 
 use crate::finding::Finding;
+use crate::format::RecordCounts;
 use crate::scan::PrefixHint;
 use crate::state::SessionState;
-use crate::stream_json::RecordCounts;
 
 /// Counts for one input or a whole run.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]

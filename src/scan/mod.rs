@@ -11,10 +11,10 @@ use std::sync::Arc;
 use regex::bytes::Regex;
 
 use crate::event::{Event, EventKind, LineText, Malformed, Position};
+use crate::format::{self, Format, RecordCounts, WorkerRun};
 use crate::frame::{self, FrameSink, Framer, Segment};
 use crate::grammar::{self, Keyword, PayloadError, Recognized};
 use crate::sanitize;
-use crate::stream_json::{self, RecordCounts, StreamJson, WorkerRun};
 
 mod partial;
 mod record;
@@ -66,7 +66,8 @@ pub struct Scanner {
     continuation: Option<u64>,
     prefixed: Option<PrefixHint>,
     mode: Mode,
-    json: StreamJson,
+    /// The reader of the input's JSON records, once the first one has said which CLI.
+    json: Option<Box<dyn Format>>,
     /// A record longer than the framing head is being read in pieces.
     streaming: bool,
     /// CRI partial lines waiting for their end, per stream (stdout, stderr): the first
@@ -174,12 +175,13 @@ impl Scanner {
 
     /// What is known of the worker process, when the input is stream-json.
     pub fn worker_run(&self) -> Option<WorkerRun> {
-        (self.mode == Mode::Json).then(|| self.json.run())
+        (self.mode == Mode::Json).then(|| self.json.as_ref().map(|j| j.run()).unwrap_or_default())
     }
 
     /// The stream-json record counts, when the input is stream-json.
     pub fn records(&self) -> Option<RecordCounts> {
-        (self.mode == Mode::Json).then(|| self.json.counts())
+        (self.mode == Mode::Json)
+            .then(|| self.json.as_ref().map(|j| j.counts()).unwrap_or_default())
     }
 
     /// Bytes seen so far.
@@ -192,7 +194,7 @@ struct LineScan<'s, F> {
     options: &'s ScanOptions,
     prefixed: &'s mut Option<PrefixHint>,
     mode: &'s mut Mode,
-    json: &'s mut StreamJson,
+    json: &'s mut Option<Box<dyn Format>>,
     streaming: &'s mut bool,
     partial: &'s mut [Vec<u8>; 2],
     partial_at: &'s mut [Position; 2],
@@ -258,16 +260,24 @@ impl<F: FnMut(Event)> FrameSink for LineScan<'_, F> {
     fn overflow(&mut self, head: Option<&[u8]>, more: &[u8]) {
         if let Some(head) = head {
             self.decide_mode(head);
-            if *self.mode == Mode::Json && stream_json::looks_like_record(head) {
+            if *self.mode == Mode::Json && format::looks_like_record(head) {
                 *self.streaming = true;
-                self.json.begin();
-                self.json.feed(head);
+                let json = reader(self.json, head);
+                json.begin();
+                json.feed(head);
             }
         }
-        if *self.streaming {
-            self.json.feed(more);
+        if *self.streaming
+            && let Some(json) = self.json
+        {
+            json.feed(more);
         }
     }
+}
+
+/// The reader of the input's records, chosen by the first record (`first`, its head).
+fn reader<'j>(json: &'j mut Option<Box<dyn Format>>, first: &[u8]) -> &'j mut dyn Format {
+    json.get_or_insert_with(|| format::detect(first)).as_mut()
 }
 
 impl<F: FnMut(Event)> LineScan<'_, F> {
@@ -279,7 +289,7 @@ impl<F: FnMut(Event)> LineScan<'_, F> {
         *self.mode = match self.options.input {
             InputKind::Text => Mode::Text,
             InputKind::StreamJson | InputKind::Transcript => Mode::Json,
-            InputKind::Auto if stream_json::looks_like_record(first) => Mode::Json,
+            InputKind::Auto if format::looks_like_record(first) => Mode::Json,
             InputKind::Auto => Mode::Text,
         };
     }
@@ -294,9 +304,10 @@ impl<F: FnMut(Event)> LineScan<'_, F> {
             return;
         }
         // In a stream, a line that is not a record (stderr merged in) is plain text.
-        if *self.mode == Mode::Json && stream_json::looks_like_record(seg.bytes) {
-            self.json.begin();
-            self.json.feed(seg.bytes);
+        if *self.mode == Mode::Json && format::looks_like_record(seg.bytes) {
+            let json = reader(self.json, seg.bytes);
+            json.begin();
+            json.feed(seg.bytes);
             self.record(&seg);
             return;
         }

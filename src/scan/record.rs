@@ -5,15 +5,18 @@ use std::sync::Arc;
 
 use super::LineScan;
 use crate::event::{Event, EventKind, LineText, Position};
+use crate::format::Item;
 use crate::frame::Segment;
-use crate::stream_json::Item;
 
 impl<F: FnMut(Event)> LineScan<'_, F> {
     /// Ends a stream-json record (fed in full by now): the worker's text in it was
     /// scanned as text; its events are placed on the record's line.
     pub(super) fn record(&mut self, seg: &Segment<'_>) {
-        let first = self.json.records == 0;
-        let Some(record) = self.json.end(seg.line) else {
+        let Some(json) = self.json.as_mut() else {
+            return;
+        };
+        let first = json.counts().records == 0;
+        let Some(record) = json.end(seg.line) else {
             return;
         };
         let head = &seg.bytes[..seg.bytes.len().min(200)];

@@ -3,9 +3,77 @@
 //! the inputs that matter (subagent type, file path, command). Text that can hold
 //! markers is scanned as it is decoded; everything else is skipped.
 
-use super::lexer::{Frame, JsonSink, Key, Kind};
 use crate::event::Event;
+use crate::format::lexer::{JsonSink, KeySet, Kind};
 use crate::scan::{ScanOptions, Scanner};
+
+/// The object keys of Claude Code records this reader cares about; every other key is
+/// [`Key::Other`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Key {
+    Type,
+    Subtype,
+    Message,
+    Content,
+    Text,
+    Name,
+    Id,
+    Input,
+    SubagentType,
+    FilePath,
+    OldString,
+    ToolUseId,
+    ParentToolUseId,
+    IsSidechain,
+    Timestamp,
+    NumTurns,
+    TotalCostUsd,
+    DurationMs,
+    Command,
+    ToolUseResult,
+    AgentId,
+    IsError,
+    TerminalReason,
+    ParentUuid,
+    Other,
+}
+
+impl KeySet for Key {
+    const OTHER: Key = Key::Other;
+
+    fn from_bytes(b: &[u8]) -> Key {
+        match b {
+            b"type" => Key::Type,
+            b"subtype" => Key::Subtype,
+            b"message" => Key::Message,
+            b"content" => Key::Content,
+            b"text" => Key::Text,
+            b"name" => Key::Name,
+            b"id" => Key::Id,
+            b"input" => Key::Input,
+            b"subagent_type" => Key::SubagentType,
+            b"file_path" => Key::FilePath,
+            b"old_string" => Key::OldString,
+            b"tool_use_id" => Key::ToolUseId,
+            b"parent_tool_use_id" => Key::ParentToolUseId,
+            b"isSidechain" => Key::IsSidechain,
+            b"timestamp" => Key::Timestamp,
+            b"num_turns" => Key::NumTurns,
+            b"total_cost_usd" => Key::TotalCostUsd,
+            b"duration_ms" => Key::DurationMs,
+            b"command" => Key::Command,
+            b"toolUseResult" => Key::ToolUseResult,
+            b"agentId" => Key::AgentId,
+            b"is_error" => Key::IsError,
+            b"terminal_reason" => Key::TerminalReason,
+            b"parentUuid" => Key::ParentUuid,
+            _ => Key::Other,
+        }
+    }
+}
+
+/// Where a value sits in a Claude Code record.
+type Frame = crate::format::lexer::Frame<Key>;
 
 /// Longest short field kept (types, ids, names, paths).
 const MAX_FIELD: usize = 1024;
@@ -120,7 +188,7 @@ impl Current {
 
 /// Where a value sits in a record, from the containers around it.
 fn target(path: &[Frame], kind: Kind) -> Target {
-    use Frame::{Array, Object};
+    use crate::format::lexer::Frame::{Array, Object};
     let string = kind == Kind::String;
     match path {
         [Object(Key::Type)] if string => Target::RecordType,
@@ -168,7 +236,7 @@ fn target(path: &[Frame], kind: Kind) -> Target {
     }
 }
 
-impl JsonSink for Current {
+impl JsonSink<Key> for Current {
     fn start(&mut self, path: &[Frame], kind: Kind) {
         if path == [Frame::Object(Key::ParentUuid)] {
             self.session_file = true;
@@ -210,7 +278,7 @@ impl JsonSink for Current {
     }
 
     fn end(&mut self, path: &[Frame], kind: Kind, literal: &[u8]) {
-        use Frame::{Array, Object};
+        use crate::format::lexer::Frame::{Array, Object};
         if self.target.take() == Some(Target::Text) {
             self.flush_text();
             if let Some(mut scanner) = self.text.take() {

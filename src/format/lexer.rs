@@ -5,77 +5,25 @@
 //! value (`serde_json`), pull from a reader (`struson`), or buffer each string whole
 //! before handing it out (`actson`'s `current_str`); none of them lets a 50 MB string go
 //! through in pieces from a push-driven scanner. So this lexer is small and specific: it
-//! tracks where it is (a stack of object keys and array positions, only the keys a
-//! record can hold markers under being told apart) and pushes into a [`JsonSink`] where
+//! tracks where it is (a stack of object keys and array positions, only the keys the
+//! format's [`KeySet`] names being told apart: the lexer itself knows no field name) and
+//! pushes into a [`JsonSink`] where
 //! each value starts and ends, and the decoded bytes of every string value as they
 //! arrive. Strings are skipped with `memchr`, so lexing runs near memory speed.
 
-/// Object keys the record reader cares about; every other key is [`Key::Other`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Key {
-    Type,
-    Subtype,
-    Message,
-    Content,
-    Text,
-    Name,
-    Id,
-    Input,
-    SubagentType,
-    FilePath,
-    OldString,
-    ToolUseId,
-    ParentToolUseId,
-    IsSidechain,
-    Timestamp,
-    NumTurns,
-    TotalCostUsd,
-    DurationMs,
-    Command,
-    ToolUseResult,
-    AgentId,
-    IsError,
-    TerminalReason,
-    ParentUuid,
-    Other,
-}
-
-impl Key {
-    fn from_bytes(b: &[u8]) -> Key {
-        match b {
-            b"type" => Key::Type,
-            b"subtype" => Key::Subtype,
-            b"message" => Key::Message,
-            b"content" => Key::Content,
-            b"text" => Key::Text,
-            b"name" => Key::Name,
-            b"id" => Key::Id,
-            b"input" => Key::Input,
-            b"subagent_type" => Key::SubagentType,
-            b"file_path" => Key::FilePath,
-            b"old_string" => Key::OldString,
-            b"tool_use_id" => Key::ToolUseId,
-            b"parent_tool_use_id" => Key::ParentToolUseId,
-            b"isSidechain" => Key::IsSidechain,
-            b"timestamp" => Key::Timestamp,
-            b"num_turns" => Key::NumTurns,
-            b"total_cost_usd" => Key::TotalCostUsd,
-            b"duration_ms" => Key::DurationMs,
-            b"command" => Key::Command,
-            b"toolUseResult" => Key::ToolUseResult,
-            b"agentId" => Key::AgentId,
-            b"is_error" => Key::IsError,
-            b"terminal_reason" => Key::TerminalReason,
-            b"parentUuid" => Key::ParentUuid,
-            _ => Key::Other,
-        }
-    }
+/// The object keys a reader of records tells apart: each input format has its own set
+/// (the lexer knows no field names), with one value for every other key.
+pub trait KeySet: Copy + PartialEq + std::fmt::Debug {
+    /// Every key the format does not care about.
+    const OTHER: Self;
+    /// The key spelled `name` (at most [`MAX_KEY`] bytes; longer keys are `OTHER`).
+    fn from_bytes(name: &[u8]) -> Self;
 }
 
 /// One open container: an object (with the key of the value being read) or an array.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Frame {
-    Object(Key),
+pub enum Frame<K> {
+    Object(K),
     Array,
 }
 
@@ -91,19 +39,20 @@ pub enum Kind {
 
 /// Receives what the lexer finds. `path` is the stack of containers around the value
 /// (the value's own container, for an object or array, is not on it).
-pub trait JsonSink {
-    fn start(&mut self, path: &[Frame], kind: Kind);
+pub trait JsonSink<K> {
+    fn start(&mut self, path: &[Frame<K>], kind: Kind);
     /// Decoded bytes of the string value being read (never of a key).
     fn string(&mut self, bytes: &[u8]);
     /// `literal` is the literal's text (up to 64 bytes), empty for other kinds.
-    fn end(&mut self, path: &[Frame], kind: Kind, literal: &[u8]);
+    fn end(&mut self, path: &[Frame<K>], kind: Kind, literal: &[u8]);
 }
 
 /// Containers nested deeper than this are skipped, not followed: no field the protocol
 /// needs sits so deep, and the stack must stay bounded whatever the input. A skipped
 /// container costs a counter, so a record of any depth is still read.
 const MAX_DEPTH: usize = 128;
-const MAX_KEY: usize = 32;
+/// Keys longer than this are [`KeySet::OTHER`].
+pub const MAX_KEY: usize = 32;
 const MAX_LITERAL: usize = 64;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -142,16 +91,16 @@ enum State {
 
 /// The lexer of one JSON value (a record), fed with [`Lexer::feed`].
 #[derive(Debug)]
-pub struct Lexer {
+pub struct Lexer<K> {
     state: State,
-    stack: Vec<Frame>,
+    stack: Vec<Frame<K>>,
     key: Vec<u8>,
     literal: Vec<u8>,
     /// A high surrogate waiting for its low half.
     high: Option<u32>,
 }
 
-impl Default for Lexer {
+impl<K> Default for Lexer<K> {
     fn default() -> Self {
         Lexer {
             state: State::Value,
@@ -163,7 +112,7 @@ impl Default for Lexer {
     }
 }
 
-impl Lexer {
+impl<K: KeySet> Lexer<K> {
     /// Starts a new value.
     pub fn reset(&mut self) {
         self.state = State::Value;
@@ -182,7 +131,7 @@ impl Lexer {
     }
 
     /// Feeds the next piece of the value.
-    pub fn feed(&mut self, input: &[u8], sink: &mut impl JsonSink) {
+    pub fn feed(&mut self, input: &[u8], sink: &mut impl JsonSink<K>) {
         let mut i = 0;
         while i < input.len() {
             let b = input[i];
@@ -309,7 +258,7 @@ impl Lexer {
                     i += 1;
                     match b {
                         b']' if self.state == State::ValueOrClose => self.close(Kind::Array, sink),
-                        b'{' => self.open(Frame::Object(Key::Other), Kind::Object, sink),
+                        b'{' => self.open(Frame::Object(K::OTHER), Kind::Object, sink),
                         b'[' => self.open(Frame::Array, Kind::Array, sink),
                         b'"' => {
                             sink.start(&self.stack, Kind::String);
@@ -358,7 +307,7 @@ impl Lexer {
     }
 
     /// Ends the input: a literal at the very end is complete.
-    pub fn finish(&mut self, sink: &mut impl JsonSink) {
+    pub fn finish(&mut self, sink: &mut impl JsonSink<K>) {
         if self.state == State::Literal {
             let literal = std::mem::take(&mut self.literal);
             sink.end(&self.stack, Kind::Literal, &literal);
@@ -367,7 +316,7 @@ impl Lexer {
         }
     }
 
-    fn open(&mut self, frame: Frame, kind: Kind, sink: &mut impl JsonSink) {
+    fn open(&mut self, frame: Frame<K>, kind: Kind, sink: &mut impl JsonSink<K>) {
         if self.stack.len() >= MAX_DEPTH {
             self.state = State::Deep {
                 depth: 1,
@@ -384,7 +333,7 @@ impl Lexer {
         };
     }
 
-    fn close(&mut self, kind: Kind, sink: &mut impl JsonSink) {
+    fn close(&mut self, kind: Kind, sink: &mut impl JsonSink<K>) {
         self.stack.pop();
         sink.end(&self.stack, kind, b"");
         self.after_value();
@@ -398,13 +347,13 @@ impl Lexer {
         };
     }
 
-    fn end_string(&mut self, key: bool, sink: &mut impl JsonSink) {
+    fn end_string(&mut self, key: bool, sink: &mut impl JsonSink<K>) {
         if key {
             if let Some(Frame::Object(k)) = self.stack.last_mut() {
                 *k = if self.key.len() > MAX_KEY {
-                    Key::Other
+                    K::OTHER
                 } else {
-                    Key::from_bytes(&self.key)
+                    K::from_bytes(&self.key)
                 };
             }
             self.state = State::Colon;
@@ -414,7 +363,7 @@ impl Lexer {
         }
     }
 
-    fn string_bytes(&mut self, key: bool, bytes: &[u8], sink: &mut impl JsonSink) {
+    fn string_bytes(&mut self, key: bool, bytes: &[u8], sink: &mut impl JsonSink<K>) {
         if bytes.is_empty() {
             return;
         }
@@ -428,7 +377,7 @@ impl Lexer {
     }
 
     /// A `\uXXXX` escape: surrogate pairs are joined; a lone surrogate becomes U+FFFD.
-    fn code_unit(&mut self, key: bool, code: u32, sink: &mut impl JsonSink) {
+    fn code_unit(&mut self, key: bool, code: u32, sink: &mut impl JsonSink<K>) {
         let c = match (self.high.take(), code) {
             (None, 0xD800..=0xDBFF) => {
                 self.high = Some(code);
@@ -448,7 +397,7 @@ impl Lexer {
         self.string_bytes(key, c.encode_utf8(&mut buf).as_bytes(), sink);
     }
 
-    fn flush_high(&mut self, key: bool, sink: &mut impl JsonSink) {
+    fn flush_high(&mut self, key: bool, sink: &mut impl JsonSink<K>) {
         if self.high.take().is_some() {
             self.string_bytes(key, "\u{FFFD}".as_bytes(), sink);
         }
@@ -459,11 +408,37 @@ impl Lexer {
 mod tests {
     use super::*;
 
+    /// A few keys told apart, as a format would.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    enum Key {
+        Type,
+        Message,
+        Content,
+        Text,
+        Other,
+    }
+
+    impl KeySet for Key {
+        const OTHER: Key = Key::Other;
+
+        fn from_bytes(name: &[u8]) -> Key {
+            match name {
+                b"type" => Key::Type,
+                b"message" => Key::Message,
+                b"content" => Key::Content,
+                b"text" => Key::Text,
+                _ => Key::Other,
+            }
+        }
+    }
+
+    type Frame = super::Frame<Key>;
+
     /// Records what the lexer reports, as text.
     #[derive(Default)]
     struct Trace(Vec<String>, Vec<u8>);
 
-    impl JsonSink for Trace {
+    impl JsonSink<Key> for Trace {
         fn start(&mut self, path: &[Frame], kind: Kind) {
             self.0.push(format!("start {kind:?} at {path:?}"));
         }
@@ -482,7 +457,7 @@ mod tests {
     }
 
     fn lex_in_pieces(input: &[u8], piece: usize) -> (Vec<String>, bool) {
-        let mut lexer = Lexer::default();
+        let mut lexer = Lexer::<Key>::default();
         let mut trace = Trace::default();
         for chunk in input.chunks(piece) {
             lexer.feed(chunk, &mut trace);
@@ -564,7 +539,7 @@ mod tests {
     #[test]
     fn nesting_is_bounded() {
         let deep = "[".repeat(10_000);
-        let mut lexer = Lexer::default();
+        let mut lexer = Lexer::<Key>::default();
         lexer.feed(deep.as_bytes(), &mut Trace::default());
         assert!(!lexer.is_done());
         assert!(lexer.stack.len() <= MAX_DEPTH);

@@ -1,5 +1,5 @@
 //! Claude Code `--output-format stream-json` (NDJSON) and session files: which text in a
-//! record is the worker speaking, and which tool calls it made.
+//! record is the worker speaking, and which tool calls it made (a [`Format`]).
 //!
 //! In `claude -p` text mode only the final message reaches stdout, so the real pipe is
 //! `claude -p … --output-format stream-json --verbose | quant-session check`. Counted as
@@ -18,160 +18,22 @@
 //! kept but a few short fields (type, ids, tool names, paths).
 
 mod fields;
-pub mod lexer;
 
 use std::collections::HashSet;
 
-use fields::{Block, Current};
-use lexer::Lexer;
-
-use crate::event::{Event, Timestamp};
-
-/// Whether a line is a stream-json record (`{"type":…`) or an on-disk transcript record
-/// (`{"parentUuid":…,"type":…`): a JSON object with a `"type"` key near its start.
-pub fn looks_like_record(line: &[u8]) -> bool {
-    let t = line.trim_ascii_start();
-    let Some(rest) = t.strip_prefix(b"{") else {
-        return false;
-    };
-    let rest = rest.trim_ascii_start();
-    rest.starts_with(b"\"type\"")
-        || (rest.starts_with(b"\"parentUuid\"")
-            && memchr::memmem::find(&t[..t.len().min(4096)], b"\"type\":").is_some())
-}
-
-/// A tool call of the worker.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ToolCall {
-    pub tool: String,
-    /// `input.subagent_type` of a `Task`/`Agent` call.
-    pub subagent: Option<String>,
-    /// The path of a file the call creates: a `Write` to a path the session has not read
-    /// or edited before (Claude Code makes a worker read a file before overwriting it),
-    /// or an `Edit` with an empty `old_string`.
-    pub creates: Option<String>,
-}
-
-/// One thing a record says, in the order it says it.
-#[derive(Debug, PartialEq)]
-pub enum Item {
-    /// Events found in a text of the worker (positions relative to that text).
-    Text(Vec<Event>),
-    Call(ToolCall),
-    /// A subagent finished; Claude Code 2.1 keeps its records in
-    /// `<session>/subagents/agent-<id>.jsonl` beside the session file.
-    SubagentRun(String),
-}
-
-/// How a worker process ended: a `result` record.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct Exit {
-    /// `success`, `error_max_turns`, `error_during_execution`, …
-    pub subtype: String,
-    /// An API failure arrives as `subtype:"success"` with `is_error:true`; either signal
-    /// alone is a failure.
-    pub is_error: bool,
-    /// `aborted_by_user`, … when the run was cancelled.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub terminal_reason: Option<String>,
-    pub num_turns: Option<u64>,
-    pub total_cost_usd: Option<f64>,
-}
-
-impl Exit {
-    /// How the run ended (SPEC §5 `cause`): `success`; `cancelled` for an aborted run;
-    /// `error` for a `success` subtype with `is_error`; otherwise the error subtype
-    /// verbatim.
-    pub fn cause(&self) -> &str {
-        if self
-            .terminal_reason
-            .as_deref()
-            .is_some_and(|r| r.starts_with("aborted"))
-        {
-            return "cancelled";
-        }
-        match (self.subtype.as_str(), self.is_error) {
-            ("success", true) => "error",
-            (subtype, _) => subtype,
-        }
-    }
-
-    /// Whether the run failed.
-    pub fn failed(&self) -> bool {
-        self.cause() != "success"
-    }
-}
-
-/// What one record contributes.
-#[derive(Debug, Default, PartialEq)]
-pub struct Record {
-    /// The worker's texts and tool calls, in order.
-    pub items: Vec<Item>,
-    /// A `result` record.
-    pub exit: Option<Exit>,
-    /// A session file record's `timestamp`.
-    pub timestamp: Option<Timestamp>,
-}
-
-/// What is known of the worker process itself: how it ended, and what it was doing.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
-pub struct WorkerRun {
-    /// The last `result` record; none when the process was killed before printing one.
-    pub exit: Option<Exit>,
-    /// The worker's own assistant messages seen: its turns so far.
-    pub messages: u64,
-    /// The worker's last tool call whose result never came.
-    pub in_flight: Option<InFlight>,
-    /// The input is an on-disk session file, which never holds a final record.
-    #[serde(skip)]
-    pub session_file: bool,
-}
-
-impl WorkerRun {
-    /// How the process ended (SPEC §5 `cause`): the `result` record's, else `killed` for
-    /// a stream that ends without one, and for a session file (whose end is no evidence
-    /// of a kill) `in-flight` when a tool call has no result yet, otherwise `idle`.
-    pub fn cause(&self) -> String {
-        match (&self.exit, self.session_file) {
-            (Some(exit), _) => exit.cause().to_owned(),
-            (None, false) => "killed".to_owned(),
-            (None, true) if self.in_flight.is_some() => "in-flight".to_owned(),
-            (None, true) => "idle".to_owned(),
-        }
-    }
-}
-
-/// A tool call without a result.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct InFlight {
-    pub tool: String,
-    pub line: u64,
-    /// The subagent of a `Task`/`Agent` call.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub subagent: Option<String>,
-    /// The command of a `Bash` call, or the path of a file tool (cut at 200 bytes).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub detail: Option<String>,
-}
+use super::lexer::Lexer;
+use super::{Exit, Format, InFlight, Item, Record, RecordCounts, ToolCall, WorkerRun};
+use fields::{Block, Current, Key};
 
 /// How many calls without a result are remembered (bounded memory on any input).
 const MAX_PENDING: usize = 4096;
 /// How many paths a session's tool calls touched are remembered.
 const MAX_PATHS: usize = 100_000;
 
-/// How many records a stream-json input held, and how many were not read: unknown
-/// record types are normal (schema drift), broken JSON is a torn line or stderr.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
-pub struct RecordCounts {
-    pub records: u64,
-    pub unknown_records: u64,
-    pub broken_records: u64,
-}
-
 /// The state kept across the records of one stream.
 #[derive(Debug, Default)]
-pub struct StreamJson {
-    lexer: Lexer,
+pub struct ClaudeCode {
+    lexer: Lexer<Key>,
     current: Current,
     /// Ids of the worker's own `Bash` calls whose result has not come yet.
     bash_calls: HashSet<String>,
@@ -192,37 +54,17 @@ pub struct StreamJson {
     pub broken: u64,
 }
 
-impl StreamJson {
-    /// Starts a record.
-    pub fn begin(&mut self) {
+impl Format for ClaudeCode {
+    fn begin(&mut self) {
         self.lexer.reset();
         self.current = Current::default();
     }
 
-    /// Feeds the next piece of the record.
-    pub fn feed(&mut self, bytes: &[u8]) {
+    fn feed(&mut self, bytes: &[u8]) {
         self.lexer.feed(bytes, &mut self.current);
     }
 
-    /// Notes a path that exists now (bounded: past the cap, a `Write` to an unseen path
-    /// counts as a new file).
-    fn remember(&mut self, path: String) {
-        if self.known_paths.len() < MAX_PATHS {
-            self.known_paths.insert(path);
-        }
-    }
-
-    /// What is known of the worker process so far.
-    pub fn run(&self) -> WorkerRun {
-        WorkerRun {
-            in_flight: self.pending.values().max_by_key(|c| c.line).cloned(),
-            ..self.run.clone()
-        }
-    }
-
-    /// Ends the record, which is on `line`; `None` when it was not one JSON object
-    /// (broken or torn).
-    pub fn end(&mut self, line: u64) -> Option<Record> {
+    fn end(&mut self, line: u64) -> Option<Record> {
         self.lexer.finish(&mut self.current);
         let current = std::mem::take(&mut self.current);
         if !self.lexer.is_done() {
@@ -233,12 +75,28 @@ impl StreamJson {
         Some(self.interpret(current, line))
     }
 
-    /// The counts so far.
-    pub fn counts(&self) -> RecordCounts {
+    fn run(&self) -> WorkerRun {
+        WorkerRun {
+            in_flight: self.pending.values().max_by_key(|c| c.line).cloned(),
+            ..self.run.clone()
+        }
+    }
+
+    fn counts(&self) -> RecordCounts {
         RecordCounts {
             records: self.records,
             unknown_records: self.unknown,
             broken_records: self.broken,
+        }
+    }
+}
+
+impl ClaudeCode {
+    /// Notes a path that exists now (bounded: past the cap, a `Write` to an unseen path
+    /// counts as a new file).
+    fn remember(&mut self, path: String) {
+        if self.known_paths.len() < MAX_PATHS {
+            self.known_paths.insert(path);
         }
     }
 
@@ -409,6 +267,7 @@ impl StreamJson {
 mod tests {
     use super::*;
     use crate::event::EventKind;
+    use crate::format::looks_like_record;
 
     /// The markers of the worker's texts in a record, as `KEYWORD line`.
     fn texts(r: &Record) -> Vec<String> {
@@ -439,7 +298,7 @@ mod tests {
 
     #[test]
     fn only_the_workers_own_text_and_bash_output_count() {
-        let mut s = StreamJson::default();
+        let mut s = ClaudeCode::default();
         let r = s.record(br#"{"type":"assistant","message":{"content":[{"type":"text","text":"SESSION_START: a-2026-11-23T10:15:30\nTASK_START: t"}]},"parent_tool_use_id":null}"#);
         assert_eq!(texts(&r), ["SESSION_START 1", "TASK_START 2"]);
         let sub = s.record(br#"{"type":"assistant","message":{"content":[{"type":"text","text":"TASK_START: sub"}]},"parent_tool_use_id":"toolu_1"}"#);
@@ -456,7 +315,7 @@ mod tests {
 
     #[test]
     fn ownership_is_decided_when_the_record_ends_whatever_the_key_order() {
-        let mut s = StreamJson::default();
+        let mut s = ClaudeCode::default();
         // The id of the tool result after its content, the parent after the message.
         s.record(br#"{"message":{"content":[{"name":"Bash","input":{},"id":"b1","type":"tool_use"}]},"type":"assistant"}"#);
         let r = s.record(br#"{"message":{"content":[{"content":[{"text":"TASK_START: t-1","type":"text"}],"type":"tool_result","tool_use_id":"b1"}]},"type":"user","parent_tool_use_id":null}"#);
@@ -468,9 +327,9 @@ mod tests {
     #[test]
     fn a_record_fed_in_tiny_pieces_gives_the_same_record() {
         let line = br#"{"type":"assistant","message":{"content":[{"type":"text","text":"caf\u00e9\nFILES_CREATED: 2\r\nTASK_COMPLETE: h-1"}]},"parent_tool_use_id":null}"#;
-        let whole = StreamJson::default().record(line);
+        let whole = ClaudeCode::default().record(line);
         for piece in [1, 2, 3, 7] {
-            let mut s = StreamJson::default();
+            let mut s = ClaudeCode::default();
             s.begin();
             for chunk in line.chunks(piece) {
                 s.feed(chunk);
@@ -482,7 +341,7 @@ mod tests {
 
     #[test]
     fn tool_calls_name_subagents_and_new_files() {
-        let mut s = StreamJson::default();
+        let mut s = ClaudeCode::default();
         let calls = |r: Record| -> Vec<ToolCall> {
             r.items
                 .into_iter()
@@ -494,7 +353,7 @@ mod tests {
         };
         let task = calls(s.record(br#"{"type":"assistant","message":{"content":[{"type":"tool_use","id":"t1","name":"Agent","input":{"subagent_type":"quant-backtester","prompt":"TASK_START: x"}}]}}"#));
         assert_eq!(task[0].subagent.as_deref(), Some("quant-backtester"));
-        let write = |s: &mut StreamJson, line: &[u8]| calls(s.record(line)).remove(0).creates;
+        let write = |s: &mut ClaudeCode, line: &[u8]| calls(s.record(line)).remove(0).creates;
         assert_eq!(
             write(&mut s, br#"{"type":"assistant","message":{"content":[{"type":"tool_use","name":"Write","input":{"file_path":"a.py","content":"x"}}]}}"#),
             Some("a.py".into())
@@ -512,7 +371,7 @@ mod tests {
 
     #[test]
     fn files_a_subagent_creates_count_but_its_bash_output_and_calls_do_not() {
-        let mut s = StreamJson::default();
+        let mut s = ClaudeCode::default();
         let r = s.record(br#"{"type":"assistant","message":{"content":[{"type":"tool_use","id":"w","name":"Write","input":{"file_path":"s.py","content":"x"}}]},"parent_tool_use_id":"toolu_task"}"#);
         assert!(matches!(&r.items[..], [Item::Call(c)] if c.creates.as_deref() == Some("s.py")));
         let r = s.record(br#"{"type":"assistant","message":{"content":[{"type":"tool_use","id":"t","name":"Task","input":{"subagent_type":"nested"}}]},"parent_tool_use_id":"toolu_task"}"#);
@@ -525,8 +384,8 @@ mod tests {
 
     #[test]
     fn a_finished_subagent_is_named_by_its_agent_id() {
-        let mut s = StreamJson::default();
-        let task = |s: &mut StreamJson| {
+        let mut s = ClaudeCode::default();
+        let task = |s: &mut ClaudeCode| {
             s.record(br#"{"type":"assistant","message":{"content":[{"type":"tool_use","id":"t","name":"Task","input":{"subagent_type":"quant-backtester"}}]}}"#)
         };
         let run = |r: Record| -> Vec<String> {
@@ -554,7 +413,7 @@ mod tests {
 
     #[test]
     fn the_result_subtype_is_the_exit_status() {
-        let mut s = StreamJson::default();
+        let mut s = ClaudeCode::default();
         let r = s.record(br#"{"type":"result","subtype":"error_max_turns","is_error":false,"num_turns":23,"total_cost_usd":1.87}"#);
         let exit = r.exit.unwrap();
         assert_eq!(exit.subtype, "error_max_turns");
@@ -570,8 +429,8 @@ mod tests {
 
     #[test]
     fn the_call_in_flight_is_the_last_one_without_a_result() {
-        let mut s = StreamJson::default();
-        let line = |s: &mut StreamJson, n: u64, text: &[u8]| {
+        let mut s = ClaudeCode::default();
+        let line = |s: &mut ClaudeCode, n: u64, text: &[u8]| {
             s.begin();
             s.feed(text);
             s.end(n);
@@ -597,7 +456,7 @@ mod tests {
 
     #[test]
     fn transcript_timestamps_are_read() {
-        let r = StreamJson::default().record(br#"{"parentUuid":null,"type":"user","message":{"content":"hi"},"timestamp":"2026-11-23T22:43:22.764Z"}"#);
+        let r = ClaudeCode::default().record(br#"{"parentUuid":null,"type":"user","message":{"content":"hi"},"timestamp":"2026-11-23T22:43:22.764Z"}"#);
         assert_eq!(
             r.timestamp.unwrap().to_string(),
             "2026-11-23T22:43:22.764+00:00"

@@ -1,0 +1,169 @@
+//! Input formats: the JSON an agent CLI prints, one module per CLI behind [`Format`].
+//!
+//! Each format reads records in pieces as they arrive (with the format-neutral push
+//! [`lexer`], naming the fields it wants), decides which text is the worker speaking,
+//! which tool calls back its claims, and how its process ended, and hands the scanner a
+//! [`Record`] per line: the same items whatever the CLI. Adding a CLI is one module here
+//! and a line in [`detect`].
+
+pub mod claude;
+pub mod lexer;
+
+use crate::event::{Event, Timestamp};
+
+/// A reader of one CLI's JSON records, fed a record at a time (in pieces of any size).
+pub trait Format: std::fmt::Debug + Send {
+    /// Starts a record.
+    fn begin(&mut self);
+    /// Feeds the next piece of the record.
+    fn feed(&mut self, bytes: &[u8]);
+    /// Ends the record, which is on `line`; `None` when it was not one JSON object
+    /// (broken or torn).
+    fn end(&mut self, line: u64) -> Option<Record>;
+    /// What is known of the worker process so far.
+    fn run(&self) -> WorkerRun;
+    /// The records read so far, and those not read.
+    fn counts(&self) -> RecordCounts;
+}
+
+/// The reader for an input whose first record is `first` (its first bytes): every
+/// record of the inputs read so far is Claude Code's.
+pub fn detect(_first: &[u8]) -> Box<dyn Format> {
+    Box::new(claude::ClaudeCode::default())
+}
+
+/// Whether a line is a stream-json record (`{"type":…`) or an on-disk transcript record
+/// (`{"parentUuid":…,"type":…`): a JSON object with a `"type"` key near its start.
+pub fn looks_like_record(line: &[u8]) -> bool {
+    let t = line.trim_ascii_start();
+    let Some(rest) = t.strip_prefix(b"{") else {
+        return false;
+    };
+    let rest = rest.trim_ascii_start();
+    rest.starts_with(b"\"type\"")
+        || (rest.starts_with(b"\"parentUuid\"")
+            && memchr::memmem::find(&t[..t.len().min(4096)], b"\"type\":").is_some())
+}
+
+/// A tool call of the worker.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ToolCall {
+    pub tool: String,
+    /// `input.subagent_type` of a `Task`/`Agent` call.
+    pub subagent: Option<String>,
+    /// The path of a file the call creates: a `Write` to a path the session has not read
+    /// or edited before (Claude Code makes a worker read a file before overwriting it),
+    /// or an `Edit` with an empty `old_string`.
+    pub creates: Option<String>,
+}
+
+/// One thing a record says, in the order it says it.
+#[derive(Debug, PartialEq)]
+pub enum Item {
+    /// Events found in a text of the worker (positions relative to that text).
+    Text(Vec<Event>),
+    Call(ToolCall),
+    /// A subagent finished; Claude Code 2.1 keeps its records in
+    /// `<session>/subagents/agent-<id>.jsonl` beside the session file.
+    SubagentRun(String),
+}
+
+/// How a worker process ended: a `result` record.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Exit {
+    /// `success`, `error_max_turns`, `error_during_execution`, …
+    pub subtype: String,
+    /// An API failure arrives as `subtype:"success"` with `is_error:true`; either signal
+    /// alone is a failure.
+    pub is_error: bool,
+    /// `aborted_by_user`, … when the run was cancelled.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub terminal_reason: Option<String>,
+    pub num_turns: Option<u64>,
+    pub total_cost_usd: Option<f64>,
+}
+
+impl Exit {
+    /// How the run ended (SPEC §5 `cause`): `success`; `cancelled` for an aborted run;
+    /// `error` for a `success` subtype with `is_error`; otherwise the error subtype
+    /// verbatim.
+    pub fn cause(&self) -> &str {
+        if self
+            .terminal_reason
+            .as_deref()
+            .is_some_and(|r| r.starts_with("aborted"))
+        {
+            return "cancelled";
+        }
+        match (self.subtype.as_str(), self.is_error) {
+            ("success", true) => "error",
+            (subtype, _) => subtype,
+        }
+    }
+
+    /// Whether the run failed.
+    pub fn failed(&self) -> bool {
+        self.cause() != "success"
+    }
+}
+
+/// What one record contributes.
+#[derive(Debug, Default, PartialEq)]
+pub struct Record {
+    /// The worker's texts and tool calls, in order.
+    pub items: Vec<Item>,
+    /// A `result` record.
+    pub exit: Option<Exit>,
+    /// A session file record's `timestamp`.
+    pub timestamp: Option<Timestamp>,
+}
+
+/// What is known of the worker process itself: how it ended, and what it was doing.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct WorkerRun {
+    /// The last `result` record; none when the process was killed before printing one.
+    pub exit: Option<Exit>,
+    /// The worker's own assistant messages seen: its turns so far.
+    pub messages: u64,
+    /// The worker's last tool call whose result never came.
+    pub in_flight: Option<InFlight>,
+    /// The input is an on-disk session file, which never holds a final record.
+    #[serde(skip)]
+    pub session_file: bool,
+}
+
+impl WorkerRun {
+    /// How the process ended (SPEC §5 `cause`): the `result` record's, else `killed` for
+    /// a stream that ends without one, and for a session file (whose end is no evidence
+    /// of a kill) `in-flight` when a tool call has no result yet, otherwise `idle`.
+    pub fn cause(&self) -> String {
+        match (&self.exit, self.session_file) {
+            (Some(exit), _) => exit.cause().to_owned(),
+            (None, false) => "killed".to_owned(),
+            (None, true) if self.in_flight.is_some() => "in-flight".to_owned(),
+            (None, true) => "idle".to_owned(),
+        }
+    }
+}
+
+/// A tool call without a result.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct InFlight {
+    pub tool: String,
+    pub line: u64,
+    /// The subagent of a `Task`/`Agent` call.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subagent: Option<String>,
+    /// The command of a `Bash` call, or the path of a file tool (cut at 200 bytes).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+/// How many records a stream-json input held, and how many were not read: unknown
+/// record types are normal (schema drift), broken JSON is a torn line or stderr.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct RecordCounts {
+    pub records: u64,
+    pub unknown_records: u64,
+    pub broken_records: u64,
+}
