@@ -209,6 +209,8 @@ pub enum InputArg {
     StreamJson,
     /// A Claude Code session file (`~/.claude/projects/…/<session>.jsonl`).
     Transcript,
+    /// Gemini CLI `--output-format stream-json`.
+    Gemini,
 }
 
 impl From<InputArg> for crate::scan::InputKind {
@@ -219,6 +221,7 @@ impl From<InputArg> for crate::scan::InputKind {
             InputArg::Text => InputKind::Text,
             InputArg::StreamJson => InputKind::StreamJson,
             InputArg::Transcript => InputKind::Transcript,
+            InputArg::Gemini => InputKind::Gemini,
         }
     }
 }

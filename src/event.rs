@@ -76,7 +76,11 @@ pub enum EventKind {
     SubagentRun { agent_id: String },
     /// The input shows the worker's tool calls (stream-json or a session file): its
     /// claims can be checked against its actions.
-    ActionsVisible,
+    ActionsVisible {
+        /// Subagent calls are visible too (Claude's `Task`/`Agent`); a CLI without them
+        /// (Gemini) leaves `SUBAGENT_SPAWN` unchecked against actions.
+        subagents: bool,
+    },
     /// The first line of an input that holds a marker behind a line prefix (a log
     /// envelope's timestamp, `[pane-2] `) while no `--strip-prefix` is given, with the
     /// `--strip-prefix` value that would uncover it, when one is known.

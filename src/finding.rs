@@ -128,7 +128,7 @@ impl Finding {
         match &event.kind {
             EventKind::Marker(_)
             | EventKind::WorkerExit { .. }
-            | EventKind::ActionsVisible
+            | EventKind::ActionsVisible { .. }
             | EventKind::Clock(_)
             | EventKind::Prefixed { .. }
             | EventKind::SubagentRun { .. }

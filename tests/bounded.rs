@@ -295,7 +295,9 @@ fn many_files_full_of_findings_are_reported_whole_and_in_order() {
         input.push_str("FILES_CREATED: many\n");
     }
     let dir = tempfile::tempdir().unwrap();
-    let names: Vec<_> = (0..4).map(|i| dir.path().join(format!("pane-{i}.log"))).collect();
+    let names: Vec<_> = (0..4)
+        .map(|i| dir.path().join(format!("pane-{i}.log")))
+        .collect();
     for n in &names {
         std::fs::write(n, &input).unwrap();
     }

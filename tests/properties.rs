@@ -126,7 +126,7 @@ proptest! {
                 EventKind::WorkerExit { .. }
                 | EventKind::Clock(_)
                 | EventKind::SubagentRun { .. }
-                | EventKind::ActionsVisible
+                | EventKind::ActionsVisible { .. }
                 | EventKind::ToolCall { .. } => prop_assert!(false, "no stream-json in text mode"),
             }
         }

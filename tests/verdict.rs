@@ -571,3 +571,57 @@ fn real_claude_captures_are_read_right() {
         }
     }
 }
+
+#[test]
+fn real_gemini_captures_end_as_their_result_says() {
+    let Some(root) = real_world() else { return };
+    for entry in std::fs::read_dir(root.join("gemini")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "jsonl") {
+            continue;
+        }
+        let out = qs()
+            .args(["check", "--format", "json"])
+            .arg(&path)
+            .output()
+            .unwrap();
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(
+            !text.contains("worker-error-exit"),
+            "{}: {text}",
+            path.display()
+        );
+        assert!(
+            text.contains(r#""unknown_records":0"#),
+            "{}: {text}",
+            path.display()
+        );
+        qs().args(["postmortem", "--format", "json"])
+            .arg(&path)
+            .assert()
+            .stdout(predicate::str::contains(r#""cause": "success""#));
+    }
+}
+
+#[test]
+fn a_failed_gemini_run_is_a_worker_error_exit() {
+    let input = concat!(
+        r#"{"type":"init","timestamp":"2026-11-23T10:15:30.000Z","session_id":"s","model":"gemini-2.5-pro"}"#,
+        "\n",
+        r#"{"type":"message","timestamp":"2026-11-23T10:15:31.000Z","role":"assistant","content":"SESSION_START: researcher-2026-11-23T10:15:30\nPATTERN_FILES_","delta":true}"#,
+        "\n",
+        r#"{"type":"message","timestamp":"2026-11-23T10:15:32.000Z","role":"assistant","content":"READ: what-works.md, what-fails.md\n","delta":true}"#,
+        "\n",
+        r#"{"type":"result","timestamp":"2026-11-23T10:15:33.000Z","status":"error","error":{"type":"quota","message":"exhausted"}}"#,
+        "\n"
+    );
+    qs().args(["check", "--format", "json"])
+        .write_stdin(input)
+        .assert()
+        .code(1)
+        .stderr(
+            predicate::str::contains(r#""rule":"worker-error-exit""#)
+                .and(predicate::str::contains(r#""rule":"patterns-not-read""#).not())
+                .and(predicate::str::contains(r#""sessions":1"#)),
+        );
+}

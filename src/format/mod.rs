@@ -7,6 +7,7 @@
 //! and a line in [`detect`].
 
 pub mod claude;
+pub mod gemini;
 pub mod lexer;
 
 use crate::event::{Event, Timestamp};
@@ -24,12 +25,58 @@ pub trait Format: std::fmt::Debug + Send {
     fn run(&self) -> WorkerRun;
     /// The records read so far, and those not read.
     fn counts(&self) -> RecordCounts;
+    /// Whether the CLI starts subagents by a tool call this reader sees (so that
+    /// `SUBAGENT_SPAWN` can be checked against it).
+    fn subagent_calls_visible(&self) -> bool {
+        true
+    }
 }
 
-/// The reader for an input whose first record is `first` (its first bytes): every
-/// record of the inputs read so far is Claude Code's.
-pub fn detect(_first: &[u8]) -> Box<dyn Format> {
-    Box::new(claude::ClaudeCode::default())
+/// The agent CLI whose JSON an input is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cli {
+    ClaudeCode,
+    Gemini,
+}
+
+impl Cli {
+    /// Which CLI wrote `first`, the first record of an input (its first bytes), told by
+    /// its `type`: Gemini's events are `init`, `message`, `tool_use`, `tool_result`,
+    /// `error` and `result` (with a `status`, where Claude's `result` has a `subtype`);
+    /// everything else is Claude Code's.
+    pub fn detect(first: &[u8]) -> Cli {
+        let head = &first[..first.len().min(4096)];
+        let ty = type_of(head);
+        let gemini = match ty {
+            Some(b"init" | b"message" | b"tool_use" | b"tool_result") => true,
+            Some(b"result" | b"error") => {
+                memchr::memmem::find(head, b"\"status\"").is_some()
+                    && memchr::memmem::find(head, b"\"subtype\"").is_none()
+            }
+            _ => false,
+        };
+        if gemini { Cli::Gemini } else { Cli::ClaudeCode }
+    }
+
+    /// A reader of this CLI's records.
+    pub fn reader(self) -> Box<dyn Format> {
+        match self {
+            Cli::ClaudeCode => Box::new(claude::ClaudeCode::default()),
+            Cli::Gemini => Box::new(gemini::Gemini::default()),
+        }
+    }
+}
+
+/// The value of the first `"type":"…"` in `head`, when it is a plain string.
+fn type_of(head: &[u8]) -> Option<&[u8]> {
+    let at = memchr::memmem::find(head, b"\"type\"")? + 6;
+    let rest = head[at..]
+        .trim_ascii_start()
+        .strip_prefix(b":")?
+        .trim_ascii_start();
+    let rest = rest.strip_prefix(b"\"")?;
+    let end = memchr::memchr2(b'"', b'\\', rest)?;
+    (rest[end] == b'"').then(|| &rest[..end])
 }
 
 /// Whether a line is a stream-json record (`{"type":…`) or an on-disk transcript record

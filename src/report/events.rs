@@ -96,7 +96,7 @@ pub fn write_event(out: &mut impl Write, event: &Event) -> io::Result<()> {
                 at: event.at,
             },
         )?,
-        EventKind::ActionsVisible => return Ok(()),
+        EventKind::ActionsVisible { .. } => return Ok(()),
         EventKind::ToolCall {
             tool,
             subagent,

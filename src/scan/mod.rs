@@ -44,6 +44,8 @@ pub enum InputKind {
     StreamJson,
     /// A Claude Code session file (`~/.claude/projects/…/<session>.jsonl`).
     Transcript,
+    /// Gemini CLI `--output-format stream-json`.
+    Gemini,
 }
 
 /// What the scanner decided the input is.
@@ -262,7 +264,7 @@ impl<F: FnMut(Event)> FrameSink for LineScan<'_, F> {
             self.decide_mode(head);
             if *self.mode == Mode::Json && format::looks_like_record(head) {
                 *self.streaming = true;
-                let json = reader(self.json, head);
+                let json = reader(self.json, self.options.input, head);
                 json.begin();
                 json.feed(head);
             }
@@ -275,9 +277,22 @@ impl<F: FnMut(Event)> FrameSink for LineScan<'_, F> {
     }
 }
 
-/// The reader of the input's records, chosen by the first record (`first`, its head).
-fn reader<'j>(json: &'j mut Option<Box<dyn Format>>, first: &[u8]) -> &'j mut dyn Format {
-    json.get_or_insert_with(|| format::detect(first)).as_mut()
+/// The reader of the input's records: the CLI `--input` names, or the one the first
+/// record (`first`, its head) shows.
+fn reader<'j>(
+    json: &'j mut Option<Box<dyn Format>>,
+    input: InputKind,
+    first: &[u8],
+) -> &'j mut dyn Format {
+    json.get_or_insert_with(|| {
+        let cli = match input {
+            InputKind::StreamJson | InputKind::Transcript => format::Cli::ClaudeCode,
+            InputKind::Gemini => format::Cli::Gemini,
+            InputKind::Auto | InputKind::Text => format::Cli::detect(first),
+        };
+        cli.reader()
+    })
+    .as_mut()
 }
 
 impl<F: FnMut(Event)> LineScan<'_, F> {
@@ -288,7 +303,7 @@ impl<F: FnMut(Event)> LineScan<'_, F> {
         }
         *self.mode = match self.options.input {
             InputKind::Text => Mode::Text,
-            InputKind::StreamJson | InputKind::Transcript => Mode::Json,
+            InputKind::StreamJson | InputKind::Transcript | InputKind::Gemini => Mode::Json,
             InputKind::Auto if format::looks_like_record(first) => Mode::Json,
             InputKind::Auto => Mode::Text,
         };
@@ -305,7 +320,7 @@ impl<F: FnMut(Event)> LineScan<'_, F> {
         }
         // In a stream, a line that is not a record (stderr merged in) is plain text.
         if *self.mode == Mode::Json && format::looks_like_record(seg.bytes) {
-            let json = reader(self.json, seg.bytes);
+            let json = reader(self.json, self.options.input, seg.bytes);
             json.begin();
             json.feed(seg.bytes);
             self.record(&seg);

@@ -16,6 +16,7 @@ impl<F: FnMut(Event)> LineScan<'_, F> {
             return;
         };
         let first = json.counts().records == 0;
+        let subagents = json.subagent_calls_visible();
         let Some(record) = json.end(seg.line) else {
             return;
         };
@@ -38,7 +39,7 @@ impl<F: FnMut(Event)> LineScan<'_, F> {
             text: text.clone(),
         };
         if first {
-            (self.sink)(event(EventKind::ActionsVisible));
+            (self.sink)(event(EventKind::ActionsVisible { subagents }));
         }
         if let Some(time) = record.timestamp {
             (self.sink)(event(EventKind::Clock(time)));

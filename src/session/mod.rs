@@ -82,6 +82,8 @@ pub struct Machine {
     exit: Option<(bool, String, Label)>,
     /// The input shows tool calls: claims are checked against them.
     actions_visible: bool,
+    /// Subagent calls are among the visible actions.
+    subagent_calls_visible: bool,
     /// The time of the current record, in a session file.
     clock: Option<crate::event::Timestamp>,
     /// The first marker seen behind a line prefix, and the flag that uncovers it.
@@ -131,8 +133,9 @@ impl Machine {
                 self.emit(Finding::from_event(event), sink);
                 return;
             }
-            EventKind::ActionsVisible => {
+            EventKind::ActionsVisible { subagents } => {
                 self.actions_visible = true;
+                self.subagent_calls_visible = *subagents;
                 return;
             }
             EventKind::ToolCall {
@@ -382,6 +385,7 @@ impl Machine {
     fn in_session(&mut self, marker: &Marker, event: &Event, sink: &mut impl Sink) {
         // Claims are kept only where the actions they are checked against are visible.
         let claims_checked = self.actions_visible;
+        let subagents_checked = self.subagent_calls_visible;
         let Some(s) = self.session.as_mut() else {
             return;
         };
@@ -474,7 +478,7 @@ impl Machine {
                     };
                     match s.current() {
                         Some(task) => {
-                            if claims_checked {
+                            if claims_checked && subagents_checked {
                                 let name = agent.trim_start_matches('@').to_owned();
                                 task.claims().spawns.push((name, spawn.label.clone()));
                             }

@@ -1,0 +1,467 @@
+//! Gemini CLI `--output-format stream-json` (SPEC §7): events `init`, `message` (`role`,
+//! `content`, `delta`), `tool_use` (`tool_name`, `tool_id`, `parameters`), `tool_result`
+//! (`tool_id`, `status`, `output`), `error` and `result` (`status`), each with a
+//! `timestamp`.
+//!
+//! The worker speaks in its assistant messages, which come as `delta` fragments: the
+//! consecutive assistant fragments of a turn are one text, scanned by one scanner that
+//! lives across the records, so a marker split between two fragments is still found
+//! (its events are placed on the record where its line ends). The output of its
+//! `run_shell_command` calls is its output too, as Claude's `Bash` results are; a
+//! `write_file` to a path not touched before backs `FILES_CREATED`. The process ended
+//! as its `result` says: a `status` other than `success` is a failed run.
+
+use std::collections::{HashMap, HashSet};
+
+use super::lexer::{Frame, JsonSink, KeySet, Kind, Lexer};
+use super::{Exit, Format, InFlight, Item, Record, RecordCounts, ToolCall, WorkerRun};
+use crate::event::Event;
+use crate::scan::{ScanOptions, Scanner};
+
+/// The keys of Gemini CLI events this reader reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Key {
+    Type,
+    Timestamp,
+    Role,
+    Content,
+    Delta,
+    ToolName,
+    ToolId,
+    Parameters,
+    FilePath,
+    Command,
+    Status,
+    Output,
+    Other,
+}
+
+impl KeySet for Key {
+    const OTHER: Key = Key::Other;
+
+    fn from_bytes(name: &[u8]) -> Key {
+        match name {
+            b"type" => Key::Type,
+            b"timestamp" => Key::Timestamp,
+            b"role" => Key::Role,
+            b"content" => Key::Content,
+            b"delta" => Key::Delta,
+            b"tool_name" => Key::ToolName,
+            b"tool_id" => Key::ToolId,
+            b"parameters" => Key::Parameters,
+            b"file_path" | b"absolute_path" | b"path" => Key::FilePath,
+            b"command" => Key::Command,
+            b"status" => Key::Status,
+            b"output" => Key::Output,
+            _ => Key::Other,
+        }
+    }
+}
+
+/// Longest short field kept (types, ids, names, paths).
+const MAX_FIELD: usize = 1024;
+/// How much of a text whose owner is not known yet is held (a `content` before its
+/// `role`, an `output` before its `tool_id`): the CLI prints the owner first.
+const MAX_HELD: usize = 64 * 1024;
+/// Calls remembered without their result, and paths touched (bounded memory).
+const MAX_PENDING: usize = 4096;
+const MAX_PATHS: usize = 100_000;
+
+/// What is known of the event being read.
+#[derive(Debug, Default)]
+struct Current {
+    ty: String,
+    timestamp: String,
+    role: String,
+    tool_name: String,
+    tool_id: String,
+    path: String,
+    command: String,
+    status: String,
+    /// Which string is being read, if it is kept.
+    target: Option<Key>,
+    /// Text of a `content` or `output` whose owner was not known when it began.
+    held: Vec<u8>,
+    /// Events of an `output` streamed into its own scanner (a shell call's result).
+    output: Option<(Box<Scanner>, Vec<Event>)>,
+}
+
+/// The state kept across the events of one stream.
+#[derive(Debug, Default)]
+pub struct Gemini {
+    lexer: Lexer<Key>,
+    current: Current,
+    /// The assistant's text of the turn going on: one scanner across its fragments, and
+    /// the events it found since the last record.
+    turn: Option<Box<Scanner>>,
+    turn_events: Vec<Event>,
+    /// The worker's `run_shell_command` calls whose result has not come yet.
+    shell_calls: HashSet<String>,
+    /// Every call without a result yet, by id.
+    pending: HashMap<String, InFlight>,
+    /// Paths the session read or wrote: a `write_file` there does not create a file.
+    known_paths: HashSet<String>,
+    run: WorkerRun,
+    records: u64,
+    unknown: u64,
+    broken: u64,
+}
+
+/// Where a value sits in an event.
+type Path<'p> = &'p [Frame<Key>];
+
+impl Gemini {
+    /// Feeds text of the assistant's turn.
+    fn turn_text(&mut self, bytes: &[u8]) {
+        let scanner = self
+            .turn
+            .get_or_insert_with(|| Box::new(Scanner::new(ScanOptions::default_text())));
+        let events = &mut self.turn_events;
+        scanner.feed(bytes, &mut |e| events.push(e));
+    }
+
+    /// Ends the assistant's turn: its last line is read.
+    fn end_turn(&mut self) {
+        if let Some(mut scanner) = self.turn.take() {
+            let events = &mut self.turn_events;
+            scanner.finish(&mut |e| events.push(e));
+        }
+    }
+
+    fn remember(&mut self, path: String) {
+        if self.known_paths.len() < MAX_PATHS {
+            self.known_paths.insert(path);
+        }
+    }
+
+    fn interpret(&mut self, mut c: Current, line: u64) -> Record {
+        let mut out = Record {
+            timestamp: crate::grammar::parse_timestamp(&c.timestamp),
+            ..Record::default()
+        };
+        let assistant_message = c.ty == "message" && c.role == "assistant";
+        if assistant_message {
+            self.run.messages += 1;
+            let held = std::mem::take(&mut c.held);
+            self.turn_text(&held);
+        } else {
+            self.end_turn();
+        }
+        if !self.turn_events.is_empty() {
+            out.items
+                .push(Item::Text(std::mem::take(&mut self.turn_events)));
+        }
+        match c.ty.as_str() {
+            "message" | "init" | "error" => {}
+            "tool_use" => {
+                let id = c.tool_id.clone();
+                if !id.is_empty() && self.pending.len() < MAX_PENDING {
+                    let detail = if c.command.is_empty() {
+                        &c.path
+                    } else {
+                        &c.command
+                    };
+                    self.pending.insert(
+                        id.clone(),
+                        InFlight {
+                            tool: c.tool_name.clone(),
+                            line,
+                            subagent: None,
+                            detail: (!detail.is_empty()).then(|| detail.clone()),
+                        },
+                    );
+                }
+                if c.tool_name == "run_shell_command"
+                    && !id.is_empty()
+                    && self.shell_calls.len() < MAX_PENDING
+                {
+                    self.shell_calls.insert(id);
+                }
+                let path = (!c.path.is_empty()).then(|| c.path.clone());
+                let creates = match (c.tool_name.as_str(), path) {
+                    ("write_file", Some(p)) if !self.known_paths.contains(&p) => Some(p),
+                    (_, Some(p)) => {
+                        self.remember(p);
+                        None
+                    }
+                    _ => None,
+                };
+                if let Some(p) = &creates {
+                    self.remember(p.clone());
+                }
+                out.items.push(Item::Call(ToolCall {
+                    tool: c.tool_name,
+                    subagent: None,
+                    creates,
+                }));
+            }
+            "tool_result" => {
+                self.pending.remove(&c.tool_id);
+                let shell = self.shell_calls.remove(&c.tool_id);
+                if let Some((mut scanner, mut events)) = c.output.take() {
+                    scanner.finish(&mut |e| events.push(e));
+                    out.items.push(Item::Text(events));
+                } else if shell && !c.held.is_empty() {
+                    let mut scanner = Scanner::new(ScanOptions::default_text());
+                    let mut events = Vec::new();
+                    scanner.feed(&c.held, &mut |e| events.push(e));
+                    scanner.finish(&mut |e| events.push(e));
+                    out.items.push(Item::Text(events));
+                }
+            }
+            "result" => {
+                self.pending.clear();
+                let status = if c.status.is_empty() {
+                    "unknown".to_owned()
+                } else {
+                    c.status
+                };
+                out.exit = Some(Exit {
+                    is_error: status != "success",
+                    subtype: status,
+                    terminal_reason: None,
+                    num_turns: None,
+                    total_cost_usd: None,
+                });
+                self.run.exit = out.exit.clone();
+            }
+            _ => self.unknown += 1,
+        }
+        out
+    }
+}
+
+impl Format for Gemini {
+    fn begin(&mut self) {
+        self.lexer.reset();
+        self.current = Current::default();
+    }
+
+    fn feed(&mut self, bytes: &[u8]) {
+        let mut sink = Sink {
+            c: &mut self.current,
+            turn: &mut self.turn,
+            turn_events: &mut self.turn_events,
+            shell_calls: &self.shell_calls,
+        };
+        self.lexer.feed(bytes, &mut sink);
+    }
+
+    fn end(&mut self, line: u64) -> Option<Record> {
+        let mut sink = Sink {
+            c: &mut self.current,
+            turn: &mut self.turn,
+            turn_events: &mut self.turn_events,
+            shell_calls: &self.shell_calls,
+        };
+        self.lexer.finish(&mut sink);
+        let current = std::mem::take(&mut self.current);
+        if !self.lexer.is_done() {
+            self.broken += 1;
+            return None;
+        }
+        self.records += 1;
+        Some(self.interpret(current, line))
+    }
+
+    fn run(&self) -> WorkerRun {
+        WorkerRun {
+            in_flight: self.pending.values().max_by_key(|c| c.line).cloned(),
+            ..self.run.clone()
+        }
+    }
+
+    fn counts(&self) -> RecordCounts {
+        RecordCounts {
+            records: self.records,
+            unknown_records: self.unknown,
+            broken_records: self.broken,
+        }
+    }
+
+    /// Gemini CLI has no subagent tool: `SUBAGENT_SPAWN` is not checked against calls.
+    fn subagent_calls_visible(&self) -> bool {
+        false
+    }
+}
+
+/// What the lexer pushes into while an event is read.
+struct Sink<'s> {
+    c: &'s mut Current,
+    turn: &'s mut Option<Box<Scanner>>,
+    turn_events: &'s mut Vec<Event>,
+    shell_calls: &'s HashSet<String>,
+}
+
+impl Sink<'_> {
+    fn hold(&mut self, bytes: &[u8]) {
+        let room = MAX_HELD.saturating_sub(self.c.held.len());
+        self.c
+            .held
+            .extend_from_slice(&bytes[..bytes.len().min(room)]);
+    }
+
+    fn field(&mut self, key: Key) -> Option<&mut String> {
+        Some(match key {
+            Key::Type => &mut self.c.ty,
+            Key::Timestamp => &mut self.c.timestamp,
+            Key::Role => &mut self.c.role,
+            Key::ToolName => &mut self.c.tool_name,
+            Key::ToolId => &mut self.c.tool_id,
+            Key::FilePath => &mut self.c.path,
+            Key::Command => &mut self.c.command,
+            Key::Status => &mut self.c.status,
+            _ => return None,
+        })
+    }
+}
+
+/// Which kept string a value at `path` is.
+fn target(path: Path<'_>) -> Option<Key> {
+    use Frame::Object;
+    match path {
+        [
+            Object(Key::Parameters),
+            Object(k @ (Key::FilePath | Key::Command)),
+        ] => Some(*k),
+        [Object(k)] if *k != Key::Other && *k != Key::Parameters && *k != Key::Delta => Some(*k),
+        _ => None,
+    }
+}
+
+impl JsonSink<Key> for Sink<'_> {
+    fn start(&mut self, path: Path<'_>, kind: Kind) {
+        self.c.target = None;
+        if kind != Kind::String {
+            return;
+        }
+        let Some(key) = target(path) else { return };
+        self.c.target = Some(key);
+        if key == Key::Output
+            && self.c.ty == "tool_result"
+            && self.shell_calls.contains(&self.c.tool_id)
+        {
+            let scanner = Box::new(Scanner::new(ScanOptions::default_text()));
+            self.c.output = Some((scanner, Vec::new()));
+        }
+        if let Some(field) = self.field(key) {
+            field.clear();
+        }
+    }
+
+    fn string(&mut self, bytes: &[u8]) {
+        match self.c.target {
+            Some(Key::Content) if self.c.ty == "message" && self.c.role == "assistant" => {
+                let scanner = self
+                    .turn
+                    .get_or_insert_with(|| Box::new(Scanner::new(ScanOptions::default_text())));
+                let events = &mut *self.turn_events;
+                scanner.feed(bytes, &mut |e| events.push(e));
+            }
+            Some(Key::Output) if self.c.output.is_some() => {
+                if let Some((scanner, events)) = &mut self.c.output {
+                    scanner.feed(bytes, &mut |e| events.push(e));
+                }
+            }
+            // The owner is not known yet (the CLI prints it first): hold the start.
+            Some(Key::Content) if self.c.role.is_empty() => self.hold(bytes),
+            Some(Key::Output) if self.c.tool_id.is_empty() => self.hold(bytes),
+            Some(Key::Content | Key::Output) => {}
+            Some(key) => {
+                if let Some(field) = self.field(key) {
+                    let room = MAX_FIELD.saturating_sub(field.len());
+                    let piece = &bytes[..bytes.len().min(room)];
+                    field.push_str(&String::from_utf8_lossy(piece));
+                }
+            }
+            None => {}
+        }
+    }
+
+    fn end(&mut self, _path: Path<'_>, _kind: Kind, _literal: &[u8]) {
+        self.c.target = None;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::EventKind;
+
+    fn markers(r: &Record) -> Vec<String> {
+        r.items
+            .iter()
+            .filter_map(|i| match i {
+                Item::Text(events) => Some(events),
+                _ => None,
+            })
+            .flatten()
+            .filter_map(|e| match &e.kind {
+                EventKind::Marker(m) => Some(m.keyword().word().to_owned()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn read(g: &mut Gemini, line: &str) -> Record {
+        g.begin();
+        g.feed(line.as_bytes());
+        g.end(1).unwrap()
+    }
+
+    #[test]
+    fn assistant_fragments_are_one_text_and_a_split_marker_is_found() {
+        let mut g = Gemini::default();
+        let a = read(
+            &mut g,
+            r#"{"type":"message","timestamp":"2026-11-23T10:15:30.000Z","role":"assistant","content":"Starting.\nSESSION_ST","delta":true}"#,
+        );
+        assert!(markers(&a).is_empty());
+        let b = read(
+            &mut g,
+            r#"{"type":"message","timestamp":"2026-11-23T10:15:31.000Z","role":"assistant","content":"ART: researcher-2026-11-23T10:15:30\n","delta":true}"#,
+        );
+        assert_eq!(markers(&b), ["SESSION_START"]);
+        // The user's text is never the worker's.
+        let u = read(
+            &mut g,
+            r#"{"type":"message","role":"user","content":"TASK_START: h-1\n"}"#,
+        );
+        assert!(markers(&u).is_empty());
+    }
+
+    #[test]
+    fn shell_output_is_the_worker_speaking_and_the_result_status_is_the_exit() {
+        let mut g = Gemini::default();
+        read(
+            &mut g,
+            r#"{"type":"tool_use","tool_name":"run_shell_command","tool_id":"s-1","parameters":{"command":"python3 worker.py"}}"#,
+        );
+        assert!(g.run().in_flight.is_some());
+        let r = read(
+            &mut g,
+            r#"{"type":"tool_result","tool_id":"s-1","status":"success","output":"TASK_START: h-1\n"}"#,
+        );
+        assert_eq!(markers(&r), ["TASK_START"]);
+        let ok = read(&mut g, r#"{"type":"result","status":"success","stats":{}}"#);
+        assert_eq!(ok.exit.unwrap().cause(), "success");
+        let failed = read(
+            &mut g,
+            r#"{"type":"result","status":"error","error":{"message":"quota"}}"#,
+        );
+        assert_eq!(failed.exit.unwrap().cause(), "error");
+    }
+
+    #[test]
+    fn a_write_to_a_new_path_creates_a_file() {
+        let mut g = Gemini::default();
+        let r = read(
+            &mut g,
+            r#"{"type":"tool_use","tool_name":"write_file","tool_id":"w-1","parameters":{"file_path":"out/a.py","content":"x"}}"#,
+        );
+        let Item::Call(call) = &r.items[0] else {
+            panic!("{:?}", r.items)
+        };
+        assert_eq!(call.creates.as_deref(), Some("out/a.py"));
+    }
+}
