@@ -326,7 +326,9 @@ fn in_blocks(file: &std::fs::File, scan: &ScanOptions, buf: &mut [u8]) -> Option
     }
     match scan.input {
         InputKind::Text => Some(threads),
-        InputKind::StreamJson | InputKind::Transcript | InputKind::Gemini => None,
+        InputKind::StreamJson | InputKind::Transcript | InputKind::Gemini | InputKind::Codex => {
+            None
+        }
         InputKind::Auto => {
             // The first non-blank line decides, as it does for the scanner.
             let n = file.read_at(buf, 0).ok()?;

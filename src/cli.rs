@@ -211,6 +211,8 @@ pub enum InputArg {
     Transcript,
     /// Gemini CLI `--output-format stream-json`.
     Gemini,
+    /// Codex CLI `codex exec --json`.
+    Codex,
 }
 
 impl From<InputArg> for crate::scan::InputKind {
@@ -222,6 +224,7 @@ impl From<InputArg> for crate::scan::InputKind {
             InputArg::StreamJson => InputKind::StreamJson,
             InputArg::Transcript => InputKind::Transcript,
             InputArg::Gemini => InputKind::Gemini,
+            InputArg::Codex => InputKind::Codex,
         }
     }
 }

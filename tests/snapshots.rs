@@ -183,11 +183,12 @@ fn one_session_in_every_shape_gets_one_verdict() {
     // fixtures/claude_code.py writes the same scripted session as the worker's text,
     // Claude Code stream-json, a Claude Code session file, and the text in each log
     // envelope (the CRI one with a marker split across a partial line);
-    // fixtures/gemini_cli.py as Gemini CLI stream-json (a marker split across deltas).
+    // fixtures/gemini_cli.py as Gemini CLI stream-json (a marker split across deltas),
+    // fixtures/codex_cli.py as Codex CLI `exec --json`.
     let text = verdict(&["fixtures/shapes/session.text.log"]);
     assert_eq!(text.0.len(), 1, "the session has one violation: {text:?}");
     assert_eq!(text.1, "1");
-    for shape in ["stream-json", "transcript", "gemini"] {
+    for shape in ["stream-json", "transcript", "gemini", "codex"] {
         let file = format!("fixtures/shapes/session.{shape}.log");
         assert_eq!(verdict(&[&file]), text, "{file}");
         let forced = verdict(&["--input", shape, &file]);

@@ -625,3 +625,56 @@ fn a_failed_gemini_run_is_a_worker_error_exit() {
                 .and(predicate::str::contains(r#""sessions":1"#)),
         );
 }
+
+#[test]
+fn real_codex_captures_end_as_their_last_turn_says() {
+    let Some(root) = real_world() else { return };
+    for entry in std::fs::read_dir(root.join("codex")).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_str().unwrap().to_owned();
+        if !name.starts_with("agentcmd-exec-json") {
+            continue;
+        }
+        let out = qs()
+            .args(["check", "--format", "json"])
+            .arg(&path)
+            .output()
+            .unwrap();
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(text.contains(r#""unknown_records":0"#), "{name}: {text}");
+        assert!(!text.contains("worker-error-exit"), "{name}: {text}");
+        // SOURCES.md: the five stream-output files are complete runs; multi-1 holds only
+        // thread.started and turn.started.
+        let cause = if name.contains("multi-1") {
+            "killed"
+        } else {
+            "success"
+        };
+        qs().args(["postmortem", "--format", "json"])
+            .arg(&path)
+            .assert()
+            .stdout(predicate::str::contains(format!(r#""cause": "{cause}""#)));
+    }
+}
+
+#[test]
+fn a_failed_codex_turn_is_a_worker_error_exit() {
+    let input = concat!(
+        r#"{"type":"thread.started","thread_id":"t"}"#,
+        "\n",
+        r#"{"type":"turn.started"}"#,
+        "\n",
+        r#"{"type":"item.completed","item":{"id":"item_1","type":"agent_message","text":"SESSION_START: researcher-2026-11-23T10:15:30\nPATTERN_FILES_READ: what-works.md, what-fails.md"}}"#,
+        "\n",
+        r#"{"type":"turn.failed","error":{"message":"stream disconnected before completion"}}"#,
+        "\n"
+    );
+    qs().args(["check", "--format", "json", "--input", "codex"])
+        .write_stdin(input)
+        .assert()
+        .code(1)
+        .stderr(
+            predicate::str::contains(r#""rule":"worker-error-exit""#)
+                .and(predicate::str::contains(r#""sessions":1"#)),
+        );
+}

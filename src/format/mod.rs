@@ -7,6 +7,7 @@
 //! and a line in [`detect`].
 
 pub mod claude;
+pub mod codex;
 pub mod gemini;
 pub mod lexer;
 
@@ -36,17 +37,23 @@ pub trait Format: std::fmt::Debug + Send {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Cli {
     ClaudeCode,
+    Codex,
     Gemini,
 }
 
 impl Cli {
     /// Which CLI wrote `first`, the first record of an input (its first bytes), told by
-    /// its `type`: Gemini's events are `init`, `message`, `tool_use`, `tool_result`,
+    /// its `type`: Codex's events are `thread.*`, `turn.*` and `item.*`; Gemini's are `init`, `message`, `tool_use`, `tool_result`,
     /// `error` and `result` (with a `status`, where Claude's `result` has a `subtype`);
     /// everything else is Claude Code's.
     pub fn detect(first: &[u8]) -> Cli {
         let head = &first[..first.len().min(4096)];
         let ty = type_of(head);
+        if ty.is_some_and(|t| {
+            t.starts_with(b"thread.") || t.starts_with(b"turn.") || t.starts_with(b"item.")
+        }) {
+            return Cli::Codex;
+        }
         let gemini = match ty {
             Some(b"init" | b"message" | b"tool_use" | b"tool_result") => true,
             Some(b"result" | b"error") => {
@@ -62,6 +69,7 @@ impl Cli {
     pub fn reader(self) -> Box<dyn Format> {
         match self {
             Cli::ClaudeCode => Box::new(claude::ClaudeCode::default()),
+            Cli::Codex => Box::new(codex::Codex::default()),
             Cli::Gemini => Box::new(gemini::Gemini::default()),
         }
     }

@@ -46,6 +46,8 @@ pub enum InputKind {
     Transcript,
     /// Gemini CLI `--output-format stream-json`.
     Gemini,
+    /// Codex CLI `codex exec --json`.
+    Codex,
 }
 
 /// What the scanner decided the input is.
@@ -288,6 +290,7 @@ fn reader<'j>(
         let cli = match input {
             InputKind::StreamJson | InputKind::Transcript => format::Cli::ClaudeCode,
             InputKind::Gemini => format::Cli::Gemini,
+            InputKind::Codex => format::Cli::Codex,
             InputKind::Auto | InputKind::Text => format::Cli::detect(first),
         };
         cli.reader()
@@ -303,7 +306,10 @@ impl<F: FnMut(Event)> LineScan<'_, F> {
         }
         *self.mode = match self.options.input {
             InputKind::Text => Mode::Text,
-            InputKind::StreamJson | InputKind::Transcript | InputKind::Gemini => Mode::Json,
+            InputKind::StreamJson
+            | InputKind::Transcript
+            | InputKind::Gemini
+            | InputKind::Codex => Mode::Json,
             InputKind::Auto if format::looks_like_record(first) => Mode::Json,
             InputKind::Auto => Mode::Text,
         };

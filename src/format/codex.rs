@@ -1,0 +1,410 @@
+//! OpenAI Codex CLI `codex exec --json` (SPEC §7): events `thread.started`,
+//! `turn.started`, `turn.completed`, `turn.failed` (`error.message`), `item.started` /
+//! `item.updated` / `item.completed` (with an `item`: `id`, `type`, …) and `error`.
+//!
+//! The worker speaks in its completed `agent_message` items (`text`) and in the
+//! `aggregated_output` of its completed `command_execution` items, like Claude's `Bash`
+//! results; never in `reasoning`, in started or updated items, or in tool results. A
+//! completed `file_change` with a change of kind `add` backs `FILES_CREATED`. The run
+//! ended as its last turn did: `turn.completed` is success, `turn.failed` an error, and
+//! a stream without either after its last `turn.started` was killed. An `error` event is
+//! not an end (the run may go on).
+
+use std::collections::HashMap;
+
+use super::lexer::{Frame, JsonSink, KeySet, Kind, Lexer};
+use super::{Exit, Format, InFlight, Item, Record, RecordCounts, ToolCall, WorkerRun};
+use crate::event::Event;
+use crate::scan::{ScanOptions, Scanner};
+
+/// The keys of Codex events this reader reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Key {
+    Type,
+    Item,
+    Id,
+    Text,
+    AggregatedOutput,
+    Command,
+    Changes,
+    Path,
+    Kind,
+    Other,
+}
+
+impl KeySet for Key {
+    const OTHER: Key = Key::Other;
+
+    fn from_bytes(name: &[u8]) -> Key {
+        match name {
+            b"type" => Key::Type,
+            b"item" => Key::Item,
+            b"id" => Key::Id,
+            b"text" => Key::Text,
+            b"aggregated_output" => Key::AggregatedOutput,
+            b"command" => Key::Command,
+            b"changes" => Key::Changes,
+            b"path" => Key::Path,
+            b"kind" => Key::Kind,
+            _ => Key::Other,
+        }
+    }
+}
+
+/// Longest short field kept (types, ids, commands, paths).
+const MAX_FIELD: usize = 1024;
+/// How much of a text whose owner is not known yet is held (a `text` before its item's
+/// `type`): the CLI prints the type first.
+const MAX_HELD: usize = 64 * 1024;
+/// Items remembered without their completion, and files created per item.
+const MAX_PENDING: usize = 4096;
+const MAX_CHANGES: usize = 4096;
+
+/// What is known of the event being read.
+#[derive(Debug, Default)]
+struct Current {
+    ty: String,
+    item_id: String,
+    item_type: String,
+    command: String,
+    /// The change of a `file_change` being read: its path and kind.
+    change_path: String,
+    change_kind: String,
+    /// Paths the item adds.
+    added: Vec<String>,
+    target: Option<Target>,
+    /// The worker's text in this event: scanned as it is decoded when its owner is known.
+    text: Option<(Box<Scanner>, Vec<Event>)>,
+    held: Vec<u8>,
+}
+
+/// Where the string value being read goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Target {
+    Type,
+    ItemId,
+    ItemType,
+    Command,
+    ChangePath,
+    ChangeKind,
+    /// `text` or `aggregated_output`: maybe the worker speaking.
+    Text,
+}
+
+/// The state kept across the events of one stream.
+#[derive(Debug, Default)]
+pub struct Codex {
+    lexer: Lexer<Key>,
+    current: Current,
+    /// Items started and not completed, by id: the tool call in flight.
+    pending: HashMap<String, InFlight>,
+    /// A turn started and has not ended.
+    in_turn: bool,
+    run: WorkerRun,
+    records: u64,
+    unknown: u64,
+    broken: u64,
+}
+
+impl Codex {
+    fn interpret(&mut self, mut c: Current, line: u64) -> Record {
+        let mut out = Record::default();
+        let completed = c.ty == "item.completed";
+        let speaking =
+            completed && matches!(c.item_type.as_str(), "agent_message" | "command_execution");
+        if speaking {
+            let mut events = match c.text.take() {
+                Some((mut scanner, mut events)) => {
+                    scanner.finish(&mut |e| events.push(e));
+                    events
+                }
+                None => Vec::new(),
+            };
+            if !c.held.is_empty() {
+                let mut scanner = Scanner::new(ScanOptions::default_text());
+                scanner.feed(&c.held, &mut |e| events.push(e));
+                scanner.finish(&mut |e| events.push(e));
+            }
+            if !events.is_empty() {
+                out.items.push(Item::Text(events));
+            }
+        }
+        match c.ty.as_str() {
+            "thread.started" | "error" => {}
+            "turn.started" => {
+                self.in_turn = true;
+                self.run.exit = None;
+            }
+            "turn.completed" | "turn.failed" => {
+                self.in_turn = false;
+                self.pending.clear();
+                let failed = c.ty == "turn.failed";
+                out.exit = Some(Exit {
+                    subtype: if failed { "error" } else { "success" }.to_owned(),
+                    is_error: failed,
+                    terminal_reason: None,
+                    num_turns: None,
+                    total_cost_usd: None,
+                });
+                self.run.exit = out.exit.clone();
+            }
+            "item.started" | "item.updated" => {
+                if c.item_type != "agent_message"
+                    && c.item_type != "reasoning"
+                    && !c.item_id.is_empty()
+                    && self.pending.len() < MAX_PENDING
+                {
+                    self.pending.entry(c.item_id).or_insert(InFlight {
+                        tool: c.item_type,
+                        line,
+                        subagent: None,
+                        detail: (!c.command.is_empty()).then_some(c.command),
+                    });
+                }
+            }
+            "item.completed" => {
+                self.pending.remove(&c.item_id);
+                match c.item_type.as_str() {
+                    "agent_message" => self.run.messages += 1,
+                    "file_change" => {
+                        for path in c.added {
+                            out.items.push(Item::Call(ToolCall {
+                                tool: "file_change".into(),
+                                subagent: None,
+                                creates: Some(path),
+                            }));
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            _ => self.unknown += 1,
+        }
+        out
+    }
+}
+
+impl Format for Codex {
+    fn begin(&mut self) {
+        self.lexer.reset();
+        self.current = Current::default();
+    }
+
+    fn feed(&mut self, bytes: &[u8]) {
+        self.lexer.feed(bytes, &mut self.current);
+    }
+
+    fn end(&mut self, line: u64) -> Option<Record> {
+        self.lexer.finish(&mut self.current);
+        let current = std::mem::take(&mut self.current);
+        if !self.lexer.is_done() {
+            self.broken += 1;
+            return None;
+        }
+        self.records += 1;
+        Some(self.interpret(current, line))
+    }
+
+    fn run(&self) -> WorkerRun {
+        WorkerRun {
+            in_flight: self.pending.values().max_by_key(|c| c.line).cloned(),
+            ..self.run.clone()
+        }
+    }
+
+    fn counts(&self) -> RecordCounts {
+        RecordCounts {
+            records: self.records,
+            unknown_records: self.unknown,
+            broken_records: self.broken,
+        }
+    }
+
+    /// Codex's `collab_tool_call` items are not read yet: spawns are not checked.
+    fn subagent_calls_visible(&self) -> bool {
+        false
+    }
+}
+
+/// Which kept string a value at `path` is.
+fn target(path: &[Frame<Key>]) -> Option<Target> {
+    use Frame::{Array, Object};
+    Some(match path {
+        [Object(Key::Type)] => Target::Type,
+        [Object(Key::Item), Object(Key::Id)] => Target::ItemId,
+        [Object(Key::Item), Object(Key::Type)] => Target::ItemType,
+        [Object(Key::Item), Object(Key::Command)] => Target::Command,
+        [Object(Key::Item), Object(Key::Text | Key::AggregatedOutput)] => Target::Text,
+        [
+            Object(Key::Item),
+            Object(Key::Changes),
+            Array,
+            Object(Key::Path),
+        ] => Target::ChangePath,
+        [
+            Object(Key::Item),
+            Object(Key::Changes),
+            Array,
+            Object(Key::Kind),
+        ] => Target::ChangeKind,
+        _ => return None,
+    })
+}
+
+impl Current {
+    fn field(&mut self, target: Target) -> Option<&mut String> {
+        Some(match target {
+            Target::Type => &mut self.ty,
+            Target::ItemId => &mut self.item_id,
+            Target::ItemType => &mut self.item_type,
+            Target::Command => &mut self.command,
+            Target::ChangePath => &mut self.change_path,
+            Target::ChangeKind => &mut self.change_kind,
+            Target::Text => return None,
+        })
+    }
+}
+
+impl JsonSink<Key> for Current {
+    fn start(&mut self, path: &[Frame<Key>], kind: Kind) {
+        self.target = None;
+        if kind != Kind::String {
+            return;
+        }
+        let Some(target) = target(path) else { return };
+        self.target = Some(target);
+        let known = self.ty == "item.completed"
+            && matches!(
+                self.item_type.as_str(),
+                "agent_message" | "command_execution"
+            );
+        if target == Target::Text && known {
+            let scanner = Box::new(Scanner::new(ScanOptions::default_text()));
+            self.text = Some((scanner, Vec::new()));
+        }
+        if let Some(field) = self.field(target) {
+            field.clear();
+        }
+    }
+
+    fn string(&mut self, bytes: &[u8]) {
+        match self.target {
+            Some(Target::Text) => match &mut self.text {
+                Some((scanner, events)) => scanner.feed(bytes, &mut |e| events.push(e)),
+                // The item's type has not come yet: hold the start of the text.
+                None if self.item_type.is_empty() && self.ty == "item.completed" => {
+                    let room = MAX_HELD.saturating_sub(self.held.len());
+                    self.held.extend_from_slice(&bytes[..bytes.len().min(room)]);
+                }
+                None => {}
+            },
+            Some(target) => {
+                if let Some(field) = self.field(target) {
+                    let room = MAX_FIELD.saturating_sub(field.len());
+                    field.push_str(&String::from_utf8_lossy(&bytes[..bytes.len().min(room)]));
+                }
+            }
+            None => {}
+        }
+    }
+
+    fn end(&mut self, path: &[Frame<Key>], kind: Kind, _literal: &[u8]) {
+        use Frame::{Array, Object};
+        self.target = None;
+        // The end of one change of a `file_change`: an added path is a new file.
+        if kind == Kind::Object && matches!(path, [Object(Key::Item), Object(Key::Changes), Array])
+        {
+            let path = std::mem::take(&mut self.change_path);
+            if std::mem::take(&mut self.change_kind) == "add"
+                && !path.is_empty()
+                && self.added.len() < MAX_CHANGES
+            {
+                self.added.push(path);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::EventKind;
+
+    fn read(c: &mut Codex, line: &str) -> Record {
+        c.begin();
+        c.feed(line.as_bytes());
+        c.end(1).unwrap()
+    }
+
+    fn markers(r: &Record) -> Vec<String> {
+        r.items
+            .iter()
+            .filter_map(|i| match i {
+                Item::Text(events) => Some(events),
+                _ => None,
+            })
+            .flatten()
+            .filter_map(|e| match &e.kind {
+                EventKind::Marker(m) => Some(m.keyword().word().to_owned()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn completed_messages_and_command_output_are_the_worker_speaking() {
+        let mut c = Codex::default();
+        let r = read(
+            &mut c,
+            r#"{"type":"item.completed","item":{"id":"item_2","type":"agent_message","text":"SESSION_START: researcher-2026-11-23T10:15:30"}}"#,
+        );
+        assert_eq!(markers(&r), ["SESSION_START"]);
+        let r = read(
+            &mut c,
+            r#"{"type":"item.completed","item":{"id":"item_3","type":"command_execution","command":"bash -lc 'python3 worker.py'","aggregated_output":"TASK_START: h-1\n","exit_code":0,"status":"completed"}}"#,
+        );
+        assert_eq!(markers(&r), ["TASK_START"]);
+        for never in [
+            r#"{"type":"item.completed","item":{"id":"item_0","type":"reasoning","text":"TASK_START: h-9"}}"#,
+            r#"{"type":"item.started","item":{"id":"item_4","type":"command_execution","command":"ls","aggregated_output":"TASK_START: h-9\n","status":"in_progress"}}"#,
+        ] {
+            assert!(markers(&read(&mut c, never)).is_empty(), "{never}");
+        }
+        assert!(c.run().in_flight.is_some());
+    }
+
+    #[test]
+    fn the_last_turn_is_the_exit() {
+        let mut c = Codex::default();
+        read(&mut c, r#"{"type":"turn.started"}"#);
+        assert!(c.run().exit.is_none());
+        let done = read(
+            &mut c,
+            r#"{"type":"turn.completed","usage":{"input_tokens":1}}"#,
+        );
+        assert_eq!(done.exit.unwrap().cause(), "success");
+        let failed = read(
+            &mut c,
+            r#"{"type":"turn.failed","error":{"message":"stream disconnected"}}"#,
+        );
+        assert_eq!(failed.exit.unwrap().cause(), "error");
+    }
+
+    #[test]
+    fn added_files_back_files_created() {
+        let mut c = Codex::default();
+        let r = read(
+            &mut c,
+            r#"{"type":"item.completed","item":{"id":"item_5","type":"file_change","changes":[{"path":"a.py","kind":"add"},{"path":"b.py","kind":"update"}],"status":"completed"}}"#,
+        );
+        let created: Vec<_> = r
+            .items
+            .iter()
+            .filter_map(|i| match i {
+                Item::Call(call) => call.creates.clone(),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(created, ["a.py"]);
+    }
+}
