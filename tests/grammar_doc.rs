@@ -85,4 +85,26 @@ fn the_readme_rule_table_matches_the_rule_registry() {
         );
         assert!(readme.contains(&row), "README lacks the row {row}");
     }
+    // And the other way: every row of the README's rule table is a rule of the registry.
+    let section = readme
+        .split("\n## Rules\n")
+        .nth(1)
+        .and_then(|rest| rest.split("\n## ").next())
+        .expect("the README has a Rules section");
+    let rows: Vec<&str> = section
+        .lines()
+        .filter(|l| l.starts_with("| `"))
+        .map(|l| l.trim_start_matches("| `").split('`').next().unwrap_or(""))
+        .collect();
+    assert_eq!(
+        rows.len(),
+        quant_session::rules::Rule::ALL.len(),
+        "{rows:?}"
+    );
+    for id in rows {
+        assert!(
+            quant_session::rules::Rule::from_id(id).is_some(),
+            "the README's rule table names `{id}`, which is no rule"
+        );
+    }
 }

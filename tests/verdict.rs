@@ -678,3 +678,41 @@ fn a_failed_codex_turn_is_a_worker_error_exit() {
                 .and(predicate::str::contains(r#""sessions":1"#)),
         );
 }
+
+#[test]
+fn the_output_of_a_command_that_only_reads_is_not_the_worker_speaking() {
+    // A pattern file that quotes markers, cat'ed: no session, on every CLI.
+    let quoted = r"Example:\nSESSION_START: researcher-2026-11-23T10:15:30\nTASK_START: h-9\n";
+    let claude = [
+        r#"{"type":"assistant","message":{"id":"m1","role":"assistant","content":[{"type":"tool_use","id":"t1","name":"Bash","input":{"command":"cat patterns/what-works.md"}}]},"parent_tool_use_id":null}"#.to_owned(),
+        format!(
+            r#"{{"type":"user","message":{{"role":"user","content":[{{"type":"tool_result","tool_use_id":"t1","content":"{quoted}"}}]}},"parent_tool_use_id":null}}"#
+        ),
+    ]
+    .join("\n")
+        + "\n";
+    let codex = format!(
+        r#"{{"type":"item.completed","item":{{"id":"item_1","type":"command_execution","command":"bash -lc 'sed -n 1,40p patterns/what-works.md'","aggregated_output":"{quoted}","exit_code":0,"status":"completed"}}}}"#
+    ) + "\n";
+    let gemini = [
+        r#"{"type":"tool_use","timestamp":"2026-11-23T10:15:30.000Z","tool_name":"run_shell_command","tool_id":"s1","parameters":{"command":"rg -n TASK_START patterns"}}"#.to_owned(),
+        format!(
+            r#"{{"type":"tool_result","timestamp":"2026-11-23T10:15:31.000Z","tool_id":"s1","status":"success","output":"{quoted}"}}"#
+        ),
+    ]
+    .join("\n")
+        + "\n";
+    for input in [&claude, &codex, &gemini] {
+        qs().args(["check", "--format", "json"])
+            .write_stdin(input.as_str())
+            .assert()
+            .code(0)
+            .stderr(predicate::str::contains(r#""sessions":0"#));
+    }
+    // The same output from a command that runs something is the worker's.
+    let ran = claude.replace("cat patterns/what-works.md", "python3 worker.py");
+    qs().args(["check", "--format", "json"])
+        .write_stdin(ran)
+        .assert()
+        .stderr(predicate::str::contains(r#""sessions":1"#));
+}

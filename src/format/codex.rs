@@ -110,8 +110,7 @@ impl Codex {
     fn interpret(&mut self, mut c: Current, line: u64) -> Record {
         let mut out = Record::default();
         let completed = c.ty == "item.completed";
-        let speaking =
-            completed && matches!(c.item_type.as_str(), "agent_message" | "command_execution");
+        let speaking = completed && speaks(&c.item_type, &c.command);
         if speaking {
             let mut events = match c.text.take() {
                 Some((mut scanner, mut events)) => {
@@ -226,6 +225,16 @@ impl Format for Codex {
     }
 }
 
+/// Whether the text of a completed item of `item_type` is the worker speaking: its
+/// messages, and the output of its commands that run something (not of `cat`, `rg`…).
+fn speaks(item_type: &str, command: &str) -> bool {
+    match item_type {
+        "agent_message" => true,
+        "command_execution" => !super::command::only_reads(command),
+        _ => false,
+    }
+}
+
 /// Which kept string a value at `path` is.
 fn target(path: &[Frame<Key>]) -> Option<Target> {
     use Frame::{Array, Object};
@@ -273,11 +282,7 @@ impl JsonSink<Key> for Current {
         }
         let Some(target) = target(path) else { return };
         self.target = Some(target);
-        let known = self.ty == "item.completed"
-            && matches!(
-                self.item_type.as_str(),
-                "agent_message" | "command_execution"
-            );
+        let known = self.ty == "item.completed" && speaks(&self.item_type, &self.command);
         if target == Target::Text && known {
             let scanner = Box::new(Scanner::new(ScanOptions::default_text()));
             self.text = Some((scanner, Vec::new()));

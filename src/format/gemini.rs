@@ -174,6 +174,7 @@ impl Gemini {
                 if c.tool_name == "run_shell_command"
                     && !id.is_empty()
                     && self.shell_calls.len() < MAX_PENDING
+                    && !super::command::only_reads(&c.command)
                 {
                     self.shell_calls.insert(id);
                 }

@@ -249,7 +249,13 @@ impl ClaudeCode {
         {
             self.agent_calls.insert(id.clone());
         }
-        if own && name == "Bash" && !id.is_empty() && self.bash_calls.len() < MAX_PENDING {
+        // The output of a command that only reads files is a file read, not the worker.
+        if own
+            && name == "Bash"
+            && !id.is_empty()
+            && self.bash_calls.len() < MAX_PENDING
+            && !super::command::only_reads(&command)
+        {
             self.bash_calls.insert(id);
         }
         ToolCall {
