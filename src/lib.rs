@@ -5,9 +5,6 @@
 //! prefixes) → [`grammar`] (typed markers) → [`event`] → [`scan`] drives the two over a
 //! chunked stream.
 
-pub mod analysis;
-#[cfg(unix)]
-pub mod blocks;
 pub mod checkpoint;
 pub mod cli;
 pub mod command;
@@ -19,8 +16,8 @@ pub mod format;
 pub mod frame;
 pub mod fuzz;
 pub mod grammar;
-pub mod input;
 pub mod interrupt;
+pub mod pipeline;
 pub mod postmortem;
 pub mod prefix;
 pub mod report;
@@ -28,4 +25,5 @@ pub mod rules;
 pub mod sanitize;
 pub mod scan;
 pub mod session;
+pub mod source;
 pub mod state;

@@ -4,9 +4,9 @@
 
 use serde::Serialize;
 
-use crate::analysis::Analysis;
 use crate::checkpoint::{Checkpoint, CheckpointStatus};
 use crate::format::WorkerRun;
+use crate::pipeline::Analysis;
 use crate::state::{SessionState, Status};
 
 /// What to do to finish a crashed session's work.

@@ -18,14 +18,13 @@ use std::sync::mpsc;
 use globset::{Glob, GlobSet, GlobSetBuilder};
 
 use super::{EXIT_CLEAN, EXIT_FINDINGS, EXIT_TROUBLE, Fatal, scan_options};
-use crate::analysis::{Analysis, analyse, count};
 use crate::checkpoint::{self, CheckpointStatus};
 use crate::cli::{CheckArgs, ColorChoice, Format, ReportTarget};
 use crate::config::{self, Level, RuleLevels};
 use crate::finding::Finding;
 use crate::finding::Label;
-use crate::input::{CHUNK, LiveStdin, Next, display_name};
 use crate::interrupt;
+use crate::pipeline::{Analysis, analyse, count};
 use crate::report::file::{Inputs, ReportFile};
 use crate::report::github::Github;
 use crate::report::human::{Human, Style};
@@ -35,6 +34,8 @@ use crate::report::{self, FileSummary, Reporter, Totals};
 use crate::rules::Rule;
 use crate::scan::{ScanOptions, Scanner};
 use crate::session::{Machine, RuleOptions, Sink};
+use crate::source::live::{LiveStdin, Next};
+use crate::source::{CHUNK, display_name};
 use crate::state::SessionState;
 
 pub fn run(args: &CheckArgs) -> Result<ExitCode, Fatal> {

@@ -21,8 +21,8 @@ pub const EXIT_TROUBLE: u8 = 2;
 #[derive(Debug)]
 pub struct Fatal(pub String);
 
-impl From<crate::analysis::InputError> for Fatal {
-    fn from(e: crate::analysis::InputError) -> Self {
+impl From<crate::pipeline::InputError> for Fatal {
+    fn from(e: crate::pipeline::InputError) -> Self {
         Fatal(e.to_string())
     }
 }

@@ -6,9 +6,9 @@ use std::process::ExitCode;
 
 use super::{EXIT_CLEAN, Fatal, scan_options};
 use crate::cli::ParseArgs;
-use crate::input::{CHUNK, Input, display_name};
 use crate::report::events::write_event;
 use crate::scan::Scanner;
+use crate::source::{CHUNK, Input, display_name};
 
 pub fn run(args: &ParseArgs) -> Result<ExitCode, Fatal> {
     let name = display_name(args.file.as_deref());

@@ -6,13 +6,13 @@ use std::process::ExitCode;
 use super::{EXIT_CLEAN, EXIT_FINDINGS, Fatal, scan_options, write_stdout};
 use std::path::Path;
 
-use crate::analysis::{Analysis, analyse};
 use crate::checkpoint::{self, pane_of};
 use crate::cli::{FrameArgs, PostmortemArgs, PostmortemFormat, StateArgs, SummaryArgs};
-use crate::input::{CHUNK, display_name};
+use crate::pipeline::{Analysis, analyse};
 use crate::postmortem::Postmortem;
 use crate::report::postmortem::{human, summary_markdown};
 use crate::session::RuleOptions;
+use crate::source::{CHUNK, display_name};
 
 /// The whole input through the pipeline, every session's state kept; the findings
 /// only counted (these commands report states, not findings).

@@ -7,11 +7,11 @@ use std::path::Path;
 use crate::event::{Event, EventKind};
 use crate::finding::Finding;
 use crate::format::{RecordCounts, WorkerRun};
-use crate::input::{Input, display_name};
 use crate::report::Totals;
 use crate::rules::Severity;
 use crate::scan::{PrefixHint, ScanOptions, Scanner};
 use crate::session::{Machine, RuleOptions, Sink};
+use crate::source::{Input, display_name};
 use crate::state::SessionState;
 
 /// Why an input could not be read to its end.
@@ -176,11 +176,12 @@ pub fn analyse(
             .metadata()
             .map_err(|e| InputError::read(&name, e))?
             .len();
-        let block = crate::blocks::BLOCK;
-        let totals = crate::blocks::scan_file(file, len, block, scan, threads, &mut |event| {
-            machine.event(&event, &mut sink)
-        })
-        .map_err(|e| InputError::read(&name, e))?;
+        let block = crate::source::parallel::BLOCK;
+        let totals =
+            crate::source::parallel::scan_file(file, len, block, scan, threads, &mut |event| {
+                machine.event(&event, &mut sink)
+            })
+            .map_err(|e| InputError::read(&name, e))?;
         machine.finish(totals.lines, &mut sink);
         return Ok(collected(
             sink,
@@ -292,7 +293,7 @@ impl Subagents {
                 calls.push(e);
             }
         };
-        let mut buf = vec![0u8; crate::input::CHUNK];
+        let mut buf = vec![0u8; crate::source::CHUNK];
         while let Ok(n) = input.read_chunk(&mut buf) {
             if n == 0 {
                 break;
@@ -307,7 +308,7 @@ impl Subagents {
 /// Below this size a file is read on one thread: the blocks would not pay for
 /// themselves.
 #[cfg(unix)]
-const BLOCKS_FROM: u64 = 2 * crate::blocks::BLOCK;
+const BLOCKS_FROM: u64 = 2 * crate::source::parallel::BLOCK;
 
 /// Whether `file` is read in blocks in parallel, and on how many threads: a large
 /// regular file of plain text (not stream-json, whose records span lines, nor CRI
