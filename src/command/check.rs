@@ -18,11 +18,9 @@ use std::sync::mpsc;
 use globset::{Glob, GlobSet, GlobSetBuilder};
 
 use super::{EXIT_CLEAN, EXIT_FINDINGS, EXIT_TROUBLE, Fatal, scan_options};
-use crate::checkpoint::{self, CheckpointStatus};
 use crate::cli::{CheckArgs, ColorChoice, Format, ReportTarget};
 use crate::config::{self, Level, RuleLevels};
 use crate::finding::Finding;
-use crate::finding::Label;
 use crate::interrupt;
 use crate::pipeline::{Analysis, analyse, count};
 use crate::report::file::{Inputs, ReportFile};
@@ -31,7 +29,6 @@ use crate::report::human::{Human, Style};
 use crate::report::json::Json;
 use crate::report::sarif::Sarif;
 use crate::report::{self, FileSummary, Reporter, Totals};
-use crate::rules::Rule;
 use crate::scan::{ScanOptions, Scanner};
 use crate::session::{Machine, RuleOptions, Sink};
 use crate::source::live::{LiveStdin, Next};
@@ -502,56 +499,6 @@ fn expand(paths: &[PathBuf], globs: &GlobSet, looked_for: &str) -> Result<Vec<Ta
     Ok(targets)
 }
 
-/// `checkpoint-problem` (with `--checkpoints DIR`): the checkpoint of a `pane-N.*`
-/// transcript, `DIR/pane-N.json`, must be readable and not behind the transcript's last
-/// session. The finding points at that session's `SESSION_START`.
-fn checkpoint_finding(
-    last: &SessionState,
-    path: Option<&Path>,
-    dir: Option<&Path>,
-    rules: &RuleOptions,
-) -> Option<Finding> {
-    let (Some(dir), Some(pane)) = (dir, path.and_then(checkpoint::pane_of)) else {
-        return None;
-    };
-    let severity = rules.levels.severity(Rule::CheckpointProblem)?;
-    let mut cp = checkpoint::read_in(dir, pane);
-    checkpoint::compare(&mut cp, Some(last));
-    if cp.status == CheckpointStatus::Ok {
-        return None;
-    }
-    let why = cp
-        .error
-        .as_ref()
-        .map(|e| {
-            let at = e.line.map_or(String::new(), |l| {
-                format!(" (line {l}, column {})", e.column.unwrap_or(1))
-            });
-            format!(": {}{at}", e.message)
-        })
-        .unwrap_or_default();
-    let mut finding = Finding::new(
-        Rule::CheckpointProblem,
-        format!(
-            "checkpoint {} is {}{why}",
-            crate::sanitize::escape(cp.path.display().to_string().as_bytes()),
-            cp.status.as_str()
-        ),
-        Label {
-            message: "the checkpoint should hold this session's state".into(),
-            ..last.start.clone()
-        },
-    )
-    .help(format!(
-        "{}; `quant-session postmortem --checkpoints {} {}` shows what was salvaged",
-        Rule::CheckpointProblem.fix(),
-        dir.display(),
-        path.map_or(String::new(), |p| p.display().to_string())
-    ));
-    finding.severity = severity;
-    Some(finding)
-}
-
 /// How many findings a file-mode worker hands over at a time.
 const FINDINGS_BATCH: usize = 256;
 
@@ -688,8 +635,9 @@ fn lint(
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(target) = targets.get(i) else { break };
                     let path = target.path();
-                    let about_last =
-                        |last: &SessionState| checkpoint_finding(last, path, checkpoints, rules);
+                    let about_last = |last: &SessionState| {
+                        crate::rules::checkpoint::finding(last, path, checkpoints, rules)
+                    };
                     // Findings cross to the reporting thread in batches: one channel
                     // message per finding costs more than the finding (a session with
                     // a malformed marker on every line).

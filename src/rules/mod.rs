@@ -1,6 +1,8 @@
 //! The rules (SPEC §3), described once: id, default severity, summary and how to fix
 //! the worker. Every report format, and the README table, read this table.
 
+pub mod checkpoint;
+
 use serde::Serialize;
 
 /// How serious a finding is.
