@@ -65,17 +65,19 @@ def cut_off_sessions(f):
 
 def checkpoint_16mib(f):
     f.write(b'{"state": {"worker_type": "researcher", "tasks_completed": 3, "start_time": "')
-    f.write(b"x" * (16 << 20))
+    # Just under the 16 MiB cap, which a larger file would hit before any repair.
+    f.write(b"x" * ((16 << 20) - 200))
 
 
 def dash_ids(f):
-    line = b"SESSION_START: " + b"a-" * (32 * 1024) + b"\n"
+    # Under the 64 KiB head of a line: a longer line is cut, and never parsed.
+    line = b"SESSION_START: " + b"a-" * 32_000 + b"\n"
     for _ in range(300):
         f.write(line)
 
 
 def near_miss(f):
-    line = b"A_" * (32 * 1024) + b":\n"
+    line = b"A_" * 32_000 + b":\n"
     for _ in range(300):
         f.write(line)
 

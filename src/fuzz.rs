@@ -93,12 +93,15 @@ pub fn framing(data: &[u8]) {
     }
 }
 
-/// Every JSON input kind: Claude Code stream-json, session files, and detection.
+/// Every JSON input kind: Claude Code stream-json and session files, Gemini, Codex, and
+/// detection.
 pub fn json_input(data: &[u8]) {
     for input in [
         InputKind::Auto,
         InputKind::StreamJson,
         InputKind::Transcript,
+        InputKind::Gemini,
+        InputKind::Codex,
     ] {
         scan_both_ways(
             data,

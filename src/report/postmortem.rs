@@ -29,10 +29,35 @@ fn list(items: impl IntoIterator<Item = String>) -> String {
     }
 }
 
+/// Checkpoints up to this size are shown in the report, the problem pointed at.
+const SHOWN_WHOLE: usize = 64 * 1024;
+
 /// The checkpoint's problem as a miette report pointing into the JSON file.
 pub fn checkpoint_diagnostic(cp: &Checkpoint) -> Option<String> {
     let error = cp.error.as_ref()?;
     let path = cp.path.display().to_string();
+    let message = format!(
+        "checkpoint {}: {}",
+        cp.status.as_str(),
+        escape(error.message.as_bytes())
+    );
+    // A large file is not shown whole (its escaped copy and offset map would cost many
+    // times its size): the message says where the problem is.
+    if cp.text.len() > SHOWN_WHOLE {
+        let at = match (error.line, error.column) {
+            (Some(line), Some(column)) => format!(" (line {line}, column {column})"),
+            _ => String::new(),
+        };
+        let diagnostic = FileDiagnostic {
+            code: "checkpoint",
+            path: path.clone(),
+            message: format!("{message}{at}"),
+            label: String::new(),
+            span: None,
+            source: NamedSource::new(escape(path.as_bytes()), String::new()),
+        };
+        return Some(diagnostic.render());
+    }
     // At the end of a truncated file, point at its last byte: the JSON stops there.
     let mut map = Vec::new();
     let shown = escape_lines_with_map(cp.text.as_bytes(), &mut map);
@@ -43,11 +68,7 @@ pub fn checkpoint_diagnostic(cp: &Checkpoint) -> Option<String> {
     let diagnostic = FileDiagnostic {
         code: "checkpoint",
         path: path.clone(),
-        message: format!(
-            "checkpoint {}: {}",
-            cp.status.as_str(),
-            escape(error.message.as_bytes())
-        ),
+        message,
         label: match cp.status {
             CheckpointStatus::Truncated => "the JSON stops here".to_owned(),
             _ => "here".to_owned(),
