@@ -80,6 +80,9 @@ pub enum EventKind {
         /// Subagent calls are visible too (Claude's `Task`/`Agent`); a CLI without them
         /// (Gemini) leaves `SUBAGENT_SPAWN` unchecked against actions.
         subagents: bool,
+        /// The calls that create files are visible (a Codex rollout's `apply_patch` is
+        /// not read): otherwise `FILES_CREATED` is not checked against actions.
+        files: bool,
     },
     /// The first line of an input that holds a marker behind a line prefix (a log
     /// envelope's timestamp, `[pane-2] `) while no `--strip-prefix` is given, with the

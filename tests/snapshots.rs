@@ -194,6 +194,9 @@ fn one_session_in_every_shape_gets_one_verdict() {
         let forced = verdict(&["--input", shape, &file]);
         assert_eq!(forced, text, "{file} with --input {shape}");
     }
+    // Codex's on-disk rollout file is told by its records alone.
+    let rollout = "fixtures/shapes/session.codex-rollout.log";
+    assert_eq!(verdict(&[rollout]), text, "{rollout}");
     for preset in ["docker", "cri", "github", "journald"] {
         let file = format!("fixtures/shapes/session.{preset}.log");
         assert_eq!(

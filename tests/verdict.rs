@@ -716,3 +716,23 @@ fn the_output_of_a_command_that_only_reads_is_not_the_worker_speaking() {
         .assert()
         .stderr(predicate::str::contains(r#""sessions":1"#));
 }
+
+#[test]
+fn a_real_codex_rollout_file_is_read_as_a_session_file() {
+    let Some(root) = real_world() else { return };
+    let path = root.join("codex/agentcmd-rollout-2025-09-25T15-12-14.jsonl");
+    qs().args(["check", "--format", "json"])
+        .arg(&path)
+        .assert()
+        .code(0)
+        .stdout(
+            predicate::str::contains(r#""records":209,"unknown_records":0"#)
+                .and(predicate::str::contains("worker-error-exit").not()),
+        );
+    // A session file has no final record: it ends idle (SOURCES.md: on an assistant
+    // summary), never killed.
+    qs().args(["postmortem", "--format", "json"])
+        .arg(&path)
+        .assert()
+        .stdout(predicate::str::contains(r#""cause": "idle""#));
+}

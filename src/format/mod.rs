@@ -8,6 +8,7 @@
 
 pub mod claude;
 pub mod codex;
+pub mod codex_rollout;
 pub mod command;
 pub mod gemini;
 pub mod lexer;
@@ -32,6 +33,11 @@ pub trait Format: std::fmt::Debug + Send {
     fn subagent_calls_visible(&self) -> bool {
         true
     }
+    /// Whether the calls that create files are visible to this reader (so that
+    /// `FILES_CREATED` can be checked against them).
+    fn file_calls_visible(&self) -> bool {
+        true
+    }
 }
 
 /// The agent CLI whose JSON an input is.
@@ -39,6 +45,8 @@ pub trait Format: std::fmt::Debug + Send {
 pub enum Cli {
     ClaudeCode,
     Codex,
+    /// Codex's on-disk session files (`rollout-*.jsonl`).
+    CodexRollout,
     Gemini,
 }
 
@@ -54,6 +62,12 @@ impl Cli {
             t.starts_with(b"thread.") || t.starts_with(b"turn.") || t.starts_with(b"item.")
         }) {
             return Cli::Codex;
+        }
+        if matches!(
+            ty,
+            Some(b"session_meta" | b"response_item" | b"event_msg" | b"turn_context")
+        ) {
+            return Cli::CodexRollout;
         }
         let gemini = match ty {
             Some(b"init" | b"message" | b"tool_use" | b"tool_result") => true,
@@ -71,6 +85,7 @@ impl Cli {
         match self {
             Cli::ClaudeCode => Box::new(claude::ClaudeCode::default()),
             Cli::Codex => Box::new(codex::Codex::default()),
+            Cli::CodexRollout => Box::new(codex_rollout::CodexRollout::default()),
             Cli::Gemini => Box::new(gemini::Gemini::default()),
         }
     }
@@ -88,8 +103,9 @@ fn type_of(head: &[u8]) -> Option<&[u8]> {
     (rest[end] == b'"').then(|| &rest[..end])
 }
 
-/// Whether a line is a stream-json record (`{"type":…`) or an on-disk transcript record
-/// (`{"parentUuid":…,"type":…`): a JSON object with a `"type"` key near its start.
+/// Whether a line is a record of an agent CLI: a stream event (`{"type":…`), a Claude
+/// Code session-file record (`{"parentUuid":…,"type":…`) or a Codex rollout record
+/// (`{"timestamp":…,"type":…`): a JSON object with a `"type"` key near its start.
 pub fn looks_like_record(line: &[u8]) -> bool {
     let t = line.trim_ascii_start();
     let Some(rest) = t.strip_prefix(b"{") else {
@@ -97,7 +113,7 @@ pub fn looks_like_record(line: &[u8]) -> bool {
     };
     let rest = rest.trim_ascii_start();
     rest.starts_with(b"\"type\"")
-        || (rest.starts_with(b"\"parentUuid\"")
+        || ((rest.starts_with(b"\"parentUuid\"") || rest.starts_with(b"\"timestamp\""))
             && memchr::memmem::find(&t[..t.len().min(4096)], b"\"type\":").is_some())
 }
 

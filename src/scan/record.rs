@@ -17,6 +17,7 @@ impl<F: FnMut(Event)> LineScan<'_, F> {
         };
         let first = json.counts().records == 0;
         let subagents = json.subagent_calls_visible();
+        let files = json.file_calls_visible();
         let Some(record) = json.end(seg.line) else {
             return;
         };
@@ -39,7 +40,7 @@ impl<F: FnMut(Event)> LineScan<'_, F> {
             text: text.clone(),
         };
         if first {
-            (self.sink)(event(EventKind::ActionsVisible { subagents }));
+            (self.sink)(event(EventKind::ActionsVisible { subagents, files }));
         }
         if let Some(time) = record.timestamp {
             (self.sink)(event(EventKind::Clock(time)));

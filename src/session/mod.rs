@@ -82,8 +82,9 @@ pub struct Machine {
     exit: Option<(bool, String, Label)>,
     /// The input shows tool calls: claims are checked against them.
     actions_visible: bool,
-    /// Subagent calls are among the visible actions.
+    /// Subagent calls, and file-creating calls, are among the visible actions.
     subagent_calls_visible: bool,
+    file_calls_visible: bool,
     /// The time of the current record, in a session file.
     clock: Option<crate::event::Timestamp>,
     /// The first marker seen behind a line prefix, and the flag that uncovers it.
@@ -133,9 +134,10 @@ impl Machine {
                 self.emit(Finding::from_event(event), sink);
                 return;
             }
-            EventKind::ActionsVisible { subagents } => {
+            EventKind::ActionsVisible { subagents, files } => {
                 self.actions_visible = true;
                 self.subagent_calls_visible = *subagents;
+                self.file_calls_visible = *files;
                 return;
             }
             EventKind::ToolCall {
@@ -386,6 +388,7 @@ impl Machine {
         // Claims are kept only where the actions they are checked against are visible.
         let claims_checked = self.actions_visible;
         let subagents_checked = self.subagent_calls_visible;
+        let files_checked = self.file_calls_visible;
         let Some(s) = self.session.as_mut() else {
             return;
         };
@@ -512,7 +515,7 @@ impl Machine {
                 }
             }
             Marker::FilesCreated { count } => {
-                if let Some(task) = s.current().filter(|_| claims_checked) {
+                if let Some(task) = s.current().filter(|_| claims_checked && files_checked) {
                     let claims = task.claims();
                     let claimed = claims.files.as_ref().map_or(0, |(n, _)| *n);
                     claims.files = Some((
