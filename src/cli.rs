@@ -120,6 +120,9 @@ pub enum Format {
     Github,
     /// One SARIF 2.1.0 log for the whole run.
     Sarif,
+    /// One line per finding, `FILE:LINE:COL: SEVERITY[RULE] MESSAGE` (for logs, grep and
+    /// editors).
+    Concise,
 }
 
 /// An extra report: `FORMAT=PATH`.
@@ -134,7 +137,7 @@ fn parse_report(s: &str) -> Result<ReportTarget, String> {
         .split_once('=')
         .ok_or_else(|| format!("expected FORMAT=PATH, got `{s}`"))?;
     let format = Format::from_str(format, true)
-        .map_err(|_| format!("unknown format `{format}` (human, json, github, sarif)"))?;
+        .map_err(|_| format!("unknown format `{format}` (human, json, github, sarif, concise)"))?;
     if path.is_empty() {
         return Err("the report path is empty".into());
     }

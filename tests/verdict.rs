@@ -736,3 +736,46 @@ fn a_real_codex_rollout_file_is_read_as_a_session_file() {
         .assert()
         .stdout(predicate::str::contains(r#""cause": "idle""#));
 }
+
+#[test]
+fn pipe_mode_sarif_on_stderr_is_one_whole_log() {
+    let out = qs()
+        .args(["check", "--format", "sarif"])
+        .write_stdin(std::fs::read(fixture("rules/task-not-completed.log")).unwrap())
+        .output()
+        .unwrap();
+    let log: serde_json::Value = serde_json::from_slice(&out.stderr).unwrap();
+    assert_eq!(log["runs"][0]["results"].as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn the_concise_format_is_one_line_per_finding_and_a_total() {
+    let input = "SESSION_START: r-2026-11-23T10:15:30\nTASK_START: é\u{9b} x\n";
+    let file = fixture("sessions/seed-session-manager.log");
+    let out = qs()
+        .args(["check", "--format", "concise", &file])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines[0],
+        format!("{file}:5:1: warning[task-not-started] task \"h-001\" completed but never started")
+    );
+    assert_eq!(
+        lines.last().unwrap(),
+        &"1 error, 2 warnings in 1 input (1 session)"
+    );
+    // Pipe mode: on stderr, escaped, the column in characters.
+    let piped = qs()
+        .args(["check", "--format", "concise"])
+        .write_stdin(input)
+        .output()
+        .unwrap();
+    let err = String::from_utf8(piped.stderr).unwrap();
+    assert!(
+        err.contains("<stdin>:2:16: error[malformed-marker]"),
+        "{err}"
+    );
+    assert!(!err.chars().any(|c| c != '\n' && c.is_control()), "{err:?}");
+}

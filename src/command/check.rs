@@ -220,6 +220,7 @@ fn reporter<'w>(
         Format::Json => Box::new(Json { out }),
         Format::Github => Box::new(Github { out }),
         Format::Sarif => Box::new(Sarif::new(out)),
+        Format::Concise => Box::new(crate::report::concise::Concise { out }),
     }
 }
 
@@ -405,6 +406,13 @@ fn pipe(
         records: scanner.records(),
     };
     live.each(|r| r.end_file(&summary));
+    // The primary report ends here (the report files end with the run): a SARIF log on
+    // stderr is closed, the concise totals line written.
+    if live.failed.is_none()
+        && let Err(e) = live.primary.end_run(1, live.totals)
+    {
+        live.failed = Some(Fatal(format!("writing the report: {e}")));
+    }
     if let Some(fatal) = live.failed {
         return Err(fatal);
     }

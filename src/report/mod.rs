@@ -2,6 +2,7 @@
 //! system reads. Each format is one [`Reporter`]; a run may feed several (`--format`
 //! plus `--report FORMAT=PATH`).
 
+pub mod concise;
 pub mod events;
 pub mod file;
 pub mod github;
