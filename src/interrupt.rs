@@ -114,11 +114,12 @@ fn watchdog(sig: i32) {
             let _ = std::fs::remove_file(f);
         }
     }
+    let count = |n: u64, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
     let text = format!(
-        "quant-session: interrupted by {}, and the report could not be finished (its reader is not reading); {} errors and {} warnings found so far\n",
+        "quant-session: interrupted by {}, and the report could not be finished (its reader is not reading); {} and {} found so far\n",
         name(sig),
-        ERRORS.load(Ordering::Relaxed),
-        WARNINGS.load(Ordering::Relaxed),
+        count(ERRORS.load(Ordering::Relaxed), "error"),
+        count(WARNINGS.load(Ordering::Relaxed), "warning"),
     );
     // stderr itself may be the stalled reader: say it from a thread of its own, and
     // exit whether or not it could be said.

@@ -135,6 +135,8 @@ pub fn count(totals: &mut Totals, f: &Finding) {
         Severity::Error => totals.errors += 1,
         Severity::Warning => totals.warnings += 1,
     }
+    // For the last word of a run ended by a signal while it was blocked.
+    crate::interrupt::found(f.severity == Severity::Error);
 }
 
 /// One more finding about the last session, made once the input is read (the
