@@ -339,7 +339,10 @@ fn in_blocks(file: &std::fs::File, scan: &ScanOptions, buf: &mut [u8]) -> Option
                 .split(|&b| b == b'\n')
                 .find(|l| !l.trim_ascii().is_empty())?;
             let whole = first.len() < n;
-            (whole && !crate::format::looks_like_record(first)).then_some(threads)
+            // A record stream, or a JSON document (its first line `{` alone), is read
+            // in one piece.
+            let text = !crate::format::looks_like_record(first) && first.trim_ascii() != b"{";
+            (whole && text).then_some(threads)
         }
     }
 }

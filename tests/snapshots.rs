@@ -194,9 +194,13 @@ fn one_session_in_every_shape_gets_one_verdict() {
         let forced = verdict(&["--input", shape, &file]);
         assert_eq!(forced, text, "{file} with --input {shape}");
     }
-    // Codex's on-disk rollout file is told by its records alone.
-    let rollout = "fixtures/shapes/session.codex-rollout.log";
-    assert_eq!(verdict(&[rollout]), text, "{rollout}");
+    // Codex's on-disk rollout file and Gemini's chat file are told by their content.
+    for file in [
+        "fixtures/shapes/session.codex-rollout.log",
+        "fixtures/shapes/session.gemini-chat.log",
+    ] {
+        assert_eq!(verdict(&[file]), text, "{file}");
+    }
     for preset in ["docker", "cri", "github", "journald"] {
         let file = format!("fixtures/shapes/session.{preset}.log");
         assert_eq!(

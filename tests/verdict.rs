@@ -779,3 +779,28 @@ fn the_concise_format_is_one_line_per_finding_and_a_total() {
     );
     assert!(!err.chars().any(|c| c != '\n' && c.is_control()), "{err:?}");
 }
+
+#[test]
+fn a_real_gemini_chat_file_is_read_as_a_session_file() {
+    let Some(root) = real_world() else { return };
+    let path = root.join("gemini/agentcmd-session-2025-10-27T19-55-981c87cb.json");
+    qs().args(["check", "--format", "json"])
+        .arg(&path)
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains(
+            r#""records":18,"unknown_records":0,"broken_records":0"#,
+        ));
+    qs().args(["postmortem", "--format", "json"])
+        .arg(&path)
+        .assert()
+        .stdout(predicate::str::contains(r#""cause": "idle""#));
+}
+
+#[test]
+fn a_text_input_that_begins_with_a_lone_brace_is_still_text() {
+    qs().args(["check", "--format", "json"])
+        .write_stdin("{\n  \"config\": 1\n}\nSESSION_START: researcher-2026-11-23T10:15:30\n")
+        .assert()
+        .stderr(predicate::str::contains(r#""sessions":1"#));
+}

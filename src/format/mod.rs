@@ -11,6 +11,7 @@ pub mod codex;
 pub mod codex_rollout;
 pub mod command;
 pub mod gemini;
+pub mod gemini_chat;
 pub mod lexer;
 
 use crate::event::{Event, Timestamp};

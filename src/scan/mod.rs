@@ -11,6 +11,7 @@ use std::sync::Arc;
 use regex::bytes::Regex;
 
 use crate::event::{Event, EventKind, LineText, Malformed, Position};
+use crate::format::gemini_chat::{Document, GeminiChat};
 use crate::format::{self, Format, RecordCounts, WorkerRun};
 use crate::frame::{self, FrameSink, Framer, Segment};
 use crate::grammar::{self, Keyword, PayloadError, Recognized};
@@ -57,6 +58,10 @@ enum Mode {
     Undecided,
     Text,
     Json,
+    /// The first line is `{` alone: the next one says whether this is a JSON document.
+    Pending,
+    /// One JSON document (a Gemini chat file), lexed whole as it is read.
+    Document,
 }
 
 /// Turns a chunked byte stream into events.
@@ -72,6 +77,8 @@ pub struct Scanner {
     mode: Mode,
     /// The reader of the input's JSON records, once the first one has said which CLI.
     json: Option<Box<dyn Format>>,
+    /// The reader of a JSON document input.
+    doc: Option<Box<dyn Document>>,
     /// A record longer than the framing head is being read in pieces.
     streaming: bool,
     /// CRI partial lines waiting for their end, per stream (stdout, stderr): the first
@@ -147,6 +154,7 @@ impl Scanner {
             prefixed,
             mode,
             json,
+            doc,
             streaming,
             partial,
             partial_at,
@@ -156,6 +164,7 @@ impl Scanner {
             prefixed,
             mode,
             json,
+            doc,
             streaming,
             partial,
             partial_at,
@@ -179,13 +188,20 @@ impl Scanner {
 
     /// What is known of the worker process, when the input is stream-json.
     pub fn worker_run(&self) -> Option<WorkerRun> {
-        (self.mode == Mode::Json).then(|| self.json.as_ref().map(|j| j.run()).unwrap_or_default())
+        match (self.mode, &self.doc) {
+            (Mode::Document, Some(doc)) => Some(doc.run()),
+            (Mode::Json, _) => Some(self.json.as_ref().map(|j| j.run()).unwrap_or_default()),
+            _ => None,
+        }
     }
 
     /// The stream-json record counts, when the input is stream-json.
     pub fn records(&self) -> Option<RecordCounts> {
-        (self.mode == Mode::Json)
-            .then(|| self.json.as_ref().map(|j| j.counts()).unwrap_or_default())
+        match (self.mode, &self.doc) {
+            (Mode::Document, Some(doc)) => Some(doc.counts()),
+            (Mode::Json, _) => Some(self.json.as_ref().map(|j| j.counts()).unwrap_or_default()),
+            _ => None,
+        }
     }
 
     /// Bytes seen so far.
@@ -199,6 +215,7 @@ struct LineScan<'s, F> {
     prefixed: &'s mut Option<PrefixHint>,
     mode: &'s mut Mode,
     json: &'s mut Option<Box<dyn Format>>,
+    doc: &'s mut Option<Box<dyn Document>>,
     streaming: &'s mut bool,
     partial: &'s mut [Vec<u8>; 2],
     partial_at: &'s mut [Position; 2],
@@ -264,6 +281,12 @@ impl<F: FnMut(Event)> FrameSink for LineScan<'_, F> {
     fn overflow(&mut self, head: Option<&[u8]>, more: &[u8]) {
         if let Some(head) = head {
             self.decide_mode(head);
+            if *self.mode == Mode::Document
+                && let Some(doc) = self.doc
+            {
+                *self.streaming = true;
+                doc.feed(head, 0);
+            }
             if *self.mode == Mode::Json && format::looks_like_record(head) {
                 *self.streaming = true;
                 let json = reader(self.json, self.options.input, head);
@@ -271,7 +294,11 @@ impl<F: FnMut(Event)> FrameSink for LineScan<'_, F> {
                 json.feed(head);
             }
         }
-        if *self.streaming
+        if *self.streaming && *self.mode == Mode::Document {
+            if let Some(doc) = self.doc {
+                doc.feed(more, 0);
+            }
+        } else if *self.streaming
             && let Some(json) = self.json
         {
             json.feed(more);
@@ -301,7 +328,27 @@ fn reader<'j>(
 impl<F: FnMut(Event)> LineScan<'_, F> {
     /// The first non-blank line decides what the input is.
     fn decide_mode(&mut self, first: &[u8]) {
-        if *self.mode != Mode::Undecided || first.trim_ascii().is_empty() {
+        if first.trim_ascii().is_empty() {
+            return;
+        }
+        if *self.mode == Mode::Pending {
+            // A Gemini chat file begins `{` then `"sessionId": …`; anything else after a
+            // lone `{` is text (that line held no marker).
+            if first.trim_ascii_start().starts_with(b"\"sessionId\"") {
+                let mut doc: Box<dyn Document> = Box::new(GeminiChat::default());
+                doc.feed(b"{\n", 1);
+                *self.doc = Some(doc);
+                *self.mode = Mode::Document;
+            } else {
+                *self.mode = Mode::Text;
+            }
+            return;
+        }
+        if *self.mode != Mode::Undecided {
+            return;
+        }
+        if self.options.input == InputKind::Auto && first.trim_ascii() == b"{" {
+            *self.mode = Mode::Pending;
             return;
         }
         *self.mode = match self.options.input {
@@ -317,7 +364,11 @@ impl<F: FnMut(Event)> LineScan<'_, F> {
 
     fn segment(&mut self, seg: Segment<'_>) {
         self.decide_mode(seg.bytes);
-        if *self.mode == Mode::Undecided {
+        if matches!(*self.mode, Mode::Undecided | Mode::Pending) {
+            return;
+        }
+        if *self.mode == Mode::Document {
+            self.document_line(&seg);
             return;
         }
         if std::mem::take(self.streaming) {

@@ -16,11 +16,22 @@ impl<F: FnMut(Event)> LineScan<'_, F> {
             return;
         };
         let first = json.counts().records == 0;
-        let subagents = json.subagent_calls_visible();
-        let files = json.file_calls_visible();
+        let visible = (json.subagent_calls_visible(), json.file_calls_visible());
         let Some(record) = json.end(seg.line) else {
             return;
         };
+        self.emit_record(seg, record, first, visible);
+    }
+
+    /// Turns a record into events on `seg`'s line. `first`: the input's first record,
+    /// which says what its tool calls show (`visible`: subagent calls, file calls).
+    pub(super) fn emit_record(
+        &mut self,
+        seg: &Segment<'_>,
+        record: crate::format::Record,
+        first: bool,
+        (subagents, files): (bool, bool),
+    ) {
         let head = &seg.bytes[..seg.bytes.len().min(200)];
         let at = Position {
             line: seg.line,
@@ -98,4 +109,33 @@ fn on_record_line(mut event: Event, seg: &Segment<'_>) -> Event {
         bytes: text.bytes.clone(),
     });
     event
+}
+
+impl<F: FnMut(Event)> LineScan<'_, F> {
+    /// A line of a JSON document (a Gemini chat file): fed to its reader, and the records
+    /// it completed turned into events, each on the line its text started on.
+    pub(super) fn document_line(&mut self, seg: &Segment<'_>) {
+        let streamed = std::mem::take(self.streaming);
+        let Some(doc) = self.doc.as_mut() else {
+            return;
+        };
+        if !streamed {
+            doc.feed(seg.bytes, seg.line);
+        }
+        doc.feed(b"\n", seg.line);
+        while let Some(doc) = self.doc.as_mut()
+            && let Some((line, record)) = doc.next_record()
+        {
+            let first = doc.counts().records == 1;
+            let at = Segment {
+                bytes: b"",
+                truncated: false,
+                line,
+                column: 1,
+                offset: seg.offset,
+            };
+            // Gemini has no subagent tool; its file writes are read.
+            self.emit_record(&at, record, first, (false, true));
+        }
+    }
 }

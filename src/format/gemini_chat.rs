@@ -1,0 +1,418 @@
+//! Gemini CLI's on-disk chat files (`~/.gemini/tmp/<hash>/chats/session-*.json`): one
+//! pretty-printed JSON document, `{"sessionId":…,"messages":[{"id","timestamp","type",
+//! "content","toolCalls":[{"name","args","result","status"}]}]}`.
+//!
+//! Unlike the line-per-record streams, the whole file is one value: it is lexed as it
+//! is read, and each message becomes a [`Record`] when its object ends, placed on the
+//! line its text started on. The worker speaks in its `gemini` messages and in the output
+//! of its `run_shell_command` calls that run something; a `write_file` to a new path
+//! backs `FILES_CREATED`. A chat file has no final record: its end is `idle`.
+
+use std::collections::{HashSet, VecDeque};
+
+use super::lexer::{Frame, JsonSink, KeySet, Kind, Lexer};
+use super::{Item, Record, RecordCounts, ToolCall, WorkerRun};
+use crate::event::Event;
+use crate::scan::{ScanOptions, Scanner};
+
+/// A reader of a document: fed the whole input, it hands out records as they complete.
+pub trait Document: std::fmt::Debug + Send {
+    /// Feeds the next piece of the document, which is on `line`.
+    fn feed(&mut self, bytes: &[u8], line: u64);
+    /// The next record completed so far, with the line it is placed on.
+    fn next_record(&mut self) -> Option<(u64, Record)>;
+    /// What is known of the worker process.
+    fn run(&self) -> WorkerRun;
+    /// The records read, and those not read.
+    fn counts(&self) -> RecordCounts;
+}
+
+/// The keys of a chat file this reader reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Key {
+    Messages,
+    Type,
+    Timestamp,
+    Content,
+    ToolCalls,
+    Name,
+    Args,
+    FilePath,
+    Command,
+    Result,
+    FunctionResponse,
+    Response,
+    Output,
+    Other,
+}
+
+impl KeySet for Key {
+    const OTHER: Key = Key::Other;
+
+    fn from_bytes(name: &[u8]) -> Key {
+        match name {
+            b"messages" => Key::Messages,
+            b"type" => Key::Type,
+            b"timestamp" => Key::Timestamp,
+            b"content" => Key::Content,
+            b"toolCalls" => Key::ToolCalls,
+            b"name" => Key::Name,
+            b"args" => Key::Args,
+            b"file_path" | b"absolute_path" | b"path" => Key::FilePath,
+            b"command" => Key::Command,
+            b"result" => Key::Result,
+            b"functionResponse" => Key::FunctionResponse,
+            b"response" => Key::Response,
+            b"output" => Key::Output,
+            _ => Key::Other,
+        }
+    }
+}
+
+const MAX_FIELD: usize = 1024;
+const MAX_HELD: usize = 64 * 1024;
+const MAX_PATHS: usize = 100_000;
+/// Records completed but not yet taken (the scanner takes them after every line).
+const MAX_READY: usize = 4096;
+
+/// The message being read.
+#[derive(Debug, Default)]
+struct Message {
+    ty: String,
+    timestamp: String,
+    /// Where its text starts.
+    line: u64,
+    text: Option<(Box<Scanner>, Vec<Event>)>,
+    held: Vec<u8>,
+    items: Vec<Item>,
+    call: Call,
+}
+
+/// The tool call being read.
+#[derive(Debug, Default)]
+struct Call {
+    name: String,
+    path: String,
+    command: String,
+    output: Option<(Box<Scanner>, Vec<Event>)>,
+}
+
+/// Where a string value goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Target {
+    Type,
+    Timestamp,
+    Content,
+    CallName,
+    CallPath,
+    CallCommand,
+    CallOutput,
+}
+
+/// What the lexer pushes into.
+#[derive(Debug, Default)]
+struct State {
+    message: Message,
+    target: Option<Target>,
+    line: u64,
+    ready: VecDeque<(u64, Record)>,
+    known_paths: HashSet<String>,
+    messages: u64,
+    unknown: u64,
+    worker_messages: u64,
+}
+
+/// A Gemini CLI chat file.
+#[derive(Debug, Default)]
+pub struct GeminiChat {
+    lexer: Lexer<Key>,
+    state: State,
+}
+
+fn target(path: &[Frame<Key>]) -> Option<Target> {
+    use Frame::{Array, Object};
+    Some(match path {
+        [Object(Key::Messages), Array, Object(Key::Type)] => Target::Type,
+        [Object(Key::Messages), Array, Object(Key::Timestamp)] => Target::Timestamp,
+        [Object(Key::Messages), Array, Object(Key::Content)] => Target::Content,
+        [
+            Object(Key::Messages),
+            Array,
+            Object(Key::ToolCalls),
+            Array,
+            Object(Key::Name),
+        ] => Target::CallName,
+        [
+            Object(Key::Messages),
+            Array,
+            Object(Key::ToolCalls),
+            Array,
+            Object(Key::Args),
+            Object(k),
+        ] => match k {
+            Key::FilePath => Target::CallPath,
+            Key::Command => Target::CallCommand,
+            _ => return None,
+        },
+        [
+            Object(Key::Messages),
+            Array,
+            Object(Key::ToolCalls),
+            Array,
+            Object(Key::Result),
+            Array,
+            Object(Key::FunctionResponse),
+            Object(Key::Response),
+            Object(Key::Output),
+        ] => Target::CallOutput,
+        _ => return None,
+    })
+}
+
+fn new_scanner() -> Box<Scanner> {
+    Box::new(Scanner::new(ScanOptions::default_text()))
+}
+
+impl State {
+    /// A tool call of the message ended: what it did.
+    fn end_call(&mut self) {
+        let call = std::mem::take(&mut self.message.call);
+        let path = (!call.path.is_empty()).then_some(call.path);
+        let creates = match (call.name.as_str(), path) {
+            ("write_file", Some(p)) if !self.known_paths.contains(&p) => Some(p),
+            (_, Some(p)) => {
+                if self.known_paths.len() < MAX_PATHS {
+                    self.known_paths.insert(p);
+                }
+                None
+            }
+            _ => None,
+        };
+        if let Some(p) = &creates
+            && self.known_paths.len() < MAX_PATHS
+        {
+            self.known_paths.insert(p.clone());
+        }
+        let worker = self.message.ty == "gemini";
+        if worker {
+            self.message.items.push(Item::Call(ToolCall {
+                tool: call.name,
+                subagent: None,
+                creates,
+            }));
+        }
+        if let Some((mut scanner, mut events)) = call.output {
+            scanner.finish(&mut |e| events.push(e));
+            if worker {
+                self.message.items.push(Item::Text(events));
+            }
+        }
+    }
+
+    /// A message ended: it becomes a record.
+    fn end_message(&mut self) {
+        let mut m = std::mem::take(&mut self.message);
+        self.messages += 1;
+        let mut items = Vec::new();
+        match m.ty.as_str() {
+            "gemini" => {
+                self.worker_messages += 1;
+                let mut events = match m.text.take() {
+                    Some((mut scanner, mut events)) => {
+                        scanner.finish(&mut |e| events.push(e));
+                        events
+                    }
+                    None => Vec::new(),
+                };
+                if !m.held.is_empty() {
+                    let mut scanner = new_scanner();
+                    scanner.feed(&m.held, &mut |e| events.push(e));
+                    scanner.finish(&mut |e| events.push(e));
+                }
+                items.push(Item::Text(events));
+            }
+            "user" | "info" | "error" | "warning" => {}
+            _ => self.unknown += 1,
+        }
+        items.append(&mut m.items);
+        let record = Record {
+            items,
+            exit: None,
+            timestamp: crate::grammar::parse_timestamp(&m.timestamp),
+        };
+        if self.ready.len() < MAX_READY {
+            let line = if m.line == 0 { self.line } else { m.line };
+            self.ready.push_back((line, record));
+        }
+    }
+}
+
+impl JsonSink<Key> for State {
+    fn start(&mut self, path: &[Frame<Key>], kind: Kind) {
+        self.target = None;
+        if kind != Kind::String {
+            return;
+        }
+        let Some(t) = target(path) else { return };
+        self.target = Some(t);
+        match t {
+            Target::Content => {
+                self.message.line = self.line;
+                if self.message.ty == "gemini" {
+                    self.message.text = Some((new_scanner(), Vec::new()));
+                }
+            }
+            Target::CallOutput => {
+                let call = &self.message.call;
+                let runs =
+                    call.name == "run_shell_command" && !super::command::only_reads(&call.command);
+                if runs && self.message.ty == "gemini" {
+                    self.message.call.output = Some((new_scanner(), Vec::new()));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn string(&mut self, bytes: &[u8]) {
+        let m = &mut self.message;
+        let field = match self.target {
+            Some(Target::Content) => {
+                match &mut m.text {
+                    Some((scanner, events)) => scanner.feed(bytes, &mut |e| events.push(e)),
+                    // The message's type is not known yet: hold the start.
+                    None if m.ty.is_empty() => {
+                        let room = MAX_HELD.saturating_sub(m.held.len());
+                        m.held.extend_from_slice(&bytes[..bytes.len().min(room)]);
+                    }
+                    None => {}
+                }
+                return;
+            }
+            Some(Target::CallOutput) => {
+                if let Some((scanner, events)) = &mut m.call.output {
+                    scanner.feed(bytes, &mut |e| events.push(e));
+                }
+                return;
+            }
+            Some(Target::Type) => &mut m.ty,
+            Some(Target::Timestamp) => &mut m.timestamp,
+            Some(Target::CallName) => &mut m.call.name,
+            Some(Target::CallPath) => &mut m.call.path,
+            Some(Target::CallCommand) => &mut m.call.command,
+            None => return,
+        };
+        let room = MAX_FIELD.saturating_sub(field.len());
+        field.push_str(&String::from_utf8_lossy(&bytes[..bytes.len().min(room)]));
+    }
+
+    fn end(&mut self, path: &[Frame<Key>], kind: Kind, _literal: &[u8]) {
+        use Frame::{Array, Object};
+        self.target = None;
+        if kind != Kind::Object {
+            return;
+        }
+        match path {
+            [Object(Key::Messages), Array] => self.end_message(),
+            [Object(Key::Messages), Array, Object(Key::ToolCalls), Array] => self.end_call(),
+            _ => {}
+        }
+    }
+}
+
+impl Document for GeminiChat {
+    fn feed(&mut self, bytes: &[u8], line: u64) {
+        self.state.line = line;
+        self.lexer.feed(bytes, &mut self.state);
+    }
+
+    fn next_record(&mut self) -> Option<(u64, Record)> {
+        self.state.ready.pop_front()
+    }
+
+    fn run(&self) -> WorkerRun {
+        WorkerRun {
+            messages: self.state.worker_messages,
+            session_file: true,
+            ..WorkerRun::default()
+        }
+    }
+
+    fn counts(&self) -> RecordCounts {
+        RecordCounts {
+            records: self.state.messages,
+            unknown_records: self.state.unknown,
+            broken_records: u64::from(self.lexer.is_error()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::EventKind;
+
+    #[test]
+    fn gemini_messages_become_records_on_their_text_line() {
+        let doc = r#"{
+  "sessionId": "s",
+  "messages": [
+    {"id": "1", "timestamp": "2026-11-23T10:15:30.000Z", "type": "user", "content": "TASK_START: h-9"},
+    {
+      "id": "2",
+      "timestamp": "2026-11-23T10:15:31.000Z",
+      "type": "gemini",
+      "content": "SESSION_START: researcher-2026-11-23T10:15:30\nTASK_START: h-1",
+      "toolCalls": [
+        {"id": "w", "name": "write_file", "args": {"file_path": "a.py", "content": "x"}, "status": "success"},
+        {"id": "s", "name": "run_shell_command", "args": {"command": "python3 w.py"},
+         "result": [{"functionResponse": {"id": "s", "name": "run_shell_command", "response": {"output": "TASK_COMPLETE: h-1\n"}}}]}
+      ]
+    }
+  ]
+}
+"#;
+        let mut chat = GeminiChat::default();
+        for (i, line) in doc.lines().enumerate() {
+            chat.feed(line.as_bytes(), i as u64 + 1);
+            chat.feed(b"\n", i as u64 + 1);
+        }
+        let mut records = Vec::new();
+        while let Some(r) = chat.next_record() {
+            records.push(r);
+        }
+        assert_eq!(records.len(), 2);
+        assert!(
+            records[0].1.items.is_empty(),
+            "the user's text is not the worker's"
+        );
+        let (line, worker) = &records[1];
+        assert_eq!(*line, 9);
+        let words: Vec<String> = worker
+            .items
+            .iter()
+            .flat_map(|i| match i {
+                Item::Text(events) => events
+                    .iter()
+                    .filter_map(|e| match &e.kind {
+                        EventKind::Marker(m) => Some(m.keyword().word().to_owned()),
+                        _ => None,
+                    })
+                    .collect(),
+                Item::Call(c) => vec![format!("call {:?}", c.creates)],
+                Item::SubagentRun(_) => vec![],
+            })
+            .collect();
+        assert_eq!(
+            words,
+            [
+                "SESSION_START",
+                "TASK_START",
+                "call Some(\"a.py\")",
+                "call None",
+                "TASK_COMPLETE"
+            ]
+        );
+        assert_eq!(chat.run().cause(), "idle");
+    }
+}
