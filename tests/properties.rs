@@ -132,3 +132,66 @@ proptest! {
         }
     }
 }
+
+/// Every agent-CLI shape of the scripted session (Claude Code stream-json and session
+/// file, Gemini stream-json and chat file, Codex exec and rollout).
+const AGENT_SHAPES: &[&str] = &[
+    "stream-json",
+    "transcript",
+    "gemini",
+    "gemini-chat",
+    "codex",
+    "codex-rollout",
+];
+
+fn shape(name: &str) -> Vec<u8> {
+    std::fs::read(format!(
+        "{}/fixtures/shapes/session.{name}.log",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
+}
+
+/// The events of `input` fed in pieces cut at `cuts`.
+fn chunked(input: &[u8], cuts: &[usize]) -> Vec<quant_session::event::Event> {
+    let mut cuts: Vec<usize> = cuts.iter().map(|c| c % (input.len() + 1)).collect();
+    cuts.sort_unstable();
+    let mut events = Vec::new();
+    let mut scanner = Scanner::new(ScanOptions::default());
+    let mut sink = |e| events.push(e);
+    let mut from = 0;
+    for cut in cuts.into_iter().chain(std::iter::once(input.len())) {
+        scanner.feed(&input[from..cut.max(from)], &mut sink);
+        from = cut.max(from);
+    }
+    scanner.finish(&mut sink);
+    events
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn every_agent_cli_shape_gives_the_same_events_however_it_is_chunked(
+        which in 0..AGENT_SHAPES.len(),
+        cuts in proptest::collection::vec(any::<usize>(), 0..24),
+    ) {
+        let input = shape(AGENT_SHAPES[which]);
+        let whole = scan_all(&input, ScanOptions::default());
+        prop_assert!(!whole.is_empty());
+        prop_assert_eq!(chunked(&input, &cuts), whole);
+    }
+}
+
+#[test]
+fn every_agent_cli_shape_gives_the_same_events_byte_by_byte() {
+    for name in AGENT_SHAPES {
+        let input = shape(name);
+        let cuts: Vec<usize> = (1..input.len()).collect();
+        assert_eq!(
+            chunked(&input, &cuts),
+            scan_all(&input, ScanOptions::default()),
+            "{name}"
+        );
+    }
+}
