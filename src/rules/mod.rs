@@ -2,6 +2,8 @@
 //! the worker. Every report format, and the README table, read this table.
 
 pub mod checkpoint;
+pub mod claims;
+pub mod input;
 
 use serde::Serialize;
 

@@ -6,7 +6,6 @@
 //! ends are pushed into a [`Sink`] as they happen.
 
 mod block;
-mod claims;
 mod end;
 mod open;
 
@@ -60,13 +59,7 @@ fn limit(s: &mut Session, event: &Event) -> Option<Finding> {
     if std::mem::replace(&mut s.limit_reported, true) {
         return None;
     }
-    Some(Finding::new(
-        Rule::TooManyOpen,
-        format!(
-            "more than {MAX_TRACKED} tasks or subagents at once in this session: those past it are counted, not tracked one by one"
-        ),
-        Label::marker(event, "the limit is passed here"),
-    ))
+    Some(crate::rules::input::too_many_open(event, MAX_TRACKED))
 }
 
 /// The state of one input: the open session, the completion block, counters.
@@ -249,53 +242,9 @@ impl Machine {
         }
     }
 
-    /// The finding of an input without any session: `hidden-markers` when its markers
-    /// stand behind a line prefix, otherwise `no-session` at line 1.
+    /// The finding of an input without any session (see `rules::input`).
     fn nothing_checked(&mut self, lines: u64) -> Finding {
-        if let Some((label, flag)) = self.hidden.take() {
-            let pass = match &flag {
-                Some(flag) => format!("pass `--strip-prefix {flag}`"),
-                None => "pass `--strip-prefix REGEX` with a regex that matches the text before the marker (or a preset: docker, cri, github, journald)".to_owned(),
-            };
-            let line = label.at.line;
-            return Finding::new(
-                Rule::HiddenMarkers,
-                format!(
-                    "no session was checked: markers stand behind a line prefix (first on line {line}) and are read as prose"
-                ),
-                label,
-            )
-            .help(format!("{pass} to check them"));
-        }
-        let what = if lines == 0 {
-            "the input is empty".to_owned()
-        } else {
-            format!(
-                "no SESSION_START in {lines} line{}",
-                if lines == 1 { "" } else { "s" }
-            )
-        };
-        let start = crate::event::Position {
-            line: 1,
-            column: 1,
-            offset: 0,
-            block_line: None,
-        };
-        Finding::new(
-            Rule::NoSession,
-            format!("{what}: nothing was checked"),
-            Label {
-                at: start,
-                len: 0,
-                message: "no session starts in this input".into(),
-                text: std::sync::Arc::new(crate::event::LineText {
-                    line: 1,
-                    column: 1,
-                    offset: 0,
-                    bytes: Box::default(),
-                }),
-            },
-        )
+        crate::rules::input::nothing_checked(self.hidden.take(), lines)
     }
 
     /// Reports a closing session's findings as they are drawn.

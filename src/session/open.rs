@@ -29,12 +29,12 @@ pub(super) struct Task {
     pub(super) subagents: Vec<Subagent>,
     /// What the task claimed and did, when tool calls are visible (kept apart, so an
     /// open task of plain text costs little: a session may have a million).
-    pub(super) claims: Option<Box<super::claims::Claims>>,
+    pub(super) claims: Option<Box<crate::rules::claims::Claims>>,
 }
 
 impl Task {
     /// What the task claimed and did, started on first use.
-    pub(super) fn claims(&mut self) -> &mut super::claims::Claims {
+    pub(super) fn claims(&mut self) -> &mut crate::rules::claims::Claims {
         self.claims.get_or_insert_with(Default::default)
     }
 }

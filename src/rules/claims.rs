@@ -10,20 +10,20 @@ use crate::sanitize;
 
 /// What a task claimed and what it did.
 #[derive(Debug, Default)]
-pub(super) struct Claims {
+pub(crate) struct Claims {
     /// `SUBAGENT_SPAWN` markers: agent name without `@`.
-    pub(super) spawns: Vec<(String, Label)>,
+    pub(crate) spawns: Vec<(String, Label)>,
     /// `Task`/`Agent` calls: their `subagent_type`.
-    pub(super) calls: Vec<(String, Label)>,
+    pub(crate) calls: Vec<(String, Label)>,
     /// The `FILES_CREATED` the task printed (summed) and the last such line.
-    pub(super) files: Option<(u64, Label)>,
+    pub(crate) files: Option<(u64, Label)>,
     /// Paths of the new files the task's tool calls created.
-    pub(super) writes: HashSet<String>,
+    pub(crate) writes: HashSet<String>,
 }
 
 impl Claims {
     /// The findings when the task completes.
-    pub(super) fn check(mut self) -> Vec<Finding> {
+    pub(crate) fn check(mut self) -> Vec<Finding> {
         let mut out = Vec::new();
         for (agent, spawn) in self.spawns {
             match self.calls.iter().position(|(called, _)| *called == agent) {
