@@ -513,6 +513,16 @@ fn the_human_report_leads_with_the_findings_own_line() {
 
 // --- The real captures (when ../shared is there) ---
 
+/// The JSON report of `check` on `path`.
+fn json_report(path: &Path) -> String {
+    let out = qs()
+        .args(["check", "--format", "json"])
+        .arg(path)
+        .output()
+        .unwrap();
+    String::from_utf8(out.stdout).unwrap()
+}
+
 fn real_world() -> Option<std::path::PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/real-world");
     if dir.is_dir() {
@@ -542,12 +552,7 @@ fn real_claude_captures_are_read_right() {
             if path.is_dir() {
                 continue;
             }
-            let out = qs()
-                .args(["check", "--format", "json"])
-                .arg(&path)
-                .output()
-                .unwrap();
-            let text = String::from_utf8(out.stdout).unwrap();
+            let text = json_report(&path);
             assert!(
                 text.contains(r#""unknown_records":0"#),
                 "{}: {text}",
@@ -580,12 +585,7 @@ fn real_gemini_captures_end_as_their_result_says() {
         if path.extension().is_none_or(|e| e != "jsonl") {
             continue;
         }
-        let out = qs()
-            .args(["check", "--format", "json"])
-            .arg(&path)
-            .output()
-            .unwrap();
-        let text = String::from_utf8(out.stdout).unwrap();
+        let text = json_report(&path);
         assert!(
             !text.contains("worker-error-exit"),
             "{}: {text}",
@@ -635,12 +635,7 @@ fn real_codex_captures_end_as_their_last_turn_says() {
         if !name.starts_with("agentcmd-exec-json") {
             continue;
         }
-        let out = qs()
-            .args(["check", "--format", "json"])
-            .arg(&path)
-            .output()
-            .unwrap();
-        let text = String::from_utf8(out.stdout).unwrap();
+        let text = json_report(&path);
         assert!(text.contains(r#""unknown_records":0"#), "{name}: {text}");
         assert!(!text.contains("worker-error-exit"), "{name}: {text}");
         // SOURCES.md: the five stream-output files are complete runs; multi-1 holds only

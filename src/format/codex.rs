@@ -13,9 +13,7 @@
 use std::collections::HashMap;
 
 use super::lexer::{Frame, JsonSink, KeySet, Kind, Lexer};
-use super::{Exit, Format, InFlight, Item, Record, RecordCounts, ToolCall, WorkerRun};
-use crate::event::Event;
-use crate::scan::{ScanOptions, Scanner};
+use super::{Exit, Format, InFlight, Item, Record, RecordCounts, ToolCall, WorkerRun, WorkerText};
 
 /// The keys of Codex events this reader reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,7 +72,7 @@ struct Current {
     added: Vec<String>,
     target: Option<Target>,
     /// The worker's text in this event: scanned as it is decoded when its owner is known.
-    text: Option<(Box<Scanner>, Vec<Event>)>,
+    text: Option<WorkerText>,
     held: Vec<u8>,
 }
 
@@ -101,9 +99,8 @@ pub struct Codex {
     /// A turn started and has not ended.
     in_turn: bool,
     run: WorkerRun,
-    records: u64,
-    unknown: u64,
-    broken: u64,
+    /// Records read, of an unknown type, and broken.
+    counts: RecordCounts,
 }
 
 impl Codex {
@@ -112,17 +109,9 @@ impl Codex {
         let completed = c.ty == "item.completed";
         let speaking = completed && speaks(&c.item_type, &c.command);
         if speaking {
-            let mut events = match c.text.take() {
-                Some((mut scanner, mut events)) => {
-                    scanner.finish(&mut |e| events.push(e));
-                    events
-                }
-                None => Vec::new(),
-            };
+            let mut events = c.text.take().map(WorkerText::finish).unwrap_or_default();
             if !c.held.is_empty() {
-                let mut scanner = Scanner::new(ScanOptions::default_text());
-                scanner.feed(&c.held, &mut |e| events.push(e));
-                scanner.finish(&mut |e| events.push(e));
+                events.extend(WorkerText::scan(&c.held));
             }
             if !events.is_empty() {
                 out.items.push(Item::Text(events));
@@ -177,7 +166,7 @@ impl Codex {
                     _ => {}
                 }
             }
-            _ => self.unknown += 1,
+            _ => self.counts.unknown_records += 1,
         }
         out
     }
@@ -196,27 +185,20 @@ impl Format for Codex {
     fn end(&mut self, line: u64) -> Option<Record> {
         self.lexer.finish(&mut self.current);
         let current = std::mem::take(&mut self.current);
-        if !self.lexer.is_done() {
-            self.broken += 1;
-            return None;
-        }
-        self.records += 1;
-        Some(self.interpret(current, line))
+        self.counts
+            .ended(self.lexer.is_done())
+            .then(|| self.interpret(current, line))
     }
 
     fn run(&self) -> WorkerRun {
         WorkerRun {
-            in_flight: self.pending.values().max_by_key(|c| c.line).cloned(),
+            in_flight: super::in_flight(&self.pending),
             ..self.run.clone()
         }
     }
 
     fn counts(&self) -> RecordCounts {
-        RecordCounts {
-            records: self.records,
-            unknown_records: self.unknown,
-            broken_records: self.broken,
-        }
+        self.counts
     }
 
     /// Codex's `collab_tool_call` items are not read yet: spawns are not checked.
@@ -284,8 +266,7 @@ impl JsonSink<Key> for Current {
         self.target = Some(target);
         let known = self.ty == "item.completed" && speaks(&self.item_type, &self.command);
         if target == Target::Text && known {
-            let scanner = Box::new(Scanner::new(ScanOptions::default_text()));
-            self.text = Some((scanner, Vec::new()));
+            self.text = Some(WorkerText::default());
         }
         if let Some(field) = self.field(target) {
             field.clear();
@@ -295,7 +276,7 @@ impl JsonSink<Key> for Current {
     fn string(&mut self, bytes: &[u8]) {
         match self.target {
             Some(Target::Text) => match &mut self.text {
-                Some((scanner, events)) => scanner.feed(bytes, &mut |e| events.push(e)),
+                Some(text) => text.feed(bytes),
                 // The item's type has not come yet: hold the start of the text.
                 None if self.item_type.is_empty() && self.ty == "item.completed" => {
                     let room = MAX_HELD.saturating_sub(self.held.len());
@@ -333,27 +314,12 @@ impl JsonSink<Key> for Current {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::EventKind;
+    use crate::format::markers;
 
     fn read(c: &mut Codex, line: &str) -> Record {
         c.begin();
         c.feed(line.as_bytes());
         c.end(1).unwrap()
-    }
-
-    fn markers(r: &Record) -> Vec<String> {
-        r.items
-            .iter()
-            .filter_map(|i| match i {
-                Item::Text(events) => Some(events),
-                _ => None,
-            })
-            .flatten()
-            .filter_map(|e| match &e.kind {
-                EventKind::Marker(m) => Some(m.keyword().word().to_owned()),
-                _ => None,
-            })
-            .collect()
     }
 
     #[test]

@@ -14,9 +14,8 @@
 use std::collections::HashMap;
 
 use super::lexer::{Frame, JsonSink, KeySet, Kind, Lexer};
-use super::{Format, InFlight, Item, Record, RecordCounts, ToolCall, WorkerRun};
+use super::{Format, InFlight, Item, Record, RecordCounts, ToolCall, WorkerRun, WorkerText};
 use crate::event::Event;
-use crate::scan::{ScanOptions, Scanner};
 
 /// The keys of rollout records this reader reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,7 +87,7 @@ struct Current {
     arguments: Vec<u8>,
     target: Option<Target>,
     /// The assistant's text in this record, scanned as it is decoded.
-    text: Option<(Box<Scanner>, Vec<Event>)>,
+    text: Option<WorkerText>,
     /// The inner document of a call's result, lexed as the outer string is decoded.
     output: Option<Box<Inner>>,
 }
@@ -103,9 +102,8 @@ pub struct CodexRollout {
     /// Every call without its output yet, by id.
     pending: HashMap<String, InFlight>,
     run: WorkerRun,
-    records: u64,
-    unknown: u64,
-    broken: u64,
+    /// Records read, of an unknown type, and broken.
+    counts: RecordCounts,
 }
 
 /// The command of a `shell` call's `arguments` document (`{"command":["bash","-lc","…"]}`).
@@ -140,9 +138,8 @@ impl CodexRollout {
             ("response_item", "message") => {
                 if c.role == "assistant" {
                     self.run.messages += 1;
-                    if let Some((mut scanner, mut events)) = c.text.take() {
-                        scanner.finish(&mut |e| events.push(e));
-                        out.items.push(Item::Text(events));
+                    if let Some(text) = c.text.take() {
+                        out.items.push(Item::Text(text.finish()));
                     }
                 }
             }
@@ -179,7 +176,7 @@ impl CodexRollout {
             }
             ("response_item", _) | ("event_msg", _) | ("session_meta", _) | ("turn_context", _) => {
             }
-            _ => self.unknown += 1,
+            _ => self.counts.unknown_records += 1,
         }
         out
     }
@@ -206,28 +203,21 @@ impl Format for CodexRollout {
         };
         self.lexer.finish(&mut sink);
         let current = std::mem::take(&mut self.current);
-        if !self.lexer.is_done() {
-            self.broken += 1;
-            return None;
-        }
-        self.records += 1;
-        Some(self.interpret(current, line))
+        self.counts
+            .ended(self.lexer.is_done())
+            .then(|| self.interpret(current, line))
     }
 
     fn run(&self) -> WorkerRun {
         WorkerRun {
-            in_flight: self.pending.values().max_by_key(|c| c.line).cloned(),
+            in_flight: super::in_flight(&self.pending),
             session_file: true,
             ..self.run.clone()
         }
     }
 
     fn counts(&self) -> RecordCounts {
-        RecordCounts {
-            records: self.records,
-            unknown_records: self.unknown,
-            broken_records: self.broken,
-        }
+        self.counts
     }
 
     /// Codex has no subagent call in its rollouts: spawns are not checked.
@@ -278,8 +268,7 @@ impl JsonSink<Key> for Sink<'_> {
         self.c.target = Some(t);
         match t {
             Target::Text if self.c.role == "assistant" && self.c.text.is_none() => {
-                let scanner = Box::new(Scanner::new(ScanOptions::default_text()));
-                self.c.text = Some((scanner, Vec::new()));
+                self.c.text = Some(WorkerText::default());
             }
             // The call_id comes before the output in every record Codex writes.
             Target::Output if self.running.contains_key(&self.c.call_id) => {
@@ -293,8 +282,8 @@ impl JsonSink<Key> for Sink<'_> {
         let c = &mut *self.c;
         let field = match c.target {
             Some(Target::Text) => {
-                if let Some((scanner, events)) = &mut c.text {
-                    scanner.feed(bytes, &mut |e| events.push(e));
+                if let Some(text) = &mut c.text {
+                    text.feed(bytes);
                 }
                 return;
             }
@@ -356,8 +345,7 @@ struct Inner {
 
 #[derive(Debug, Default)]
 struct InnerText {
-    scanner: Option<Box<Scanner>>,
-    events: Vec<Event>,
+    text: Option<WorkerText>,
     reading: bool,
 }
 
@@ -368,28 +356,27 @@ impl Inner {
 
     fn finish(&mut self) -> Vec<Event> {
         self.lexer.finish(&mut self.text);
-        if let Some(mut scanner) = self.text.scanner.take() {
-            let events = &mut self.text.events;
-            scanner.finish(&mut |e| events.push(e));
-        }
-        std::mem::take(&mut self.text.events)
+        self.text
+            .text
+            .take()
+            .map(WorkerText::finish)
+            .unwrap_or_default()
     }
 }
 
 impl JsonSink<InnerKey> for InnerText {
     fn start(&mut self, path: &[Frame<InnerKey>], kind: Kind) {
         self.reading = kind == Kind::String && path == [Frame::Object(InnerKey::Output)];
-        if self.reading && self.scanner.is_none() {
-            self.scanner = Some(Box::new(Scanner::new(ScanOptions::default_text())));
+        if self.reading && self.text.is_none() {
+            self.text = Some(WorkerText::default());
         }
     }
 
     fn string(&mut self, bytes: &[u8]) {
         if self.reading
-            && let Some(scanner) = &mut self.scanner
+            && let Some(text) = &mut self.text
         {
-            let events = &mut self.events;
-            scanner.feed(bytes, &mut |e| events.push(e));
+            text.feed(bytes);
         }
     }
 
@@ -401,27 +388,12 @@ impl JsonSink<InnerKey> for InnerText {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::EventKind;
+    use crate::format::markers;
 
     fn read(r: &mut CodexRollout, line: &str) -> Record {
         r.begin();
         r.feed(line.as_bytes());
         r.end(1).unwrap()
-    }
-
-    fn markers(r: &Record) -> Vec<String> {
-        r.items
-            .iter()
-            .filter_map(|i| match i {
-                Item::Text(events) => Some(events),
-                _ => None,
-            })
-            .flatten()
-            .filter_map(|e| match &e.kind {
-                EventKind::Marker(m) => Some(m.keyword().word().to_owned()),
-                _ => None,
-            })
-            .collect()
     }
 
     #[test]

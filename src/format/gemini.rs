@@ -14,9 +14,7 @@
 use std::collections::{HashMap, HashSet};
 
 use super::lexer::{Frame, JsonSink, KeySet, Kind, Lexer};
-use super::{Exit, Format, InFlight, Item, Record, RecordCounts, ToolCall, WorkerRun};
-use crate::event::Event;
-use crate::scan::{ScanOptions, Scanner};
+use super::{Exit, Format, InFlight, Item, Record, RecordCounts, ToolCall, WorkerRun, WorkerText};
 
 /// The keys of Gemini CLI events this reader reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,7 +81,7 @@ struct Current {
     /// Text of a `content` or `output` whose owner was not known when it began.
     held: Vec<u8>,
     /// Events of an `output` streamed into its own scanner (a shell call's result).
-    output: Option<(Box<Scanner>, Vec<Event>)>,
+    output: Option<WorkerText>,
 }
 
 /// The state kept across the events of one stream.
@@ -91,10 +89,8 @@ struct Current {
 pub struct Gemini {
     lexer: Lexer<Key>,
     current: Current,
-    /// The assistant's text of the turn going on: one scanner across its fragments, and
-    /// the events it found since the last record.
-    turn: Option<Box<Scanner>>,
-    turn_events: Vec<Event>,
+    /// The assistant's text of the turn going on: one scanner across its fragments.
+    turn: Option<WorkerText>,
     /// The worker's `run_shell_command` calls whose result has not come yet.
     shell_calls: HashSet<String>,
     /// Every call without a result yet, by id.
@@ -102,32 +98,14 @@ pub struct Gemini {
     /// Paths the session read or wrote: a `write_file` there does not create a file.
     known_paths: HashSet<String>,
     run: WorkerRun,
-    records: u64,
-    unknown: u64,
-    broken: u64,
+    /// Records read, of an unknown type, and broken.
+    counts: RecordCounts,
 }
 
 /// Where a value sits in an event.
 type Path<'p> = &'p [Frame<Key>];
 
 impl Gemini {
-    /// Feeds text of the assistant's turn.
-    fn turn_text(&mut self, bytes: &[u8]) {
-        let scanner = self
-            .turn
-            .get_or_insert_with(|| Box::new(Scanner::new(ScanOptions::default_text())));
-        let events = &mut self.turn_events;
-        scanner.feed(bytes, &mut |e| events.push(e));
-    }
-
-    /// Ends the assistant's turn: its last line is read.
-    fn end_turn(&mut self) {
-        if let Some(mut scanner) = self.turn.take() {
-            let events = &mut self.turn_events;
-            scanner.finish(&mut |e| events.push(e));
-        }
-    }
-
     fn remember(&mut self, path: String) {
         if self.known_paths.len() < MAX_PATHS {
             self.known_paths.insert(path);
@@ -139,17 +117,18 @@ impl Gemini {
             timestamp: crate::grammar::parse_timestamp(&c.timestamp),
             ..Record::default()
         };
-        let assistant_message = c.ty == "message" && c.role == "assistant";
-        if assistant_message {
+        // The assistant's turn goes on through its fragments; any other event ends it
+        // (its last line is read). What it found so far is this record's.
+        let found = if c.ty == "message" && c.role == "assistant" {
             self.run.messages += 1;
-            let held = std::mem::take(&mut c.held);
-            self.turn_text(&held);
+            let turn = self.turn.get_or_insert_with(WorkerText::default);
+            turn.feed(&std::mem::take(&mut c.held));
+            turn.take()
         } else {
-            self.end_turn();
-        }
-        if !self.turn_events.is_empty() {
-            out.items
-                .push(Item::Text(std::mem::take(&mut self.turn_events)));
+            self.turn.take().map(WorkerText::finish).unwrap_or_default()
+        };
+        if !found.is_empty() {
+            out.items.push(Item::Text(found));
         }
         match c.ty.as_str() {
             "message" | "init" | "error" => {}
@@ -199,15 +178,10 @@ impl Gemini {
             "tool_result" => {
                 self.pending.remove(&c.tool_id);
                 let shell = self.shell_calls.remove(&c.tool_id);
-                if let Some((mut scanner, mut events)) = c.output.take() {
-                    scanner.finish(&mut |e| events.push(e));
-                    out.items.push(Item::Text(events));
+                if let Some(output) = c.output.take() {
+                    out.items.push(Item::Text(output.finish()));
                 } else if shell && !c.held.is_empty() {
-                    let mut scanner = Scanner::new(ScanOptions::default_text());
-                    let mut events = Vec::new();
-                    scanner.feed(&c.held, &mut |e| events.push(e));
-                    scanner.finish(&mut |e| events.push(e));
-                    out.items.push(Item::Text(events));
+                    out.items.push(Item::Text(WorkerText::scan(&c.held)));
                 }
             }
             "result" => {
@@ -226,7 +200,7 @@ impl Gemini {
                 });
                 self.run.exit = out.exit.clone();
             }
-            _ => self.unknown += 1,
+            _ => self.counts.unknown_records += 1,
         }
         out
     }
@@ -242,7 +216,6 @@ impl Format for Gemini {
         let mut sink = Sink {
             c: &mut self.current,
             turn: &mut self.turn,
-            turn_events: &mut self.turn_events,
             shell_calls: &self.shell_calls,
         };
         self.lexer.feed(bytes, &mut sink);
@@ -252,32 +225,24 @@ impl Format for Gemini {
         let mut sink = Sink {
             c: &mut self.current,
             turn: &mut self.turn,
-            turn_events: &mut self.turn_events,
             shell_calls: &self.shell_calls,
         };
         self.lexer.finish(&mut sink);
         let current = std::mem::take(&mut self.current);
-        if !self.lexer.is_done() {
-            self.broken += 1;
-            return None;
-        }
-        self.records += 1;
-        Some(self.interpret(current, line))
+        self.counts
+            .ended(self.lexer.is_done())
+            .then(|| self.interpret(current, line))
     }
 
     fn run(&self) -> WorkerRun {
         WorkerRun {
-            in_flight: self.pending.values().max_by_key(|c| c.line).cloned(),
+            in_flight: super::in_flight(&self.pending),
             ..self.run.clone()
         }
     }
 
     fn counts(&self) -> RecordCounts {
-        RecordCounts {
-            records: self.records,
-            unknown_records: self.unknown,
-            broken_records: self.broken,
-        }
+        self.counts
     }
 
     /// Gemini CLI has no subagent tool: `SUBAGENT_SPAWN` is not checked against calls.
@@ -289,8 +254,7 @@ impl Format for Gemini {
 /// What the lexer pushes into while an event is read.
 struct Sink<'s> {
     c: &'s mut Current,
-    turn: &'s mut Option<Box<Scanner>>,
-    turn_events: &'s mut Vec<Event>,
+    turn: &'s mut Option<WorkerText>,
     shell_calls: &'s HashSet<String>,
 }
 
@@ -342,8 +306,7 @@ impl JsonSink<Key> for Sink<'_> {
             && self.c.ty == "tool_result"
             && self.shell_calls.contains(&self.c.tool_id)
         {
-            let scanner = Box::new(Scanner::new(ScanOptions::default_text()));
-            self.c.output = Some((scanner, Vec::new()));
+            self.c.output = Some(WorkerText::default());
         }
         if let Some(field) = self.field(key) {
             field.clear();
@@ -353,15 +316,13 @@ impl JsonSink<Key> for Sink<'_> {
     fn string(&mut self, bytes: &[u8]) {
         match self.c.target {
             Some(Key::Content) if self.c.ty == "message" && self.c.role == "assistant" => {
-                let scanner = self
-                    .turn
-                    .get_or_insert_with(|| Box::new(Scanner::new(ScanOptions::default_text())));
-                let events = &mut *self.turn_events;
-                scanner.feed(bytes, &mut |e| events.push(e));
+                self.turn
+                    .get_or_insert_with(WorkerText::default)
+                    .feed(bytes);
             }
             Some(Key::Output) if self.c.output.is_some() => {
-                if let Some((scanner, events)) = &mut self.c.output {
-                    scanner.feed(bytes, &mut |e| events.push(e));
+                if let Some(output) = &mut self.c.output {
+                    output.feed(bytes);
                 }
             }
             // The owner is not known yet (the CLI prints it first): hold the start.
@@ -387,22 +348,7 @@ impl JsonSink<Key> for Sink<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::EventKind;
-
-    fn markers(r: &Record) -> Vec<String> {
-        r.items
-            .iter()
-            .filter_map(|i| match i {
-                Item::Text(events) => Some(events),
-                _ => None,
-            })
-            .flatten()
-            .filter_map(|e| match &e.kind {
-                EventKind::Marker(m) => Some(m.keyword().word().to_owned()),
-                _ => None,
-            })
-            .collect()
-    }
+    use crate::format::markers;
 
     fn read(g: &mut Gemini, line: &str) -> Record {
         g.begin();

@@ -11,9 +11,7 @@
 use std::collections::{HashSet, VecDeque};
 
 use super::lexer::{Frame, JsonSink, KeySet, Kind, Lexer};
-use super::{Item, Record, RecordCounts, ToolCall, WorkerRun};
-use crate::event::Event;
-use crate::scan::{ScanOptions, Scanner};
+use super::{Item, Record, RecordCounts, ToolCall, WorkerRun, WorkerText};
 
 /// A reader of a document: fed the whole input, it hands out records as they complete.
 pub trait Document: std::fmt::Debug + Send {
@@ -82,7 +80,7 @@ struct Message {
     timestamp: String,
     /// Where its text starts.
     line: u64,
-    text: Option<(Box<Scanner>, Vec<Event>)>,
+    text: Option<WorkerText>,
     held: Vec<u8>,
     items: Vec<Item>,
     call: Call,
@@ -94,7 +92,7 @@ struct Call {
     name: String,
     path: String,
     command: String,
-    output: Option<(Box<Scanner>, Vec<Event>)>,
+    output: Option<WorkerText>,
 }
 
 /// Where a string value goes.
@@ -169,10 +167,6 @@ fn target(path: &[Frame<Key>]) -> Option<Target> {
     })
 }
 
-fn new_scanner() -> Box<Scanner> {
-    Box::new(Scanner::new(ScanOptions::default_text()))
-}
-
 impl State {
     /// A tool call of the message ended: what it did.
     fn end_call(&mut self) {
@@ -201,11 +195,8 @@ impl State {
                 creates,
             }));
         }
-        if let Some((mut scanner, mut events)) = call.output {
-            scanner.finish(&mut |e| events.push(e));
-            if worker {
-                self.message.items.push(Item::Text(events));
-            }
+        if let Some(output) = call.output.filter(|_| worker) {
+            self.message.items.push(Item::Text(output.finish()));
         }
     }
 
@@ -217,17 +208,9 @@ impl State {
         match m.ty.as_str() {
             "gemini" => {
                 self.worker_messages += 1;
-                let mut events = match m.text.take() {
-                    Some((mut scanner, mut events)) => {
-                        scanner.finish(&mut |e| events.push(e));
-                        events
-                    }
-                    None => Vec::new(),
-                };
+                let mut events = m.text.take().map(WorkerText::finish).unwrap_or_default();
                 if !m.held.is_empty() {
-                    let mut scanner = new_scanner();
-                    scanner.feed(&m.held, &mut |e| events.push(e));
-                    scanner.finish(&mut |e| events.push(e));
+                    events.extend(WorkerText::scan(&m.held));
                 }
                 items.push(Item::Text(events));
             }
@@ -259,7 +242,7 @@ impl JsonSink<Key> for State {
             Target::Content => {
                 self.message.line = self.line;
                 if self.message.ty == "gemini" {
-                    self.message.text = Some((new_scanner(), Vec::new()));
+                    self.message.text = Some(WorkerText::default());
                 }
             }
             Target::CallOutput => {
@@ -267,7 +250,7 @@ impl JsonSink<Key> for State {
                 let runs =
                     call.name == "run_shell_command" && !super::command::only_reads(&call.command);
                 if runs && self.message.ty == "gemini" {
-                    self.message.call.output = Some((new_scanner(), Vec::new()));
+                    self.message.call.output = Some(WorkerText::default());
                 }
             }
             _ => {}
@@ -279,7 +262,7 @@ impl JsonSink<Key> for State {
         let field = match self.target {
             Some(Target::Content) => {
                 match &mut m.text {
-                    Some((scanner, events)) => scanner.feed(bytes, &mut |e| events.push(e)),
+                    Some(text) => text.feed(bytes),
                     // The message's type is not known yet: hold the start.
                     None if m.ty.is_empty() => {
                         let room = MAX_HELD.saturating_sub(m.held.len());
@@ -290,8 +273,8 @@ impl JsonSink<Key> for State {
                 return;
             }
             Some(Target::CallOutput) => {
-                if let Some((scanner, events)) = &mut m.call.output {
-                    scanner.feed(bytes, &mut |e| events.push(e));
+                if let Some(output) = &mut m.call.output {
+                    output.feed(bytes);
                 }
                 return;
             }

@@ -14,7 +14,10 @@ pub mod gemini;
 pub mod gemini_chat;
 pub mod lexer;
 
+use std::collections::HashMap;
+
 use crate::event::{Event, Timestamp};
+use crate::scan::{ScanOptions, Scanner};
 
 /// A reader of one CLI's JSON records, fed a record at a time (in pieces of any size).
 pub trait Format: std::fmt::Debug + Send {
@@ -239,4 +242,83 @@ pub struct RecordCounts {
     pub records: u64,
     pub unknown_records: u64,
     pub broken_records: u64,
+}
+
+impl RecordCounts {
+    /// Counts a record that ended: read when it was one whole JSON value (`whole`),
+    /// broken otherwise. Returns `whole`.
+    pub fn ended(&mut self, whole: bool) -> bool {
+        if whole {
+            self.records += 1;
+        } else {
+            self.broken_records += 1;
+        }
+        whole
+    }
+}
+
+/// The call in flight: the last one started whose result never came.
+pub fn in_flight(pending: &HashMap<String, InFlight>) -> Option<InFlight> {
+    pending.values().max_by_key(|c| c.line).cloned()
+}
+
+/// Text that is the worker speaking, scanned for markers as it is decoded (a command
+/// output of any size is never held), its events kept until the record ends.
+#[derive(Debug)]
+pub struct WorkerText {
+    scanner: Box<Scanner>,
+    events: Vec<Event>,
+}
+
+impl Default for WorkerText {
+    fn default() -> Self {
+        WorkerText {
+            scanner: Box::new(Scanner::new(ScanOptions::default_text())),
+            events: Vec::new(),
+        }
+    }
+}
+
+impl WorkerText {
+    /// Feeds the next decoded piece of the text.
+    pub fn feed(&mut self, bytes: &[u8]) {
+        let events = &mut self.events;
+        self.scanner.feed(bytes, &mut |e| events.push(e));
+    }
+
+    /// The events found so far (the text goes on).
+    pub fn take(&mut self) -> Vec<Event> {
+        std::mem::take(&mut self.events)
+    }
+
+    /// Ends the text (its last line is read) and hands over its events.
+    pub fn finish(mut self) -> Vec<Event> {
+        let events = &mut self.events;
+        self.scanner.finish(&mut |e| events.push(e));
+        self.events
+    }
+
+    /// The events of a whole text.
+    pub fn scan(bytes: &[u8]) -> Vec<Event> {
+        let mut text = WorkerText::default();
+        text.feed(bytes);
+        text.finish()
+    }
+}
+
+/// The protocol keywords of the worker's texts in a record, in order (for tests).
+#[cfg(test)]
+pub(crate) fn markers(r: &Record) -> Vec<String> {
+    r.items
+        .iter()
+        .filter_map(|i| match i {
+            Item::Text(events) => Some(events),
+            _ => None,
+        })
+        .flatten()
+        .filter_map(|e| match &e.kind {
+            crate::event::EventKind::Marker(m) => Some(m.keyword().word().to_owned()),
+            _ => None,
+        })
+        .collect()
 }

@@ -46,12 +46,8 @@ pub struct ClaudeCode {
     pending: std::collections::HashMap<String, InFlight>,
     last_message: String,
     run: WorkerRun,
-    /// Records read.
-    pub records: u64,
-    /// Records of a type this version does not know.
-    pub unknown: u64,
-    /// Lines that looked like records but were not one JSON object (a torn last line).
-    pub broken: u64,
+    /// Records read, of an unknown type, and broken (a torn last line).
+    counts: RecordCounts,
 }
 
 impl Format for ClaudeCode {
@@ -67,27 +63,20 @@ impl Format for ClaudeCode {
     fn end(&mut self, line: u64) -> Option<Record> {
         self.lexer.finish(&mut self.current);
         let current = std::mem::take(&mut self.current);
-        if !self.lexer.is_done() {
-            self.broken += 1;
-            return None;
-        }
-        self.records += 1;
-        Some(self.interpret(current, line))
+        self.counts
+            .ended(self.lexer.is_done())
+            .then(|| self.interpret(current, line))
     }
 
     fn run(&self) -> WorkerRun {
         WorkerRun {
-            in_flight: self.pending.values().max_by_key(|c| c.line).cloned(),
+            in_flight: crate::format::in_flight(&self.pending),
             ..self.run.clone()
         }
     }
 
     fn counts(&self) -> RecordCounts {
-        RecordCounts {
-            records: self.records,
-            unknown_records: self.unknown,
-            broken_records: self.broken,
-        }
+        self.counts
     }
 }
 
@@ -187,7 +176,7 @@ impl ClaudeCode {
             | "conversation_reset"
             | "file-history-snapshot"
             | "queue-operation" => {}
-            _ => self.unknown += 1,
+            _ => self.counts.unknown_records += 1,
         }
         out
     }
@@ -430,7 +419,8 @@ mod tests {
         s.record(br#"{"type":"brand_new_kind"}"#);
         s.record(b"{not json");
         s.record(br#"{"type":"assistant","message":{"content":[{"type":"text","text":"TASK_ST"#);
-        assert_eq!((s.unknown, s.broken), (1, 2));
+        let c = s.counts();
+        assert_eq!((c.unknown_records, c.broken_records), (1, 2));
     }
 
     #[test]
