@@ -5,14 +5,17 @@
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use quant_session::finding::Finding;
 use quant_session::frame::Framer;
+use quant_session::pipeline::{Options, Output, Pipeline};
 use quant_session::scan::{ScanOptions, Scanner};
-use quant_session::session::{Machine, RuleOptions, Sink};
+use quant_session::session::{RuleOptions, Sink};
 
 mod transcript;
 
 const CHUNK: usize = 64 * 1024;
 
 struct Count(u64);
+impl Output for Count {}
+
 impl Sink for Count {
     fn finding(&mut self, _f: Finding) {
         self.0 += 1;
@@ -50,14 +53,15 @@ fn stages(c: &mut Criterion) {
     });
     group.bench_function("check", |b| {
         b.iter(|| {
-            let mut scanner = Scanner::new(ScanOptions::default());
-            let mut machine = Machine::new(RuleOptions::default());
+            let mut pipeline = Pipeline::new(Options {
+                rules: Some(RuleOptions::default()),
+                ..Options::default()
+            });
             let mut findings = Count(0);
             for chunk in input.chunks(CHUNK) {
-                scanner.feed(chunk, &mut |e| machine.event(&e, &mut findings));
+                pipeline.feed(chunk, &mut findings);
             }
-            scanner.finish(&mut |e| machine.event(&e, &mut findings));
-            machine.finish(0, &mut findings);
+            pipeline.finish(&mut findings);
             assert_eq!(findings.0, 0, "the generated transcript is clean");
             findings.0
         })

@@ -108,6 +108,8 @@ impl Collect<'_> {
 /// holds at most 1 KiB of its line), at the cost of strict line order in that session.
 pub const MAX_PENDING: usize = 4096;
 
+impl Output for Collect<'_> {}
+
 impl Sink for Collect<'_> {
     fn finding(&mut self, finding: Finding) {
         count(&mut self.totals, &finding);
@@ -143,6 +145,175 @@ pub fn count(totals: &mut Totals, f: &Finding) {
 /// checkpoint's, which needs the session's final state).
 pub type AboutLast<'a> = &'a dyn Fn(&SessionState) -> Option<Finding>;
 
+/// What the pipeline is asked to run.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub scan: ScanOptions,
+    /// The rules to check; without them only the events come out (`parse`).
+    pub rules: Option<RuleOptions>,
+    /// A Claude Code session file, whose subagents' files are read beside it.
+    pub session_file: Option<std::path::PathBuf>,
+    /// Whether a large plain-text file may be read in blocks on all cores.
+    pub parallel: bool,
+}
+
+/// Where the pipeline's output goes: the findings and session ends (as a [`Sink`]), and
+/// every event for those that want them.
+pub trait Output: Sink {
+    fn event(&mut self, _event: &Event) {}
+}
+
+/// The one pipeline driver: bytes in, framed, scanned into events, run through the
+/// session machine, findings out. Every command drives its input through it: file
+/// mode with [`Pipeline::read`], pipe mode chunk by chunk with [`Pipeline::feed`].
+pub struct Pipeline {
+    scanner: Scanner,
+    machine: Option<Machine>,
+    subagents: Option<Subagents>,
+    parallel: bool,
+    /// Lines and hint of a file read in blocks (the scanner saw none of it).
+    blocks: Option<(u64, Option<PrefixHint>)>,
+}
+
+impl Pipeline {
+    pub fn new(options: Options) -> Self {
+        Pipeline {
+            scanner: Scanner::new(options.scan),
+            machine: options.rules.map(Machine::new),
+            subagents: options.session_file.as_deref().map(Subagents::beside),
+            parallel: options.parallel,
+            blocks: None,
+        }
+    }
+
+    /// Feeds a chunk of input.
+    pub fn feed(&mut self, chunk: &[u8], out: &mut impl Output) {
+        let (machine, subagents) = (&mut self.machine, &mut self.subagents);
+        self.scanner
+            .feed(chunk, &mut |event| dispatch(machine, subagents, event, out));
+    }
+
+    /// Ends the input: a last line without a line break, then the sessions left open.
+    pub fn finish(&mut self, out: &mut impl Output) {
+        let (machine, subagents) = (&mut self.machine, &mut self.subagents);
+        self.scanner
+            .finish(&mut |event| dispatch(machine, subagents, event, out));
+        let lines = self.lines();
+        if let Some(machine) = &mut self.machine {
+            machine.finish(lines, out);
+        }
+    }
+
+    /// Reads `input` to its end and finishes: a large plain-text file in blocks on all
+    /// cores (when allowed), anything else chunk by chunk in `buf`. A signal stops it
+    /// between chunks.
+    pub fn read(
+        &mut self,
+        input: &mut Input,
+        name: &str,
+        buf: &mut [u8],
+        out: &mut impl Output,
+    ) -> Result<(), InputError> {
+        #[cfg(unix)]
+        if self.parallel
+            && let Input::File(file) = &*input
+            && let Some(threads) = in_blocks(file, self.scanner.options(), buf)
+        {
+            let len = file
+                .metadata()
+                .map_err(|e| InputError::read(name, e))?
+                .len();
+            let block = crate::source::parallel::BLOCK;
+            let (machine, subagents) = (&mut self.machine, &mut self.subagents);
+            let totals = crate::source::parallel::scan_file(
+                file,
+                len,
+                block,
+                self.scanner.options(),
+                threads,
+                &mut |event| dispatch(machine, subagents, event, out),
+            )
+            .map_err(|e| InputError::read(name, e))?;
+            self.blocks = Some((totals.lines, totals.hint));
+            if let Some(machine) = &mut self.machine {
+                machine.finish(totals.lines, out);
+            }
+            return Ok(());
+        }
+        loop {
+            if crate::interrupt::signal().is_some() {
+                return Err(InputError::new(name, InputErrorKind::Interrupted));
+            }
+            let n = input
+                .read_chunk(buf)
+                .map_err(|e| InputError::read(name, e))?;
+            if n == 0 {
+                break;
+            }
+            self.feed(&buf[..n], out);
+        }
+        self.finish(out);
+        Ok(())
+    }
+
+    /// Lines seen so far (a last line without `\n` counts).
+    pub fn lines(&self) -> u64 {
+        self.blocks
+            .map_or_else(|| self.scanner.lines(), |(lines, _)| lines)
+    }
+
+    /// Bytes seen so far (of input read chunk by chunk).
+    pub fn bytes(&self) -> u64 {
+        self.scanner.bytes()
+    }
+
+    /// Whether lines looked like markers behind a prefix.
+    pub fn prefix_hint(&self) -> Option<PrefixHint> {
+        match self.blocks {
+            Some((_, hint)) => hint,
+            None => self.scanner.prefix_hint(),
+        }
+    }
+
+    /// The record counts, on agent-CLI input.
+    pub fn records(&self) -> Option<RecordCounts> {
+        self.scanner.records()
+    }
+
+    /// The worker process, on agent-CLI input.
+    pub fn worker_run(&self) -> Option<WorkerRun> {
+        self.scanner.worker_run()
+    }
+
+    /// Sessions seen so far.
+    pub fn sessions(&self) -> u64 {
+        self.machine.as_ref().map_or(0, Machine::sessions)
+    }
+
+    /// The session open now: its id and the line it started on.
+    pub fn open_session(&self) -> Option<(String, u64)> {
+        self.machine.as_ref().and_then(Machine::open_session)
+    }
+}
+
+/// One event to the output and through the machine, a Claude Code subagent's file
+/// calls before its run.
+fn dispatch(
+    machine: &mut Option<Machine>,
+    subagents: &mut Option<Subagents>,
+    event: Event,
+    out: &mut impl Output,
+) {
+    out.event(&event);
+    let Some(machine) = machine else { return };
+    if let (EventKind::SubagentRun { agent_id }, Some(subagents)) = (&event.kind, subagents) {
+        for call in subagents.creations(agent_id) {
+            machine.event(&call, out);
+        }
+    }
+    machine.event(&event, out);
+}
+
 /// Reads `path` through the pipeline and hands each finding to `emit` in position
 /// order, as soon as no earlier one can come: a finding can only point back into the
 /// session that is open, so those before a new `SESSION_START` are written out then,
@@ -161,8 +332,12 @@ pub fn analyse(
     let name = display_name(path);
     let mut input =
         Input::open(path).map_err(|e| InputError::new(&name, InputErrorKind::Open(e)))?;
-    let mut scanner = Scanner::new(scan.clone());
-    let mut machine = Machine::new(rules.clone());
+    let mut pipeline = Pipeline::new(Options {
+        scan: scan.clone(),
+        rules: Some(rules.clone()),
+        session_file: path.map(Path::to_path_buf),
+        parallel: true,
+    });
     let mut sink = Collect {
         pending: Vec::new(),
         emit,
@@ -170,65 +345,22 @@ pub fn analyse(
         states: Vec::new(),
         all_states,
     };
-    #[cfg(unix)]
-    if let Input::File(file) = &input
-        && let Some(threads) = in_blocks(file, scan, buf)
-    {
-        let len = file
-            .metadata()
-            .map_err(|e| InputError::read(&name, e))?
-            .len();
-        let block = crate::source::parallel::BLOCK;
-        let totals =
-            crate::source::parallel::scan_file(file, len, block, scan, threads, &mut |event| {
-                machine.event(&event, &mut sink)
-            })
-            .map_err(|e| InputError::read(&name, e))?;
-        machine.finish(totals.lines, &mut sink);
-        return Ok(collected(
-            sink,
-            about_last,
-            &machine,
-            totals.lines,
-            totals.hint,
-            None,
-            None,
-        ));
+    pipeline.read(&mut input, &name, buf, &mut sink)?;
+    if let Some(f) = about_last.and_then(|about| sink.states.last().and_then(about)) {
+        sink.finding(f);
     }
-    let mut subagents = path.map(Subagents::beside);
-    let mut on_event = |event: Event| {
-        if let (EventKind::SubagentRun { agent_id }, Some(subagents)) =
-            (&event.kind, &mut subagents)
-        {
-            for call in subagents.creations(agent_id) {
-                machine.event(&call, &mut sink);
-            }
-        }
-        machine.event(&event, &mut sink);
-    };
-    loop {
-        if crate::interrupt::signal().is_some() {
-            return Err(InputError::new(&name, InputErrorKind::Interrupted));
-        }
-        let n = input
-            .read_chunk(buf)
-            .map_err(|e| InputError::read(&name, e))?;
-        if n == 0 {
-            break;
-        }
-        scanner.feed(&buf[..n], &mut on_event);
-    }
-    scanner.finish(&mut on_event);
-    machine.finish(scanner.lines(), &mut sink);
-    Ok(collected(
-        sink,
-        about_last,
-        &machine,
-        scanner.lines(),
-        scanner.prefix_hint(),
-        scanner.records(),
-        scanner.worker_run(),
-    ))
+    sink.release(u64::MAX);
+    Ok(Analysis {
+        states: sink.states,
+        totals: Totals {
+            sessions: pipeline.sessions(),
+            ..sink.totals
+        },
+        lines: pipeline.lines(),
+        hint: pipeline.prefix_hint(),
+        records: pipeline.records(),
+        worker: pipeline.worker_run(),
+    })
 }
 
 /// The records of Claude Code 2.1 subagents, kept beside a session file
@@ -344,32 +476,5 @@ fn in_blocks(file: &std::fs::File, scan: &ScanOptions, buf: &mut [u8]) -> Option
             let text = !crate::format::looks_like_record(first) && first.trim_ascii() != b"{";
             (whole && text).then_some(threads)
         }
-    }
-}
-
-/// The analysis of what went through the machine, its last findings handed on.
-fn collected(
-    mut sink: Collect<'_>,
-    about_last: Option<AboutLast<'_>>,
-    machine: &Machine,
-    lines: u64,
-    hint: Option<PrefixHint>,
-    records: Option<RecordCounts>,
-    worker: Option<WorkerRun>,
-) -> Analysis {
-    if let Some(f) = about_last.and_then(|about| sink.states.last().and_then(about)) {
-        sink.finding(f);
-    }
-    sink.release(u64::MAX);
-    Analysis {
-        states: sink.states,
-        totals: Totals {
-            sessions: machine.sessions(),
-            ..sink.totals
-        },
-        lines,
-        hint,
-        records,
-        worker,
     }
 }

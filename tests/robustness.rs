@@ -9,8 +9,8 @@
 use assert_cmd::Command;
 use proptest::prelude::*;
 use quant_session::finding::Finding;
-use quant_session::scan::{ScanOptions, Scanner};
-use quant_session::session::{Machine, RuleOptions, Sink};
+use quant_session::pipeline::{Options, Output, Pipeline};
+use quant_session::session::{RuleOptions, Sink};
 use quant_session::state::SessionState;
 
 const SEEDS: &[&[u8]] = &[
@@ -124,6 +124,8 @@ proptest! {
 }
 
 struct Counting(u64);
+impl Output for Counting {}
+
 impl Sink for Counting {
     fn finding(&mut self, f: Finding) {
         assert!(f.primary.at.line >= 1);
@@ -145,14 +147,15 @@ fn fuzz_pipeline() {
     let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig::with_cases(cases));
     runner
         .run(&(mutated(), 1usize..70_000), |(input, chunk)| {
-            let mut scanner = Scanner::new(ScanOptions::default());
-            let mut machine = Machine::new(RuleOptions::default());
+            let mut pipeline = Pipeline::new(Options {
+                rules: Some(RuleOptions::default()),
+                ..Options::default()
+            });
             let mut sink = Counting(0);
             for c in input.chunks(chunk) {
-                scanner.feed(c, &mut |e| machine.event(&e, &mut sink));
+                pipeline.feed(c, &mut sink);
             }
-            scanner.finish(&mut |e| machine.event(&e, &mut sink));
-            machine.finish(scanner.lines(), &mut sink);
+            pipeline.finish(&mut sink);
             Ok(())
         })
         .unwrap();

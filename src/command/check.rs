@@ -22,15 +22,15 @@ use crate::cli::{CheckArgs, ColorChoice, Format, ReportTarget};
 use crate::config::{self, Level, RuleLevels};
 use crate::finding::Finding;
 use crate::interrupt;
-use crate::pipeline::{Analysis, analyse, count};
+use crate::pipeline::{self, Analysis, Output, Pipeline, analyse, count};
 use crate::report::file::{Inputs, ReportFile};
 use crate::report::github::Github;
 use crate::report::human::{Human, Style};
 use crate::report::json::Json;
 use crate::report::sarif::Sarif;
 use crate::report::{self, FileSummary, Reporter, Totals};
-use crate::scan::{ScanOptions, Scanner};
-use crate::session::{Machine, RuleOptions, Sink};
+use crate::scan::ScanOptions;
+use crate::session::{RuleOptions, Sink};
 use crate::source::live::{LiveStdin, Next};
 use crate::source::{CHUNK, display_name};
 use crate::state::SessionState;
@@ -292,6 +292,8 @@ impl Live<'_, '_> {
     }
 }
 
+impl Output for Live<'_, '_> {}
+
 impl Sink for Live<'_, '_> {
     fn finding(&mut self, finding: Finding) {
         count(&mut self.totals, &finding);
@@ -344,8 +346,11 @@ fn pipe(
         Ok(fd) => Box::new(File::from(fd)),
         Err(_) => Box::new(io::stdout()),
     };
-    let mut scanner = Scanner::new(scan);
-    let mut machine = Machine::new(rules);
+    let mut pipeline = Pipeline::new(pipeline::Options {
+        scan,
+        rules: Some(rules),
+        ..pipeline::Options::default()
+    });
     let mut interrupted: Option<i32>;
     loop {
         let (buf, n) = match input.next().map_err(|e| Fatal(format!("<stdin>: {e}")))? {
@@ -370,7 +375,7 @@ fn pipe(
             // Downstream closed (`| head`): stop quietly. Whatever was not read is not
             // checked, so the verdict is clean only if no session was left open.
             Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
-                let open = machine.open_session();
+                let open = pipeline.open_session();
                 let at = match &open {
                     Some((id, line)) => {
                         format!("; session {id} (line {line}) was open, so the run is not clean")
@@ -379,10 +384,10 @@ fn pipe(
                 };
                 super::note(&format!(
                     "stdout was closed: checking stopped after line {} (byte {}){at}",
-                    scanner.lines(),
-                    scanner.bytes()
+                    pipeline.lines(),
+                    pipeline.bytes()
                 ));
-                live.totals.sessions = machine.sessions();
+                live.totals.sessions = pipeline.sessions();
                 return Ok(Outcome {
                     files: 1,
                     totals: live.totals,
@@ -393,17 +398,16 @@ fn pipe(
             }
             Err(e) => return Err(Fatal(format!("writing stdout: {e}"))),
         }
-        scanner.feed(&buf[..n], &mut |event| machine.event(&event, &mut live));
+        pipeline.feed(&buf[..n], &mut live);
         input.recycle(buf);
     }
-    scanner.finish(&mut |event| machine.event(&event, &mut live));
-    machine.finish(scanner.lines(), &mut live);
-    live.totals.sessions = machine.sessions();
+    pipeline.finish(&mut live);
+    live.totals.sessions = pipeline.sessions();
     let summary = FileSummary {
         file: "<stdin>",
         totals: live.totals,
-        hint: scanner.prefix_hint(),
-        records: scanner.records(),
+        hint: pipeline.prefix_hint(),
+        records: pipeline.records(),
     };
     live.each(|r| r.end_file(&summary));
     // The primary report ends here (the report files end with the run): a SARIF log on

@@ -6,38 +6,51 @@ use std::process::ExitCode;
 
 use super::{EXIT_CLEAN, Fatal, scan_options};
 use crate::cli::ParseArgs;
+use crate::event::Event;
+use crate::finding::Finding;
+use crate::pipeline::{Options, Output, Pipeline};
 use crate::report::events::write_event;
-use crate::scan::Scanner;
+use crate::session::Sink;
 use crate::source::{CHUNK, Input, display_name};
 
-pub fn run(args: &ParseArgs) -> Result<ExitCode, Fatal> {
-    let name = display_name(args.file.as_deref());
-    let mut input = Input::open(args.file.as_deref()).map_err(|e| Fatal(format!("{name}: {e}")))?;
-    let mut scanner = Scanner::new(scan_options(&args.frame)?);
-    let stdout = io::stdout();
-    let mut out = BufWriter::new(stdout.lock());
-    let mut buf = vec![0u8; CHUNK];
-    let mut failed: Option<io::Error> = None;
-    let mut sink = |event| {
-        if failed.is_none()
-            && let Err(e) = write_event(&mut out, &event)
+/// Writes each event as a JSON line; the first write error stops the writing.
+struct Events<W: Write> {
+    out: W,
+    failed: Option<io::Error>,
+}
+
+impl<W: Write> Sink for Events<W> {
+    fn finding(&mut self, _: Finding) {}
+}
+
+impl<W: Write> Output for Events<W> {
+    fn event(&mut self, event: &Event) {
+        if self.failed.is_none()
+            && let Err(e) = write_event(&mut self.out, event)
         {
-            failed = Some(e);
+            self.failed = Some(e);
         }
-    };
-    loop {
-        let n = input
-            .read_chunk(&mut buf)
-            .map_err(|e| Fatal(format!("{name}: {e}")))?;
-        if n == 0 {
-            break;
-        }
-        scanner.feed(&buf[..n], &mut sink);
     }
-    scanner.finish(&mut sink);
-    let result = match failed {
+}
+
+pub fn run(args: &ParseArgs) -> Result<ExitCode, Fatal> {
+    let path = args.file.as_deref();
+    let name = display_name(path);
+    let mut input = Input::open(path).map_err(|e| Fatal(format!("{name}: {e}")))?;
+    // Events only, in one piece: no rules, no blocks.
+    let mut pipeline = Pipeline::new(Options {
+        scan: scan_options(&args.frame)?,
+        ..Options::default()
+    });
+    let mut events = Events {
+        out: BufWriter::new(io::stdout().lock()),
+        failed: None,
+    };
+    let mut buf = vec![0u8; CHUNK];
+    pipeline.read(&mut input, &name, &mut buf, &mut events)?;
+    let result = match events.failed {
         Some(e) => Err(e),
-        None => out.flush(),
+        None => events.out.flush(),
     };
     match result {
         Ok(()) => Ok(ExitCode::from(EXIT_CLEAN)),

@@ -204,6 +204,11 @@ impl Scanner {
         }
     }
 
+    /// The options it scans with.
+    pub fn options(&self) -> &ScanOptions {
+        &self.options
+    }
+
     /// Bytes seen so far.
     pub fn bytes(&self) -> u64 {
         self.framer.bytes()
