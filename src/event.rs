@@ -67,6 +67,8 @@ pub enum EventKind {
         subtype: String,
         /// How the run ended (see `format::Exit::cause`): `success` or a failure.
         cause: String,
+        /// Whether that is a failure (`format::Exit::failed`).
+        failed: bool,
         num_turns: Option<u64>,
         total_cost_usd: Option<f64>,
     },

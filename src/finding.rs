@@ -5,9 +5,8 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use crate::event::{Event, EventKind, LineText, Position};
+use crate::event::{Event, LineText, Position};
 use crate::rules::{Rule, Severity};
-use crate::sanitize;
 
 /// A place in the input a finding points at, with the line to show.
 #[derive(Debug, Clone, PartialEq)]
@@ -121,50 +120,5 @@ impl Finding {
     pub fn help(mut self, help: impl Into<String>) -> Finding {
         self.help = help.into();
         self
-    }
-
-    /// The finding an event carries by itself (`malformed-marker`, `unknown-marker`).
-    pub fn from_event(event: &Event) -> Option<Finding> {
-        match &event.kind {
-            EventKind::Marker(_)
-            | EventKind::WorkerExit { .. }
-            | EventKind::ActionsVisible { .. }
-            | EventKind::Clock(_)
-            | EventKind::Prefixed { .. }
-            | EventKind::SubagentRun { .. }
-            | EventKind::ToolCall { .. } => None,
-            EventKind::Malformed(m) => Some(
-                Finding::new(
-                    Rule::MalformedMarker,
-                    format!("malformed {} marker: {}", m.keyword, m.message()),
-                    Label {
-                        at: m.at,
-                        len: m.len,
-                        message: format!("expected {}", m.expected).into(),
-                        text: event.text.clone(),
-                    },
-                )
-                .help(format!(
-                    "write the payload of {} as the protocol defines it; `quant-session parse` shows how a line is read",
-                    m.keyword
-                )),
-            ),
-            EventKind::Unknown { word, suggestion } => Some(
-                Finding::new(
-                    Rule::UnknownMarker,
-                    format!(
-                        "unknown marker {}: did you mean {suggestion}?",
-                        sanitize::quote(word.as_bytes(), 40)
-                    ),
-                    Label {
-                        at: event.at,
-                        len: word.len() as u64,
-                        message: "not a protocol keyword".into(),
-                        text: event.text.clone(),
-                    },
-                )
-                .help(format!("did you mean `{suggestion}:`? Keywords are spelled exactly")),
-            ),
-        }
     }
 }

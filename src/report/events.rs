@@ -6,7 +6,6 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use crate::event::{Event, EventKind, Marker, Position};
-use crate::finding::Finding;
 
 #[derive(Serialize)]
 struct MarkerLine<'a> {
@@ -116,6 +115,7 @@ pub fn write_event(out: &mut impl Write, event: &Event) -> io::Result<()> {
             cause,
             num_turns,
             total_cost_usd,
+            ..
         } => crate::report::json_text::to_writer(
             &mut *out,
             &ExitLine {
@@ -152,7 +152,7 @@ pub fn write_event(out: &mut impl Write, event: &Event) -> io::Result<()> {
             },
         )?,
         kind => {
-            let Some(finding) = Finding::from_event(event) else {
+            let Some(finding) = crate::rules::marker::from_event(event) else {
                 return Ok(());
             };
             let mut line = FindingLine {

@@ -11,6 +11,9 @@ use crate::rules::Rule;
 use crate::session::RuleOptions;
 use crate::state::SessionState;
 
+/// The rules of this family.
+pub const RULES: &[Rule] = &[Rule::CheckpointProblem];
+
 /// `checkpoint-problem` (with `--checkpoints DIR`): the checkpoint of a `pane-N.*`
 /// transcript, `DIR/pane-N.json`, must be readable and not behind the transcript's last
 /// session. The finding points at that session's `SESSION_START`.

@@ -8,6 +8,9 @@ use crate::finding::{Finding, Label};
 use crate::rules::Rule;
 use crate::sanitize;
 
+/// The rules of this family.
+pub const RULES: &[Rule] = &[Rule::UnbackedSubagent, Rule::UnbackedFilesCreated];
+
 /// What a task claimed and what it did.
 #[derive(Debug, Default)]
 pub(crate) struct Claims {

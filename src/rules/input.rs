@@ -1,13 +1,34 @@
 //! The rules about an input as a whole (SPEC §3): `no-session` and `hidden-markers`, so
-//! that a report never reads "clean" when nothing was checked, and `too-many-open`, said
-//! once where a session passes the tracking limit. The session machine decides when;
-//! these say what.
+//! that a report never reads "clean" when nothing was checked, `too-many-open`, said
+//! once where a session passes the tracking limit, and `worker-error-exit`, the worker
+//! process's own verdict. The session machine decides when; these say what.
 
 use std::sync::Arc;
 
 use crate::event::{Event, LineText, Position};
 use crate::finding::{Finding, Label};
 use crate::rules::Rule;
+
+/// The rules of this family.
+pub const RULES: &[Rule] = &[
+    Rule::NoSession,
+    Rule::HiddenMarkers,
+    Rule::TooManyOpen,
+    Rule::WorkerErrorExit,
+];
+
+/// `worker-error-exit`: the worker's last result, at `result`, says it ended with
+/// `how`.
+pub fn worker_error_exit(how: &str, result: Label) -> Finding {
+    Finding::new(
+        Rule::WorkerErrorExit,
+        format!("the worker exited with {how}, not `success`"),
+        Label {
+            message: format!("the run ended with {how}").into(),
+            ..result
+        },
+    )
+}
 
 /// The finding of an input without any session: `hidden-markers` when its markers
 /// stand behind a line prefix, otherwise `no-session` at line 1.

@@ -3,9 +3,33 @@
 
 pub mod checkpoint;
 pub mod claims;
+pub mod distillation;
 pub mod input;
+pub mod marker;
+pub mod session;
+pub mod subagent;
+pub mod summary;
+pub mod task;
 
 use serde::Serialize;
+
+/// A name or id from the transcript, quoted and escaped for a message.
+pub(crate) fn q(s: &str) -> String {
+    crate::sanitize::quote(s.as_bytes(), 60)
+}
+
+/// The rule families, each the owner of its rules' detection, and the rules each owns.
+pub const FAMILIES: &[(&str, &[Rule])] = &[
+    ("session", session::RULES),
+    ("task", task::RULES),
+    ("subagent", subagent::RULES),
+    ("distillation", distillation::RULES),
+    ("summary", summary::RULES),
+    ("marker", marker::RULES),
+    ("claims", claims::RULES),
+    ("input", input::RULES),
+    ("checkpoint", checkpoint::RULES),
+];
 
 /// How serious a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -339,6 +363,20 @@ fn capitalize(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_rule_belongs_to_exactly_one_family() {
+        for &r in Rule::ALL {
+            let owners: Vec<&str> = FAMILIES
+                .iter()
+                .filter(|(_, rules)| rules.contains(&r))
+                .map(|(name, _)| *name)
+                .collect();
+            assert_eq!(owners.len(), 1, "{} is owned by {owners:?}", r.id());
+        }
+        let listed: usize = FAMILIES.iter().map(|(_, rules)| rules.len()).sum();
+        assert_eq!(listed, Rule::ALL.len());
+    }
 
     #[test]
     fn ids_are_unique_kebab_case_and_found_again() {

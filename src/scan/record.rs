@@ -78,6 +78,7 @@ impl<F: FnMut(Event)> LineScan<'_, F> {
                 at,
                 kind: EventKind::WorkerExit {
                     cause: exit.cause().to_owned(),
+                    failed: exit.failed(),
                     subtype: exit.subtype,
                     num_turns: exit.num_turns,
                     total_cost_usd: exit.total_cost_usd,

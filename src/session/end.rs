@@ -4,65 +4,24 @@
 use super::RuleOptions;
 use std::collections::HashMap;
 
-use super::open::{Session, Subagent, Task, q};
-use crate::event::Event;
+use super::open::{Session, Subagent, Task};
 use crate::finding::{Finding, Label};
-use crate::rules::Rule;
-
-pub(super) fn mismatch(event: &Event, message: String, label: String) -> Finding {
-    Finding::new(Rule::SummaryMismatch, message, Label::marker(event, label))
-}
+use crate::rules::{self, session::Patterns};
 
 pub(super) fn subagent_not_completed(sub: Subagent, end: Option<Label>) -> Finding {
-    let mut f = Finding::new(
-        Rule::SubagentNotCompleted,
-        format!("subagent {} was spawned but never completed", q(&sub.agent)),
-        Label {
-            message: "spawned here".into(),
-            ..sub.label
-        },
-    );
-    if let Some(end) = end {
-        f = f.related(end);
-    }
-    f
+    rules::subagent::not_completed(&sub.agent, sub.label, end)
 }
 
 /// `patterns-not-read`, checked at the first task (or at the session's end).
 pub(super) fn check_patterns(s: &mut Session, options: &RuleOptions, at: Label) -> Option<Finding> {
     s.patterns_checked = true;
-    let missing: Vec<&str> = options
-        .required_patterns
-        .iter()
-        .filter(|p| !s.patterns_read.contains(p))
-        .map(String::as_str)
-        .collect();
-    if missing.is_empty() {
-        return None;
-    }
-    let (message, related) = match &s.patterns_label {
-        None if at.at == s.start.at => (
-            "no PATTERN_FILES_READ in a session without tasks".to_owned(),
-            s.start.clone(),
-        ),
-        None => (
-            "no PATTERN_FILES_READ before the first task".to_owned(),
-            s.start.clone(),
-        ),
-        Some(l) => (
-            format!("PATTERN_FILES_READ does not name {}", missing.join(", ")),
-            l.clone(),
-        ),
+    let patterns = Patterns {
+        required: &options.required_patterns,
+        read: &s.patterns_read,
+        read_at: s.patterns_label.as_ref(),
+        session_start: &s.start,
     };
-    Some(
-        Finding::new(Rule::PatternsNotRead, message, at)
-            .related(related)
-            .help(format!(
-                "read {} first and print `PATTERN_FILES_READ: {}` right after SESSION_START",
-                options.required_patterns.join(", "),
-                options.required_patterns.join(", ")
-            )),
-    )
+    rules::session::patterns_not_read(patterns, at)
 }
 
 /// What a session's end reports, drawn one at a time.
@@ -122,17 +81,7 @@ impl Iterator for Closing {
             let start = task.label;
             self.settle = Some(start.at.offset);
             self.subagents = task.subagents.into_iter();
-            self.task = Some(
-                Finding::new(
-                    Rule::TaskNotCompleted,
-                    format!("task {} was started but never completed", q(&id)),
-                    Label {
-                        message: "started here, no TASK_COMPLETE follows".into(),
-                        ..start.clone()
-                    },
-                )
-                .related(self.session_start.clone()),
-            );
+            self.task = Some(rules::task::not_completed(&id, &start, &self.session_start));
             self.task_start = Some(start);
         }
     }

@@ -13,14 +13,16 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use block::{BLOCK_FIELDS, Block};
-use end::{Closed, Closing, check_patterns, close_session, mismatch, subagent_not_completed};
-use open::{MAX_TRACKED, Session, Subagent, Task, q, take_subagent};
+use end::{Closed, Closing, check_patterns, close_session, subagent_not_completed};
+use open::{MAX_TRACKED, Session, Subagent, Task, take_subagent};
 
 use crate::config::RuleLevels;
 use crate::event::{Event, EventKind, Marker, SessionId};
 use crate::finding::{Finding, Label};
 use crate::grammar::Keyword;
-use crate::rules::{Rule, Severity};
+use crate::rules::distillation::AtComplete;
+use crate::rules::session::LeftOpen;
+use crate::rules::{self, Severity};
 use crate::sanitize;
 use crate::state::{SessionState, Status};
 
@@ -120,11 +122,11 @@ impl Machine {
                 if let (Some(block), Some(i)) = (&mut self.block, field) {
                     block.seen[i] = true;
                 }
-                self.emit(Finding::from_event(event), sink);
+                self.emit(crate::rules::marker::from_event(event), sink);
                 return;
             }
             EventKind::Unknown { .. } => {
-                self.emit(Finding::from_event(event), sink);
+                self.emit(crate::rules::marker::from_event(event), sink);
                 return;
             }
             EventKind::ActionsVisible { subagents, files } => {
@@ -160,7 +162,12 @@ impl Machine {
             }
             // What the subagent did comes as its own tool calls (read by the caller).
             EventKind::SubagentRun { .. } => return,
-            EventKind::WorkerExit { subtype, cause, .. } => {
+            EventKind::WorkerExit {
+                subtype,
+                cause,
+                failed,
+                ..
+            } => {
                 // A process can report more than once: the last result is its exit.
                 let how = if cause == subtype {
                     format!("`{}`", sanitize::escape(cause.as_bytes()))
@@ -171,8 +178,7 @@ impl Machine {
                         sanitize::escape(subtype.as_bytes())
                     )
                 };
-                let failed = cause != "success";
-                self.exit = Some((failed, how, Label::marker(event, "the worker's result")));
+                self.exit = Some((*failed, how, Label::marker(event, "the worker's result")));
                 return;
             }
         };
@@ -194,14 +200,7 @@ impl Machine {
             return;
         }
         if self.session.is_none() {
-            self.emit(
-                Some(Finding::new(
-                    Rule::MarkerOutsideSession,
-                    format!("{keyword} outside any session"),
-                    Label::marker(event, "no session is open here"),
-                )),
-                sink,
-            );
+            self.emit(Some(rules::session::outside(keyword, event)), sink);
             return;
         }
         self.in_session(marker, event, sink);
@@ -224,17 +223,7 @@ impl Machine {
             self.cut_off(&why, None, lines, sink);
         }
         if let Some((how, label)) = failed_exit {
-            self.emit(
-                Some(Finding::new(
-                    Rule::WorkerErrorExit,
-                    format!("the worker exited with {how}, not `success`"),
-                    Label {
-                        message: format!("the run ended with {how}").into(),
-                        ..label
-                    },
-                )),
-                sink,
-            );
+            self.emit(Some(rules::input::worker_error_exit(&how, label)), sink);
         }
         if self.sessions == 0 {
             let finding = self.nothing_checked(lines);
@@ -285,20 +274,7 @@ impl Machine {
             let last_line = event.at.line.saturating_sub(1);
             self.cut_off("a new SESSION_START came", Some(&label), last_line, sink);
             if let Some(open) = open {
-                self.emit(
-                    Some(
-                        Finding::new(
-                            Rule::NestedSession,
-                            "SESSION_START while another session is open",
-                            Label::marker(event, "new session starts here"),
-                        )
-                        .related(Label {
-                            message: "this session is still open".into(),
-                            ..open
-                        }),
-                    ),
-                    sink,
-                );
+                self.emit(Some(rules::session::nested(event, &open)), sink);
             }
         }
         // Every finding about the sessions before this one has been reported.
@@ -360,17 +336,7 @@ impl Machine {
             Marker::QueueDepth { queues } => s.queues = queues.clone(),
             Marker::TaskStart { task } => {
                 if let Some(d) = &s.distilled {
-                    out.push(
-                        Finding::new(
-                            Rule::WorkAfterDistillation,
-                            format!("task {} started after the distillation", q(task)),
-                            Label::marker(event, "this work is not distilled"),
-                        )
-                        .related(Label {
-                            message: "distillation completed here".into(),
-                            ..d.clone()
-                        }),
-                    );
+                    out.push(rules::distillation::work_after(task, event, d));
                 }
                 if !s.patterns_checked {
                     out.extend(check_patterns(
@@ -382,18 +348,8 @@ impl Machine {
                 let known = s.started.get(task.as_str()).cloned();
                 let id: Arc<str> = known.clone().unwrap_or_else(|| Arc::from(task.as_str()));
                 if known.is_some() {
-                    let mut f = Finding::new(
-                        Rule::DuplicateTask,
-                        format!("task {} started again", q(task)),
-                        Label::marker(event, "started again here"),
-                    );
-                    if let Some(first) = s.open.get(task.as_str()) {
-                        f = f.related(Label {
-                            message: "still open from here".into(),
-                            ..first.label.clone()
-                        });
-                    }
-                    out.push(f);
+                    let open_since = s.open.get(task.as_str()).map(|t| &t.label);
+                    out.push(rules::task::started_again(task, event, open_since));
                 } else if s.started.len() < MAX_TRACKED {
                     s.started.insert(id.clone());
                 } else {
@@ -456,11 +412,7 @@ impl Machine {
                     // One of those past the limit, as far as can be told.
                     s.untracked_subagents -= 1;
                 } else {
-                    out.push(Finding::new(
-                        Rule::SubagentNotSpawned,
-                        format!("subagent {} completed but was not spawned", q(agent)),
-                        Label::marker(event, "no open SUBAGENT_SPAWN for this agent"),
-                    ));
+                    out.push(rules::subagent::not_spawned(agent, event));
                 }
             }
             Marker::FilesCreated { count } => {
@@ -475,11 +427,7 @@ impl Machine {
                 s.files_printed = true;
                 match s.files_created.checked_add(*count) {
                     Some(total) => s.files_created = total,
-                    None => out.push(Finding::new(
-                        Rule::SummaryMismatch,
-                        "files created overflow a 64-bit count",
-                        Label::marker(event, "this count"),
-                    )),
+                    None => out.push(rules::summary::files_overflow(event)),
                 }
             }
             Marker::TaskComplete { task } => {
@@ -496,43 +444,22 @@ impl Machine {
                     }
                     // One of those started past the limit, as far as can be told.
                     None if s.untracked_tasks > 0 => s.untracked_tasks -= 1,
-                    None => out.push(
-                        Finding::new(
-                            Rule::TaskNotStarted,
-                            format!("task {} completed but never started", q(task)),
-                            Label::marker(event, "no open TASK_START for this id"),
-                        )
-                        .help(format!(
-                            "print `TASK_START: {}` when the task begins",
-                            sanitize::escape(task.as_bytes())
-                        )),
-                    ),
+                    None => out.push(rules::task::not_started(task, event)),
                 }
             }
             Marker::DistillationRequest { .. } => {
                 s.request = Some(Label::marker(event, "distillation requested here"));
             }
             Marker::DistillationOutputFiles { count } => {
-                if s.files_printed && *count != s.files_created {
-                    out.push(mismatch(
-                        event,
-                        format!(
-                            "the distillation request says {count} output files, the tasks printed {}",
-                            s.files_created
-                        ),
-                        format!("the FILES_CREATED markers add up to {}", s.files_created),
-                    ));
-                }
+                let printed = s.files_printed.then_some(s.files_created);
+                out.extend(rules::summary::request_files(event, *count, printed));
             }
             Marker::DistillationStrategies { .. } => {}
             Marker::DistillationComplete => {
-                if s.request.is_none() {
-                    out.push(Finding::new(
-                        Rule::DistillationNotRequested,
-                        "DISTILLATION_COMPLETE without a distillation request",
-                        Label::marker(event, "no @sigma-distiller: request before this"),
-                    ));
-                }
+                out.extend(rules::distillation::not_requested(
+                    s.request.as_ref(),
+                    event,
+                ));
                 s.distilled = Some(Label::marker(event, "distillation completed here"));
             }
             Marker::PatternsUpdated { updates } => {
@@ -541,50 +468,19 @@ impl Machine {
             }
             Marker::SessionComplete { session } => {
                 let complete = Label::marker(event, "session completes here");
-                if session.id != s.id.id {
-                    out.push(
-                        Finding::new(
-                            Rule::SessionIdMismatch,
-                            format!(
-                                "SESSION_COMPLETE names {} but the session started as {}",
-                                q(&session.id),
-                                q(&s.id.id)
-                            ),
-                            Label::marker(event, "this id"),
-                        )
-                        .related(s.start.clone()),
-                    );
-                }
-                match (&s.distilled, &s.request) {
-                    (Some(d), _) => {
-                        if !s.patterns_updated {
-                            out.push(
-                                Finding::new(
-                                    Rule::PatternsNotUpdated,
-                                    "distillation completed but no PATTERNS_UPDATED followed",
-                                    complete.clone(),
-                                )
-                                .related(d.clone()),
-                            );
-                        }
-                    }
-                    (None, Some(req)) => out.push(
-                        Finding::new(
-                            Rule::MissingDistillation,
-                            "session completed without DISTILLATION_COMPLETE: the distillation was requested but never confirmed",
-                            complete.clone(),
-                        )
-                        .related(req.clone()),
-                    ),
-                    (None, None) => out.push(
-                        Finding::new(
-                            Rule::MissingDistillation,
-                            "session completed without distillation: @sigma-distiller was never invoked",
-                            complete.clone(),
-                        )
-                        .related(s.start.clone()),
-                    ),
-                }
+                out.extend(rules::session::id_mismatch(
+                    &session.id,
+                    &s.id.id,
+                    event,
+                    &s.start,
+                ));
+                out.extend(rules::distillation::at_complete(AtComplete {
+                    distilled: s.distilled.as_ref(),
+                    request: s.request.as_ref(),
+                    patterns_updated: s.patterns_updated,
+                    complete: &complete,
+                    start: &s.start,
+                }));
                 completing = Some(s.open_work());
                 closing = Some(close_session(s, &self.options));
             }
@@ -631,57 +527,19 @@ impl Machine {
             return;
         };
         let open_work = s.open_work();
-        let mut what_open = Vec::new();
-        let open_ids = s.open_ids();
-        if !open_ids.is_empty() {
-            // Named up to a few: each one has its own task-not-completed finding.
-            const NAMED: usize = 8;
-            let mut ids: Vec<String> = open_ids.iter().take(NAMED).map(|t| q(t)).collect();
-            if open_ids.len() > NAMED {
-                ids.push(format!("and {} more", open_ids.len() - NAMED));
-            }
-            what_open.push(format!("open tasks {}", ids.join(", ")));
-        }
-        if s.untracked_tasks > 0 {
-            what_open.push(format!(
-                "{} more tasks past the tracking limit",
-                s.untracked_tasks
-            ));
-        }
-        let subs = s.subagents_open as u64 + s.untracked_subagents;
-        if subs > 0 {
-            what_open.push(format!("{subs} open subagent(s)"));
-        }
-        if s.request.is_some() && s.distilled.is_none() {
-            what_open.push("an unconfirmed distillation request".into());
-        }
-        let last = match self.last_marker {
-            Some((k, line)) => format!("; last marker {k} on line {line}"),
-            None => String::new(),
-        };
-        let open = if what_open.is_empty() {
-            "nothing open".to_owned()
-        } else {
-            what_open.join(", ")
-        };
+        let tasks = s.open_ids();
+        let f = rules::session::never_completed(LeftOpen {
+            id: &s.id.id,
+            start: &s.start,
+            why,
+            tasks: &tasks,
+            untracked_tasks: s.untracked_tasks,
+            subagents: s.subagents_open as u64 + s.untracked_subagents,
+            unconfirmed_request: s.request.is_some() && s.distilled.is_none(),
+            last_marker: self.last_marker,
+            next,
+        });
         let closing = close_session(s, &self.options);
-        let mut f = Finding::new(
-            Rule::MissingSessionComplete,
-            format!(
-                "session {} never completed: {why} ({open}{last})",
-                q(&s.id.id)
-            ),
-            Label {
-                message: "this session has no SESSION_COMPLETE".into(),
-                ..s.start.clone()
-            },
-        );
-        if let Some(next) = next {
-            f = f.related(Label {
-                message: "the next session starts here".into(),
-                ..next.clone()
-            });
-        }
         // The session's own finding first: it points at its start, before its tasks.
         self.emit(Some(f), sink);
         self.drain(closing, sink);

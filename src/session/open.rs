@@ -7,7 +7,6 @@ use std::sync::Arc;
 use crate::event::{PatternUpdate, QueueDepth, SessionId};
 use crate::finding::Label;
 use crate::grammar::Keyword;
-use crate::sanitize;
 use crate::state::{LastMarker, OpenSubagent, OpenTask, SessionState, Status};
 
 /// How many open tasks, open subagents, and task ids for `duplicate-task`, a session
@@ -180,10 +179,6 @@ impl Session {
             start: self.start.clone(),
         }
     }
-}
-
-pub(super) fn q(s: &str) -> String {
-    sanitize::quote(s.as_bytes(), 60)
 }
 
 pub(super) fn take_subagent(list: &mut Vec<Subagent>, agent: &str) -> Option<Subagent> {
