@@ -10,6 +10,7 @@ pub mod cli;
 pub mod command;
 pub mod config;
 pub mod diagnostic;
+pub mod error;
 pub mod event;
 pub mod finding;
 pub mod format;

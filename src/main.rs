@@ -32,5 +32,5 @@ fn main() -> ExitCode {
         Command::Completions { shell } => command::rules::completions(*shell),
         Command::Man => command::rules::man(),
     };
-    result.unwrap_or_else(command::Fatal::exit)
+    result.unwrap_or_else(command::fail)
 }

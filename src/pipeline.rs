@@ -34,14 +34,14 @@ pub enum InputErrorKind {
 }
 
 impl InputError {
-    fn new(name: &str, kind: InputErrorKind) -> Self {
+    pub fn new(name: &str, kind: InputErrorKind) -> Self {
         InputError {
             name: name.to_owned(),
             kind,
         }
     }
 
-    fn read(name: &str, e: std::io::Error) -> Self {
+    pub fn read(name: &str, e: std::io::Error) -> Self {
         let kind = if e.kind() == std::io::ErrorKind::Interrupted {
             InputErrorKind::Interrupted
         } else {

@@ -17,12 +17,12 @@ use std::sync::mpsc;
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
 
-use super::{EXIT_CLEAN, EXIT_FINDINGS, EXIT_TROUBLE, Fatal, scan_options};
+use super::{EXIT_CLEAN, EXIT_FINDINGS, EXIT_TROUBLE, Fatal, WriteTo, scan_options};
 use crate::cli::{CheckArgs, ColorChoice, Format, ReportTarget};
 use crate::config::{self, Level, RuleLevels};
 use crate::finding::Finding;
 use crate::interrupt;
-use crate::pipeline::{self, Analysis, Output, Pipeline, analyse, count};
+use crate::pipeline::{self, Analysis, InputError, Output, Pipeline, analyse, count};
 use crate::report::file::{Inputs, ReportFile};
 use crate::report::github::Github;
 use crate::report::human::{Human, Style};
@@ -36,7 +36,7 @@ use crate::source::{CHUNK, display_name};
 use crate::state::SessionState;
 
 pub fn run(args: &CheckArgs) -> Result<ExitCode, Fatal> {
-    interrupt::install().map_err(|e| Fatal(format!("listening for signals: {e}")))?;
+    interrupt::install().map_err(Fatal::Signals)?;
     // A report that nobody can receive is an I/O error, not a silent verdict.
     ensure_open(1, "stdout")?;
     if args.files.is_empty() {
@@ -55,7 +55,7 @@ pub fn run(args: &CheckArgs) -> Result<ExitCode, Fatal> {
     for (target, reporter) in &mut reports {
         reporter
             .end_run(outcome.files, outcome.totals)
-            .map_err(|e| Fatal(format!("writing {}: {e}", target.path.display())))?;
+            .map_err(|e| Fatal::write(WriteTo::File(target.path.clone()), e))?;
     }
     // Each report is complete (its writer flushed at the end of the run): it takes its
     // place. A run that failed before this point leaves no report file behind.
@@ -63,7 +63,7 @@ pub fn run(args: &CheckArgs) -> Result<ExitCode, Fatal> {
     for file in files {
         let path = file.path.clone();
         file.commit()
-            .map_err(|e| Fatal(format!("writing {}: {e}", path.display())))?;
+            .map_err(|e| Fatal::write(WriteTo::File(path.clone()), e))?;
     }
     // A signal that came with the end of input, or during the report, still counts.
     let interrupted = outcome.interrupted.or_else(interrupt::signal);
@@ -129,7 +129,7 @@ fn inputs<'g>(paths: &[PathBuf], targets: &[Target], globs: &'g GlobSet) -> Inpu
 /// `check FILE >&-`): see [`super::closed_at_start`].
 fn ensure_open(fd: u32, what: &str) -> Result<(), Fatal> {
     if super::closed_at_start(fd) {
-        return Err(Fatal(format!(
+        return Err(Fatal::usage(format!(
             "{what} is closed: nothing could be reported (redirect it to a file or /dev/null)"
         )));
     }
@@ -163,7 +163,7 @@ fn settings(args: &CheckArgs) -> Result<(ScanOptions, RuleOptions), Fatal> {
     ] {
         levels
             .apply(level, names.iter().map(String::as_str))
-            .map_err(Fatal)?;
+            .map_err(Fatal::Usage)?;
     }
     let file = loaded.as_ref().map(|l| &l.config);
     let required_patterns = args
@@ -200,7 +200,7 @@ fn config_fatal(e: Box<config::ConfigError>) -> Fatal {
 }
 
 fn config_report(e: &config::ConfigError) -> Fatal {
-    Fatal(format!("bad configuration\n{}", e.render()))
+    Fatal::Config(e.render())
 }
 
 type Reports = Vec<(ReportTarget, Box<dyn Reporter>)>;
@@ -235,12 +235,12 @@ fn open_reports(
     for t in targets {
         let shown = crate::sanitize::escape(t.path.display().to_string().as_bytes());
         if let Some(why) = inputs.conflict(&t.path) {
-            return Err(Fatal(format!(
+            return Err(Fatal::usage(format!(
                 "--report {shown}: {why}; refusing to overwrite what is being checked (write the report elsewhere)"
             )));
         }
-        let (pending, file) =
-            ReportFile::create(&t.path).map_err(|e| Fatal(format!("--report {shown}: {e}")))?;
+        let (pending, file) = ReportFile::create(&t.path)
+            .map_err(|e| Fatal::write(WriteTo::Create(shown.clone()), e))?;
         let out: Box<dyn Write> = Box::new(BufWriter::new(file));
         reports.push((t.clone(), reporter(t.format, out, Style::Plain, false)));
         files.push(pending);
@@ -280,12 +280,12 @@ impl Live<'_, '_> {
             return;
         }
         if let Err(e) = f(&mut **self.primary) {
-            self.failed = Some(Fatal(format!("writing the report: {e}")));
+            self.failed = Some(Fatal::write(WriteTo::Report, e));
             return;
         }
         for (target, r) in self.reports.iter_mut() {
             if let Err(e) = f(&mut **r) {
-                self.failed = Some(Fatal(format!("writing {}: {e}", target.path.display())));
+                self.failed = Some(Fatal::write(WriteTo::File(target.path.clone()), e));
                 return;
             }
         }
@@ -339,7 +339,7 @@ fn pipe(
              it (`worker | quant-session check`) or give transcript files. Ctrl-D ends input.",
         );
     }
-    let input = LiveStdin::start().map_err(|e| Fatal(format!("listening for signals: {e}")))?;
+    let input = LiveStdin::start().map_err(Fatal::Signals)?;
     // Passthrough writes go straight to a duplicate of fd 1: one write per chunk, where
     // the line-buffered `Stdout` would split each chunk at its last newline.
     let mut out: Box<dyn Write> = match io::stdout().as_fd().try_clone_to_owned() {
@@ -353,7 +353,7 @@ fn pipe(
     });
     let mut interrupted: Option<i32>;
     loop {
-        let (buf, n) = match input.next().map_err(|e| Fatal(format!("<stdin>: {e}")))? {
+        let (buf, n) = match input.next().map_err(|e| InputError::read("<stdin>", e))? {
             Next::Data(buf, n) => (buf, n),
             Next::End => {
                 // Ctrl-C kills the worker too: its end of input and the signal race,
@@ -396,7 +396,7 @@ fn pipe(
                     incomplete: open.is_some(),
                 });
             }
-            Err(e) => return Err(Fatal(format!("writing stdout: {e}"))),
+            Err(e) => return Err(Fatal::write(WriteTo::Stdout, e)),
         }
         pipeline.feed(&buf[..n], &mut live);
         input.recycle(buf);
@@ -415,7 +415,7 @@ fn pipe(
     if live.failed.is_none()
         && let Err(e) = live.primary.end_run(1, live.totals)
     {
-        live.failed = Some(Fatal(format!("writing the report: {e}")));
+        live.failed = Some(Fatal::write(WriteTo::Report, e));
     }
     if let Some(fatal) = live.failed {
         return Err(fatal);
@@ -468,9 +468,11 @@ fn globs(patterns: &[String]) -> Result<(GlobSet, String), Fatal> {
     };
     let mut set = GlobSetBuilder::new();
     for p in patterns {
-        set.add(Glob::new(p).map_err(|e| Fatal(format!("--glob {p}: {e}")))?);
+        set.add(Glob::new(p).map_err(|e| Fatal::usage(format!("--glob {p}: {e}")))?);
     }
-    let set = set.build().map_err(|e| Fatal(format!("--glob: {e}")))?;
+    let set = set
+        .build()
+        .map_err(|e| Fatal::usage(format!("--glob: {e}")))?;
     Ok((set, patterns.join(", ")))
 }
 
@@ -498,7 +500,7 @@ fn expand(paths: &[PathBuf], globs: &GlobSet, looked_for: &str) -> Result<Vec<Ta
                 }
             }
             if targets.len() == before {
-                return Err(Fatal(format!(
+                return Err(Fatal::usage(format!(
                     "{}: no transcript found in this directory (looked for {looked_for}, \
                      in every subdirectory); give the files, or --glob PATTERN",
                     crate::sanitize::escape(p.display().to_string().as_bytes())
@@ -585,12 +587,11 @@ impl FileReports<'_> {
             match write(&mut *self.primary) {
                 Ok(()) => {}
                 Err(e) if e.kind() == io::ErrorKind::BrokenPipe => self.stopped = true,
-                Err(e) => return Err(Fatal(format!("writing the report: {e}"))),
+                Err(e) => return Err(Fatal::write(WriteTo::Report, e)),
             }
         }
         for (target, r) in self.reports.iter_mut() {
-            write(&mut **r)
-                .map_err(|e| Fatal(format!("writing {}: {e}", target.path.display())))?;
+            write(&mut **r).map_err(|e| Fatal::write(WriteTo::File(target.path.clone()), e))?;
         }
         Ok(())
     }
@@ -721,7 +722,7 @@ fn lint(
                 let checked = match checked {
                     Ok(c) => c,
                     Err(fatal) => {
-                        super::note(&format!("error: {}", fatal.0));
+                        super::note(&format!("error: {fatal}"));
                         outcome.trouble = true;
                         continue;
                     }
@@ -750,7 +751,7 @@ fn lint(
         match primary.end_run(outcome.files, outcome.totals) {
             Ok(()) => {}
             Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}
-            Err(e) => return Err(Fatal(format!("writing the report: {e}"))),
+            Err(e) => return Err(Fatal::write(WriteTo::Report, e)),
         }
     }
     Ok(outcome)

@@ -17,21 +17,12 @@ pub const EXIT_CLEAN: u8 = 0;
 pub const EXIT_FINDINGS: u8 = 1;
 pub const EXIT_TROUBLE: u8 = 2;
 
-/// A failure that stops the command: printed on stderr, exit 2.
-#[derive(Debug)]
-pub struct Fatal(pub String);
+pub use crate::error::{Error as Fatal, WriteTo};
 
-impl From<crate::pipeline::InputError> for Fatal {
-    fn from(e: crate::pipeline::InputError) -> Self {
-        Fatal(e.to_string())
-    }
-}
-
-impl Fatal {
-    pub fn exit(self) -> ExitCode {
-        note(&format!("error: {}", self.0));
-        ExitCode::from(EXIT_TROUBLE)
-    }
+/// Reports a failure that stops the command on stderr: exit 2.
+pub fn fail(error: Fatal) -> ExitCode {
+    note(&format!("error: {error}"));
+    ExitCode::from(EXIT_TROUBLE)
 }
 
 /// Standard descriptors (bit `fd` for 0, 1, 2) that were closed when the process
@@ -71,7 +62,7 @@ pub fn write_stdout(text: &[u8]) -> Result<(), Fatal> {
     use std::io::Write;
     match std::io::stdout().lock().write_all(text) {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-            Err(Fatal(format!("writing stdout: {e}")))
+            Err(Fatal::write(WriteTo::Stdout, e))
         }
         _ => Ok(()),
     }
@@ -90,7 +81,7 @@ pub fn scan_options(args: &FrameArgs) -> Result<ScanOptions, Fatal> {
             }
             let p = crate::prefix::preset(p).unwrap_or(p);
             let anchored = format!("^(?:{p})");
-            Some(Regex::new(&anchored).map_err(|e| Fatal(format!("--strip-prefix: {e}")))?)
+            Some(Regex::new(&anchored).map_err(|e| Fatal::usage(format!("--strip-prefix: {e}")))?)
         }
     };
     Ok(ScanOptions {

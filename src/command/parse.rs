@@ -4,11 +4,11 @@
 use std::io::{self, BufWriter, Write};
 use std::process::ExitCode;
 
-use super::{EXIT_CLEAN, Fatal, scan_options};
+use super::{EXIT_CLEAN, Fatal, WriteTo, scan_options};
 use crate::cli::ParseArgs;
 use crate::event::Event;
 use crate::finding::Finding;
-use crate::pipeline::{Options, Output, Pipeline};
+use crate::pipeline::{InputError, InputErrorKind, Options, Output, Pipeline};
 use crate::report::events::write_event;
 use crate::session::Sink;
 use crate::source::{CHUNK, Input, display_name};
@@ -36,7 +36,8 @@ impl<W: Write> Output for Events<W> {
 pub fn run(args: &ParseArgs) -> Result<ExitCode, Fatal> {
     let path = args.file.as_deref();
     let name = display_name(path);
-    let mut input = Input::open(path).map_err(|e| Fatal(format!("{name}: {e}")))?;
+    let mut input =
+        Input::open(path).map_err(|e| InputError::new(&name, InputErrorKind::Open(e)))?;
     // Events only, in one piece: no rules, no blocks.
     let mut pipeline = Pipeline::new(Options {
         scan: scan_options(&args.frame)?,
@@ -55,6 +56,6 @@ pub fn run(args: &ParseArgs) -> Result<ExitCode, Fatal> {
     match result {
         Ok(()) => Ok(ExitCode::from(EXIT_CLEAN)),
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(ExitCode::from(EXIT_CLEAN)),
-        Err(e) => Err(Fatal(format!("writing the events: {e}"))),
+        Err(e) => Err(Fatal::write(WriteTo::Events, e)),
     }
 }

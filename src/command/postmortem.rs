@@ -3,7 +3,7 @@
 
 use std::process::ExitCode;
 
-use super::{EXIT_CLEAN, EXIT_FINDINGS, Fatal, scan_options, write_stdout};
+use super::{EXIT_CLEAN, EXIT_FINDINGS, Fatal, WriteTo, scan_options, write_stdout};
 use std::path::Path;
 
 use crate::checkpoint::{self, pane_of};
@@ -39,8 +39,7 @@ pub fn state(args: &StateArgs) -> Result<ExitCode, Fatal> {
         "lines": analysis.lines,
         "sessions": analysis.states,
     });
-    let mut text =
-        crate::report::json_text::to_string_pretty(&doc).map_err(|e| Fatal(e.to_string()))?;
+    let mut text = crate::report::json_text::to_string_pretty(&doc).map_err(json_error)?;
     text.push('\n');
     write_stdout(text.as_bytes())?;
     Ok(ExitCode::from(EXIT_CLEAN))
@@ -56,9 +55,8 @@ pub fn postmortem(args: &PostmortemArgs) -> Result<ExitCode, Fatal> {
                 .pane
                 .or_else(|| args.file.as_deref().and_then(pane_of))
                 .ok_or_else(|| {
-                    Fatal(
-                        "--checkpoints needs --pane N when the transcript is not named pane-N.*"
-                            .into(),
+                    Fatal::usage(
+                        "--checkpoints needs --pane N when the transcript is not named pane-N.*",
                     )
                 })?;
             Some((dir.clone(), Some(pane)))
@@ -78,8 +76,7 @@ pub fn postmortem(args: &PostmortemArgs) -> Result<ExitCode, Fatal> {
     let text = match args.format {
         PostmortemFormat::Human => human(&report),
         PostmortemFormat::Json => {
-            let mut t = crate::report::json_text::to_string_pretty(&report)
-                .map_err(|e| Fatal(e.to_string()))?;
+            let mut t = crate::report::json_text::to_string_pretty(&report).map_err(json_error)?;
             t.push('\n');
             t
         }
@@ -103,9 +100,16 @@ pub fn summary(args: &SummaryArgs) -> Result<ExitCode, Fatal> {
     );
     match &args.output {
         Some(path) => {
-            std::fs::write(path, text).map_err(|e| Fatal(format!("{}: {e}", path.display())))?
+            std::fs::write(path, text).map_err(|e| Fatal::write(WriteTo::File(path.clone()), e))?
         }
         None => write_stdout(text.as_bytes())?,
     }
     Ok(ExitCode::from(EXIT_CLEAN))
+}
+
+fn json_error(e: std::io::Error) -> Fatal {
+    Fatal::Render {
+        what: "the JSON",
+        message: e.to_string(),
+    }
 }

@@ -33,7 +33,7 @@ pub fn list() -> Result<ExitCode, Fatal> {
 pub fn explain(id: &str) -> Result<ExitCode, Fatal> {
     match Rule::from_id(id) {
         Some(rule) => write_out(rule.documentation().as_bytes()),
-        None => Err(Fatal(format!(
+        None => Err(Fatal::usage(format!(
             "unknown rule `{}`; `quant-session rules` lists them",
             crate::sanitize::escape(id.as_bytes())
         ))),
@@ -50,6 +50,9 @@ pub fn man() -> Result<ExitCode, Fatal> {
     let mut out = Vec::new();
     clap_mangen::Man::new(Cli::command())
         .render(&mut out)
-        .map_err(|e| Fatal(format!("rendering the man page: {e}")))?;
+        .map_err(|e| Fatal::Render {
+            what: "the man page",
+            message: e.to_string(),
+        })?;
     write_out(&out)
 }
