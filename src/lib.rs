@@ -28,3 +28,4 @@ pub mod scan;
 pub mod session;
 pub mod source;
 pub mod state;
+pub mod text;

@@ -17,7 +17,7 @@ pub mod lexer;
 use std::collections::HashMap;
 
 use crate::event::{Event, Timestamp};
-use crate::scan::{ScanOptions, Scanner};
+use crate::text::TextScanner;
 
 /// A reader of one CLI's JSON records, fed a record at a time (in pieces of any size).
 pub trait Format: std::fmt::Debug + Send {
@@ -264,19 +264,10 @@ pub fn in_flight(pending: &HashMap<String, InFlight>) -> Option<InFlight> {
 
 /// Text that is the worker speaking, scanned for markers as it is decoded (a command
 /// output of any size is never held), its events kept until the record ends.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct WorkerText {
-    scanner: Box<Scanner>,
+    scanner: Box<TextScanner>,
     events: Vec<Event>,
-}
-
-impl Default for WorkerText {
-    fn default() -> Self {
-        WorkerText {
-            scanner: Box::new(Scanner::new(ScanOptions::default_text())),
-            events: Vec::new(),
-        }
-    }
 }
 
 impl WorkerText {

@@ -8,6 +8,7 @@
 
 mod error;
 mod keyword;
+pub mod marker;
 mod number;
 mod payload;
 mod time;
@@ -19,7 +20,7 @@ use nom::character::complete::space0;
 pub use error::Expected;
 pub use keyword::Keyword;
 
-use crate::event::Marker;
+use marker::Marker;
 
 /// What the start of a framed line is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -188,7 +189,7 @@ fn expected_for(keyword: Keyword) -> &'static str {
 }
 
 /// A whole string as a timestamp (a transcript record's `timestamp`), if it is one.
-pub fn parse_timestamp(text: &str) -> Option<crate::event::Timestamp> {
+pub fn parse_timestamp(text: &str) -> Option<marker::Timestamp> {
     match time::timestamp(text) {
         Ok(("", t)) => Some(t),
         _ => None,

@@ -9,9 +9,9 @@ use nom::multi::separated_list1;
 use nom::sequence::{delimited, preceded};
 
 use super::error::{Expected, PResult, expect, fail_at};
+use super::marker::{PatternUpdate, QueueDepth, SessionId};
 use super::number::count;
 use super::time::timestamp;
-use crate::event::{PatternUpdate, QueueDepth, SessionId};
 
 fn token(input: &str) -> PResult<'_, &str> {
     take_while1(|c: char| !c.is_whitespace())(input)

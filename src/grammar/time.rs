@@ -14,8 +14,8 @@ use nom::character::complete::{char, one_of, space0};
 use nom::combinator::opt;
 
 use super::error::{Expected, PResult, expect, fail_at};
+use super::marker::{Elapsed, Timestamp};
 use super::number::digits_u32;
-use crate::event::{Elapsed, Timestamp};
 
 fn fixed<'a>(n: usize, what: &'static str) -> impl FnMut(&'a str) -> PResult<'a, u32> {
     move |input: &'a str| {

@@ -10,12 +10,12 @@ use std::sync::Arc;
 
 use regex::bytes::Regex;
 
-use crate::event::{Event, EventKind, LineText, Malformed, Position};
+use crate::event::{Event, EventKind, Position};
 use crate::format::gemini_chat::{Document, GeminiChat};
 use crate::format::{self, Format, RecordCounts, WorkerRun};
-use crate::frame::{self, FrameSink, Framer, Segment};
-use crate::grammar::{self, Keyword, PayloadError, Recognized};
-use crate::sanitize;
+use crate::frame::{FrameSink, Framer, Segment};
+pub use crate::text::PrefixHint;
+use crate::text::TextLines;
 
 mod partial;
 mod record;
@@ -69,11 +69,7 @@ enum Mode {
 pub struct Scanner {
     framer: Framer,
     options: ScanOptions,
-    clean: Vec<u8>,
-    map: Vec<u32>,
-    /// The line on which a distillation request's continuation may come next.
-    continuation: Option<u64>,
-    prefixed: Option<PrefixHint>,
+    text: TextLines,
     mode: Mode,
     /// The reader of the input's JSON records, once the first one has said which CLI.
     json: Option<Box<dyn Format>>,
@@ -87,16 +83,10 @@ pub struct Scanner {
     partial_at: [Position; 2],
 }
 
-/// Lines that look like markers behind a prefix, seen without `--strip-prefix`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PrefixHint {
-    pub lines: u64,
-    pub first_line: u64,
-}
-
 impl Scanner {
     pub fn new(options: ScanOptions) -> Self {
         Scanner {
+            text: TextLines::new(options.strip_prefix.clone()),
             options,
             ..Scanner::default()
         }
@@ -110,9 +100,10 @@ impl Scanner {
             framer: Framer::starting_at(offset),
             options: ScanOptions {
                 input: InputKind::Text,
-                ..options
+                ..options.clone()
             },
             mode: Mode::Text,
+            text: TextLines::new(options.strip_prefix.clone()),
             ..Scanner::default()
         }
     }
@@ -120,12 +111,11 @@ impl Scanner {
     /// Starts again as [`Scanner::text_starting_at`] would, keeping the buffers it has
     /// grown (a worker scans many blocks).
     pub fn restart_text_at(&mut self, offset: u64) {
-        let clean = std::mem::take(&mut self.clean);
-        let map = std::mem::take(&mut self.map);
+        let mut text = std::mem::take(&mut self.text);
+        text.restart();
         let options = std::mem::take(&mut self.options);
         *self = Scanner {
-            clean,
-            map,
+            text,
             ..Scanner::text_starting_at(options, offset)
         };
     }
@@ -148,10 +138,7 @@ impl Scanner {
         let Scanner {
             framer,
             options,
-            clean,
-            map,
-            continuation,
-            prefixed,
+            text,
             mode,
             json,
             doc,
@@ -161,16 +148,13 @@ impl Scanner {
         } = self;
         let lines = LineScan {
             options,
-            prefixed,
+            text,
             mode,
             json,
             doc,
             streaming,
             partial,
             partial_at,
-            clean,
-            map,
-            continuation,
             sink,
         };
         (framer, lines)
@@ -183,7 +167,7 @@ impl Scanner {
 
     /// Whether lines looked like markers behind a prefix (see [`PrefixHint`]).
     pub fn prefix_hint(&self) -> Option<PrefixHint> {
-        self.prefixed
+        self.text.prefix_hint()
     }
 
     /// What is known of the worker process, when the input is stream-json.
@@ -217,54 +201,14 @@ impl Scanner {
 
 struct LineScan<'s, F> {
     options: &'s ScanOptions,
-    prefixed: &'s mut Option<PrefixHint>,
+    text: &'s mut TextLines,
     mode: &'s mut Mode,
     json: &'s mut Option<Box<dyn Format>>,
     doc: &'s mut Option<Box<dyn Document>>,
     streaming: &'s mut bool,
     partial: &'s mut [Vec<u8>; 2],
     partial_at: &'s mut [Position; 2],
-    clean: &'s mut Vec<u8>,
-    map: &'s mut Vec<u32>,
-    continuation: &'s mut Option<u64>,
     sink: &'s mut F,
-}
-
-/// Bytes that start a line `text` returns from at once (see `FrameSink::skippable`).
-static PROSE_START: [bool; 256] = {
-    let mut table = [false; 256];
-    let mut b = 0;
-    while b < 256 {
-        let c = b as u8;
-        table[b] = !(is_lead(c)
-            || c.is_ascii_uppercase()
-            || c.is_ascii_digit()
-            || matches!(c, b'@' | 0x1b | b'['));
-        b += 1;
-    }
-    table
-};
-
-/// How far into a line no escape sequence may be for its first word to be judged from
-/// the raw bytes: longer than any keyword or near miss of one.
-const PLAIN_WORD: usize = 48;
-
-/// How far into a line a prefix that hides a marker is looked for.
-const PREFIX_HEAD: usize = 128;
-
-/// Whether the first word of `word` (a line's start) ends at a tab: the column layout
-/// of `gh run view --log` (`job\tstep\t<ts> <text>`).
-fn tab_after_first_word(word: &[u8]) -> bool {
-    memchr::memchr2(b' ', b'\t', word).is_some_and(|i| word[i] == b'\t')
-}
-
-/// Bytes that may stand before a marker's keyword: indentation and backtick wrapping.
-const fn is_lead(b: u8) -> bool {
-    matches!(b, b' ' | b'\t' | b'`')
-}
-
-fn is_trail(b: u8) -> bool {
-    b.is_ascii_whitespace() || b == b'`'
 }
 
 impl<F: FnMut(Event)> FrameSink for LineScan<'_, F> {
@@ -279,7 +223,7 @@ impl<F: FnMut(Event)> FrameSink for LineScan<'_, F> {
         (*self.mode == Mode::Text
             && self.options.strip_prefix.is_none()
             && !self.options.join_partial)
-            .then_some(&PROSE_START)
+            .then_some(&crate::text::PROSE_START)
     }
 
     /// A long line: when it is a stream-json record, every byte of it is read.
@@ -392,198 +336,7 @@ impl<F: FnMut(Event)> LineScan<'_, F> {
             self.join_partial(seg);
             return;
         }
-        self.text(seg);
-    }
-
-    /// A line of text (not a record): framed, prefix stripped, matched.
-    fn text(&mut self, seg: Segment<'_>) {
-        if self.options.strip_prefix.is_none() {
-            let Some(first) = seg.bytes.iter().position(|&b| !is_lead(b)) else {
-                return;
-            };
-            match seg.bytes[first] {
-                b if b.is_ascii_uppercase() || b == b'@' => {
-                    // Most such lines are prose ("The backtest…"): when no escape
-                    // sequence can change the first word, tell so from the raw bytes,
-                    // without cleaning the whole line.
-                    let word = &seg.bytes[first..seg.bytes.len().min(first + PLAIN_WORD)];
-                    if memchr::memchr(0x1b, word).is_none()
-                        && *self.continuation != Some(seg.line)
-                        && grammar::recognize(&seg.bytes[first..]) == Recognized::Prose
-                    {
-                        if tab_after_first_word(word) {
-                            self.note_prefixed(&seg);
-                        }
-                        return;
-                    }
-                }
-                0x1b => {}
-                b'[' | b'0'..=b'9' => {
-                    self.note_prefixed(&seg);
-                    return;
-                }
-                // Other first bytes are never read (the framer passes such lines over
-                // unseen, see `PROSE_START`), so a `job\tstep\t` prefix of `gh run view
-                // --log` is noticed only when the job's name starts upper-case.
-                _ => return,
-            }
-        }
-        frame::clean(seg.bytes, self.clean, self.map);
-        let mut start = 0;
-        if let Some(m) = self
-            .options
-            .strip_prefix
-            .as_ref()
-            .and_then(|p| p.find(self.clean))
-            .filter(|m| m.start() == 0)
-        {
-            start = m.end();
-        }
-        let content = &self.clean[start..];
-        let lead = content.iter().take_while(|&&b| is_lead(b)).count();
-        let trail = content.iter().rev().take_while(|&&b| is_trail(b)).count();
-        if lead + trail >= content.len() {
-            return;
-        }
-        let (from, to) = (start + lead, start + content.len() - trail);
-        let content = &self.clean[from..to];
-        let continuation = self.continuation.take();
-        let kind = match grammar::recognize(content) {
-            Recognized::Prose => {
-                if continuation != Some(seg.line) {
-                    return;
-                }
-                *self.continuation = Some(seg.line + 1);
-                match grammar::parse_continuation(content) {
-                    None => return,
-                    Some(Ok(marker)) => EventKind::Marker(marker),
-                    Some(Err(e)) => self.malformed(&seg, from, 0, Keyword::SigmaDistiller, e),
-                }
-            }
-            Recognized::NearMiss { len, suggestion } => EventKind::Unknown {
-                word: String::from_utf8_lossy(&content[..len]).into_owned(),
-                suggestion,
-            },
-            Recognized::Keyword { keyword, payload } => {
-                if keyword == Keyword::SigmaDistiller {
-                    *self.continuation = Some(seg.line + 1);
-                }
-                if seg.truncated && keyword != Keyword::SigmaDistiller {
-                    let e = PayloadError {
-                        at: content.len() - payload,
-                        len: 0,
-                        expected: "the end of the marker within 64 KiB",
-                    };
-                    self.malformed(&seg, from, payload, keyword, e)
-                } else {
-                    match grammar::parse_payload(keyword, &content[payload..]) {
-                        Ok(marker) => EventKind::Marker(marker),
-                        Err(e) => self.malformed(&seg, from, payload, keyword, e),
-                    }
-                }
-            }
-        };
-        let at = self.position(&seg, from);
-        let text = Arc::new(LineText {
-            line: seg.line,
-            column: seg.column,
-            offset: seg.offset,
-            // Only the start of a line is ever shown (`LineText::MAX`): a finding on a
-            // 64 KiB line holds 1 KiB of it, not the whole head.
-            bytes: seg.bytes[..seg.bytes.len().min(LineText::MAX)].into(),
-        });
-        (self.sink)(Event { at, kind, text });
-    }
-
-    /// Notes a line that would hold a marker behind a prefix (`[pane-2] TASK_START: …`,
-    /// a timestamp): without `--strip-prefix` it is prose, and the report hints at the flag.
-    fn note_prefixed(&mut self, seg: &Segment<'_>) {
-        let head = &seg.bytes[..seg.bytes.len().min(PREFIX_HEAD)];
-        let mut from = 0;
-        for _ in 0..6 {
-            let Some(space) = memchr::memchr2(b' ', b'\t', &head[from..]) else {
-                return;
-            };
-            from += space + 1;
-            let rest = &seg.bytes[from..];
-            let rest = &rest[rest.iter().take_while(|&&b| b == b' ').count()..];
-            if matches!(grammar::recognize(rest), Recognized::Keyword { .. }) {
-                if self.prefixed.is_none() {
-                    // The first such line becomes an event: with no session in the
-                    // input, it is a `hidden-markers` finding that names the flag.
-                    let keyword_at = seg.bytes.len() - rest.len();
-                    let flag = crate::prefix::flag_for(&seg.bytes[..keyword_at]);
-                    let raw = keyword_at as u64;
-                    let at = Position {
-                        line: seg.line,
-                        column: seg.column + raw,
-                        offset: seg.offset + raw,
-                        block_line: None,
-                    };
-                    let text = Arc::new(LineText {
-                        line: seg.line,
-                        column: seg.column,
-                        offset: seg.offset,
-                        bytes: seg.bytes[..seg.bytes.len().min(LineText::MAX)].into(),
-                    });
-                    (self.sink)(Event {
-                        at,
-                        kind: EventKind::Prefixed { flag },
-                        text,
-                    });
-                }
-                let hint = self.prefixed.get_or_insert(PrefixHint {
-                    lines: 0,
-                    first_line: seg.line,
-                });
-                hint.lines += 1;
-                return;
-            }
-        }
-    }
-
-    /// Index in the raw segment of clean byte `i` (or of the end).
-    fn raw(&self, i: usize) -> usize {
-        self.map[i.min(self.map.len() - 1)] as usize
-    }
-
-    fn position(&self, seg: &Segment<'_>, clean_index: usize) -> Position {
-        let raw = self.raw(clean_index) as u64;
-        Position {
-            line: seg.line,
-            column: seg.column + raw,
-            offset: seg.offset + raw,
-            block_line: None,
-        }
-    }
-
-    fn malformed(
-        &self,
-        seg: &Segment<'_>,
-        from: usize,
-        payload: usize,
-        keyword: Keyword,
-        e: PayloadError,
-    ) -> EventKind {
-        let bad = from + payload + e.at;
-        let found_bytes = &self.clean[bad..bad + e.len];
-        let found = if found_bytes.is_empty() {
-            "end of line".to_owned()
-        } else {
-            sanitize::quote(found_bytes, 40)
-        };
-        let len = if e.len == 0 {
-            0
-        } else {
-            (self.raw(bad + e.len - 1) + 1 - self.raw(bad)) as u64
-        };
-        EventKind::Malformed(Malformed {
-            keyword: keyword.word(),
-            at: self.position(seg, bad),
-            len,
-            expected: e.expected,
-            found,
-        })
+        self.text.line(seg, self.sink);
     }
 }
 

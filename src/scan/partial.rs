@@ -28,7 +28,7 @@ impl<F: FnMut(Event)> LineScan<'_, F> {
                 })
         };
         let Some((stream, partial, text)) = tag(&seg) else {
-            return self.text(seg);
+            return self.text.line(seg, self.sink);
         };
         let held = &mut self.partial[stream];
         match (partial, held.is_empty()) {
@@ -47,7 +47,7 @@ impl<F: FnMut(Event)> LineScan<'_, F> {
                 held.extend_from_slice(&more[..more.len().min(room)]);
             }
             (false, false) => self.flush_partial(stream, Some(&seg.bytes[text..])),
-            (false, true) => self.text(seg),
+            (false, true) => self.text.line(seg, self.sink),
         }
     }
 
@@ -73,13 +73,16 @@ impl<F: FnMut(Event)> LineScan<'_, F> {
             joined.extend_from_slice(&more[..more.len().min(room)]);
         }
         let at = self.partial_at[stream];
-        self.text(Segment {
-            bytes: &joined,
-            truncated: false,
-            line: at.line,
-            column: at.column,
-            offset: at.offset,
-        });
+        self.text.line(
+            Segment {
+                bytes: &joined,
+                truncated: false,
+                line: at.line,
+                column: at.column,
+                offset: at.offset,
+            },
+            self.sink,
+        );
         joined.clear();
         self.partial[stream] = joined;
     }

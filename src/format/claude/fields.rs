@@ -5,7 +5,7 @@
 
 use crate::event::Event;
 use crate::format::lexer::{JsonSink, KeySet, Kind};
-use crate::scan::{ScanOptions, Scanner};
+use crate::text::TextScanner;
 
 /// The object keys of Claude Code records this reader cares about; every other key is
 /// [`Key::Other`].
@@ -141,7 +141,7 @@ pub(super) struct Current {
     pub(super) blocks: Vec<Block>,
     target: Option<Target>,
     /// The nested scanner of the text being read, and its pending bytes.
-    text: Option<Box<Scanner>>,
+    text: Option<Box<TextScanner>>,
     pending: Vec<u8>,
 }
 
@@ -245,7 +245,7 @@ impl JsonSink<Key> for Current {
         self.target = Some(target);
         match target {
             Target::Text => {
-                self.text = Some(Box::new(Scanner::new(ScanOptions::default_text())));
+                self.text = Some(Box::default());
             }
             Target::Parent => self.in_subagent = true,
             Target::OldString => self.block.old_string = Some(false),
