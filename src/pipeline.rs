@@ -473,7 +473,12 @@ fn in_blocks(file: &std::fs::File, scan: &ScanOptions, buf: &mut [u8]) -> Option
             let whole = first.len() < n;
             // A record stream, or a JSON document (its first line `{` alone), is read
             // in one piece.
-            let text = !crate::format::looks_like_record(first) && first.trim_ascii() != b"{";
+            let document = first
+                .trim_ascii_start()
+                .strip_prefix(b"{")
+                .is_some_and(|rest| crate::format::document_reader(rest).is_some());
+            let text =
+                !crate::format::looks_like_record(first) && first.trim_ascii() != b"{" && !document;
             (whole && text).then_some(threads)
         }
     }

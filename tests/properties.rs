@@ -140,6 +140,7 @@ const AGENT_SHAPES: &[&str] = &[
     "transcript",
     "gemini",
     "gemini-chat",
+    "gemini-json",
     "codex",
     "codex-rollout",
 ];

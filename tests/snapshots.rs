@@ -194,13 +194,22 @@ fn one_session_in_every_shape_gets_one_verdict() {
         let forced = verdict(&["--input", shape, &file]);
         assert_eq!(forced, text, "{file} with --input {shape}");
     }
-    // Codex's on-disk rollout file and Gemini's chat file are told by their content.
+    // Codex's on-disk rollout file, Gemini's chat file and Gemini's one-document
+    // `--output-format json` (the whole session in its final reply) are told by their
+    // content.
     for file in [
         "fixtures/shapes/session.codex-rollout.log",
         "fixtures/shapes/session.gemini-chat.log",
+        "fixtures/shapes/session.gemini-json.log",
     ] {
         assert_eq!(verdict(&[file]), text, "{file}");
     }
+    let forced = verdict(&[
+        "--input",
+        "gemini",
+        "fixtures/shapes/session.gemini-json.log",
+    ]);
+    assert_eq!(forced, text, "gemini-json with --input gemini");
     for preset in ["docker", "cri", "github", "journald"] {
         let file = format!("fixtures/shapes/session.{preset}.log");
         assert_eq!(

@@ -799,3 +799,60 @@ fn a_text_input_that_begins_with_a_lone_brace_is_still_text() {
         .assert()
         .stderr(predicate::str::contains(r#""sessions":1"#));
 }
+
+#[test]
+fn a_gemini_json_document_is_read_with_its_note_and_its_error() {
+    // `gemini --output-format json`: one document when the run ends. Its reply is read
+    // (a session in it is checked), the summary says it holds only the final reply, and
+    // an `error` makes the run a worker-error-exit; `postmortem` names the cause.
+    let reply = concat!(
+        "{\n",
+        "  \"session_id\": \"9f1c2d7e\",\n",
+        "  \"response\": \"SESSION_START: researcher-2026-11-23T10:15:30\\nPATTERN_FILES_READ: what-works.md, what-fails.md\\n\",\n",
+        "  \"stats\": {\"models\": {}}\n",
+        "}\n"
+    );
+    qs().args(["check", "--format", "json"])
+        .write_stdin(reply)
+        .assert()
+        .code(1)
+        .stderr(
+            predicate::str::contains(r#""rule":"missing-session-complete""#)
+                .and(predicate::str::contains(r#""rule":"worker-error-exit""#).not())
+                .and(predicate::str::contains(r#""sessions":1"#))
+                .and(predicate::str::contains("holds only the final reply")),
+        );
+    let failed = concat!(
+        "{\n",
+        "  \"session_id\": \"9f1c2d7e\",\n",
+        "  \"error\": {\"type\": \"FatalTurnLimitedError\", \"message\": \"Reached max session turns\", \"code\": 53}\n",
+        "}\n"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("run.json");
+    std::fs::write(&path, failed).unwrap();
+    // Both findings are warnings (no session to check, the worker's error exit).
+    qs().args(["check", "--format", "json"])
+        .arg(&path)
+        .assert()
+        .code(0)
+        .stdout(
+            predicate::str::contains(r#""rule":"worker-error-exit""#)
+                .and(predicate::str::contains(r#""rule":"no-session""#)),
+        );
+    qs().args(["postmortem", "--format", "json"])
+        .arg(&path)
+        .assert()
+        .stdout(predicate::str::contains(r#""cause": "error""#));
+    // Forced with --input gemini, and on one line.
+    let one_line =
+        r#"{"session_id":"9f1c2d7e","response":"SESSION_START: researcher-2026-11-23T10:15:30\n"}"#;
+    qs().args(["check", "--format", "json", "--input", "gemini"])
+        .write_stdin(one_line)
+        .assert()
+        .code(1)
+        .stderr(
+            predicate::str::contains(r#""sessions":1"#)
+                .and(predicate::str::contains("holds only the final reply")),
+        );
+}

@@ -11,19 +11,7 @@
 use std::collections::{HashSet, VecDeque};
 
 use super::lexer::{Frame, JsonSink, KeySet, Kind, Lexer};
-use super::{Item, Record, RecordCounts, ToolCall, WorkerRun, WorkerText};
-
-/// A reader of a document: fed the whole input, it hands out records as they complete.
-pub trait Document: std::fmt::Debug + Send {
-    /// Feeds the next piece of the document, which is on `line`.
-    fn feed(&mut self, bytes: &[u8], line: u64);
-    /// The next record completed so far, with the line it is placed on.
-    fn next_record(&mut self) -> Option<(u64, Record)>;
-    /// What is known of the worker process.
-    fn run(&self) -> WorkerRun;
-    /// The records read, and those not read.
-    fn counts(&self) -> RecordCounts;
-}
+use super::{Document, Item, Record, RecordCounts, ToolCall, WorkerRun, WorkerText};
 
 /// The keys of a chat file this reader reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -326,7 +314,13 @@ impl Document for GeminiChat {
             records: self.state.messages,
             unknown_records: self.state.unknown,
             broken_records: u64::from(self.lexer.is_error()),
+            note: None,
         }
+    }
+
+    /// Gemini has no subagent tool; its file writes are read.
+    fn calls_visible(&self) -> Option<(bool, bool)> {
+        Some((false, true))
     }
 }
 

@@ -12,6 +12,7 @@ pub mod codex_rollout;
 pub mod command;
 pub mod gemini;
 pub mod gemini_chat;
+pub mod gemini_json;
 pub mod lexer;
 
 use std::collections::HashMap;
@@ -107,6 +108,18 @@ fn type_of(head: &[u8]) -> Option<&[u8]> {
     (rest[end] == b'"').then(|| &rest[..end])
 }
 
+/// The reader of a JSON document input whose first line is `{` alone and whose next
+/// line is `second`, if it is one: a Gemini chat file, or Gemini's `--output-format json`.
+pub fn document_reader(second: &[u8]) -> Option<Box<dyn Document>> {
+    if second.trim_ascii_start().starts_with(b"\"sessionId\"") {
+        Some(Box::new(gemini_chat::GeminiChat::default()))
+    } else if gemini_json::first_key(second) {
+        Some(Box::new(gemini_json::GeminiJson::default()))
+    } else {
+        None
+    }
+}
+
 /// Whether a line is a record of an agent CLI: a stream event (`{"type":…`), a Claude
 /// Code session-file record (`{"parentUuid":…,"type":…`) or a Codex rollout record
 /// (`{"timestamp":…,"type":…`): a JSON object with a `"type"` key near its start.
@@ -119,6 +132,21 @@ pub fn looks_like_record(line: &[u8]) -> bool {
     rest.starts_with(b"\"type\"")
         || ((rest.starts_with(b"\"parentUuid\"") || rest.starts_with(b"\"timestamp\""))
             && memchr::memmem::find(&t[..t.len().min(4096)], b"\"type\":").is_some())
+}
+
+/// A reader of a document: fed the whole input, it hands out records as they complete.
+pub trait Document: std::fmt::Debug + Send {
+    /// Feeds the next piece of the document, which is on `line`.
+    fn feed(&mut self, bytes: &[u8], line: u64);
+    /// The next record completed so far, with the line it is placed on.
+    fn next_record(&mut self) -> Option<(u64, Record)>;
+    /// What is known of the worker process.
+    fn run(&self) -> WorkerRun;
+    /// The records read, and those not read.
+    fn counts(&self) -> RecordCounts;
+    /// Which tool calls the document shows (subagent calls, file calls); `None` when it
+    /// shows none, so claims cannot be checked against actions.
+    fn calls_visible(&self) -> Option<(bool, bool)>;
 }
 
 /// A tool call of the worker.
@@ -242,6 +270,9 @@ pub struct RecordCounts {
     pub records: u64,
     pub unknown_records: u64,
     pub broken_records: u64,
+    /// What the format cannot show (said once in the summary).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<&'static str>,
 }
 
 impl RecordCounts {

@@ -339,6 +339,9 @@ impl<W: Write> Reporter for Human<W> {
                 plural(r.broken_records, "line", "lines"),
             )?;
         }
+        if let Some(note) = summary.records.and_then(|r| r.note) {
+            writeln!(self.out, "note: {note}")?;
+        }
         writeln!(
             self.out,
             "{}: {}",

@@ -11,8 +11,7 @@ use std::sync::Arc;
 use regex::bytes::Regex;
 
 use crate::event::{Event, EventKind, Position};
-use crate::format::gemini_chat::{Document, GeminiChat};
-use crate::format::{self, Format, RecordCounts, WorkerRun};
+use crate::format::{self, Document, Format, RecordCounts, WorkerRun};
 use crate::frame::{FrameSink, Framer, Segment};
 pub use crate::text::PrefixHint;
 use crate::text::TextLines;
@@ -283,21 +282,33 @@ impl<F: FnMut(Event)> LineScan<'_, F> {
         if *self.mode == Mode::Pending {
             // A Gemini chat file begins `{` then `"sessionId": …`; anything else after a
             // lone `{` is text (that line held no marker).
-            if first.trim_ascii_start().starts_with(b"\"sessionId\"") {
-                let mut doc: Box<dyn Document> = Box::new(GeminiChat::default());
-                doc.feed(b"{\n", 1);
-                *self.doc = Some(doc);
-                *self.mode = Mode::Document;
-            } else {
-                *self.mode = Mode::Text;
+            match format::document_reader(first) {
+                Some(mut doc) => {
+                    doc.feed(b"{\n", 1);
+                    *self.doc = Some(doc);
+                    *self.mode = Mode::Document;
+                }
+                None => *self.mode = Mode::Text,
             }
             return;
         }
         if *self.mode != Mode::Undecided {
             return;
         }
-        if self.options.input == InputKind::Auto && first.trim_ascii() == b"{" {
+        let json_input = matches!(self.options.input, InputKind::Auto | InputKind::Gemini);
+        if json_input && first.trim_ascii() == b"{" {
             *self.mode = Mode::Pending;
+            return;
+        }
+        // A document on one line (`{"session_id":…,"response":…}`).
+        if json_input
+            && let Some(doc) = first
+                .trim_ascii_start()
+                .strip_prefix(b"{")
+                .and_then(format::document_reader)
+        {
+            *self.doc = Some(doc);
+            *self.mode = Mode::Document;
             return;
         }
         *self.mode = match self.options.input {

@@ -20,17 +20,16 @@ impl<F: FnMut(Event)> LineScan<'_, F> {
         let Some(record) = json.end(seg.line) else {
             return;
         };
-        self.emit_record(seg, record, first, visible);
+        self.emit_record(seg, record, first.then_some(visible));
     }
 
-    /// Turns a record into events on `seg`'s line. `first`: the input's first record,
-    /// which says what its tool calls show (`visible`: subagent calls, file calls).
+    /// Turns a record into events on `seg`'s line. `visible`, on the input's first
+    /// record: what its tool calls show (subagent calls, file calls).
     pub(super) fn emit_record(
         &mut self,
         seg: &Segment<'_>,
         record: crate::format::Record,
-        first: bool,
-        (subagents, files): (bool, bool),
+        visible: Option<(bool, bool)>,
     ) {
         let head = &seg.bytes[..seg.bytes.len().min(200)];
         let at = Position {
@@ -50,7 +49,7 @@ impl<F: FnMut(Event)> LineScan<'_, F> {
             kind,
             text: text.clone(),
         };
-        if first {
+        if let Some((subagents, files)) = visible {
             (self.sink)(event(EventKind::ActionsVisible { subagents, files }));
         }
         if let Some(time) = record.timestamp {
@@ -127,7 +126,7 @@ impl<F: FnMut(Event)> LineScan<'_, F> {
         while let Some(doc) = self.doc.as_mut()
             && let Some((line, record)) = doc.next_record()
         {
-            let first = doc.counts().records == 1;
+            let visible = doc.calls_visible().filter(|_| doc.counts().records == 1);
             let at = Segment {
                 bytes: b"",
                 truncated: false,
@@ -135,8 +134,7 @@ impl<F: FnMut(Event)> LineScan<'_, F> {
                 column: 1,
                 offset: seg.offset,
             };
-            // Gemini has no subagent tool; its file writes are read.
-            self.emit_record(&at, record, first, (false, true));
+            self.emit_record(&at, record, visible);
         }
     }
 }
