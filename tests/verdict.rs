@@ -856,3 +856,87 @@ fn a_gemini_json_document_is_read_with_its_note_and_its_error() {
                 .and(predicate::str::contains("holds only the final reply")),
         );
 }
+
+#[test]
+fn codex_spawns_and_patches_back_the_claims_or_not() {
+    // `codex exec --json`: a SUBAGENT_SPAWN with no `spawn_agent` collab call in its task
+    // is unbacked; one call backs one spawn, whatever its agent.
+    // Keys in the order the CLIs write them (`type` first), not serde_json's sorted order.
+    let say = |text: &str| {
+        format!(
+            r#"{{"type":"item.completed","item":{{"id":"m","type":"agent_message","text":{}}}}}"#,
+            serde_json::to_string(text).unwrap()
+        )
+    };
+    let spawn = r#"{"type":"item.completed","item":{"id":"c","type":"collab_tool_call","tool":"spawn_agent","sender_thread_id":"t","receiver_thread_ids":["u"],"prompt":"backtest","agents_states":{},"status":"completed"}}"#;
+    let session = |middle: &str| {
+        [
+            r#"{"type":"thread.started","thread_id":"t"}"#.to_owned(),
+            r#"{"type":"turn.started"}"#.to_owned(),
+            say("SESSION_START: researcher-2026-11-23T10:15:30\nPATTERN_FILES_READ: what-works.md, what-fails.md\nTASK_START: h-1\nSUBAGENT_SPAWN: @quant-backtester\nSUBAGENT_COMPLETE: @quant-backtester"),
+            middle.to_owned(),
+            say("TASK_COMPLETE: h-1"),
+            r#"{"type":"turn.completed","usage":{}}"#.to_owned(),
+        ]
+        .join("\n")
+            + "\n"
+    };
+    let rules = |input: String| {
+        let out = qs()
+            .args(["check", "--format", "concise", "--input", "codex"])
+            .write_stdin(input)
+            .output()
+            .unwrap();
+        String::from_utf8(out.stderr).unwrap()
+    };
+    let backed = rules(session(spawn));
+    assert!(!backed.contains("unbacked-subagent"), "{backed}");
+    let unbacked = rules(session(r#"{"type":"turn.started"}"#));
+    assert!(
+        unbacked.contains("warning[unbacked-subagent]"),
+        "{unbacked}"
+    );
+
+    // A rollout file: the `*** Add File:` lines of an apply_patch call are the files
+    // the task created; FILES_CREATED: 3 with two added is unbacked.
+    let rec = |payload: String| {
+        format!(
+            r#"{{"timestamp":"2026-11-23T10:15:30.000Z","type":"response_item","payload":{payload}}}"#
+        )
+    };
+    let message = |text: &str| {
+        rec(format!(
+            r#"{{"type":"message","role":"assistant","content":[{{"type":"output_text","text":{}}}]}}"#,
+            serde_json::to_string(text).unwrap()
+        ))
+    };
+    let patch = "*** Begin Patch\n*** Add File: a.py\n+x = 1\n*** Add File: b.py\n+y = 2\n*** Update File: c.py\n@@\n-a\n+b\n*** End Patch\n";
+    let rollout = |claimed: u32| {
+        [
+            message("SESSION_START: researcher-2026-11-23T10:15:30\nPATTERN_FILES_READ: what-works.md, what-fails.md\nTASK_START: h-1"),
+            rec(format!(
+                r#"{{"type":"custom_tool_call","status":"completed","call_id":"p","name":"apply_patch","input":{}}}"#,
+                serde_json::to_string(patch).unwrap()
+            )),
+            message(&format!("FILES_CREATED: {claimed}\nTASK_COMPLETE: h-1")),
+        ]
+        .join("\n")
+            + "\n"
+    };
+    let dir = tempfile::tempdir().unwrap();
+    for (claimed, unbacked) in [(2, false), (3, true)] {
+        let path = dir.path().join(format!("rollout-{claimed}.jsonl"));
+        std::fs::write(&path, rollout(claimed)).unwrap();
+        let out = qs()
+            .args(["check", "--format", "concise"])
+            .arg(&path)
+            .output()
+            .unwrap();
+        let out = String::from_utf8(out.stdout).unwrap();
+        assert_eq!(
+            out.contains("warning[unbacked-files-created]"),
+            unbacked,
+            "FILES_CREATED: {claimed}: {out}"
+        );
+    }
+}

@@ -5,7 +5,9 @@
 //! The worker speaks in its completed `agent_message` items (`text`) and in the
 //! `aggregated_output` of its completed `command_execution` items, like Claude's `Bash`
 //! results; never in `reasoning`, in started or updated items, or in tool results. A
-//! completed `file_change` with a change of kind `add` backs `FILES_CREATED`. The run
+//! completed `file_change` with a change of kind `add` backs `FILES_CREATED`, a completed
+//! `collab_tool_call` to `spawn_agent` a `SUBAGENT_SPAWN` (of any agent: the call names
+//! none, so it backs one spawn, whichever). The run
 //! ended as its last turn did: `turn.completed` is success, `turn.failed` an error, and
 //! a stream without either after its last `turn.started` was killed. An `error` event is
 //! not an end (the run may go on).
@@ -27,6 +29,8 @@ enum Key {
     Changes,
     Path,
     Kind,
+    Tool,
+    Status,
     Other,
 }
 
@@ -44,6 +48,8 @@ impl KeySet for Key {
             b"changes" => Key::Changes,
             b"path" => Key::Path,
             b"kind" => Key::Kind,
+            b"tool" => Key::Tool,
+            b"status" => Key::Status,
             _ => Key::Other,
         }
     }
@@ -65,6 +71,9 @@ struct Current {
     item_id: String,
     item_type: String,
     command: String,
+    /// A `collab_tool_call`'s tool (`spawn_agent`, …) and an item's status.
+    tool: String,
+    status: String,
     /// The change of a `file_change` being read: its path and kind.
     change_path: String,
     change_kind: String,
@@ -83,6 +92,8 @@ enum Target {
     ItemId,
     ItemType,
     Command,
+    Tool,
+    Status,
     ChangePath,
     ChangeKind,
     /// `text` or `aggregated_output`: maybe the worker speaking.
@@ -154,6 +165,15 @@ impl Codex {
                 self.pending.remove(&c.item_id);
                 match c.item_type.as_str() {
                     "agent_message" => self.run.messages += 1,
+                    // A subagent started (newer builds): it backs a SUBAGENT_SPAWN, of
+                    // whatever agent (the call does not name one).
+                    "collab_tool_call" if c.tool == "spawn_agent" && c.status != "failed" => {
+                        out.items.push(Item::Call(ToolCall {
+                            tool: "spawn_agent".into(),
+                            subagent: Some(String::new()),
+                            creates: None,
+                        }));
+                    }
                     "file_change" => {
                         for path in c.added {
                             out.items.push(Item::Call(ToolCall {
@@ -200,11 +220,6 @@ impl Format for Codex {
     fn counts(&self) -> RecordCounts {
         self.counts
     }
-
-    /// Codex's `collab_tool_call` items are not read yet: spawns are not checked.
-    fn subagent_calls_visible(&self) -> bool {
-        false
-    }
 }
 
 /// Whether the text of a completed item of `item_type` is the worker speaking: its
@@ -225,6 +240,8 @@ fn target(path: &[Frame<Key>]) -> Option<Target> {
         [Object(Key::Item), Object(Key::Id)] => Target::ItemId,
         [Object(Key::Item), Object(Key::Type)] => Target::ItemType,
         [Object(Key::Item), Object(Key::Command)] => Target::Command,
+        [Object(Key::Item), Object(Key::Tool)] => Target::Tool,
+        [Object(Key::Item), Object(Key::Status)] => Target::Status,
         [Object(Key::Item), Object(Key::Text | Key::AggregatedOutput)] => Target::Text,
         [
             Object(Key::Item),
@@ -249,6 +266,8 @@ impl Current {
             Target::ItemId => &mut self.item_id,
             Target::ItemType => &mut self.item_type,
             Target::Command => &mut self.command,
+            Target::Tool => &mut self.tool,
+            Target::Status => &mut self.status,
             Target::ChangePath => &mut self.change_path,
             Target::ChangeKind => &mut self.change_kind,
             Target::Text => return None,

@@ -8,7 +8,10 @@
 //! documents inside a string: the arguments (short) are held and parsed at the end of the
 //! record; the output is streamed through a second lexer as the outer string is decoded,
 //! so a command output of any size is scanned, never held. The same text again in
-//! `event_msg` (`agent_message`) is not read twice. A session file has no final record:
+//! `event_msg` (`agent_message`) is not read twice. The `*** Add File:` lines of an
+//! `apply_patch` call (a custom tool call's `input`, or a function call's `arguments`)
+//! back `FILES_CREATED`; a `spawn_agent` call backs a `SUBAGENT_SPAWN` (of any agent: it
+//! names none). A session file has no final record:
 //! its end is no evidence of a kill (`cause` is `idle` or `in-flight`).
 
 use std::collections::HashMap;
@@ -30,6 +33,7 @@ enum Key {
     Arguments,
     CallId,
     Output,
+    Input,
     Other,
 }
 
@@ -48,6 +52,7 @@ impl KeySet for Key {
             b"arguments" => Key::Arguments,
             b"call_id" => Key::CallId,
             b"output" => Key::Output,
+            b"input" => Key::Input,
             _ => Key::Other,
         }
     }
@@ -56,6 +61,11 @@ impl KeySet for Key {
 /// Longest short field kept, and longest `arguments` document held.
 const MAX_FIELD: usize = 1024;
 const MAX_ARGUMENTS: usize = 16 * 1024;
+/// Longest `arguments` held of a call that may carry a patch (`apply_patch`, `shell`):
+/// a patch past it is not read whole, and the files it adds after that are missed.
+const MAX_PATCH_ARGUMENTS: usize = 1 << 20;
+/// Files remembered per patch.
+const MAX_CHANGES: usize = 4096;
 /// Calls remembered without their output (bounded memory on any input).
 const MAX_PENDING: usize = 4096;
 
@@ -73,6 +83,8 @@ enum Target {
     Arguments,
     /// A call's result: a JSON document whose `output` is the command's output.
     Output,
+    /// A custom tool call's `input` (the patch of `apply_patch`).
+    Input,
 }
 
 /// What is known of the record being read.
@@ -90,6 +102,76 @@ struct Current {
     text: Option<WorkerText>,
     /// The inner document of a call's result, lexed as the outer string is decoded.
     output: Option<Box<Inner>>,
+    /// The files an `apply_patch` input adds, read as it is decoded.
+    patch: Option<PatchAdds>,
+}
+
+/// The paths of the `*** Add File: PATH` lines of an `apply_patch` patch, read line by
+/// line as the patch is decoded (a line is held up to 4 KiB; the file contents never).
+#[derive(Debug, Default)]
+struct PatchAdds {
+    line: Vec<u8>,
+    paths: Vec<String>,
+}
+
+impl PatchAdds {
+    const HEADER: &'static [u8] = b"*** Add File: ";
+    const MAX_LINE: usize = 4096;
+
+    fn feed(&mut self, mut bytes: &[u8]) {
+        while !bytes.is_empty() {
+            let end = memchr::memchr(b'\n', bytes);
+            let piece = &bytes[..end.unwrap_or(bytes.len())];
+            let room = Self::MAX_LINE.saturating_sub(self.line.len());
+            self.line.extend_from_slice(&piece[..piece.len().min(room)]);
+            match end {
+                Some(i) => {
+                    self.end_line();
+                    bytes = &bytes[i + 1..];
+                }
+                None => break,
+            }
+        }
+    }
+
+    fn end_line(&mut self) {
+        if let Some(path) = self.line.strip_prefix(Self::HEADER)
+            && self.paths.len() < MAX_CHANGES
+        {
+            let path = String::from_utf8_lossy(path.trim_ascii()).into_owned();
+            if !path.is_empty() {
+                self.paths.push(path);
+            }
+        }
+        self.line.clear();
+    }
+
+    /// The paths added, the last line read.
+    fn finish(mut self) -> Vec<String> {
+        self.end_line();
+        self.paths
+    }
+
+    fn of(patch: &str) -> Vec<String> {
+        let mut adds = PatchAdds::default();
+        adds.feed(patch.as_bytes());
+        adds.finish()
+    }
+}
+
+/// The patch an `apply_patch` function call carries in its `arguments`: `{"input": …}`,
+/// or a `shell` call `{"command": ["apply_patch", …]}`.
+fn patch_of(name: &str, arguments: &[u8]) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_slice(arguments).ok()?;
+    let patch = match name {
+        "apply_patch" => v["input"].as_str().or_else(|| v["patch"].as_str()),
+        "shell" => match v["command"].as_array()?.as_slice() {
+            [tool, patch, ..] if tool.as_str() == Some("apply_patch") => patch.as_str(),
+            _ => None,
+        },
+        _ => None,
+    };
+    patch.map(str::to_owned)
 }
 
 /// The state kept across the records of one file.
@@ -161,11 +243,28 @@ impl CodexRollout {
                         self.running.insert(c.call_id.clone(), ());
                     }
                 }
+                let mut creates: Vec<String> = match c.patch.take() {
+                    Some(patch) => patch.finish(),
+                    None => patch_of(&c.name, &c.arguments)
+                        .map(|p| PatchAdds::of(&p))
+                        .unwrap_or_default(),
+                };
+                // A subagent started by Codex's collab tool: it backs a SUBAGENT_SPAWN
+                // of any agent (the call names none).
+                let subagent = (c.name == "spawn_agent").then(String::new);
+                let first = (!creates.is_empty()).then(|| creates.remove(0));
                 out.items.push(Item::Call(ToolCall {
-                    tool: c.name,
-                    subagent: None,
-                    creates: None,
+                    tool: c.name.clone(),
+                    subagent,
+                    creates: first,
                 }));
+                for path in creates {
+                    out.items.push(Item::Call(ToolCall {
+                        tool: c.name.clone(),
+                        subagent: None,
+                        creates: Some(path),
+                    }));
+                }
             }
             ("response_item", "function_call_output" | "custom_tool_call_output") => {
                 self.pending.remove(&c.call_id);
@@ -219,16 +318,6 @@ impl Format for CodexRollout {
     fn counts(&self) -> RecordCounts {
         self.counts
     }
-
-    /// Codex has no subagent call in its rollouts: spawns are not checked.
-    fn subagent_calls_visible(&self) -> bool {
-        false
-    }
-
-    /// Files are created by `apply_patch` calls, which are not read yet.
-    fn file_calls_visible(&self) -> bool {
-        false
-    }
 }
 
 /// What the outer lexer pushes into.
@@ -248,6 +337,7 @@ fn target(path: &[Frame<Key>]) -> Option<Target> {
         [Object(Key::Payload), Object(Key::CallId)] => Target::CallId,
         [Object(Key::Payload), Object(Key::Arguments)] => Target::Arguments,
         [Object(Key::Payload), Object(Key::Output)] => Target::Output,
+        [Object(Key::Payload), Object(Key::Input)] => Target::Input,
         [
             Object(Key::Payload),
             Object(Key::Content),
@@ -269,6 +359,10 @@ impl JsonSink<Key> for Sink<'_> {
         match t {
             Target::Text if self.c.role == "assistant" && self.c.text.is_none() => {
                 self.c.text = Some(WorkerText::default());
+            }
+            // The name comes before the input in every record Codex writes.
+            Target::Input if self.c.name == "apply_patch" => {
+                self.c.patch = Some(PatchAdds::default());
             }
             // The call_id comes before the output in every record Codex writes.
             Target::Output if self.running.contains_key(&self.c.call_id) => {
@@ -293,8 +387,18 @@ impl JsonSink<Key> for Sink<'_> {
                 }
                 return;
             }
+            Some(Target::Input) => {
+                if let Some(patch) = &mut c.patch {
+                    patch.feed(bytes);
+                }
+                return;
+            }
             Some(Target::Arguments) => {
-                let room = MAX_ARGUMENTS.saturating_sub(c.arguments.len());
+                let max = match c.name.as_str() {
+                    "apply_patch" | "shell" => MAX_PATCH_ARGUMENTS,
+                    _ => MAX_ARGUMENTS,
+                };
+                let room = max.saturating_sub(c.arguments.len());
                 c.arguments
                     .extend_from_slice(&bytes[..bytes.len().min(room)]);
                 return;

@@ -16,7 +16,8 @@ pub const RULES: &[Rule] = &[Rule::UnbackedSubagent, Rule::UnbackedFilesCreated]
 pub(crate) struct Claims {
     /// `SUBAGENT_SPAWN` markers: agent name without `@`.
     pub(crate) spawns: Vec<(String, Label)>,
-    /// `Task`/`Agent` calls: their `subagent_type`.
+    /// Subagent calls: the `subagent_type` of a `Task`/`Agent` call, empty for a call
+    /// that does not name its agent (Codex's `spawn_agent`).
     pub(crate) calls: Vec<(String, Label)>,
     /// The `FILES_CREATED` the task printed (summed) and the last such line.
     pub(crate) files: Option<(u64, Label)>,
@@ -29,7 +30,12 @@ impl Claims {
     pub(crate) fn check(mut self) -> Vec<Finding> {
         let mut out = Vec::new();
         for (agent, spawn) in self.spawns {
-            match self.calls.iter().position(|(called, _)| *called == agent) {
+            // A call names its agent (Claude's `subagent_type`), or not (Codex's
+            // `spawn_agent`): a named call backs the spawn of that agent, an unnamed one
+            // any spawn.
+            let named = self.calls.iter().position(|(called, _)| *called == agent);
+            let unnamed = || self.calls.iter().position(|(called, _)| called.is_empty());
+            match named.or_else(unnamed) {
                 Some(i) => {
                     self.calls.remove(i);
                 }
@@ -47,13 +53,18 @@ impl Claims {
             }
         }
         for (agent, call) in self.calls {
+            let what = if agent.is_empty() {
+                "a spawn_agent call".to_owned()
+            } else {
+                format!(
+                    "a Task/Agent call for {}",
+                    sanitize::quote(agent.as_bytes(), 60)
+                )
+            };
             out.push(
                 Finding::new(
                     Rule::UnbackedSubagent,
-                    format!(
-                        "a Task/Agent call for {} with no SUBAGENT_SPAWN marker",
-                        sanitize::quote(agent.as_bytes(), 60)
-                    ),
+                    format!("{what} with no SUBAGENT_SPAWN marker"),
                     Label {
                         message: "this call".into(),
                         ..call

@@ -140,7 +140,12 @@ impl Machine {
             } => {
                 if let Some(task) = self.session.as_mut().and_then(|s| s.current()) {
                     if let Some(agent) = subagent {
-                        let label = Label::marker(event, "the Task/Agent call");
+                        let call = if agent.is_empty() {
+                            "the spawn_agent call"
+                        } else {
+                            "the Task/Agent call"
+                        };
+                        let label = Label::marker(event, call);
                         task.claims().calls.push((agent.clone(), label));
                     }
                     if let Some(path) = creates {
