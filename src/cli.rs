@@ -49,9 +49,9 @@ pub struct FrameArgs {
     /// e.g. '\[pane-\d+\] ', or a preset: docker, cri, github, journald.
     #[arg(long, value_name = "REGEX")]
     pub strip_prefix: Option<String>,
-    /// What the input is; `auto` recognises Claude Code stream-json by its first line.
-    #[arg(long, value_enum, default_value_t = InputArg::Auto)]
-    pub input: InputArg,
+    /// What the input is; `auto` recognises each agent CLI's JSON by its first line.
+    #[arg(long, value_parser = input_kind(), default_value = "auto")]
+    pub input: crate::scan::InputKind,
 }
 
 #[derive(Debug, Args)]
@@ -199,35 +199,26 @@ pub struct CheckArgs {
     pub frame: FrameArgs,
 }
 
-/// `--input`: what the input is (the scanner's [`crate::scan::InputKind`], as the
-/// command line spells it).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
-pub enum InputArg {
-    /// Decided by the first non-blank line: a `{"type":…}` record means stream-json.
-    #[default]
-    Auto,
-    /// Plain worker output.
-    Text,
-    /// Claude Code `--output-format stream-json` (NDJSON).
-    StreamJson,
-    /// A Claude Code session file (`~/.claude/projects/…/<session>.jsonl`).
-    Transcript,
-    /// Gemini CLI `--output-format stream-json`.
-    Gemini,
-    /// Codex CLI `codex exec --json`.
-    Codex,
+/// The values of `--input`: `auto`, `text`, and every format's names (from
+/// [`crate::format::FORMATS`]).
+fn input_values() -> Vec<clap::builder::PossibleValue> {
+    use clap::builder::PossibleValue;
+    let mut values = vec![
+        PossibleValue::new("auto").help(
+            "Decided by the first non-blank line: an agent CLI's record or document, else text",
+        ),
+        PossibleValue::new("text").help("Plain worker output"),
+    ];
+    for (name, help, _) in crate::format::input_names() {
+        values.push(PossibleValue::new(name).help(help));
+    }
+    values
 }
 
-impl From<InputArg> for crate::scan::InputKind {
-    fn from(arg: InputArg) -> Self {
-        use crate::scan::InputKind;
-        match arg {
-            InputArg::Auto => InputKind::Auto,
-            InputArg::Text => InputKind::Text,
-            InputArg::StreamJson => InputKind::StreamJson,
-            InputArg::Transcript => InputKind::Transcript,
-            InputArg::Gemini => InputKind::Gemini,
-            InputArg::Codex => InputKind::Codex,
-        }
-    }
+/// Parses `--input`.
+fn input_kind() -> impl clap::builder::TypedValueParser<Value = crate::scan::InputKind> {
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(input_values()).map(|name: String| {
+        crate::scan::InputKind::named(&name).unwrap_or(crate::scan::InputKind::Auto)
+    })
 }

@@ -96,13 +96,8 @@ pub fn framing(data: &[u8]) {
 /// Every JSON input kind: Claude Code stream-json and session files, Gemini, Codex, and
 /// detection.
 pub fn json_input(data: &[u8]) {
-    for input in [
-        InputKind::Auto,
-        InputKind::StreamJson,
-        InputKind::Transcript,
-        InputKind::Gemini,
-        InputKind::Codex,
-    ] {
+    let forced = crate::format::FORMATS.iter().map(|f| InputKind::Cli(f.cli));
+    for input in std::iter::once(InputKind::Auto).chain(forced) {
         scan_both_ways(
             data,
             ScanOptions {

@@ -412,7 +412,7 @@ impl Subagents {
             return Vec::new();
         };
         let mut scanner = Scanner::new(ScanOptions {
-            input: crate::scan::InputKind::Transcript,
+            input: crate::scan::InputKind::Cli(crate::format::claude::SPEC.cli),
             ..ScanOptions::default()
         });
         let mut calls = Vec::new();
@@ -461,9 +461,7 @@ fn in_blocks(file: &std::fs::File, scan: &ScanOptions, buf: &mut [u8]) -> Option
     }
     match scan.input {
         InputKind::Text => Some(threads),
-        InputKind::StreamJson | InputKind::Transcript | InputKind::Gemini | InputKind::Codex => {
-            None
-        }
+        InputKind::Cli(_) => None,
         InputKind::Auto => {
             // The first non-blank line decides, as it does for the scanner.
             let n = file.read_at(buf, 0).ok()?;
@@ -476,7 +474,7 @@ fn in_blocks(file: &std::fs::File, scan: &ScanOptions, buf: &mut [u8]) -> Option
             let document = first
                 .trim_ascii_start()
                 .strip_prefix(b"{")
-                .is_some_and(|rest| crate::format::document_reader(rest).is_some());
+                .is_some_and(|rest| crate::format::document_reader(None, rest).is_some());
             let text =
                 !crate::format::looks_like_record(first) && first.trim_ascii() != b"{" && !document;
             (whole && text).then_some(threads)

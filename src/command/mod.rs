@@ -86,7 +86,7 @@ pub fn scan_options(args: &FrameArgs) -> Result<ScanOptions, Fatal> {
     };
     Ok(ScanOptions {
         strip_prefix,
-        input: args.input.into(),
+        input: args.input,
         join_partial: args.strip_prefix.as_deref() == Some("cri"),
     })
 }

@@ -17,6 +17,22 @@ use std::collections::HashMap;
 use super::lexer::{Frame, JsonSink, KeySet, Kind, Lexer};
 use super::{Exit, Format, InFlight, Item, Record, RecordCounts, ToolCall, WorkerRun, WorkerText};
 
+/// `codex exec --json`: told by its event types (`thread.*`, `turn.*`, `item.*`).
+pub const SPEC: super::Spec = super::Spec {
+    names: &[(
+        "codex",
+        "Codex CLI `codex exec --json`, or a Codex rollout file",
+    )],
+    cli: "codex",
+    detect: |first| {
+        super::type_of(first).is_some_and(|t| {
+            t.starts_with(b"thread.") || t.starts_with(b"turn.") || t.starts_with(b"item.")
+        })
+    },
+    reader: || Box::new(Codex::default()),
+    documents: &[],
+};
+
 /// The keys of Codex events this reader reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Key {

@@ -20,6 +20,21 @@ use super::lexer::{Frame, JsonSink, KeySet, Kind, Lexer};
 use super::{Format, InFlight, Item, Record, RecordCounts, ToolCall, WorkerRun, WorkerText};
 use crate::event::Event;
 
+/// Codex's on-disk session files: told by their record types; `--input codex` takes
+/// them too.
+pub const SPEC: super::Spec = super::Spec {
+    names: &[],
+    cli: "codex",
+    detect: |first| {
+        matches!(
+            super::type_of(first),
+            Some(b"session_meta" | b"response_item" | b"event_msg" | b"turn_context")
+        )
+    },
+    reader: || Box::new(CodexRollout::default()),
+    documents: &[],
+};
+
 /// The keys of rollout records this reader reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Key {

@@ -16,6 +16,37 @@ use std::collections::{HashMap, HashSet};
 use super::lexer::{Frame, JsonSink, KeySet, Kind, Lexer};
 use super::{Exit, Format, InFlight, Item, Record, RecordCounts, ToolCall, WorkerRun, WorkerText};
 
+/// `gemini --output-format stream-json`, told by its event types (`init`, `message`,
+/// `tool_use`, `tool_result`, and `result`/`error` with a `status` where Claude's
+/// `result` has a `subtype`); its chat files and `--output-format json` documents are
+/// Gemini's one-document shapes.
+pub const SPEC: super::Spec = super::Spec {
+    names: &[(
+        "gemini",
+        "Gemini CLI `--output-format stream-json` or `json`, or a Gemini chat file",
+    )],
+    cli: "gemini",
+    detect: |first| match super::type_of(first) {
+        Some(b"init" | b"message" | b"tool_use" | b"tool_result") => true,
+        Some(b"result" | b"error") => {
+            memchr::memmem::find(first, b"\"status\"").is_some()
+                && memchr::memmem::find(first, b"\"subtype\"").is_none()
+        }
+        _ => false,
+    },
+    reader: || Box::new(Gemini::default()),
+    documents: &[
+        super::DocumentSpec {
+            detect: |second| second.trim_ascii_start().starts_with(b"\"sessionId\""),
+            reader: || Box::new(super::gemini_chat::GeminiChat::default()),
+        },
+        super::DocumentSpec {
+            detect: super::gemini_json::first_key,
+            reader: || Box::new(super::gemini_json::GeminiJson::default()),
+        },
+    ],
+};
+
 /// The keys of Gemini CLI events this reader reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Key {

@@ -45,59 +45,70 @@ pub trait Format: std::fmt::Debug + Send {
     }
 }
 
-/// The agent CLI whose JSON an input is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Cli {
-    ClaudeCode,
-    Codex,
-    /// Codex's on-disk session files (`rollout-*.jsonl`).
-    CodexRollout,
-    Gemini,
+/// One kind of agent-CLI input: the `--input` names that force it, how its first record
+/// tells it, and its reader. Adding a format is one file in `format/` that defines its
+/// `SPEC`, and its line in [`FORMATS`].
+pub struct Spec {
+    /// `--input` names that force this CLI (the first is the one the scanner keeps), and
+    /// what each is; empty when the input is only told by its content.
+    pub names: &'static [(&'static str, &'static str)],
+    /// The CLI, for the formats it writes in more than one shape: `--input NAME` picks
+    /// among the formats of its CLI the one whose first record fits.
+    pub cli: &'static str,
+    /// Whether `first` (the first record's first bytes) is this format's.
+    pub detect: fn(&[u8]) -> bool,
+    /// A reader of its records.
+    pub reader: fn() -> Box<dyn Format>,
+    /// Its one-document shapes (a pretty-printed JSON file): told by the line after a
+    /// lone `{`, or by the document's first key when it is on one line.
+    pub documents: &'static [DocumentSpec],
 }
 
-impl Cli {
-    /// Which CLI wrote `first`, the first record of an input (its first bytes), told by
-    /// its `type`: Codex's events are `thread.*`, `turn.*` and `item.*`; Gemini's are `init`, `message`, `tool_use`, `tool_result`,
-    /// `error` and `result` (with a `status`, where Claude's `result` has a `subtype`);
-    /// everything else is Claude Code's.
-    pub fn detect(first: &[u8]) -> Cli {
-        let head = &first[..first.len().min(4096)];
-        let ty = type_of(head);
-        if ty.is_some_and(|t| {
-            t.starts_with(b"thread.") || t.starts_with(b"turn.") || t.starts_with(b"item.")
-        }) {
-            return Cli::Codex;
-        }
-        if matches!(
-            ty,
-            Some(b"session_meta" | b"response_item" | b"event_msg" | b"turn_context")
-        ) {
-            return Cli::CodexRollout;
-        }
-        let gemini = match ty {
-            Some(b"init" | b"message" | b"tool_use" | b"tool_result") => true,
-            Some(b"result" | b"error") => {
-                memchr::memmem::find(head, b"\"status\"").is_some()
-                    && memchr::memmem::find(head, b"\"subtype\"").is_none()
-            }
-            _ => false,
-        };
-        if gemini { Cli::Gemini } else { Cli::ClaudeCode }
-    }
+/// A one-document shape of a CLI's output.
+pub struct DocumentSpec {
+    /// Whether `second` (the line after the opening `{`, or the rest of a one-line
+    /// document) starts this document.
+    pub detect: fn(&[u8]) -> bool,
+    pub reader: fn() -> Box<dyn Document>,
+}
 
-    /// A reader of this CLI's records.
-    pub fn reader(self) -> Box<dyn Format> {
-        match self {
-            Cli::ClaudeCode => Box::new(claude::ClaudeCode::default()),
-            Cli::Codex => Box::new(codex::Codex::default()),
-            Cli::CodexRollout => Box::new(codex_rollout::CodexRollout::default()),
-            Cli::Gemini => Box::new(gemini::Gemini::default()),
-        }
-    }
+/// Every agent-CLI format, in the order detection tries them: Claude Code last, as it
+/// takes any record the others do not.
+pub const FORMATS: &[&Spec] = &[
+    &codex::SPEC,
+    &codex_rollout::SPEC,
+    &gemini::SPEC,
+    &claude::SPEC,
+];
+
+/// What `--input NAME` forces, or auto-detection.
+pub fn spec_named(cli: Option<&str>) -> impl Iterator<Item = &'static Spec> {
+    FORMATS
+        .iter()
+        .copied()
+        .filter(move |s| cli.is_none_or(|c| s.cli == c))
+}
+
+/// The `--input` names of every format, with what each is.
+pub fn input_names() -> impl Iterator<Item = (&'static str, &'static str, &'static str)> {
+    FORMATS
+        .iter()
+        .flat_map(|s| s.names.iter().map(|(name, help)| (*name, *help, s.cli)))
+}
+
+/// The reader of an input whose first record is `first`: of the format that tells it
+/// among those of `cli` (all of them when `None`), else of the first of them.
+pub fn reader_for(cli: Option<&str>, first: &[u8]) -> Box<dyn Format> {
+    let head = &first[..first.len().min(4096)];
+    let spec = spec_named(cli)
+        .find(|s| (s.detect)(head))
+        .or_else(|| spec_named(cli).next())
+        .unwrap_or(&claude::SPEC);
+    (spec.reader)()
 }
 
 /// The value of the first `"type":"…"` in `head`, when it is a plain string.
-fn type_of(head: &[u8]) -> Option<&[u8]> {
+pub(crate) fn type_of(head: &[u8]) -> Option<&[u8]> {
     let at = memchr::memmem::find(head, b"\"type\"")? + 6;
     let rest = head[at..]
         .trim_ascii_start()
@@ -108,16 +119,19 @@ fn type_of(head: &[u8]) -> Option<&[u8]> {
     (rest[end] == b'"').then(|| &rest[..end])
 }
 
-/// The reader of a JSON document input whose first line is `{` alone and whose next
-/// line is `second`, if it is one: a Gemini chat file, or Gemini's `--output-format json`.
-pub fn document_reader(second: &[u8]) -> Option<Box<dyn Document>> {
-    if second.trim_ascii_start().starts_with(b"\"sessionId\"") {
-        Some(Box::new(gemini_chat::GeminiChat::default()))
-    } else if gemini_json::first_key(second) {
-        Some(Box::new(gemini_json::GeminiJson::default()))
-    } else {
-        None
-    }
+/// The reader of a JSON document input of `cli` (any when `None`) whose first line is
+/// `{` alone and whose next line is `second` (or a one-line document after its `{`), if
+/// it is one: a Gemini chat file, or Gemini's `--output-format json`.
+pub fn document_reader(cli: Option<&str>, second: &[u8]) -> Option<Box<dyn Document>> {
+    spec_named(cli)
+        .flat_map(|s| s.documents)
+        .find(|d| (d.detect)(second))
+        .map(|d| (d.reader)())
+}
+
+/// Whether a CLI writes one-document shapes (so a lone `{` may start one).
+pub fn has_documents(cli: Option<&str>) -> bool {
+    spec_named(cli).any(|s| !s.documents.is_empty())
 }
 
 /// Whether a line is a record of an agent CLI: a stream event (`{"type":…`), a Claude

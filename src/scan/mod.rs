@@ -35,19 +35,36 @@ pub struct ScanOptions {
 /// The shape of the input.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum InputKind {
-    /// Decided by the first non-blank line: a `{"type":…}` record means stream-json.
+    /// Decided by the first non-blank line: an agent CLI's record (`{"type":…}`), or a
+    /// lone `{` opening one of their documents, or plain text.
     #[default]
     Auto,
     /// Plain worker output.
     Text,
-    /// Claude Code `--output-format stream-json` (NDJSON).
-    StreamJson,
-    /// A Claude Code session file (`~/.claude/projects/…/<session>.jsonl`).
-    Transcript,
-    /// Gemini CLI `--output-format stream-json`.
-    Gemini,
-    /// Codex CLI `codex exec --json`.
-    Codex,
+    /// The JSON of one agent CLI (its [`format::Spec::cli`]): which of its shapes, by
+    /// the first record.
+    Cli(&'static str),
+}
+
+impl InputKind {
+    /// The kind `--input NAME` names: `auto`, `text`, or a format's name.
+    pub fn named(name: &str) -> Option<InputKind> {
+        match name {
+            "auto" => Some(InputKind::Auto),
+            "text" => Some(InputKind::Text),
+            _ => format::input_names()
+                .find(|(n, ..)| *n == name)
+                .map(|(.., cli)| InputKind::Cli(cli)),
+        }
+    }
+
+    /// The CLI whose formats are read (`None`: any, told by the content).
+    fn cli(self) -> Option<&'static str> {
+        match self {
+            InputKind::Cli(cli) => Some(cli),
+            InputKind::Auto | InputKind::Text => None,
+        }
+    }
 }
 
 /// What the scanner decided the input is.
@@ -261,16 +278,8 @@ fn reader<'j>(
     input: InputKind,
     first: &[u8],
 ) -> &'j mut dyn Format {
-    json.get_or_insert_with(|| {
-        let cli = match input {
-            InputKind::StreamJson | InputKind::Transcript => format::Cli::ClaudeCode,
-            InputKind::Gemini => format::Cli::Gemini,
-            InputKind::Codex => format::Cli::Codex,
-            InputKind::Auto | InputKind::Text => format::Cli::detect(first),
-        };
-        cli.reader()
-    })
-    .as_mut()
+    json.get_or_insert_with(|| format::reader_for(input.cli(), first))
+        .as_mut()
 }
 
 impl<F: FnMut(Event)> LineScan<'_, F> {
@@ -282,7 +291,7 @@ impl<F: FnMut(Event)> LineScan<'_, F> {
         if *self.mode == Mode::Pending {
             // A Gemini chat file begins `{` then `"sessionId": …`; anything else after a
             // lone `{` is text (that line held no marker).
-            match format::document_reader(first) {
+            match format::document_reader(self.options.input.cli(), first) {
                 Some(mut doc) => {
                     doc.feed(b"{\n", 1);
                     *self.doc = Some(doc);
@@ -295,7 +304,8 @@ impl<F: FnMut(Event)> LineScan<'_, F> {
         if *self.mode != Mode::Undecided {
             return;
         }
-        let json_input = matches!(self.options.input, InputKind::Auto | InputKind::Gemini);
+        let input = self.options.input;
+        let json_input = input != InputKind::Text && format::has_documents(input.cli());
         if json_input && first.trim_ascii() == b"{" {
             *self.mode = Mode::Pending;
             return;
@@ -305,7 +315,7 @@ impl<F: FnMut(Event)> LineScan<'_, F> {
             && let Some(doc) = first
                 .trim_ascii_start()
                 .strip_prefix(b"{")
-                .and_then(format::document_reader)
+                .and_then(|rest| format::document_reader(input.cli(), rest))
         {
             *self.doc = Some(doc);
             *self.mode = Mode::Document;
@@ -313,10 +323,7 @@ impl<F: FnMut(Event)> LineScan<'_, F> {
         }
         *self.mode = match self.options.input {
             InputKind::Text => Mode::Text,
-            InputKind::StreamJson
-            | InputKind::Transcript
-            | InputKind::Gemini
-            | InputKind::Codex => Mode::Json,
+            InputKind::Cli(_) => Mode::Json,
             InputKind::Auto if format::looks_like_record(first) => Mode::Json,
             InputKind::Auto => Mode::Text,
         };

@@ -25,6 +25,25 @@ use super::lexer::Lexer;
 use super::{Exit, Format, InFlight, Item, Record, RecordCounts, ToolCall, WorkerRun};
 use fields::{Block, Current, Key};
 
+/// Claude Code `--output-format stream-json` and its session files: any record the
+/// other formats do not tell as theirs (it is tried last).
+pub const SPEC: super::Spec = super::Spec {
+    names: &[
+        (
+            "stream-json",
+            "Claude Code `--output-format stream-json` (NDJSON)",
+        ),
+        (
+            "transcript",
+            "A Claude Code session file (`~/.claude/projects/…/<session>.jsonl`)",
+        ),
+    ],
+    cli: "claude",
+    detect: |_| true,
+    reader: || Box::new(ClaudeCode::default()),
+    documents: &[],
+};
+
 /// How many calls without a result are remembered (bounded memory on any input).
 const MAX_PENDING: usize = 4096;
 /// How many paths a session's tool calls touched are remembered.
