@@ -361,6 +361,25 @@ fn rules_lists_every_rule_and_explain_documents_one() {
     assert_eq!(code, 0);
     insta::assert_snapshot!(doc);
     qs().args(["explain", "nope"]).assert().code(2);
+    // How each kind of input backs the claim rules.
+    let (doc, _) = stdout(qs().args(["explain", "unbacked-subagent"]));
+    assert!(
+        doc.contains("On each input")
+            && doc.contains("Task/Agent")
+            && doc.contains("spawn_agent")
+            && doc.contains("Gemini: not checked"),
+        "{doc}"
+    );
+    let (doc, _) = stdout(qs().args(["explain", "unbacked-files-created"]));
+    assert!(
+        doc.contains("apply_patch") && doc.contains("write_file"),
+        "{doc}"
+    );
+    let (doc, _) = stdout(qs().args(["explain", "worker-error-exit"]));
+    assert!(
+        doc.contains("turn.failed") && doc.contains("result.status"),
+        "{doc}"
+    );
 }
 
 #[test]

@@ -266,6 +266,30 @@ impl Rule {
         }
     }
 
+    /// How the rule reads each kind of input (SPEC §7): where it is checked and what
+    /// backs it, per agent CLI.
+    pub fn on_each_input(self) -> &'static str {
+        const MARKERS: &str = "The same on every input: the markers are read from plain text, and from the worker's own text in Claude Code, Codex and Gemini output (its messages, and the output of commands that run something; never tool inputs, reasoning or file reads).";
+        match self {
+            Rule::UnbackedSubagent => "Claude Code (stream-json, session files): a Task/Agent tool call whose subagent_type names the agent.
+Codex: a completed collab_tool_call to spawn_agent (exec --json), a spawn_agent function call (rollout files); it names no agent, so each backs one spawn, whichever.
+Gemini: not checked (Gemini has no subagent tool).
+Plain text, Gemini --output-format json: not checked (no tool calls in the input).",
+            Rule::UnbackedFilesCreated => "Claude Code: Write calls to a path not read or written before (the files a subagent creates count for its task).
+Codex: file_change changes of kind add (exec --json); the *** Add File: lines of apply_patch calls (rollout files).
+Gemini: write_file calls to a new path (stream-json, chat files).
+Plain text, Gemini --output-format json: not checked (no tool calls in the input).",
+            Rule::WorkerErrorExit => "Claude Code stream-json: the last result record, a subtype other than success or is_error: true.
+Codex exec --json: turn.failed ends the run (turn.completed is success).
+Gemini: result.status other than success (stream-json); an error object (--output-format json).
+Session files (Claude, Codex rollouts, Gemini chats) and plain text hold no end of the process: not checked.",
+            Rule::DurationMismatch => "Checked where records carry timestamps: Claude Code session files, Codex rollout files, Gemini stream-json and chat files.
+Not checked on Claude Code stream-json, Codex exec --json, Gemini --output-format json or plain text.",
+            Rule::CheckpointProblem => "The same on every input: the pane's checkpoint (--checkpoints DIR, pane-N.json) against the last session read.",
+            _ => MARKERS,
+        }
+    }
+
     /// The full documentation, as `quant-session explain` prints it.
     pub fn documentation(self) -> String {
         let example: String = match digest(self.example()) {
@@ -277,12 +301,17 @@ impl Rule {
                 .collect(),
         };
         format!(
-            "{id} (default: {severity})\n\n{summary}.\n\nWhy it matters\n    {why}\n\nExample that triggers it\n{example}\nHow to fix the worker\n    {fix}.\n",
+            "{id} (default: {severity})\n\n{summary}.\n\nWhy it matters\n    {why}\n\nExample that triggers it\n{example}\nOn each input\n{inputs}\nHow to fix the worker\n    {fix}.\n",
             id = self.id(),
             severity = self.default_severity().as_str(),
             summary = capitalize(self.summary()),
             why = self.why(),
             fix = capitalize(self.fix()),
+            inputs = self
+                .on_each_input()
+                .lines()
+                .map(|l| format!("    {l}\n"))
+                .collect::<String>(),
         )
     }
 }
