@@ -11,7 +11,7 @@
 use std::collections::{HashSet, VecDeque};
 
 use super::lexer::{Frame, JsonSink, KeySet, Kind, Lexer};
-use super::{Document, Item, Record, RecordCounts, ToolCall, WorkerRun, WorkerText};
+use super::{Document, Item, Place, Record, RecordCounts, ToolCall, WorkerRun, WorkerText};
 
 /// The keys of a chat file this reader reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,7 +67,7 @@ struct Message {
     ty: String,
     timestamp: String,
     /// Where its text starts.
-    line: u64,
+    at: Place,
     text: Option<WorkerText>,
     held: Vec<u8>,
     items: Vec<Item>,
@@ -100,8 +100,8 @@ enum Target {
 struct State {
     message: Message,
     target: Option<Target>,
-    line: u64,
-    ready: VecDeque<(u64, Record)>,
+    at: Place,
+    ready: VecDeque<(Place, Record)>,
     known_paths: HashSet<String>,
     messages: u64,
     unknown: u64,
@@ -212,8 +212,8 @@ impl State {
             timestamp: crate::grammar::parse_timestamp(&m.timestamp),
         };
         if self.ready.len() < MAX_READY {
-            let line = if m.line == 0 { self.line } else { m.line };
-            self.ready.push_back((line, record));
+            let at = if m.at.line == 0 { self.at } else { m.at };
+            self.ready.push_back((at, record));
         }
     }
 }
@@ -228,7 +228,7 @@ impl JsonSink<Key> for State {
         self.target = Some(t);
         match t {
             Target::Content => {
-                self.message.line = self.line;
+                self.message.at = self.at;
                 if self.message.ty == "gemini" {
                     self.message.text = Some(WorkerText::default());
                 }
@@ -292,12 +292,12 @@ impl JsonSink<Key> for State {
 }
 
 impl Document for GeminiChat {
-    fn feed(&mut self, bytes: &[u8], line: u64) {
-        self.state.line = line;
+    fn feed(&mut self, bytes: &[u8], at: Place) {
+        self.state.at = at;
         self.lexer.feed(bytes, &mut self.state);
     }
 
-    fn next_record(&mut self) -> Option<(u64, Record)> {
+    fn next_record(&mut self) -> Option<(Place, Record)> {
         self.state.ready.pop_front()
     }
 
@@ -350,9 +350,15 @@ mod tests {
 }
 "#;
         let mut chat = GeminiChat::default();
+        let mut offset = 0;
         for (i, line) in doc.lines().enumerate() {
-            chat.feed(line.as_bytes(), i as u64 + 1);
-            chat.feed(b"\n", i as u64 + 1);
+            let at = Place {
+                line: i as u64 + 1,
+                offset,
+            };
+            offset += line.len() as u64 + 1;
+            chat.feed(line.as_bytes(), at);
+            chat.feed(b"\n", at);
         }
         let mut records = Vec::new();
         while let Some(r) = chat.next_record() {
@@ -363,8 +369,8 @@ mod tests {
             records[0].1.items.is_empty(),
             "the user's text is not the worker's"
         );
-        let (line, worker) = &records[1];
-        assert_eq!(*line, 9);
+        let (at, worker) = &records[1];
+        assert_eq!(at.line, 9);
         let words: Vec<String> = worker
             .items
             .iter()

@@ -9,7 +9,7 @@
 use std::collections::VecDeque;
 
 use super::lexer::{Frame, JsonSink, KeySet, Kind, Lexer};
-use super::{Document, Exit, Item, Record, RecordCounts, WorkerRun, WorkerText};
+use super::{Document, Exit, Item, Place, Record, RecordCounts, WorkerRun, WorkerText};
 
 /// What the summary says about such a document.
 pub const NOTE: &str = "a Gemini `--output-format json` document holds only the final reply: \
@@ -56,13 +56,13 @@ const MAX_FIELD: usize = 1024;
 
 #[derive(Debug, Default)]
 struct State {
-    line: u64,
-    /// The reply, scanned as it is decoded, and the line it starts on.
-    reply: Option<(u64, WorkerText)>,
+    at: Place,
+    /// The reply, scanned as it is decoded, and where it starts.
+    reply: Option<(Place, WorkerText)>,
     /// `error.type` and `error.message`, when the run failed.
     error: Option<(String, String)>,
     target: Option<Key>,
-    ready: VecDeque<(u64, Record)>,
+    ready: VecDeque<(Place, Record)>,
     records: u64,
     exit: Option<Exit>,
 }
@@ -73,7 +73,7 @@ impl JsonSink<Key> for State {
         self.target = None;
         match (path, kind) {
             ([Object(Key::Response)], Kind::String) => {
-                self.reply = Some((self.line, WorkerText::default()));
+                self.reply = Some((self.at, WorkerText::default()));
                 self.target = Some(Key::Response);
             }
             ([Object(Key::Error)], Kind::Object) => self.error = Some(Default::default()),
@@ -103,7 +103,7 @@ impl JsonSink<Key> for State {
         // The document ended: its reply and the run's end are one record.
         let (line, items) = match self.reply.take() {
             Some((line, text)) => (line, vec![Item::Text(text.finish())]),
-            None => (self.line, Vec::new()),
+            None => (self.at, Vec::new()),
         };
         let failed = self.error.is_some();
         let exit = Exit {
@@ -134,12 +134,12 @@ pub struct GeminiJson {
 }
 
 impl Document for GeminiJson {
-    fn feed(&mut self, bytes: &[u8], line: u64) {
-        self.state.line = line;
+    fn feed(&mut self, bytes: &[u8], at: Place) {
+        self.state.at = at;
         self.lexer.feed(bytes, &mut self.state);
     }
 
-    fn next_record(&mut self) -> Option<(u64, Record)> {
+    fn next_record(&mut self) -> Option<(Place, Record)> {
         self.state.ready.pop_front()
     }
 
@@ -170,12 +170,18 @@ impl Document for GeminiJson {
 mod tests {
     use super::*;
 
-    fn read(doc: &str) -> (GeminiJson, Vec<(u64, Record)>) {
+    fn read(doc: &str) -> (GeminiJson, Vec<(Place, Record)>) {
         let mut g = GeminiJson::default();
         let mut out = Vec::new();
+        let mut offset = 0;
         for (i, line) in doc.lines().enumerate() {
-            g.feed(line.as_bytes(), i as u64 + 1);
-            g.feed(b"\n", i as u64 + 1);
+            let at = Place {
+                line: i as u64 + 1,
+                offset,
+            };
+            offset += line.len() as u64 + 1;
+            g.feed(line.as_bytes(), at);
+            g.feed(b"\n", at);
             while let Some(r) = g.next_record() {
                 out.push(r);
             }
@@ -188,7 +194,8 @@ mod tests {
         let doc = "{\n  \"session_id\": \"s\",\n  \"response\": \"SESSION_START: researcher-2026-11-23T10:15:30\\nTASK_START: h-1\",\n  \"stats\": {\"models\": {}}\n}\n";
         let (g, records) = read(doc);
         assert_eq!(records.len(), 1);
-        assert_eq!(records[0].0, 3, "placed on the reply's line");
+        assert_eq!(records[0].0.line, 3, "placed on the reply's line");
+        assert_eq!(records[0].0.offset, 23, "at that line's start");
         assert_eq!(
             crate::format::markers(&records[0].1),
             ["SESSION_START", "TASK_START"]

@@ -150,10 +150,10 @@ pub fn looks_like_record(line: &[u8]) -> bool {
 
 /// A reader of a document: fed the whole input, it hands out records as they complete.
 pub trait Document: std::fmt::Debug + Send {
-    /// Feeds the next piece of the document, which is on `line`.
-    fn feed(&mut self, bytes: &[u8], line: u64);
-    /// The next record completed so far, with the line it is placed on.
-    fn next_record(&mut self) -> Option<(u64, Record)>;
+    /// Feeds the next piece of the document, which is on the line at `at`.
+    fn feed(&mut self, bytes: &[u8], at: Place);
+    /// The next record completed so far, with the place it is put at.
+    fn next_record(&mut self) -> Option<(Place, Record)>;
     /// What is known of the worker process.
     fn run(&self) -> WorkerRun;
     /// The records read, and those not read.
@@ -161,6 +161,14 @@ pub trait Document: std::fmt::Debug + Send {
     /// Which tool calls the document shows (subagent calls, file calls); `None` when it
     /// shows none, so claims cannot be checked against actions.
     fn calls_visible(&self) -> Option<(bool, bool)>;
+}
+
+/// Where a piece of a document is: its line, and the offset of that line's start (of
+/// the line its text starts on, for a record).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Place {
+    pub line: u64,
+    pub offset: u64,
 }
 
 /// A tool call of the worker.

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use regex::bytes::Regex;
 
 use crate::event::{Event, EventKind, Position};
-use crate::format::{self, Document, Format, RecordCounts, WorkerRun};
+use crate::format::{self, Document, Format, Place, RecordCounts, WorkerRun};
 use crate::frame::{FrameSink, Framer, Segment};
 pub use crate::text::PrefixHint;
 use crate::text::TextLines;
@@ -250,7 +250,7 @@ impl<F: FnMut(Event)> FrameSink for LineScan<'_, F> {
                 && let Some(doc) = self.doc
             {
                 *self.streaming = true;
-                doc.feed(head, 0);
+                doc.feed(head, Place::default());
             }
             if *self.mode == Mode::Json && format::looks_like_record(head) {
                 *self.streaming = true;
@@ -261,7 +261,7 @@ impl<F: FnMut(Event)> FrameSink for LineScan<'_, F> {
         }
         if *self.streaming && *self.mode == Mode::Document {
             if let Some(doc) = self.doc {
-                doc.feed(more, 0);
+                doc.feed(more, Place::default());
             }
         } else if *self.streaming
             && let Some(json) = self.json
@@ -293,7 +293,7 @@ impl<F: FnMut(Event)> LineScan<'_, F> {
             // lone `{` is text (that line held no marker).
             match format::document_reader(self.options.input.cli(), first) {
                 Some(mut doc) => {
-                    doc.feed(b"{\n", 1);
+                    doc.feed(b"{\n", Place { line: 1, offset: 0 });
                     *self.doc = Some(doc);
                     *self.mode = Mode::Document;
                 }

@@ -116,23 +116,27 @@ impl<F: FnMut(Event)> LineScan<'_, F> {
     /// it completed turned into events, each on the line its text started on.
     pub(super) fn document_line(&mut self, seg: &Segment<'_>) {
         let streamed = std::mem::take(self.streaming);
+        let here = crate::format::Place {
+            line: seg.line,
+            offset: seg.offset,
+        };
         let Some(doc) = self.doc.as_mut() else {
             return;
         };
         if !streamed {
-            doc.feed(seg.bytes, seg.line);
+            doc.feed(seg.bytes, here);
         }
-        doc.feed(b"\n", seg.line);
+        doc.feed(b"\n", here);
         while let Some(doc) = self.doc.as_mut()
-            && let Some((line, record)) = doc.next_record()
+            && let Some((place, record)) = doc.next_record()
         {
             let visible = doc.calls_visible().filter(|_| doc.counts().records == 1);
             let at = Segment {
                 bytes: b"",
                 truncated: false,
-                line,
+                line: place.line,
                 column: 1,
-                offset: seg.offset,
+                offset: place.offset,
             };
             self.emit_record(&at, record, visible);
         }
