@@ -88,7 +88,7 @@ impl Postmortem {
             Some(s) if s.state.status == Status::Crashed => "crashed",
             Some(_) => "complete",
         };
-        let cause = analysis.worker.as_ref().map(|w| w.cause());
+        let cause = analysis.worker.as_ref().map(|w| w.cause().to_string());
         Postmortem {
             file,
             lines: analysis.lines,

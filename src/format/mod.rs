@@ -209,27 +209,76 @@ pub struct Exit {
     pub total_cost_usd: Option<f64>,
 }
 
+/// How a worker process ended (SPEC §5 `cause`), as reports spell it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cause<'a> {
+    Success,
+    /// Aborted by the user (`terminal_reason` `aborted_…`).
+    Cancelled,
+    /// A `success` subtype with `is_error` (an API failure), or a failed turn.
+    Error,
+    /// An error subtype, verbatim (`error_max_turns`, …).
+    Failed(&'a str),
+    /// A stream that ended without its final record.
+    Killed,
+    /// A session file whose last tool call has no result yet.
+    InFlight,
+    /// A session file that simply ends.
+    Idle,
+}
+
+impl Cause<'_> {
+    /// Whether the run failed (anything but `success`: a kill, a cancel, an error).
+    pub fn failed(self) -> bool {
+        self != Cause::Success
+    }
+
+    pub fn as_str(&self) -> &str {
+        match self {
+            Cause::Success => "success",
+            Cause::Cancelled => "cancelled",
+            Cause::Error => "error",
+            Cause::Failed(subtype) => subtype,
+            Cause::Killed => "killed",
+            Cause::InFlight => "in-flight",
+            Cause::Idle => "idle",
+        }
+    }
+}
+
+impl std::fmt::Display for Cause<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PartialEq<&str> for Cause<'_> {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
 impl Exit {
-    /// How the run ended (SPEC §5 `cause`): `success`; `cancelled` for an aborted run;
-    /// `error` for a `success` subtype with `is_error`; otherwise the error subtype
-    /// verbatim.
-    pub fn cause(&self) -> &str {
+    /// How the run ended: `success`; `cancelled` for an aborted run; `error` for a
+    /// `success` subtype with `is_error`; otherwise the error subtype.
+    pub fn cause(&self) -> Cause<'_> {
         if self
             .terminal_reason
             .as_deref()
             .is_some_and(|r| r.starts_with("aborted"))
         {
-            return "cancelled";
+            return Cause::Cancelled;
         }
         match (self.subtype.as_str(), self.is_error) {
-            ("success", true) => "error",
-            (subtype, _) => subtype,
+            ("success", false) => Cause::Success,
+            ("success" | "error", true) | ("error", false) => Cause::Error,
+            (subtype, _) => Cause::Failed(subtype),
         }
     }
 
     /// Whether the run failed.
     pub fn failed(&self) -> bool {
-        self.cause() != "success"
+        self.cause().failed()
     }
 }
 
@@ -262,12 +311,12 @@ impl WorkerRun {
     /// How the process ended (SPEC §5 `cause`): the `result` record's, else `killed` for
     /// a stream that ends without one, and for a session file (whose end is no evidence
     /// of a kill) `in-flight` when a tool call has no result yet, otherwise `idle`.
-    pub fn cause(&self) -> String {
+    pub fn cause(&self) -> Cause<'_> {
         match (&self.exit, self.session_file) {
-            (Some(exit), _) => exit.cause().to_owned(),
-            (None, false) => "killed".to_owned(),
-            (None, true) if self.in_flight.is_some() => "in-flight".to_owned(),
-            (None, true) => "idle".to_owned(),
+            (Some(exit), _) => exit.cause(),
+            (None, false) => Cause::Killed,
+            (None, true) if self.in_flight.is_some() => Cause::InFlight,
+            (None, true) => Cause::Idle,
         }
     }
 }

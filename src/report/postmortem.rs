@@ -180,7 +180,7 @@ pub fn human(pm: &Postmortem) -> String {
         let ended =
             match &w.exit {
                 Some(e) if !e.failed() => "exited with `success`".to_owned(),
-                Some(e) if e.cause() == e.subtype => format!(
+                Some(e) if e.cause() == e.subtype.as_str() => format!(
                     "exited with `{}` (not success)",
                     escape(e.subtype.as_bytes())
                 ),

@@ -76,7 +76,7 @@ impl<F: FnMut(Event)> LineScan<'_, F> {
             (self.sink)(Event {
                 at,
                 kind: EventKind::WorkerExit {
-                    cause: exit.cause().to_owned(),
+                    cause: exit.cause().to_string(),
                     failed: exit.failed(),
                     subtype: exit.subtype,
                     num_turns: exit.num_turns,
