@@ -19,6 +19,9 @@ pub enum Command {
     Parse(ParseArgs),
     /// Check transcripts against the protocol rules; with no FILE, act as a pipe filter.
     Check(CheckArgs),
+    /// Run a worker and check it live: its output to stdout as it comes, findings on
+    /// stderr, its exit part of the verdict.
+    Run(RunArgs),
     /// Print the rebuilt state of every session as JSON (the seed's SessionState fields
     /// and more).
     State(StateArgs),
@@ -160,7 +163,51 @@ pub struct CheckArgs {
     /// Without any, stdin is passed through to stdout unchanged and findings go to
     /// stderr.
     pub files: Vec<PathBuf>,
-    /// Report format (on stdout; on stderr in pipe mode).
+    /// Check each `pane-N.*` transcript's checkpoint DIR/pane-N.json (adds the
+    /// checkpoint-problem rule).
+    #[arg(long, value_name = "DIR")]
+    pub checkpoints: Option<PathBuf>,
+    /// Which files to check in directories (repeatable; default `*.log`, `*.txt`, `*.jsonl` (Claude Code session files) and `*.ndjson`).
+    #[arg(long, value_name = "GLOB")]
+    pub glob: Vec<String>,
+    #[command(flatten)]
+    pub lint: LintArgs,
+}
+
+/// `quant-session run [OPTIONS] -- CMD [ARGS…]`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Run the worker on plain pipes instead of a pseudo-terminal (its stdout and
+    /// stderr then share one pipe; it may buffer its output and lose it when killed).
+    #[arg(long)]
+    pub no_pty: bool,
+    /// Also append the worker's raw output to FILE (the pane log `tmux pipe-pane` would
+    /// write).
+    #[arg(long, value_name = "FILE")]
+    pub log: Option<PathBuf>,
+    /// Stop the worker at the first finding of this kind: `error`, `warning` (any
+    /// finding), or rule ids (comma list). SIGTERM, then SIGKILL 5 s later.
+    #[arg(long, value_name = "error|warning|RULE,…", value_delimiter = ',')]
+    pub stop_on: Vec<String>,
+    /// Report `worker-stalled` when a session is open and the worker has printed
+    /// nothing for this long (e.g. 30s, 15m, 1h).
+    #[arg(long, value_name = "DURATION", default_value = "15m", value_parser = parse_stale)]
+    pub stale: std::time::Duration,
+    #[command(flatten)]
+    pub lint: LintArgs,
+    /// The worker and its arguments, after `--`.
+    #[arg(required = true, last = true, value_name = "CMD")]
+    pub command: Vec<std::ffi::OsString>,
+}
+
+fn parse_stale(s: &str) -> Result<std::time::Duration, String> {
+    crate::rules::live::parse_duration(s)
+}
+
+/// How findings are reported and which rules apply: `check` and `run`.
+#[derive(Debug, Args)]
+pub struct LintArgs {
+    /// Report format (on stdout; on stderr in pipe mode and under `run`).
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
     /// Also write a report in FORMAT to PATH (repeatable), e.g. `--report sarif=out.sarif`.
@@ -181,13 +228,6 @@ pub struct CheckArgs {
     /// Use this configuration file instead of the quant-session.toml found upward.
     #[arg(long, value_name = "PATH")]
     pub config: Option<PathBuf>,
-    /// Check each `pane-N.*` transcript's checkpoint DIR/pane-N.json (adds the
-    /// checkpoint-problem rule).
-    #[arg(long, value_name = "DIR")]
-    pub checkpoints: Option<PathBuf>,
-    /// Which files to check in directories (repeatable; default `*.log`, `*.txt`, `*.jsonl` (Claude Code session files) and `*.ndjson`).
-    #[arg(long, value_name = "GLOB")]
-    pub glob: Vec<String>,
     /// When to colour the human report.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,

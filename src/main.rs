@@ -24,6 +24,7 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Parse(args) => command::parse::run(args),
         Command::Check(args) => command::check::run(args),
+        Command::Run(args) => command::run::run(args),
         Command::State(args) => command::postmortem::state(args),
         Command::Postmortem(args) => command::postmortem::postmortem(args),
         Command::Summary(args) => command::postmortem::summary(args),

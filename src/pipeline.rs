@@ -193,6 +193,20 @@ impl Pipeline {
             .feed(chunk, &mut |event| dispatch(machine, subagents, event, out));
     }
 
+    /// An event that is not in the input (the supervised worker's exit, under `run`),
+    /// at the place it says.
+    pub fn inject(&mut self, event: Event, out: &mut impl Output) {
+        dispatch(&mut self.machine, &mut self.subagents, event, out);
+    }
+
+    /// A finding made outside the machine (`worker-stalled`, under `run`): reported at
+    /// its configured level, counted in the open session.
+    pub fn report(&mut self, finding: Finding, out: &mut impl Output) {
+        if let Some(machine) = &mut self.machine {
+            machine.report(finding, out);
+        }
+    }
+
     /// Ends the input: a last line without a line break, then the sessions left open.
     pub fn finish(&mut self, out: &mut impl Output) {
         let (machine, subagents) = (&mut self.machine, &mut self.subagents);

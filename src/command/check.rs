@@ -42,16 +42,27 @@ pub fn run(args: &CheckArgs) -> Result<ExitCode, Fatal> {
     if args.files.is_empty() {
         ensure_open(2, "stderr (where pipe mode reports)")?;
     }
-    let (scan, rules) = settings(args)?;
+    let (scan, rules) = settings(&args.lint)?;
     let (globs, looked_for) = globs(&args.glob)?;
     let targets = expand(&args.files, &globs, &looked_for)?;
     let inputs = inputs(&args.files, &targets, &globs);
-    let (mut reports, files) = open_reports(&args.report, &inputs)?;
+    let (mut reports, files) = open_reports(&args.lint.report, &inputs)?;
     let outcome = if args.files.is_empty() {
         pipe(args, scan, rules, &mut reports)?
     } else {
         lint(args, &targets, scan, rules, &mut reports)?
     };
+    conclude(outcome, reports, files, args.lint.exit_zero)
+}
+
+/// Ends a run: the report files end and take their place, and the exit status says
+/// what the run saw (SPEC §4).
+pub(super) fn conclude(
+    outcome: Outcome,
+    mut reports: Reports,
+    files: Vec<ReportFile>,
+    exit_zero: bool,
+) -> Result<ExitCode, Fatal> {
     for (target, reporter) in &mut reports {
         reporter
             .end_run(outcome.files, outcome.totals)
@@ -77,7 +88,7 @@ pub fn run(args: &CheckArgs) -> Result<ExitCode, Fatal> {
         128 + sig as u8
     } else if outcome.trouble {
         EXIT_TROUBLE
-    } else if (outcome.totals.errors > 0 || outcome.incomplete) && !args.exit_zero {
+    } else if (outcome.totals.errors > 0 || outcome.incomplete) && !exit_zero {
         EXIT_FINDINGS
     } else {
         EXIT_CLEAN
@@ -87,16 +98,16 @@ pub fn run(args: &CheckArgs) -> Result<ExitCode, Fatal> {
 }
 
 /// What a run saw.
-struct Outcome {
-    files: usize,
-    totals: Totals,
+pub(super) struct Outcome {
+    pub(super) files: usize,
+    pub(super) totals: Totals,
     /// An input could not be read (exit 2).
-    trouble: bool,
+    pub(super) trouble: bool,
     /// The signal that stopped the run (exit 128 + signal).
-    interrupted: Option<i32>,
+    pub(super) interrupted: Option<i32>,
     /// Checking stopped before the end of input with a session open (stdout closed):
     /// not a clean verdict.
-    incomplete: bool,
+    pub(super) incomplete: bool,
 }
 
 /// What the run reads, so that no report is written over it.
@@ -127,7 +138,7 @@ fn inputs<'g>(paths: &[PathBuf], targets: &[Target], globs: &'g GlobSet) -> Inpu
 
 /// Fails when standard descriptor `fd` was closed when the tool started (as with
 /// `check FILE >&-`): see [`super::closed_at_start`].
-fn ensure_open(fd: u32, what: &str) -> Result<(), Fatal> {
+pub(super) fn ensure_open(fd: u32, what: &str) -> Result<(), Fatal> {
     if super::closed_at_start(fd) {
         return Err(Fatal::usage(format!(
             "{what} is closed: nothing could be reported (redirect it to a file or /dev/null)"
@@ -143,7 +154,7 @@ fn stdin_metadata() -> Option<std::fs::Metadata> {
 }
 
 /// Scanner and rule settings: command line over configuration file over defaults.
-fn settings(args: &CheckArgs) -> Result<(ScanOptions, RuleOptions), Fatal> {
+pub(super) fn settings(args: &crate::cli::LintArgs) -> Result<(ScanOptions, RuleOptions), Fatal> {
     let path = match &args.config {
         Some(p) => Some(p.clone()),
         None => std::env::current_dir().ok().and_then(|d| config::find(&d)),
@@ -203,9 +214,9 @@ fn config_report(e: &config::ConfigError) -> Fatal {
     Fatal::Config(e.render())
 }
 
-type Reports = Vec<(ReportTarget, Box<dyn Reporter>)>;
+pub(super) type Reports = Vec<(ReportTarget, Box<dyn Reporter>)>;
 
-fn reporter<'w>(
+pub(super) fn reporter<'w>(
     format: Format,
     out: Box<dyn Write + 'w>,
     style: Style,
@@ -226,7 +237,7 @@ fn reporter<'w>(
 
 /// Opens the `--report` files: each written beside its path until the run is complete,
 /// and none where the run is about to read (exit 2 before anything is read).
-fn open_reports(
+pub(super) fn open_reports(
     targets: &[ReportTarget],
     inputs: &Inputs<'_>,
 ) -> Result<(Reports, Vec<ReportFile>), Fatal> {
@@ -248,7 +259,7 @@ fn open_reports(
     Ok((reports, files))
 }
 
-fn style(choice: ColorChoice, terminal: bool) -> Style {
+pub(super) fn style(choice: ColorChoice, terminal: bool) -> Style {
     let set = |name| std::env::var_os(name).is_some_and(|v| !v.is_empty() && v != "0");
     match choice {
         ColorChoice::Always => Style::Color,
@@ -264,18 +275,20 @@ fn style(choice: ColorChoice, terminal: bool) -> Style {
 const SHOWN_AFTER_SIGNAL: u64 = 100;
 
 /// Feeds findings live to the primary reporter and the report files (pipe mode).
-struct Live<'r, 'w> {
-    primary: &'r mut Box<dyn Reporter + 'w>,
-    reports: &'r mut Reports,
-    totals: Totals,
-    failed: Option<Fatal>,
+pub(super) struct Live<'r, 'w> {
+    /// The input as reports name it (`<stdin>`, `<worker>`).
+    pub(super) name: &'r str,
+    pub(super) primary: &'r mut Box<dyn Reporter + 'w>,
+    pub(super) reports: &'r mut Reports,
+    pub(super) totals: Totals,
+    pub(super) failed: Option<Fatal>,
     /// Findings shown since a signal came, and those then counted but not shown.
-    after_signal: u64,
-    unshown: u64,
+    pub(super) after_signal: u64,
+    pub(super) unshown: u64,
 }
 
 impl Live<'_, '_> {
-    fn each(&mut self, mut f: impl FnMut(&mut dyn Reporter) -> io::Result<()>) {
+    pub(super) fn each(&mut self, mut f: impl FnMut(&mut dyn Reporter) -> io::Result<()>) {
         if self.failed.is_some() {
             return;
         }
@@ -304,11 +317,13 @@ impl Sink for Live<'_, '_> {
             }
             self.after_signal += 1;
         }
-        self.each(|r| r.finding("<stdin>", &finding));
+        let name = self.name;
+        self.each(|r| r.finding(name, &finding));
     }
 
     fn session_end(&mut self, end: &SessionState) {
-        self.each(|r| r.session_end("<stdin>", end));
+        let name = self.name;
+        self.each(|r| r.session_end(name, end));
     }
 }
 
@@ -320,12 +335,13 @@ fn pipe(
     reports: &mut Reports,
 ) -> Result<Outcome, Fatal> {
     let stderr = io::stderr();
-    let style = style(args.color, stderr.is_terminal());
+    let style = style(args.lint.color, stderr.is_terminal());
     // Buffered: a report is written in many small pieces, and stderr is unbuffered;
     // every reporter flushes after each finding, so findings still appear at once.
     let buffered = io::BufWriter::with_capacity(16 * 1024, stderr.lock());
-    let mut primary = reporter(args.format, Box::new(buffered), style, true);
+    let mut primary = reporter(args.lint.format, Box::new(buffered), style, true);
     let mut live = Live {
+        name: "<stdin>",
         primary: &mut primary,
         reports,
         totals: Totals::default(),
@@ -408,6 +424,7 @@ fn pipe(
         totals: live.totals,
         hint: pipeline.prefix_hint(),
         records: pipeline.records(),
+        worker_exit: None,
     };
     live.each(|r| r.end_file(&summary));
     // The primary report ends here (the report files end with the run): a SARIF log on
@@ -608,9 +625,9 @@ fn lint(
     reports: &mut Reports,
 ) -> Result<Outcome, Fatal> {
     let stdout = io::stdout();
-    let style = style(args.color, stdout.is_terminal());
+    let style = style(args.lint.color, stdout.is_terminal());
     let mut primary = reporter(
-        args.format,
+        args.lint.format,
         Box::new(BufWriter::new(stdout.lock())),
         style,
         false,
@@ -733,6 +750,7 @@ fn lint(
                     totals: checked.totals,
                     hint: checked.hint,
                     records: checked.records,
+                    worker_exit: None,
                 };
                 out.each(|r| r.end_file(&summary))?;
             }

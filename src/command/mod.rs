@@ -4,6 +4,7 @@ pub mod check;
 pub mod parse;
 pub mod postmortem;
 pub mod rules;
+pub mod run;
 
 use std::process::ExitCode;
 

@@ -339,6 +339,9 @@ impl<W: Write> Reporter for Human<W> {
                 plural(r.broken_records, "line", "lines"),
             )?;
         }
+        if let Some(how) = summary.worker_exit {
+            writeln!(self.out, "the worker exited with {how}")?;
+        }
         if let Some(note) = summary.records.and_then(|r| r.note) {
             writeln!(self.out, "note: {note}")?;
         }

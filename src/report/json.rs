@@ -70,6 +70,8 @@ struct Summary<'a> {
     totals: Totals,
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     records: Option<RecordCounts>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    worker_exit: Option<&'a str>,
 }
 
 /// Writes the `summary` line that ends each input.
@@ -81,6 +83,7 @@ pub fn write_summary(out: &mut impl Write, summary: &FileSummary<'_>) -> io::Res
             file: summary.file,
             totals: summary.totals,
             records: summary.records,
+            worker_exit: summary.worker_exit,
         },
     )?;
     out.write_all(b"\n")

@@ -46,6 +46,8 @@ pub struct FileSummary<'a> {
     pub hint: Option<PrefixHint>,
     /// Stream-json inputs: the records read and not read.
     pub records: Option<RecordCounts>,
+    /// A supervised worker's end (`run`): `exit:N` or `signal:NAME`.
+    pub worker_exit: Option<&'a str>,
 }
 
 /// A report format. Findings come in the order they are to be shown; every input ends

@@ -5,6 +5,7 @@ pub mod checkpoint;
 pub mod claims;
 pub mod distillation;
 pub mod input;
+pub mod live;
 pub mod marker;
 pub mod session;
 pub mod subagent;
@@ -28,6 +29,7 @@ pub const FAMILIES: &[(&str, &[Rule])] = &[
     ("marker", marker::RULES),
     ("claims", claims::RULES),
     ("input", input::RULES),
+    ("live", live::RULES),
     ("checkpoint", checkpoint::RULES),
 ];
 
@@ -191,6 +193,10 @@ rules! {
         "the input holds no session, yet markers stand behind a line prefix that --strip-prefix would remove"
         "pass the --strip-prefix preset or regex that removes the prefix (docker, cri, github, journald, or e.g. '\\[pane-\\d+\\] ')"
         "Without --strip-prefix a line that begins with a log envelope's timestamp or a pane tag holds no marker, so a wrapped transcript would be reported clean with 0 sessions. The finding points at the first such line and names the flag that uncovers the markers.";
+    WorkerStalled "worker-stalled" Warning
+        "a session is open and the worker has printed nothing for longer than --stale (run and watch)"
+        "find out why the worker hangs (a tool call that never returns, a prompt waiting for input); print progress markers during long tasks"
+        "A live worker that prints nothing while its session is open may be stuck in a tool call, waiting for input that never comes, or rate-limited: nothing in its output says it is still working. Reported once per silence, at the last line read, by run and watch (never on a finished file, whose silence is not observable).";
 }
 
 impl Rule {
@@ -263,6 +269,14 @@ impl Rule {
             }
             Rule::NoSession => fixture!("no-session"),
             Rule::HiddenMarkers => fixture!("hidden-markers"),
+            Rule::WorkerStalled => {
+                "`quant-session run --stale 10s -- python3 worker.py`, and a worker that stops\n\
+                 printing in the middle of a task:\n\n\
+                 SESSION_START: researcher-2026-11-23T10:15:30\n\
+                 PATTERN_FILES_READ: what-works.md, what-fails.md\n\
+                 TASK_START: h-1\n\
+                 (nothing for 10 seconds)\n"
+            }
         }
     }
 
@@ -286,6 +300,7 @@ Session files (Claude, Codex rollouts, Gemini chats) and plain text hold no end 
             Rule::DurationMismatch => "Checked where records carry timestamps: Claude Code session files, Codex rollout files, Gemini stream-json and chat files.
 Not checked on Claude Code stream-json, Codex exec --json, Gemini --output-format json or plain text.",
             Rule::CheckpointProblem => "The same on every input: the pane's checkpoint (--checkpoints DIR, pane-N.json) against the last session read.",
+            Rule::WorkerStalled => "Any input read live: a worker under `run` (its silence measured as its output arrives); never `check`, which reads a finished file.",
             _ => MARKERS,
         }
     }

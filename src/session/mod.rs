@@ -251,6 +251,11 @@ impl Machine {
         }
     }
 
+    /// Reports a finding made outside the machine (a live supervisor's), as its own.
+    pub fn report(&mut self, finding: Finding, sink: &mut impl Sink) {
+        self.emit(Some(finding), sink);
+    }
+
     /// Reports a finding at its configured severity (or not at all when allowed).
     fn emit(&mut self, finding: Option<Finding>, sink: &mut impl Sink) {
         let Some(mut finding) = finding else { return };

@@ -1,0 +1,105 @@
+//! The rule of live supervision (SPEC §3, §8): a worker whose session is open and whose
+//! output has gone silent for longer than `--stale` may hang. Only `run` and `watch`,
+//! which see the output as it is written, can observe a silence.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::event::{LineText, Position};
+use crate::finding::{Finding, Label};
+use crate::rules::Rule;
+
+/// The rules of this family.
+pub const RULES: &[Rule] = &[Rule::WorkerStalled];
+
+/// `worker-stalled`: session `session` (escaped) is open, and nothing came for
+/// `silent` after line `line` (at byte `offset`).
+pub fn stalled(session: &str, silent: Duration, line: u64, offset: u64) -> Finding {
+    let at = Position {
+        line: line.max(1),
+        column: 1,
+        offset,
+        block_line: None,
+    };
+    Finding::new(
+        Rule::WorkerStalled,
+        format!(
+            "session {session} is open and the worker has printed nothing for {}",
+            show(silent)
+        ),
+        Label {
+            at,
+            len: 0,
+            message: "the last line read".into(),
+            text: Arc::new(LineText {
+                line: at.line,
+                column: 1,
+                offset,
+                bytes: Box::default(),
+            }),
+        },
+    )
+}
+
+/// `1h 2m 3s`, `15m`, `10s`.
+pub fn show(d: Duration) -> String {
+    let s = d.as_secs();
+    let (h, m, s) = (s / 3600, s % 3600 / 60, s % 60);
+    let mut parts = Vec::new();
+    if h > 0 {
+        parts.push(format!("{h}h"));
+    }
+    if m > 0 {
+        parts.push(format!("{m}m"));
+    }
+    if s > 0 || parts.is_empty() {
+        parts.push(format!("{s}s"));
+    }
+    parts.join(" ")
+}
+
+/// Parses a duration: `90` or `90s`, `15m`, `2h`, `1h30m`.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let bad = || format!("`{text}` is not a duration (e.g. 30s, 15m, 1h30m)");
+    let mut total = 0u64;
+    let mut number = String::new();
+    for c in text.trim().chars() {
+        if c.is_ascii_digit() {
+            number.push(c);
+            continue;
+        }
+        let unit = match c {
+            's' => 1,
+            'm' => 60,
+            'h' => 3600,
+            _ => return Err(bad()),
+        };
+        let n: u64 = number.parse().map_err(|_| bad())?;
+        total = total.saturating_add(n.saturating_mul(unit));
+        number.clear();
+    }
+    if !number.is_empty() {
+        total = total.saturating_add(number.parse::<u64>().map_err(|_| bad())?);
+    }
+    if total == 0 {
+        return Err(format!("`{text}`: a duration must be longer than 0s"));
+    }
+    Ok(Duration::from_secs(total))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_and_show() {
+        assert_eq!(parse_duration("90").unwrap(), Duration::from_secs(90));
+        assert_eq!(parse_duration("15m").unwrap(), Duration::from_secs(900));
+        assert_eq!(parse_duration("1h30m").unwrap(), Duration::from_secs(5400));
+        assert!(parse_duration("0s").is_err());
+        assert!(parse_duration("ten").is_err());
+        assert!(parse_duration("5d").is_err());
+        assert_eq!(show(Duration::from_secs(5400)), "1h 30m");
+        assert_eq!(show(Duration::from_secs(10)), "10s");
+    }
+}

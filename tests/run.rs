@@ -1,0 +1,333 @@
+//! `quant-session run -- CMD` through the binary (SPEC §8): small Python and shell
+//! workers, their exits and signals, a worker killed mid-line, `--stop-on`, `--stale`,
+//! `--log`, a worker that checks `isatty()`, stdin passed through, the tool's own
+//! signals passed on. Timings are generous: a slow machine must not fail them.
+
+use std::io::Read;
+use std::process::{Command as StdCommand, Stdio};
+use std::time::{Duration, Instant};
+
+use assert_cmd::Command;
+
+fn qs() -> Command {
+    let mut c = Command::cargo_bin("quant-session").unwrap();
+    c.env_remove("NO_COLOR").env("COLUMNS", "100");
+    c.timeout(Duration::from_secs(60));
+    c
+}
+
+/// A clean session, then `sys.exit(CODE)`.
+const CLEAN: &str = r#"
+import sys
+print("SESSION_START: researcher-2026-11-23T10:15:30")
+print("PATTERN_FILES_READ: what-works.md, what-fails.md")
+print("TASK_START: h-1")
+print("TASK_COMPLETE: h-1")
+print("@sigma-distiller: distill the session")
+print("DISTILLATION_COMPLETE")
+print("PATTERNS_UPDATED: what-works.md (+1 entries)")
+print("SESSION_COMPLETE: researcher-2026-11-23T10:15:30")
+print("DURATION: 5m")
+print("TASKS_COMPLETED: 1")
+print("STRATEGIES_PRODUCED: 0")
+print("HYPOTHESES_QUEUED: 0")
+sys.exit(int(sys.argv[1]))
+"#;
+
+/// A session left open, the worker then silent for a long time (Ctrl-C ends it).
+const HANGS: &str = r#"
+import sys, time
+print("SESSION_START: researcher-2026-11-23T10:15:30", flush=True)
+print("PATTERN_FILES_READ: what-works.md, what-fails.md", flush=True)
+try:
+    print("TASK_START: h-1", flush=True)
+    print("worker: waiting", flush=True)
+    time.sleep(60)
+except KeyboardInterrupt:
+    print("worker: interrupted", flush=True)
+    sys.exit(130)
+"#;
+
+fn json_lines(text: &str) -> Vec<serde_json::Value> {
+    text.lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
+fn summary(stderr: &str) -> serde_json::Value {
+    json_lines(stderr)
+        .into_iter()
+        .find(|v| v["kind"] == "summary")
+        .unwrap_or_else(|| panic!("no summary in {stderr}"))
+}
+
+fn rules(stderr: &str) -> Vec<String> {
+    json_lines(stderr)
+        .into_iter()
+        .filter(|v| v["kind"] == "diagnostic")
+        .map(|v| v["rule"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn a_clean_worker_passes_its_output_through_and_exits_0() {
+    let out = qs()
+        .args(["run", "--format", "json", "--", "python3", "-c", CLEAN, "0"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stdout.starts_with("SESSION_START: researcher-2026-11-23T10:15:30\n"));
+    assert!(stdout.ends_with("HYPOTHESES_QUEUED: 0\n"), "{stdout:?}");
+    let s = summary(&stderr);
+    assert_eq!(s["sessions"], 1);
+    assert_eq!(s["worker_exit"], "exit:0");
+    assert!(rules(&stderr).is_empty(), "{stderr}");
+}
+
+#[test]
+fn a_non_zero_exit_is_worker_error_exit_and_its_cause() {
+    let out = qs()
+        .args(["run", "--format", "json", "--", "python3", "-c", CLEAN, "3"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    // A warning by default (SPEC §3): the verdict stays 0 …
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert_eq!(rules(&stderr), ["worker-error-exit"]);
+    assert!(stderr.contains("`exit:3`"), "{stderr}");
+    assert_eq!(summary(&stderr)["worker_exit"], "exit:3");
+    // … and CI that must fail on it says so.
+    qs().args([
+        "run",
+        "--deny",
+        "worker-error-exit",
+        "--",
+        "python3",
+        "-c",
+        CLEAN,
+        "3",
+    ])
+    .assert()
+    .code(1);
+}
+
+#[test]
+fn a_worker_killed_mid_line_keeps_every_byte_and_its_signal() {
+    let script = r#"printf 'SESSION_START: researcher-2026-11-23T10:15:30\nTASK_START: h-1\nTASK_COMPL'; kill -9 $$"#;
+    let out = qs()
+        .args(["run", "--format", "json", "--", "sh", "-c", script])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(
+        out.stdout,
+        b"SESSION_START: researcher-2026-11-23T10:15:30\nTASK_START: h-1\nTASK_COMPL"
+    );
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let found = rules(&stderr);
+    assert!(
+        found.contains(&"missing-session-complete".to_owned()),
+        "{found:?}"
+    );
+    assert!(found.contains(&"worker-error-exit".to_owned()), "{found:?}");
+    assert_eq!(summary(&stderr)["worker_exit"], "signal:SIGKILL");
+    assert!(
+        stderr.contains("the worker exited with `signal:SIGKILL`"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn the_worker_sees_a_terminal_unless_no_pty_and_its_bytes_are_exact() {
+    let script = "import os,sys; os.write(1, b'tty=%d\\r\\nraw\\x1b[1m\\n' % sys.stdout.isatty())";
+    let out = qs()
+        .args(["run", "--", "python3", "-c", script])
+        .output()
+        .unwrap();
+    // No `\n` → `\r\n` on the way: the output is the worker's, byte for byte.
+    assert_eq!(out.stdout, b"tty=1\r\nraw\x1b[1m\n");
+    let out = qs()
+        .args(["run", "--no-pty", "--", "python3", "-c", script])
+        .output()
+        .unwrap();
+    assert_eq!(out.stdout, b"tty=0\r\nraw\x1b[1m\n");
+}
+
+#[test]
+fn stdin_reaches_the_worker_once() {
+    for pty in [true, false] {
+        let mut args = vec!["run"];
+        if !pty {
+            args.push("--no-pty");
+        }
+        args.extend(["--", "python3", "-c", "print('got', input())"]);
+        let out = qs().args(&args).write_stdin("hello\n").output().unwrap();
+        // Not echoed by the terminal into the output: once, from the worker.
+        assert_eq!(out.stdout, b"got hello\n", "pty {pty}");
+    }
+}
+
+#[test]
+fn log_appends_the_raw_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("pane-1.log");
+    std::fs::write(&log, "earlier\n").unwrap();
+    qs().args(["run", "--log"])
+        .arg(&log)
+        .args(["--", "python3", "-c", CLEAN, "0"])
+        .assert()
+        .code(0);
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(text.starts_with("earlier\nSESSION_START:"), "{text}");
+    assert!(text.ends_with("HYPOTHESES_QUEUED: 0\n"), "{text}");
+}
+
+#[test]
+fn stop_on_stops_the_worker_at_the_first_such_finding_and_says_why() {
+    let started = Instant::now();
+    // The hanging worker read its patterns: its first error comes only when it is
+    // stopped. A missing PATTERN_FILES_READ is the first error of this one.
+    let script = "import time\nprint('SESSION_START: researcher-2026-11-23T10:15:30', flush=True)\nprint('TASK_START: h-1', flush=True)\ntime.sleep(60)\n";
+    let out = qs()
+        .args([
+            "run",
+            "--format",
+            "json",
+            "--stop-on",
+            "error",
+            "--",
+            "python3",
+            "-c",
+            script,
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "the worker was not stopped"
+    );
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("stopping the worker") && stderr.contains("patterns-not-read on line 2"),
+        "{stderr}"
+    );
+    assert_eq!(summary(&stderr)["worker_exit"], "signal:SIGTERM");
+    // A rule id works too; an unknown one is a usage error.
+    qs().args(["run", "--stop-on", "nope", "--", "true"])
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn stale_reports_a_silent_open_session() {
+    let mut child = StdCommand::new(assert_cmd::cargo::cargo_bin("quant-session"))
+        .args([
+            "run", "--format", "json", "--stale", "1s", "--", "python3", "-c", HANGS,
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    // Read until the stall is reported (or give up after a generous wait).
+    let mut seen = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut buf = [0u8; 4096];
+    while Instant::now() < deadline {
+        let n = stderr.read(&mut buf).unwrap();
+        if n == 0 {
+            break;
+        }
+        seen.extend_from_slice(&buf[..n]);
+        if String::from_utf8_lossy(&seen).contains("worker-stalled") {
+            break;
+        }
+    }
+    signal(child.id(), libc::SIGTERM);
+    let status = child.wait().unwrap();
+    let mut rest = String::new();
+    stderr.read_to_string(&mut rest).unwrap();
+    let all = String::from_utf8_lossy(&seen).into_owned() + &rest;
+    assert!(all.contains(r#""rule":"worker-stalled""#), "{all}");
+    assert!(all.contains("printed nothing for"), "{all}");
+    assert_eq!(status.code(), Some(143), "{all}");
+}
+
+fn signal(pid: u32, sig: i32) {
+    // SAFETY: kill(2) on a child of this test.
+    unsafe {
+        libc::kill(pid as i32, sig);
+    }
+}
+
+#[test]
+fn ctrl_c_reaches_the_worker_and_the_run_reports_what_it_saw() {
+    for (sig, code) in [(libc::SIGINT, 130), (libc::SIGTERM, 143)] {
+        let mut child = StdCommand::new(assert_cmd::cargo::cargo_bin("quant-session"))
+            .args(["run", "--format", "json", "--", "python3", "-c", HANGS])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Wait for the worker to be waiting (its handler in place).
+        let mut stdout = child.stdout.take().unwrap();
+        let mut seen = Vec::new();
+        let mut buf = [0u8; 4096];
+        while !String::from_utf8_lossy(&seen).contains("worker: waiting\n") {
+            let n = stdout.read(&mut buf).unwrap();
+            assert!(n > 0, "the worker ended early");
+            seen.extend_from_slice(&buf[..n]);
+        }
+        let sent = Instant::now();
+        signal(child.id(), sig);
+        let status = child.wait().unwrap();
+        assert!(sent.elapsed() < Duration::from_secs(5));
+        let mut rest = Vec::new();
+        stdout.read_to_end(&mut rest).unwrap();
+        seen.extend_from_slice(&rest);
+        let mut stderr = String::new();
+        child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut stderr)
+            .unwrap();
+        assert_eq!(status.code(), Some(code), "{stderr}");
+        assert!(
+            stderr.contains("passed on to the worker"),
+            "signal {sig}: {stderr}"
+        );
+        let found = rules(&stderr);
+        assert!(
+            found.contains(&"missing-session-complete".to_owned()),
+            "{found:?}"
+        );
+        if sig == libc::SIGINT {
+            // The worker's own handler ran: Ctrl-C reached it.
+            assert!(
+                String::from_utf8_lossy(&seen).contains("worker: interrupted"),
+                "{}",
+                String::from_utf8_lossy(&seen)
+            );
+        }
+    }
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    qs().args(["run"]).assert().code(2);
+    let out = qs()
+        .args(["run", "--", "/nonexistent/worker"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot run `/nonexistent/worker`"));
+    qs().args(["run", "--stale", "soon", "--", "true"])
+        .assert()
+        .code(2);
+}
