@@ -22,6 +22,9 @@ pub enum Command {
     /// Run a worker and check it live: its output to stdout as it comes, findings on
     /// stderr, its exit part of the verdict.
     Run(RunArgs),
+    /// Follow a fleet's transcripts as they are written: a live board on a terminal,
+    /// JSON Lines otherwise.
+    Watch(WatchArgs),
     /// Print the rebuilt state of every session as JSON (the seed's SessionState fields
     /// and more).
     State(StateArgs),
@@ -204,6 +207,49 @@ fn parse_stale(s: &str) -> Result<std::time::Duration, String> {
     crate::rules::live::parse_duration(s)
 }
 
+/// What `watch` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum WatchFormat {
+    /// A live board on a terminal (JSON Lines when stdout is not one).
+    Human,
+    /// JSON Lines: `diagnostic`, `session` and `summary` objects.
+    Json,
+}
+
+/// `quant-session watch [PATH…]`.
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// Transcript files, or directories whose transcripts (and those created later) are
+    /// followed; the current directory when none.
+    pub paths: Vec<PathBuf>,
+    /// Skip what the files hold when the watch starts: follow only what is written next.
+    #[arg(long)]
+    pub from_end: bool,
+    /// What to write: the board on a terminal, or JSON Lines.
+    #[arg(long, value_enum, default_value_t = WatchFormat::Human)]
+    pub format: WatchFormat,
+    /// Report `worker-stalled` when a session is open and its file has not grown for
+    /// this long (e.g. 30s, 15m, 1h).
+    #[arg(long, value_name = "DURATION", default_value = "15m", value_parser = parse_stale)]
+    pub stale: std::time::Duration,
+    /// Which files to follow in directories (repeatable; default `*.log`, `*.txt`,
+    /// `*.jsonl`, `*.ndjson`).
+    #[arg(long, value_name = "GLOB")]
+    pub glob: Vec<String>,
+    /// Compare each `pane-N.*` file's last session with DIR/pane-N.json when the file
+    /// ends (adds the checkpoint-problem rule).
+    #[arg(long, value_name = "DIR")]
+    pub checkpoints: Option<PathBuf>,
+    /// Keep DIR/pane-N.md session summaries up to date as sessions end.
+    #[arg(long, value_name = "DIR")]
+    pub summaries: Option<PathBuf>,
+    /// When to colour the board.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    #[command(flatten)]
+    pub rules: RuleArgs,
+}
+
 /// How findings are reported and which rules apply: `check` and `run`.
 #[derive(Debug, Args)]
 pub struct LintArgs {
@@ -213,6 +259,19 @@ pub struct LintArgs {
     /// Also write a report in FORMAT to PATH (repeatable), e.g. `--report sarif=out.sarif`.
     #[arg(long, value_name = "FORMAT=PATH", value_parser = parse_report)]
     pub report: Vec<ReportTarget>,
+    /// Report, but always exit 0 (for adopting the tool on an existing corpus).
+    #[arg(long)]
+    pub exit_zero: bool,
+    /// When to colour the human report.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    #[command(flatten)]
+    pub rules: RuleArgs,
+}
+
+/// Which rules apply and how input is read: `check`, `run` and `watch`.
+#[derive(Debug, Args)]
+pub struct RuleArgs {
     /// Report these rules as errors; `--deny warnings` makes every warning an error.
     #[arg(long, value_name = "RULE", value_delimiter = ',')]
     pub deny: Vec<String>,
@@ -222,15 +281,9 @@ pub struct LintArgs {
     /// Do not report these rules.
     #[arg(long, value_name = "RULE", value_delimiter = ',')]
     pub allow: Vec<String>,
-    /// Report, but always exit 0 (for adopting the tool on an existing corpus).
-    #[arg(long)]
-    pub exit_zero: bool,
     /// Use this configuration file instead of the quant-session.toml found upward.
     #[arg(long, value_name = "PATH")]
     pub config: Option<PathBuf>,
-    /// When to colour the human report.
-    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
-    pub color: ColorChoice,
     /// Pattern files PATTERN_FILES_READ must name (comma list; default
     /// what-works.md,what-fails.md).
     #[arg(long, value_name = "FILES", value_delimiter = ',')]

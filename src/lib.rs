@@ -13,6 +13,7 @@ pub mod diagnostic;
 pub mod error;
 pub mod event;
 pub mod finding;
+pub mod follow;
 pub mod format;
 pub mod frame;
 pub mod fuzz;

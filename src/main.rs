@@ -25,6 +25,7 @@ fn main() -> ExitCode {
         Command::Parse(args) => command::parse::run(args),
         Command::Check(args) => command::check::run(args),
         Command::Run(args) => command::run::run(args),
+        Command::Watch(args) => command::watch::run(args),
         Command::State(args) => command::postmortem::state(args),
         Command::Postmortem(args) => command::postmortem::postmortem(args),
         Command::Summary(args) => command::postmortem::summary(args),

@@ -42,7 +42,7 @@ pub fn run(args: &CheckArgs) -> Result<ExitCode, Fatal> {
     if args.files.is_empty() {
         ensure_open(2, "stderr (where pipe mode reports)")?;
     }
-    let (scan, rules) = settings(&args.lint)?;
+    let (scan, rules) = settings(&args.lint.rules)?;
     let (globs, looked_for) = globs(&args.glob)?;
     let targets = expand(&args.files, &globs, &looked_for)?;
     let inputs = inputs(&args.files, &targets, &globs);
@@ -154,7 +154,7 @@ fn stdin_metadata() -> Option<std::fs::Metadata> {
 }
 
 /// Scanner and rule settings: command line over configuration file over defaults.
-pub(super) fn settings(args: &crate::cli::LintArgs) -> Result<(ScanOptions, RuleOptions), Fatal> {
+pub(super) fn settings(args: &crate::cli::RuleArgs) -> Result<(ScanOptions, RuleOptions), Fatal> {
     let path = match &args.config {
         Some(p) => Some(p.clone()),
         None => std::env::current_dir().ok().and_then(|d| config::find(&d)),
@@ -476,7 +476,7 @@ impl Target {
 pub const DEFAULT_GLOBS: [&str; 4] = ["*.log", "*.txt", "*.jsonl", "*.ndjson"];
 
 /// The globs of a directory walk, and how they read in a message (`*.log, *.txt, …`).
-fn globs(patterns: &[String]) -> Result<(GlobSet, String), Fatal> {
+pub(super) fn globs(patterns: &[String]) -> Result<(GlobSet, String), Fatal> {
     let defaults: Vec<String> = DEFAULT_GLOBS.iter().map(|g| (*g).to_owned()).collect();
     let patterns = if patterns.is_empty() {
         &defaults[..]

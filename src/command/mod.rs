@@ -1,10 +1,12 @@
 //! The subcommands: each drives the pipeline for one use.
 
+pub mod board;
 pub mod check;
 pub mod parse;
 pub mod postmortem;
 pub mod rules;
 pub mod run;
+pub mod watch;
 
 use std::process::ExitCode;
 

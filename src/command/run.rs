@@ -327,7 +327,7 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, Fatal> {
     interrupt::install().map_err(Fatal::Signals)?;
     ensure_open(1, "stdout (where the worker's output goes)")?;
     ensure_open(2, "stderr (where run reports)")?;
-    let (scan, rules) = super::check::settings(&args.lint)?;
+    let (scan, rules) = super::check::settings(&args.lint.rules)?;
     let stop_on = StopOn::parse(&args.stop_on)?;
     let no_globs = globset::GlobSet::empty();
     let inputs = Inputs {

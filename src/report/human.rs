@@ -278,7 +278,7 @@ fn counts(errors: u64, warnings: u64) -> String {
     )
 }
 
-fn describe(t: Totals) -> String {
+pub fn describe(t: Totals) -> String {
     format!(
         "{}, {}",
         plural(t.sessions, "session", "sessions"),

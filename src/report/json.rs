@@ -34,7 +34,7 @@ struct Diagnostic<'a> {
 }
 
 /// Writes a finding as a `diagnostic` line.
-pub fn write_finding(out: &mut impl Write, file: &str, f: &Finding) -> io::Result<()> {
+pub fn write_finding(out: &mut (impl Write + ?Sized), file: &str, f: &Finding) -> io::Result<()> {
     crate::report::json_text::to_writer(
         &mut *out,
         &Diagnostic {
@@ -75,7 +75,7 @@ struct Summary<'a> {
 }
 
 /// Writes the `summary` line that ends each input.
-pub fn write_summary(out: &mut impl Write, summary: &FileSummary<'_>) -> io::Result<()> {
+pub fn write_summary(out: &mut (impl Write + ?Sized), summary: &FileSummary<'_>) -> io::Result<()> {
     crate::report::json_text::to_writer(
         &mut *out,
         &Summary {

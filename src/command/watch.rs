@@ -1,0 +1,551 @@
+//! `quant-session watch [PATH…]` (SPEC §8): a fleet's transcripts followed as they are
+//! written, `tail -F` style (see [`crate::follow`]), every file through the one pipeline
+//! driver. On a terminal it draws a live board ([`super::board`]); otherwise (or with
+//! `--format json`) it writes JSON Lines: the §4 `diagnostic` objects as they become
+//! certain, `session` events as sessions start and end, and a `summary` per file when it
+//! is rotated, deleted or the watch ends.
+//!
+//! It sleeps between changes: `notify` wakes it when a watched directory changes, and
+//! a poll every [`POLL`] is the fallback (and measures silences for `--stale`).
+
+use std::collections::BTreeMap;
+use std::io::{self, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::mpsc;
+use std::time::Duration;
+
+use globset::GlobSet;
+
+use super::{Fatal, WriteTo};
+use crate::cli::WatchArgs;
+use crate::event::Event;
+use crate::finding::Finding;
+use crate::follow::{Change, Ended, Followed};
+use crate::interrupt;
+use crate::pipeline::{InputError, Output, count};
+use crate::report::{FileSummary, Totals, json};
+use crate::sanitize;
+use crate::scan::ScanOptions;
+use crate::session::{RuleOptions, Sink};
+use crate::state::{SessionState, Status};
+
+/// The longest the watch sleeps without looking: the fallback when no change is
+/// notified, and the grain of `--stale`.
+pub(super) const POLL: Duration = Duration::from_millis(500);
+
+/// What a view of the fleet is told, file by file.
+pub(super) trait Observer {
+    /// A file is followed (from its start, or from its end).
+    fn followed(&mut self, _file: &str) {}
+    /// An event of a file (the board follows its markers).
+    fn event(&mut self, _file: &str, _event: &Event) {}
+    fn finding(&mut self, file: &str, finding: &Finding);
+    fn session_end(&mut self, _file: &str, _state: &SessionState) {}
+    /// What happened to a file (rotated, truncated, gone).
+    fn note(&mut self, file: &str, message: &str);
+    /// A file ended: rotated, truncated, gone, or the watch ends.
+    fn summary(&mut self, summary: &FileSummary<'_>);
+    /// The first write that failed, if one did (the view can no longer be written).
+    fn failed(&mut self) -> Option<io::Error> {
+        None
+    }
+}
+
+/// One followed file and what is known about it.
+struct Pane {
+    followed: Followed,
+    name: String,
+    totals: Totals,
+    /// Its last sessions (for `--summaries`; bounded).
+    states: Vec<SessionState>,
+}
+
+/// A pipeline's output, told to the observer with the file's name.
+struct Told<'a> {
+    view: &'a mut dyn Observer,
+    file: &'a str,
+    totals: &'a mut Totals,
+    states: &'a mut Vec<SessionState>,
+    /// A session ended (its summary file is rewritten).
+    ended: bool,
+}
+
+impl Output for Told<'_> {
+    fn event(&mut self, event: &Event) {
+        self.view.event(self.file, event);
+    }
+}
+
+impl Sink for Told<'_> {
+    fn finding(&mut self, finding: Finding) {
+        count(self.totals, &finding);
+        self.view.finding(self.file, &finding);
+    }
+
+    fn session_end(&mut self, state: &SessionState) {
+        self.view.session_end(self.file, state);
+        if self.states.len() >= 64 {
+            self.states.remove(0);
+        }
+        self.states.push(state.clone());
+        self.ended = true;
+    }
+}
+
+/// What the watch looks at: files named on the command line, and directories walked
+/// for the files the globs match (including files created later).
+pub(super) struct Targets {
+    pub(super) files: Vec<PathBuf>,
+    pub(super) dirs: Vec<PathBuf>,
+    globs: GlobSet,
+}
+
+impl Targets {
+    /// Every transcript there now.
+    fn present(&self) -> Vec<PathBuf> {
+        let mut found: Vec<PathBuf> = self.files.iter().filter(|f| f.is_file()).cloned().collect();
+        for dir in &self.dirs {
+            let walk = walkdir::WalkDir::new(dir).sort_by_file_name();
+            for entry in walk.into_iter().filter_map(Result::ok) {
+                if entry.file_type().is_file() && self.globs.is_match(entry.file_name()) {
+                    found.push(entry.into_path());
+                }
+            }
+        }
+        found
+    }
+}
+
+/// The fleet: every file followed, and what wakes the watch.
+pub(super) struct Fleet<'a> {
+    args: &'a WatchArgs,
+    targets: Targets,
+    scan: ScanOptions,
+    rules: RuleOptions,
+    panes: BTreeMap<PathBuf, Pane>,
+    buf: Vec<u8>,
+    first: bool,
+    wake: Option<(notify::RecommendedWatcher, mpsc::Receiver<()>)>,
+}
+
+impl<'a> Fleet<'a> {
+    pub(super) fn new(args: &'a WatchArgs) -> Result<Fleet<'a>, Fatal> {
+        let (scan, rules) = super::check::settings(&args.rules)?;
+        let (globs, _) = super::check::globs(&args.glob)?;
+        let paths = if args.paths.is_empty() {
+            vec![PathBuf::from(".")]
+        } else {
+            args.paths.clone()
+        };
+        let targets = Targets {
+            files: paths.iter().filter(|p| !p.is_dir()).cloned().collect(),
+            dirs: paths.iter().filter(|p| p.is_dir()).cloned().collect(),
+            globs,
+        };
+        for f in targets.files.iter().filter(|f| !f.exists()) {
+            super::note(&format!(
+                "{}: not there yet; followed when it appears",
+                sanitize::escape(f.display().to_string().as_bytes())
+            ));
+        }
+        if let Some(dir) = &args.summaries {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| Fatal::write(WriteTo::File(dir.clone()), e))?;
+        }
+        let mut all = targets.files.clone();
+        all.extend(targets.dirs.iter().cloned());
+        Ok(Fleet {
+            args,
+            wake: notifier(&all),
+            targets,
+            scan,
+            rules,
+            panes: BTreeMap::new(),
+            buf: vec![0u8; crate::source::CHUNK],
+            first: true,
+        })
+    }
+
+    /// One look at the fleet: new files followed, every file read to its current end
+    /// (rotations, truncations and deletions reported), silences measured.
+    pub(super) fn step(&mut self, view: &mut dyn Observer) -> Result<(), Fatal> {
+        for path in self.targets.present() {
+            if self.panes.contains_key(&path) {
+                continue;
+            }
+            // Files there when the watch starts may be skipped to their end; files that
+            // appear later are read from their start.
+            let from_end = self.first && self.args.from_end;
+            match Followed::open(&path, from_end, &self.scan, &self.rules) {
+                Ok(followed) => {
+                    let name = sanitize::escape(path.display().to_string().as_bytes());
+                    view.followed(&name);
+                    let pane = Pane {
+                        followed,
+                        name,
+                        totals: Totals::default(),
+                        states: Vec::new(),
+                    };
+                    self.panes.insert(path, pane);
+                }
+                Err(e) => super::note(&format!(
+                    "{}: {e}",
+                    sanitize::escape(path.display().to_string().as_bytes())
+                )),
+            }
+        }
+        self.first = false;
+        let mut gone = Vec::new();
+        for (path, pane) in self.panes.iter_mut() {
+            poll_pane(self.args, &self.rules, pane, &mut self.buf, view)?;
+            if !pane.followed.alive() {
+                gone.push(path.clone());
+            }
+        }
+        for path in gone {
+            self.panes.remove(&path);
+        }
+        Ok(())
+    }
+
+    /// Sleeps until something changes, or at most `most`.
+    pub(super) fn sleep(&self, most: Duration) {
+        match &self.wake {
+            Some((_, rx)) => {
+                let _ = rx.recv_timeout(most);
+                // Changes come in bursts: one look covers them all.
+                while rx.try_recv().is_ok() {}
+            }
+            None => std::thread::sleep(most.min(POLL / 2)),
+        }
+    }
+
+    /// Whether a change was notified since the last look (never blocks).
+    pub(super) fn changed(&self) -> bool {
+        match &self.wake {
+            Some((_, rx)) => {
+                let mut any = false;
+                while rx.try_recv().is_ok() {
+                    any = true;
+                }
+                any
+            }
+            None => false,
+        }
+    }
+
+    /// The watch ends: every file read to its end, its sessions finished and its summary
+    /// told. Returns the totals of the whole fleet.
+    pub(super) fn finish(&mut self, view: &mut dyn Observer) -> Result<Totals, Fatal> {
+        let mut totals = Totals::default();
+        for pane in self.panes.values_mut() {
+            let ended = {
+                let mut told = Told {
+                    view: &mut *view,
+                    file: &pane.name,
+                    totals: &mut pane.totals,
+                    states: &mut pane.states,
+                    ended: false,
+                };
+                pane.followed
+                    .finish(&mut self.buf, &mut told)
+                    .map_err(|e| Fatal::Input(InputError::read(&pane.name, e)))?
+            };
+            end_of_file(self.args, &self.rules, pane, ended, view);
+            totals.add(pane.totals);
+        }
+        Ok(totals)
+    }
+}
+
+pub fn run(args: &WatchArgs) -> Result<ExitCode, Fatal> {
+    interrupt::install().map_err(Fatal::Signals)?;
+    super::check::ensure_open(1, "stdout")?;
+    let mut fleet = Fleet::new(args)?;
+    if args.format == crate::cli::WatchFormat::Human && io::stdout().is_terminal() {
+        return super::board::run(args, &mut fleet);
+    }
+    let stdout = io::stdout();
+    let mut view = JsonLines {
+        out: io::BufWriter::new(stdout.lock()),
+        failed: None,
+    };
+    let interrupted = loop {
+        if let Some(sig) = interrupt::signal() {
+            break Some(sig);
+        }
+        fleet.step(&mut view)?;
+        if let Some(e) = view.failed() {
+            return stopped_writing(e);
+        }
+        fleet.sleep(POLL);
+    };
+    let totals = fleet.finish(&mut view)?;
+    if let Some(e) = view.failed() {
+        return stopped_writing(e);
+    }
+    interrupt::finished();
+    Ok(ExitCode::from(exit_code(interrupted, totals)))
+}
+
+/// The exit status of a watch (SPEC §4): 128 + the signal that ended it, else 1 when an
+/// error was found, else 0.
+pub(super) fn exit_code(interrupted: Option<i32>, totals: Totals) -> u8 {
+    match interrupted {
+        Some(sig) => 128 + sig as u8,
+        None if totals.errors > 0 => super::EXIT_FINDINGS,
+        None => super::EXIT_CLEAN,
+    }
+}
+
+/// The reader of the JSON Lines went away (`| head`): nothing more can be reported.
+fn stopped_writing(e: io::Error) -> Result<ExitCode, Fatal> {
+    interrupt::finished();
+    if e.kind() == io::ErrorKind::BrokenPipe {
+        return Ok(ExitCode::from(super::EXIT_CLEAN));
+    }
+    Err(Fatal::write(WriteTo::Report, e))
+}
+
+/// Wakes the loop when a watched path changes (inotify on Linux); `None` when the
+/// platform cannot (the loop polls).
+fn notifier(paths: &[PathBuf]) -> Option<(notify::RecommendedWatcher, mpsc::Receiver<()>)> {
+    use notify::Watcher;
+    let (tx, rx) = mpsc::sync_channel::<()>(1);
+    let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+        // The watch's own reads are access events: waking on them would spin.
+        if let Ok(e) = &event
+            && matches!(e.kind, notify::EventKind::Access(_))
+        {
+            return;
+        }
+        let _ = tx.try_send(());
+    })
+    .ok()?;
+    for p in paths {
+        // A file is watched through its directory, so that its re-creation is seen.
+        let dir = if p.is_dir() {
+            p.clone()
+        } else {
+            p.parent()
+                .filter(|d| !d.as_os_str().is_empty())
+                .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+        };
+        if !dir.exists() {
+            continue;
+        }
+        watcher.watch(&dir, notify::RecursiveMode::Recursive).ok()?;
+    }
+    Some((watcher, rx))
+}
+
+/// Reads what a pane's file gained, reports a rotation, truncation or deletion with the
+/// old file's summary, and a silence past `--stale`.
+fn poll_pane(
+    args: &WatchArgs,
+    rules: &RuleOptions,
+    pane: &mut Pane,
+    buf: &mut [u8],
+    view: &mut dyn Observer,
+) -> Result<(), Fatal> {
+    loop {
+        let (change, ended_session) = {
+            let mut told = Told {
+                view: &mut *view,
+                file: &pane.name,
+                totals: &mut pane.totals,
+                states: &mut pane.states,
+                ended: false,
+            };
+            let change = pane
+                .followed
+                .poll(buf, &mut told)
+                .map_err(|e| Fatal::Input(InputError::read(&pane.name, e)))?;
+            (change, told.ended)
+        };
+        if ended_session {
+            write_summary_file(args, pane);
+        }
+        let Some((change, ended)) = change else { break };
+        let note = match change {
+            Change::Rotated => {
+                "rotated: the old file is finished, the new one followed from its start"
+            }
+            Change::Truncated => "truncated: started over from its start",
+            Change::Deleted => {
+                "gone (renamed or deleted): finished; followed again from its start if it reappears"
+            }
+        };
+        view.note(&pane.name, note);
+        end_of_file(args, rules, pane, ended, view);
+        pane.totals = Totals::default();
+        pane.states.clear();
+        if change == Change::Deleted {
+            break;
+        }
+    }
+    // A silence past --stale while a session is open: once per silence.
+    let followed = &mut pane.followed;
+    if !followed.stall_reported
+        && followed.silent() >= args.stale
+        && let Some((session, _)) = followed.pipeline().open_session()
+    {
+        followed.stall_reported = true;
+        let p = followed.pipeline();
+        let f = crate::rules::live::stalled(&session, followed.silent(), p.lines(), p.bytes());
+        let mut told = Told {
+            view,
+            file: &pane.name,
+            totals: &mut pane.totals,
+            states: &mut pane.states,
+            ended: false,
+        };
+        followed.pipeline_mut().report(f, &mut told);
+    }
+    Ok(())
+}
+
+/// A file ended (rotated, truncated, deleted, or the watch ends): its checkpoint
+/// compared with its last session (`--checkpoints`), its summary told.
+fn end_of_file(
+    args: &WatchArgs,
+    rules: &RuleOptions,
+    pane: &mut Pane,
+    ended: Ended,
+    view: &mut dyn Observer,
+) {
+    if let Some(last) = pane.states.last()
+        && let Some(f) = crate::rules::checkpoint::finding(
+            last,
+            Some(&pane.followed.path),
+            args.checkpoints.as_deref(),
+            rules,
+        )
+    {
+        count(&mut pane.totals, &f);
+        view.finding(&pane.name, &f);
+    }
+    pane.totals.sessions = ended.sessions;
+    view.summary(&FileSummary {
+        file: &pane.name,
+        totals: pane.totals,
+        hint: ended.hint,
+        records: ended.records,
+        worker_exit: None,
+    });
+}
+
+/// `--summaries DIR`: the pane's `pane-N.md` rewritten when one of its sessions ends
+/// (written beside and renamed into place, so a reader never sees half of it).
+fn write_summary_file(args: &WatchArgs, pane: &Pane) {
+    let Some(dir) = &args.summaries else { return };
+    let Some(n) = crate::checkpoint::pane_of(&pane.followed.path) else {
+        return;
+    };
+    let text = crate::report::postmortem::summary_markdown(
+        &pane.name,
+        &pane.states,
+        pane.totals.errors,
+        pane.totals.warnings,
+    );
+    let path = dir.join(format!("pane-{n}.md"));
+    let temp = dir.join(format!(".pane-{n}.md.tmp"));
+    if std::fs::write(&temp, text)
+        .and_then(|()| std::fs::rename(&temp, &path))
+        .is_err()
+    {
+        super::note(&format!("could not write {}", path.display()));
+    }
+}
+
+/// `{"kind":"session","file":…,"event":"start"|"complete"|"crashed","session":…,"line":N}`.
+#[derive(serde::Serialize)]
+struct SessionLine<'a> {
+    kind: &'static str,
+    file: &'a str,
+    event: &'a str,
+    session: &'a str,
+    line: u64,
+}
+
+/// `{"kind":"note","file":…,"message":…}`: what happened to a file.
+#[derive(serde::Serialize)]
+struct NoteLine<'a> {
+    kind: &'static str,
+    file: &'a str,
+    message: &'a str,
+}
+
+/// The JSON Lines view: each object written and flushed at once.
+struct JsonLines<W: Write> {
+    out: W,
+    failed: Option<io::Error>,
+}
+
+impl<W: Write> JsonLines<W> {
+    fn write(&mut self, f: impl FnOnce(&mut W) -> io::Result<()>) {
+        if self.failed.is_some() {
+            return;
+        }
+        if let Err(e) = f(&mut self.out).and_then(|()| self.out.flush()) {
+            self.failed = Some(e);
+        }
+    }
+
+    fn line(&mut self, value: &impl serde::Serialize) {
+        self.write(|out| {
+            crate::report::json_text::to_writer(&mut *out, value)?;
+            out.write_all(b"\n")
+        });
+    }
+}
+
+impl<W: Write> Observer for JsonLines<W> {
+    fn event(&mut self, file: &str, event: &Event) {
+        use crate::event::{EventKind, Marker};
+        if let EventKind::Marker(Marker::SessionStart { session }) = &event.kind {
+            self.line(&SessionLine {
+                kind: "session",
+                file,
+                event: "start",
+                session: &session.id,
+                line: event.at.line,
+            });
+        }
+    }
+
+    fn finding(&mut self, file: &str, finding: &Finding) {
+        self.write(|out| json::write_finding(out, file, finding));
+    }
+
+    fn session_end(&mut self, file: &str, state: &SessionState) {
+        let event = match state.status {
+            Status::Complete => "complete",
+            Status::Crashed => "crashed",
+        };
+        self.line(&SessionLine {
+            kind: "session",
+            file,
+            event,
+            session: &state.session_id,
+            line: state.last_line,
+        });
+    }
+
+    fn note(&mut self, file: &str, message: &str) {
+        self.line(&NoteLine {
+            kind: "note",
+            file,
+            message,
+        });
+    }
+
+    fn summary(&mut self, summary: &FileSummary<'_>) {
+        self.write(|out| json::write_summary(out, summary));
+    }
+
+    fn failed(&mut self) -> Option<io::Error> {
+        self.failed.take()
+    }
+}

@@ -1,0 +1,201 @@
+//! Files followed as they grow, with `tail -F` semantics (SPEC §8): new bytes are read
+//! as they are written and go through the one pipeline driver; a file renamed away and
+//! created again (rotation) is read to its end and finished, and the new one followed
+//! from its start; a file that shrinks (truncation) is started over; a file deleted is
+//! finished. Memory per file is the pipeline's (bounded) and one read buffer.
+
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom};
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use crate::pipeline::{self, Output, Pipeline};
+use crate::scan::ScanOptions;
+use crate::session::RuleOptions;
+
+/// What happened to a followed file on a poll, besides new bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    /// Renamed away and created again: the old file was finished, the new one starts.
+    Rotated,
+    /// Shorter than what was read: started over from its start.
+    Truncated,
+    /// Gone: finished.
+    Deleted,
+}
+
+/// What a file that ended held (for its summary).
+#[derive(Debug, Clone, Copy)]
+pub struct Ended {
+    pub sessions: u64,
+    pub lines: u64,
+    pub hint: Option<crate::scan::PrefixHint>,
+    pub records: Option<crate::format::RecordCounts>,
+}
+
+impl Ended {
+    fn of(p: &Pipeline) -> Ended {
+        Ended {
+            sessions: p.sessions(),
+            lines: p.lines(),
+            hint: p.prefix_hint(),
+            records: p.records(),
+        }
+    }
+}
+
+/// One followed file.
+pub struct Followed {
+    pub path: PathBuf,
+    file: Option<File>,
+    /// Device and inode of the open file: a new pair at the path is a rotation.
+    id: (u64, u64),
+    /// Bytes read so far of the open file.
+    offset: u64,
+    pipeline: Pipeline,
+    scan: ScanOptions,
+    rules: RuleOptions,
+    /// When bytes last came, and whether the silence since was reported.
+    pub last_growth: Instant,
+    pub stall_reported: bool,
+}
+
+/// Bytes read per call, at most.
+const READ: usize = 256 * 1024;
+
+impl Followed {
+    /// Starts following `path`: from its start, or from its end (`from_end`).
+    pub fn open(
+        path: &Path,
+        from_end: bool,
+        scan: &ScanOptions,
+        rules: &RuleOptions,
+    ) -> io::Result<Followed> {
+        let mut file = File::open(path)?;
+        let meta = file.metadata()?;
+        let offset = if from_end {
+            file.seek(SeekFrom::End(0))?
+        } else {
+            0
+        };
+        Ok(Followed {
+            path: path.to_path_buf(),
+            file: Some(file),
+            id: (meta.dev(), meta.ino()),
+            offset,
+            pipeline: new_pipeline(scan, rules),
+            scan: scan.clone(),
+            rules: rules.clone(),
+            last_growth: Instant::now(),
+            stall_reported: false,
+        })
+    }
+
+    /// The pipeline of the file being read (its sessions, lines, state).
+    pub fn pipeline(&self) -> &Pipeline {
+        &self.pipeline
+    }
+
+    pub fn pipeline_mut(&mut self) -> &mut Pipeline {
+        &mut self.pipeline
+    }
+
+    /// Whether the file is still followed (not deleted).
+    pub fn alive(&self) -> bool {
+        self.file.is_some()
+    }
+
+    /// Reads what was written since the last poll into the pipeline, and notices a
+    /// rotation, truncation or deletion: then the file read so far is finished (its
+    /// last sessions reported to `out`) and what it was is returned; the new file (after
+    /// a rotation or truncation) is read from its start by the next poll, so that
+    /// whatever is reported about the old one comes first.
+    pub fn poll(
+        &mut self,
+        buf: &mut [u8],
+        out: &mut impl Output,
+    ) -> io::Result<Option<(Change, Ended)>> {
+        if self.file.is_none() {
+            return Ok(None);
+        }
+        self.read_available(buf, out)?;
+        let now = match std::fs::metadata(&self.path) {
+            Ok(m) => Some(m),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+            Err(e) => return Err(e),
+        };
+        let change = match &now {
+            None => Change::Deleted,
+            Some(m) if (m.dev(), m.ino()) != self.id => Change::Rotated,
+            Some(m) if m.len() < self.offset => Change::Truncated,
+            Some(_) => return Ok(None),
+        };
+        // The old file ends: what it holds is checked to its end.
+        self.pipeline.finish(out);
+        let ended = Ended::of(&self.pipeline);
+        self.pipeline = new_pipeline(&self.scan, &self.rules);
+        self.stall_reported = false;
+        self.offset = 0;
+        match change {
+            Change::Deleted => self.file = None,
+            Change::Rotated => match File::open(&self.path) {
+                Ok(file) => {
+                    let meta = file.metadata()?;
+                    self.id = (meta.dev(), meta.ino());
+                    self.file = Some(file);
+                }
+                Err(e) if e.kind() == io::ErrorKind::NotFound => self.file = None,
+                Err(e) => return Err(e),
+            },
+            Change::Truncated => {
+                if let Some(file) = &mut self.file {
+                    file.seek(SeekFrom::Start(0))?;
+                }
+            }
+        }
+        Ok(Some((change, ended)))
+    }
+
+    /// Reads what is there now (in bounded pieces) into the pipeline.
+    fn read_available(&mut self, buf: &mut [u8], out: &mut impl Output) -> io::Result<()> {
+        let Some(file) = &mut self.file else {
+            return Ok(());
+        };
+        let n = buf.len().min(READ);
+        loop {
+            let got = match file.read(&mut buf[..n]) {
+                Ok(got) => got,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            if got == 0 {
+                return Ok(());
+            }
+            self.offset += got as u64;
+            self.last_growth = Instant::now();
+            self.stall_reported = false;
+            self.pipeline.feed(&buf[..got], out);
+        }
+    }
+
+    /// Ends following: the rest of the file is read and its sessions finished.
+    pub fn finish(&mut self, buf: &mut [u8], out: &mut impl Output) -> io::Result<Ended> {
+        self.read_available(buf, out)?;
+        self.pipeline.finish(out);
+        Ok(Ended::of(&self.pipeline))
+    }
+
+    /// How long the file has been silent.
+    pub fn silent(&self) -> Duration {
+        self.last_growth.elapsed()
+    }
+}
+
+fn new_pipeline(scan: &ScanOptions, rules: &RuleOptions) -> Pipeline {
+    Pipeline::new(pipeline::Options {
+        scan: scan.clone(),
+        rules: Some(rules.clone()),
+        ..pipeline::Options::default()
+    })
+}

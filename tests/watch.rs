@@ -1,0 +1,292 @@
+//! `quant-session watch` through the binary (SPEC §8): JSON Lines on a temporary
+//! directory written to by the test (appends, a new file, rotation, truncation, a
+//! silent open session), and the board driven in a real terminal through tmux. Timings
+//! are generous: every wait is "until it shows, or give up after many seconds".
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command as StdCommand, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+const WAIT: Duration = Duration::from_secs(20);
+
+/// The watch's JSON Lines, read on a thread as they come.
+struct Watch {
+    child: Child,
+    lines: mpsc::Receiver<serde_json::Value>,
+    seen: Vec<serde_json::Value>,
+}
+
+impl Watch {
+    fn start(args: &[&str], dir: &Path) -> Watch {
+        let mut child = StdCommand::new(assert_cmd::cargo::cargo_bin("quant-session"))
+            .arg("watch")
+            .args(args)
+            .arg(dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { return };
+                let value =
+                    serde_json::from_str(&line).unwrap_or_else(|e| panic!("not JSON: {line}: {e}"));
+                if tx.send(value).is_err() {
+                    return;
+                }
+            }
+        });
+        Watch {
+            child,
+            lines,
+            seen: Vec::new(),
+        }
+    }
+
+    /// Waits for a line that `want` accepts (seen before, or coming).
+    fn expect(
+        &mut self,
+        what: &str,
+        want: impl Fn(&serde_json::Value) -> bool,
+    ) -> serde_json::Value {
+        if let Some(v) = self.seen.iter().find(|v| want(v)) {
+            return v.clone();
+        }
+        let deadline = Instant::now() + WAIT;
+        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+            match self.lines.recv_timeout(left) {
+                Ok(v) => {
+                    self.seen.push(v.clone());
+                    if want(&v) {
+                        return v;
+                    }
+                }
+                Err(_) => break,
+            }
+        }
+        panic!("no {what} within {WAIT:?}; seen: {:#?}", self.seen);
+    }
+
+    /// Ends the watch with `sig`; returns its exit code and every line it wrote.
+    fn stop(mut self, sig: i32) -> (Option<i32>, Vec<serde_json::Value>) {
+        // SAFETY: kill(2) on a child of this test.
+        unsafe {
+            libc::kill(self.child.id() as i32, sig);
+        }
+        let status = self.child.wait().unwrap();
+        while let Ok(v) = self.lines.recv_timeout(Duration::from_secs(5)) {
+            self.seen.push(v);
+        }
+        (status.code(), self.seen)
+    }
+}
+
+fn append(path: &Path, text: &str) {
+    use std::io::Write;
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .unwrap();
+    f.write_all(text.as_bytes()).unwrap();
+}
+
+fn is(v: &serde_json::Value, kind: &str, file: &str) -> bool {
+    v["kind"] == kind && v["file"].as_str().is_some_and(|f| f.ends_with(file))
+}
+
+#[test]
+fn json_lines_follow_appends_new_files_rotation_truncation_and_silence() {
+    let dir = tempfile::tempdir().unwrap();
+    let one = dir.path().join("pane-1.log");
+    append(
+        &one,
+        "SESSION_START: researcher-2026-11-23T10:15:30\nPATTERN_FILES_READ: what-works.md, what-fails.md\n",
+    );
+    let mut w = Watch::start(&["--format", "json", "--stale", "2s"], dir.path());
+    // What was there is read from the start.
+    let start = w.expect("session start", |v| {
+        is(v, "session", "pane-1.log") && v["event"] == "start"
+    });
+    assert_eq!(start["session"], "researcher-2026-11-23T10:15:30");
+    assert_eq!(start["line"], 1);
+    // An append: its finding comes as its line is written.
+    append(&one, "TASK_COMPLETE: h-9\n");
+    let f = w.expect("task-not-started", |v| v["rule"] == "task-not-started");
+    assert_eq!(f["line"], 3);
+    // A silent open session.
+    let stalled = w.expect("worker-stalled", |v| v["rule"] == "worker-stalled");
+    assert!(stalled["file"].as_str().unwrap().ends_with("pane-1.log"));
+    // A new file.
+    let two = dir.path().join("pane-2.log");
+    append(&two, "SESSION_START: converter-2026-11-23T10:15:30\n");
+    w.expect("pane-2 start", |v| {
+        is(v, "session", "pane-2.log") && v["event"] == "start"
+    });
+    // Rotation: renamed away and created again. The old one is finished and summed up.
+    std::fs::rename(&one, dir.path().join("pane-1.log.1")).unwrap();
+    append(&one, "SESSION_START: researcher-2026-11-23T11:00:00\n");
+    w.expect("crashed old session", |v| {
+        is(v, "session", "pane-1.log") && v["event"] == "crashed"
+    });
+    let summary = w.expect("pane-1 summary", |v| is(v, "summary", "pane-1.log"));
+    assert_eq!(summary["sessions"], 1);
+    w.expect("new session after rotation", |v| {
+        is(v, "session", "pane-1.log") && v["session"] == "researcher-2026-11-23T11:00:00"
+    });
+    // Truncation: started over, with a note.
+    std::fs::write(&two, "").unwrap();
+    let note = w.expect("truncation note", |v| is(v, "note", "pane-2.log"));
+    assert!(
+        note["message"].as_str().unwrap().contains("truncated"),
+        "{note}"
+    );
+    append(
+        &two,
+        "SESSION_START: converter-2026-11-23T12:00:00\nSESSION_COMPLETE: converter-2026-11-23T12:00:00\n",
+    );
+    w.expect("pane-2 complete", |v| {
+        is(v, "session", "pane-2.log")
+            && v["session"] == "converter-2026-11-23T12:00:00"
+            && v["event"] == "start"
+    });
+    // SIGINT ends it with a summary per file, exit 130.
+    let (code, all) = w.stop(libc::SIGINT);
+    assert_eq!(code, Some(130));
+    let last_summaries: Vec<&serde_json::Value> = all
+        .iter()
+        .rev()
+        .take_while(|v| v["kind"] != "note")
+        .filter(|v| v["kind"] == "summary")
+        .collect();
+    assert!(
+        last_summaries
+            .iter()
+            .any(|v| v["file"].as_str().unwrap().ends_with("pane-1.log")),
+        "{all:#?}"
+    );
+    assert!(
+        last_summaries
+            .iter()
+            .any(|v| v["file"].as_str().unwrap().ends_with("pane-2.log")),
+        "{all:#?}"
+    );
+}
+
+#[test]
+fn from_end_skips_what_is_there_and_summaries_are_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("logs");
+    std::fs::create_dir(&logs).unwrap();
+    let summaries = dir.path().join("summaries");
+    let one = logs.join("pane-3.log");
+    append(&one, "TASK_COMPLETE: old-1\n");
+    let mut w = Watch::start(
+        &[
+            "--format",
+            "json",
+            "--from-end",
+            "--summaries",
+            summaries.to_str().unwrap(),
+        ],
+        &logs,
+    );
+    // Give it a moment to open the file at its end, then write a whole session.
+    std::thread::sleep(Duration::from_millis(500));
+    append(
+        &one,
+        "SESSION_START: optimizer-2026-11-23T10:15:30\nPATTERN_FILES_READ: what-works.md, what-fails.md\n@sigma-distiller: distill\nDISTILLATION_COMPLETE\nPATTERNS_UPDATED: what-works.md (+1 entries)\nSESSION_COMPLETE: optimizer-2026-11-23T10:15:30\nDURATION: 1m\nTASKS_COMPLETED: 0\nSTRATEGIES_PRODUCED: 0\nHYPOTHESES_QUEUED: 0\nTASK_START: next\n",
+    );
+    w.expect("complete", |v| {
+        is(v, "session", "pane-3.log") && v["event"] == "complete"
+    });
+    let (code, all) = w.stop(libc::SIGTERM);
+    assert_eq!(code, Some(143));
+    assert!(
+        !all.iter()
+            .any(|v| v["message"].as_str().is_some_and(|m| m.contains("old-1"))),
+        "the old line was read: {all:#?}"
+    );
+    let md = std::fs::read_to_string(summaries.join("pane-3.md")).unwrap();
+    assert!(md.contains("optimizer-2026-11-23T10:15:30"), "{md}");
+}
+
+fn tmux(args: &[&str]) -> String {
+    let out = StdCommand::new("tmux").args(args).output().unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn screen(session: &str) -> String {
+    tmux(&["capture-pane", "-p", "-t", session])
+}
+
+fn wait_for(session: &str, what: &str) -> String {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let s = screen(session);
+        if s.contains(what) || Instant::now() > deadline {
+            assert!(s.contains(what), "no {what:?} on the screen:\n{s}");
+            return s;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn the_board_in_a_real_terminal() {
+    if StdCommand::new("tmux").arg("-V").output().is_err() {
+        eprintln!("skipped: tmux is not installed (.ci/run installs it)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    append(
+        &dir.path().join("pane-1.log"),
+        "SESSION_START: researcher-2026-11-23T10:15:30\nPATTERN_FILES_READ: what-works.md, what-fails.md\nTASK_START: h-017\nSUBAGENT_SPAWN: @quant-backtester\n",
+    );
+    append(
+        &dir.path().join("pane-2.log"),
+        "SESSION_START: converter-2026-11-23T10:15:30\nTASK_START: c-1\n",
+    );
+    let session = format!("qs-board-{}", std::process::id());
+    let bin = assert_cmd::cargo::cargo_bin("quant-session");
+    let command = format!(
+        "{} watch --color never {}; echo EXIT=$?; sleep 60",
+        bin.display(),
+        dir.path().display()
+    );
+    tmux(&[
+        "new-session",
+        "-d",
+        "-s",
+        &session,
+        "-x",
+        "150",
+        "-y",
+        "20",
+        &command,
+    ]);
+    let s = wait_for(&session, "pane-2.log");
+    assert!(s.contains("researcher-2026-11-23T10:15:30"), "{s}");
+    assert!(s.contains("h-017") && s.contains("tasks"), "{s}");
+    // A finding appears on its row as it is written.
+    append(&dir.path().join("pane-1.log"), "TASK_COMPLETE: nope\n");
+    wait_for(&session, "task-not-started");
+    // Open the second pane's findings, go back, quit.
+    tmux(&["send-keys", "-t", &session, "Down"]);
+    tmux(&["send-keys", "-t", &session, "Enter"]);
+    let detail = wait_for(&session, "patterns-not-read");
+    assert!(detail.contains("pane-2.log"), "{detail}");
+    tmux(&["send-keys", "-t", &session, "Escape"]);
+    wait_for(&session, "LATEST FINDING");
+    tmux(&["send-keys", "-t", &session, "q"]);
+    let end = wait_for(&session, "EXIT=");
+    // The terminal is back to normal: the summaries and the exit status are printed.
+    assert!(end.contains("pane-1.log: 1 session"), "{end}");
+    assert!(end.contains("EXIT=1"), "{end}");
+    tmux(&["kill-session", "-t", &session]);
+}
