@@ -236,8 +236,8 @@ pub struct WatchArgs {
     /// `*.jsonl`, `*.ndjson`).
     #[arg(long, value_name = "GLOB")]
     pub glob: Vec<String>,
-    /// Compare each `pane-N.*` file's last session with DIR/pane-N.json when the file
-    /// ends (adds the checkpoint-problem rule).
+    /// Compare each `pane-N.*` file's sessions with DIR/pane-N.json as they end (adds
+    /// the checkpoint-problem rule).
     #[arg(long, value_name = "DIR")]
     pub checkpoints: Option<PathBuf>,
     /// Keep DIR/pane-N.md session summaries up to date as sessions end.

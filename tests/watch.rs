@@ -290,3 +290,46 @@ fn the_board_in_a_real_terminal() {
     assert!(end.contains("EXIT=1"), "{end}");
     tmux(&["kill-session", "-t", &session]);
 }
+
+#[test]
+fn checkpoints_are_compared_as_sessions_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("logs");
+    let checkpoints = dir.path().join("checkpoints");
+    std::fs::create_dir_all(&logs).unwrap();
+    std::fs::create_dir_all(&checkpoints).unwrap();
+    // What the seed's save_checkpoint leaves when json.dump fails on a datetime.
+    std::fs::write(
+        checkpoints.join("pane-5.json"),
+        "{\"state\": {\"worker_type\": \"researcher\", \"start_time\": ",
+    )
+    .unwrap();
+    let mut w = Watch::start(
+        &[
+            "--format",
+            "json",
+            "--checkpoints",
+            checkpoints.to_str().unwrap(),
+        ],
+        &logs,
+    );
+    append(
+        &logs.join("pane-5.log"),
+        "SESSION_START: researcher-2026-11-23T10:15:30\nPATTERN_FILES_READ: what-works.md, what-fails.md\nTASK_START: h-1\nTASK_COMPLETE: h-1\n@sigma-distiller: distill\nDISTILLATION_COMPLETE\nPATTERNS_UPDATED: what-works.md (+1 entries)\nSESSION_COMPLETE: researcher-2026-11-23T10:15:30\nDURATION: 1m\nTASKS_COMPLETED: 1\nSTRATEGIES_PRODUCED: 0\nHYPOTHESES_QUEUED: 0\n",
+    );
+    // The completion block ends with the next marker or the file: a next session.
+    append(
+        &logs.join("pane-5.log"),
+        "SESSION_START: researcher-2026-11-23T11:15:30\n",
+    );
+    let f = w.expect("checkpoint-problem", |v| v["rule"] == "checkpoint-problem");
+    assert!(f["message"].as_str().unwrap().contains("truncated"), "{f}");
+    let (code, all) = w.stop(libc::SIGINT);
+    assert_eq!(code, Some(130));
+    let count = all
+        .iter()
+        .filter(|v| v["rule"] == "checkpoint-problem")
+        .count();
+    // Once for the first session as it ended, once for the second at the watch's end.
+    assert_eq!(count, 2, "{all:#?}");
+}

@@ -59,6 +59,8 @@ struct Pane {
     totals: Totals,
     /// Its last sessions (for `--summaries`; bounded).
     states: Vec<SessionState>,
+    /// The start line of the last session compared with its checkpoint.
+    checked: Option<u64>,
 }
 
 /// A pipeline's output, told to the observer with the file's name.
@@ -186,6 +188,7 @@ impl<'a> Fleet<'a> {
                         name,
                         totals: Totals::default(),
                         states: Vec::new(),
+                        checked: None,
                     };
                     self.panes.insert(path, pane);
                 }
@@ -365,6 +368,9 @@ fn poll_pane(
             (change, told.ended)
         };
         if ended_session {
+            // As it goes: a session that ended is compared with the pane's checkpoint
+            // (the worker saves it after every task).
+            compare_checkpoint(args, rules, pane, view);
             write_summary_file(args, pane);
         }
         let Some((change, ended)) = change else { break };
@@ -381,6 +387,7 @@ fn poll_pane(
         end_of_file(args, rules, pane, ended, view);
         pane.totals = Totals::default();
         pane.states.clear();
+        pane.checked = None;
         if change == Change::Deleted {
             break;
         }
@@ -415,17 +422,7 @@ fn end_of_file(
     ended: Ended,
     view: &mut dyn Observer,
 ) {
-    if let Some(last) = pane.states.last()
-        && let Some(f) = crate::rules::checkpoint::finding(
-            last,
-            Some(&pane.followed.path),
-            args.checkpoints.as_deref(),
-            rules,
-        )
-    {
-        count(&mut pane.totals, &f);
-        view.finding(&pane.name, &f);
-    }
+    compare_checkpoint(args, rules, pane, view);
     pane.totals.sessions = ended.sessions;
     view.summary(&FileSummary {
         file: &pane.name,
@@ -434,6 +431,32 @@ fn end_of_file(
         records: ended.records,
         worker_exit: None,
     });
+}
+
+/// `--checkpoints DIR`: the pane's last session, if not compared yet, against its
+/// `pane-N.json`.
+fn compare_checkpoint(
+    args: &WatchArgs,
+    rules: &RuleOptions,
+    pane: &mut Pane,
+    view: &mut dyn Observer,
+) {
+    let Some(last) = pane.states.last() else {
+        return;
+    };
+    if args.checkpoints.is_none() || pane.checked == Some(last.start_line) {
+        return;
+    }
+    pane.checked = Some(last.start_line);
+    if let Some(f) = crate::rules::checkpoint::finding(
+        last,
+        Some(&pane.followed.path),
+        args.checkpoints.as_deref(),
+        rules,
+    ) {
+        count(&mut pane.totals, &f);
+        view.finding(&pane.name, &f);
+    }
 }
 
 /// `--summaries DIR`: the pane's `pane-N.md` rewritten when one of its sessions ends
