@@ -129,6 +129,22 @@ pub enum Format {
     /// One line per finding, `FILE:LINE:COL: SEVERITY[RULE] MESSAGE` (for logs, grep and
     /// editors).
     Concise,
+    /// Chrome Trace Event JSON for Perfetto UI and chrome://tracing: a timeline of every
+    /// session, its tasks, subagents and distillation, a mark per finding.
+    Perfetto,
+    /// OTLP/JSON traces: a trace per session, spans for its tasks, subagents and tool
+    /// calls, findings as span events.
+    Otlp,
+    /// One self-contained HTML page: each session's timeline, the findings table, the
+    /// summary and the post-mortem verdict.
+    Html,
+}
+
+impl Format {
+    /// Whether the format draws when things happened (it needs the timeline).
+    pub fn pictures(self) -> bool {
+        matches!(self, Format::Perfetto | Format::Otlp | Format::Html)
+    }
 }
 
 /// An extra report: `FORMAT=PATH`.
@@ -142,8 +158,11 @@ fn parse_report(s: &str) -> Result<ReportTarget, String> {
     let (format, path) = s
         .split_once('=')
         .ok_or_else(|| format!("expected FORMAT=PATH, got `{s}`"))?;
-    let format = Format::from_str(format, true)
-        .map_err(|_| format!("unknown format `{format}` (human, json, github, sarif, concise)"))?;
+    let format = Format::from_str(format, true).map_err(|_| {
+        format!(
+            "unknown format `{format}` (human, json, github, sarif, concise, perfetto, otlp, html)"
+        )
+    })?;
     if path.is_empty() {
         return Err("the report path is empty".into());
     }

@@ -30,3 +30,4 @@ pub mod session;
 pub mod source;
 pub mod state;
 pub mod text;
+pub mod timeline;

@@ -74,6 +74,8 @@ pub struct Analysis {
     pub records: Option<RecordCounts>,
     /// The worker process, on Claude Code input.
     pub worker: Option<WorkerRun>,
+    /// When things happened, when asked for (the pictures).
+    pub timeline: Option<crate::timeline::Timeline>,
 }
 
 struct Collect<'e> {
@@ -83,6 +85,7 @@ struct Collect<'e> {
     totals: Totals,
     states: Vec<SessionState>,
     all_states: bool,
+    timeline: Option<crate::timeline::Builder>,
 }
 
 impl Collect<'_> {
@@ -108,11 +111,20 @@ impl Collect<'_> {
 /// holds at most 1 KiB of its line), at the cost of strict line order in that session.
 pub const MAX_PENDING: usize = 4096;
 
-impl Output for Collect<'_> {}
+impl Output for Collect<'_> {
+    fn event(&mut self, event: &Event) {
+        if let Some(t) = &mut self.timeline {
+            t.event(event);
+        }
+    }
+}
 
 impl Sink for Collect<'_> {
     fn finding(&mut self, finding: Finding) {
         count(&mut self.totals, &finding);
+        if let Some(t) = &mut self.timeline {
+            t.finding(&finding);
+        }
         self.pending.push(finding);
         if self.pending.len() >= MAX_PENDING {
             self.release(u64::MAX);
@@ -120,6 +132,9 @@ impl Sink for Collect<'_> {
     }
 
     fn session_end(&mut self, state: &SessionState) {
+        if let Some(t) = &mut self.timeline {
+            t.session_end(state);
+        }
         if !self.all_states {
             self.states.clear();
         }
@@ -144,6 +159,16 @@ pub fn count(totals: &mut Totals, f: &Finding) {
 /// One more finding about the last session, made once the input is read (the
 /// checkpoint's, which needs the session's final state).
 pub type AboutLast<'a> = &'a dyn Fn(&SessionState) -> Option<Finding>;
+
+/// What [`analyse`] collects besides the findings.
+#[derive(Default)]
+pub struct Wanted<'a> {
+    /// Every session's state (memory grows with the sessions); otherwise the last.
+    pub all_states: bool,
+    pub about_last: Option<AboutLast<'a>>,
+    /// The timeline (for the pictures).
+    pub timeline: bool,
+}
 
 /// What the pipeline is asked to run.
 #[derive(Debug, Clone, Default)]
@@ -339,10 +364,14 @@ pub fn analyse(
     buf: &mut [u8],
     scan: &ScanOptions,
     rules: &RuleOptions,
-    all_states: bool,
-    about_last: Option<AboutLast<'_>>,
+    wanted: Wanted<'_>,
     emit: &mut dyn FnMut(Finding),
 ) -> Result<Analysis, InputError> {
+    let Wanted {
+        all_states,
+        about_last,
+        timeline,
+    } = wanted;
     let name = display_name(path);
     let mut input =
         Input::open(path).map_err(|e| InputError::new(&name, InputErrorKind::Open(e)))?;
@@ -358,12 +387,14 @@ pub fn analyse(
         totals: Totals::default(),
         states: Vec::new(),
         all_states,
+        timeline: timeline.then(crate::timeline::Builder::new),
     };
     pipeline.read(&mut input, &name, buf, &mut sink)?;
     if let Some(f) = about_last.and_then(|about| sink.states.last().and_then(about)) {
         sink.finding(f);
     }
     sink.release(u64::MAX);
+    let timeline = sink.timeline.take().map(|t| t.finish(pipeline.lines()));
     Ok(Analysis {
         states: sink.states,
         totals: Totals {
@@ -374,6 +405,7 @@ pub fn analyse(
         hint: pipeline.prefix_hint(),
         records: pipeline.records(),
         worker: pipeline.worker_run(),
+        timeline,
     })
 }
 

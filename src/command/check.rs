@@ -232,6 +232,9 @@ pub(super) fn reporter<'w>(
         Format::Github => Box::new(Github { out }),
         Format::Sarif => Box::new(Sarif::new(out)),
         Format::Concise => Box::new(crate::report::concise::Concise { out }),
+        Format::Perfetto => Box::new(crate::report::perfetto::Perfetto::new(out)),
+        Format::Otlp => Box::new(crate::report::otlp::Otlp::new(out)),
+        Format::Html => Box::new(crate::report::html::Html::new(out)),
     }
 }
 
@@ -257,6 +260,11 @@ pub(super) fn open_reports(
         files.push(pending);
     }
     Ok((reports, files))
+}
+
+/// Whether a report draws when things happened (so the timeline must be built).
+pub(super) fn pictures(primary: Format, reports: &Reports) -> bool {
+    primary.pictures() || reports.iter().any(|(t, _)| t.format.pictures())
 }
 
 pub(super) fn style(choice: ColorChoice, terminal: bool) -> Style {
@@ -285,6 +293,8 @@ pub(super) struct Live<'r, 'w> {
     /// Findings shown since a signal came, and those then counted but not shown.
     pub(super) after_signal: u64,
     pub(super) unshown: u64,
+    /// When things happened, for the reports that draw it.
+    pub(super) timeline: Option<crate::timeline::Builder>,
 }
 
 impl Live<'_, '_> {
@@ -305,11 +315,20 @@ impl Live<'_, '_> {
     }
 }
 
-impl Output for Live<'_, '_> {}
+impl Output for Live<'_, '_> {
+    fn event(&mut self, event: &crate::event::Event) {
+        if let Some(t) = &mut self.timeline {
+            t.event(event);
+        }
+    }
+}
 
 impl Sink for Live<'_, '_> {
     fn finding(&mut self, finding: Finding) {
         count(&mut self.totals, &finding);
+        if let Some(t) = &mut self.timeline {
+            t.finding(&finding);
+        }
         if interrupt::signal().is_some() {
             if self.after_signal >= SHOWN_AFTER_SIGNAL {
                 self.unshown += 1;
@@ -322,6 +341,9 @@ impl Sink for Live<'_, '_> {
     }
 
     fn session_end(&mut self, end: &SessionState) {
+        if let Some(t) = &mut self.timeline {
+            t.session_end(end);
+        }
         let name = self.name;
         self.each(|r| r.session_end(name, end));
     }
@@ -340,6 +362,7 @@ fn pipe(
     // every reporter flushes after each finding, so findings still appear at once.
     let buffered = io::BufWriter::with_capacity(16 * 1024, stderr.lock());
     let mut primary = reporter(args.lint.format, Box::new(buffered), style, true);
+    let drawn = pictures(args.lint.format, reports);
     let mut live = Live {
         name: "<stdin>",
         primary: &mut primary,
@@ -348,6 +371,7 @@ fn pipe(
         failed: None,
         after_signal: 0,
         unshown: 0,
+        timeline: drawn.then(crate::timeline::Builder::new),
     };
     if io::stdin().is_terminal() {
         super::note(
@@ -419,12 +443,16 @@ fn pipe(
     }
     pipeline.finish(&mut live);
     live.totals.sessions = pipeline.sessions();
+    let timeline = live.timeline.take().map(|t| t.finish(pipeline.lines()));
+    let worker = pipeline.worker_run();
     let summary = FileSummary {
         file: "<stdin>",
         totals: live.totals,
         hint: pipeline.prefix_hint(),
         records: pipeline.records(),
         worker_exit: None,
+        timeline: timeline.as_ref(),
+        worker: worker.as_ref(),
     };
     live.each(|r| r.end_file(&summary));
     // The primary report ends here (the report files end with the run): a SARIF log on
@@ -639,6 +667,7 @@ fn lint(
         interrupted: None,
         incomplete: false,
     };
+    let pictures = pictures(args.lint.format, reports);
     let threads = std::thread::available_parallelism()
         .map_or(1, usize::from)
         .min(targets.len().max(1));
@@ -690,8 +719,11 @@ fn lint(
                         &mut buf,
                         scan,
                         rules,
-                        false,
-                        Some(&about_last),
+                        crate::pipeline::Wanted {
+                            all_states: false,
+                            about_last: Some(&about_last),
+                            timeline: pictures,
+                        },
                         &mut emit,
                     );
                     if !batch.is_empty() {
@@ -751,6 +783,8 @@ fn lint(
                     hint: checked.hint,
                     records: checked.records,
                     worker_exit: None,
+                    timeline: checked.timeline.as_ref(),
+                    worker: checked.worker.as_ref(),
                 };
                 out.each(|r| r.end_file(&summary))?;
             }

@@ -24,8 +24,10 @@ fn analyse_all(file: Option<&Path>, frame: &FrameArgs) -> Result<Analysis, Fatal
         &mut buf,
         &scan,
         &RuleOptions::default(),
-        true,
-        None,
+        crate::pipeline::Wanted {
+            all_states: true,
+            ..Default::default()
+        },
         &mut |_| {},
     )
     .map_err(Fatal::from)

@@ -291,6 +291,13 @@ fn listen(tx: mpsc::SyncSender<Msg>) -> Result<(), Fatal> {
     Ok(())
 }
 
+/// Microseconds since the Unix epoch, now.
+fn now_micros() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
+}
+
 /// How the worker ended, as `cause` says it: `exit:N` or `signal:NAME`.
 fn cause(status: &ExitStatus) -> String {
     match (status.code(), status.signal()) {
@@ -382,6 +389,7 @@ fn supervise(
     let buffered = io::BufWriter::with_capacity(16 * 1024, stderr.lock());
     let mut primary: Box<dyn Reporter + '_> =
         reporter(args.lint.format, Box::new(buffered), style, true);
+    let drawn = super::check::pictures(args.lint.format, reports);
     let mut sink = Supervised {
         live: Live {
             name: NAME,
@@ -391,6 +399,7 @@ fn supervise(
             failed: None,
             after_signal: 0,
             unshown: 0,
+            timeline: drawn.then(crate::timeline::Builder::new),
         },
         stop_on,
         stop: None,
@@ -442,6 +451,10 @@ fn supervise(
                     && let Err(e) = file.write_all(chunk)
                 {
                     return Err(Fatal::write(WriteTo::File(path.clone()), e));
+                }
+                if let Some(t) = &mut sink.live.timeline {
+                    // The worker's output has no clock of its own: its arrival time is.
+                    t.tick(now_micros());
                 }
                 pipeline.feed(chunk, &mut sink);
                 last_output = Instant::now();
@@ -527,12 +540,15 @@ fn supervise(
     pipeline.finish(&mut sink);
     let mut live = sink.live;
     live.totals.sessions = pipeline.sessions();
+    let timeline = live.timeline.take().map(|t| t.finish(pipeline.lines()));
     let summary = FileSummary {
         file: NAME,
         totals: live.totals,
         hint: pipeline.prefix_hint(),
         records: pipeline.records(),
         worker_exit: how.as_deref(),
+        timeline: timeline.as_ref(),
+        worker: None,
     };
     live.each(|r| r.end_file(&summary));
     if live.failed.is_none()

@@ -430,6 +430,8 @@ fn end_of_file(
         hint: ended.hint,
         records: ended.records,
         worker_exit: None,
+        timeline: None,
+        worker: None,
     });
 }
 

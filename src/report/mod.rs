@@ -6,9 +6,12 @@ pub mod concise;
 pub mod events;
 pub mod file;
 pub mod github;
+pub mod html;
 pub mod human;
 pub mod json;
 pub mod json_text;
+pub mod otlp;
+pub mod perfetto;
 pub mod postmortem;
 pub mod sarif;
 
@@ -48,6 +51,10 @@ pub struct FileSummary<'a> {
     pub records: Option<RecordCounts>,
     /// A supervised worker's end (`run`): `exit:N` or `signal:NAME`.
     pub worker_exit: Option<&'a str>,
+    /// When things happened, for the reports that draw it (`perfetto`, `otlp`, `html`).
+    pub timeline: Option<&'a crate::timeline::Timeline>,
+    /// The worker process, as far as the input tells (the HTML report's verdict).
+    pub worker: Option<&'a crate::format::WorkerRun>,
 }
 
 /// A report format. Findings come in the order they are to be shown; every input ends

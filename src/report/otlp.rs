@@ -1,0 +1,305 @@
+//! `otlp`: OTLP/JSON traces (SPEC §9), built from `opentelemetry-proto`'s own types,
+//! whose serde support is the OTLP/JSON mapping (hex ids, nanoseconds as strings,
+//! camelCase). One trace per session: a root span for the session (`invoke_agent` of
+//! the worker), child spans for its tasks, its subagents (`invoke_agent`,
+//! `gen_ai.agent.name`), its distillation and, on agent transcripts, its tool calls
+//! (`execute_tool`, `gen_ai.tool.name`); every finding a span event. Ids are derived
+//! from the input's name and the session, so exporting the same transcript again gives
+//! the same trace.
+//!
+//! The file is one `ExportTraceServiceRequest` (`{"resourceSpans":[…]}`), one resource
+//! per input, written as each input ends.
+
+use std::io::{self, Write};
+
+use opentelemetry_proto::tonic::common::v1::{
+    AnyValue, InstrumentationScope, KeyValue, any_value::Value,
+};
+use opentelemetry_proto::tonic::resource::v1::Resource;
+use opentelemetry_proto::tonic::trace::v1::{
+    ResourceSpans, ScopeSpans, Span, Status, span::Event as SpanEvent, span::SpanKind as Kind,
+    status::StatusCode,
+};
+
+use super::{FileSummary, Reporter, Totals};
+use crate::finding::Finding;
+use crate::timeline::{Axis, Point, SessionSpan, SpanKind, Timeline};
+
+/// Nanoseconds per line on a line axis (and from the epoch: such traces sit in 1970).
+const LINE_NANOS: u64 = 1_000_000;
+
+/// FNV-1a over `parts`, seeded: a stable id, never all zeroes.
+fn hash(seed: u64, parts: &[&[u8]]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ seed;
+    for part in parts {
+        for &b in *part {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        // A separator, so that ("ab","c") and ("a","bc") differ.
+        h ^= 0xff;
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h.max(1)
+}
+
+/// The trace id of a session: 16 bytes from the input's name and the session.
+pub fn trace_id(file: &str, session: &SessionSpan) -> Vec<u8> {
+    let line = session.start.line.to_le_bytes();
+    let parts: [&[u8]; 3] = [file.as_bytes(), session.id.as_bytes(), &line];
+    let mut id = hash(1, &parts).to_be_bytes().to_vec();
+    id.extend_from_slice(&hash(2, &parts).to_be_bytes());
+    id
+}
+
+fn span_id(trace: &[u8], kind: &str, name: &str, line: u64) -> Vec<u8> {
+    hash(
+        3,
+        &[trace, kind.as_bytes(), name.as_bytes(), &line.to_le_bytes()],
+    )
+    .to_be_bytes()
+    .to_vec()
+}
+
+fn kv(key: &str, value: Value) -> KeyValue {
+    KeyValue {
+        key: key.to_owned(),
+        value: Some(AnyValue { value: Some(value) }),
+        ..KeyValue::default()
+    }
+}
+
+fn s(key: &str, value: impl Into<String>) -> KeyValue {
+    kv(key, Value::StringValue(value.into()))
+}
+
+fn int(key: &str, value: u64) -> KeyValue {
+    kv(
+        key,
+        Value::IntValue(i64::try_from(value).unwrap_or(i64::MAX)),
+    )
+}
+
+/// Nanoseconds since the epoch of a point.
+fn nanos(t: &Timeline, p: Point) -> u64 {
+    match t.axis {
+        Axis::Clock => u64::try_from(t.at(p)).unwrap_or(0).saturating_mul(1000),
+        Axis::Lines => p.line.saturating_mul(LINE_NANOS),
+    }
+}
+
+/// The spans of one session: its root, then its children.
+pub fn session_spans(file: &str, t: &Timeline, session: &SessionSpan) -> Vec<Span> {
+    let trace = trace_id(file, session);
+    let root_id = span_id(&trace, "session", &session.id, session.start.line);
+    let end = session.end.unwrap_or(session.start);
+    let crashed = !matches!(session.status, Some(crate::state::Status::Complete));
+    let errors = session
+        .marks
+        .iter()
+        .filter(|m| m.severity == crate::rules::Severity::Error)
+        .count();
+    let mut attributes = vec![
+        s("gen_ai.operation.name", "invoke_agent"),
+        s("gen_ai.agent.name", session.worker_type.clone()),
+        s("quant_session.session.id", session.id.clone()),
+        s(
+            "quant_session.session.status",
+            if crashed { "crashed" } else { "complete" },
+        ),
+        int("quant_session.start_line", session.start.line),
+        int("quant_session.end_line", end.line),
+        s(
+            "quant_session.time_axis",
+            match t.axis {
+                Axis::Clock => "timestamps",
+                Axis::Lines => "lines",
+            },
+        ),
+    ];
+    if session.dropped > 0 {
+        attributes.push(int("quant_session.dropped", session.dropped));
+    }
+    let events = session
+        .marks
+        .iter()
+        .map(|m| SpanEvent {
+            time_unix_nano: nanos(t, m.at),
+            name: m.rule.id().to_owned(),
+            attributes: vec![
+                s("quant_session.severity", m.severity.as_str()),
+                s("quant_session.message", m.message.clone()),
+                int("quant_session.line", m.at.line),
+            ],
+            ..SpanEvent::default()
+        })
+        .collect();
+    let status = if crashed || errors > 0 {
+        Status {
+            code: StatusCode::Error as i32,
+            message: if crashed {
+                "the session never completed".into()
+            } else {
+                format!("{errors} error findings")
+            },
+        }
+    } else {
+        Status {
+            code: StatusCode::Ok as i32,
+            message: String::new(),
+        }
+    };
+    let mut spans = vec![Span {
+        trace_id: trace.clone(),
+        span_id: root_id.clone(),
+        name: format!("session {}", session.id),
+        kind: Kind::Internal as i32,
+        start_time_unix_nano: nanos(t, session.start),
+        end_time_unix_nano: nanos(t, end).max(nanos(t, session.start)),
+        attributes,
+        events,
+        status: Some(status),
+        ..Span::default()
+    }];
+    for (i, span) in session.spans.iter().enumerate() {
+        let span_end = span.end.unwrap_or(end);
+        let (name, mut attributes) = match span.kind {
+            SpanKind::Task => (
+                format!("task {}", span.name),
+                vec![s("quant_session.task.id", span.name.clone())],
+            ),
+            SpanKind::Subagent => {
+                let agent = span.name.trim_start_matches('@').to_owned();
+                (
+                    format!("invoke_agent {agent}"),
+                    vec![
+                        s("gen_ai.operation.name", "invoke_agent"),
+                        s("gen_ai.agent.name", agent),
+                    ],
+                )
+            }
+            SpanKind::Distillation => ("distillation".to_owned(), Vec::new()),
+            SpanKind::Tool => (
+                format!("execute_tool {}", span.name),
+                vec![
+                    s("gen_ai.operation.name", "execute_tool"),
+                    s("gen_ai.tool.name", span.name.clone()),
+                ],
+            ),
+        };
+        attributes.push(int("quant_session.start_line", span.start.line));
+        attributes.push(kv(
+            "quant_session.completed",
+            Value::BoolValue(span.end.is_some()),
+        ));
+        // The index keeps two spans of one name on one line apart.
+        let id = span_id(
+            &trace,
+            span.kind.word(),
+            &format!("{}#{i}", span.name),
+            span.start.line,
+        );
+        spans.push(Span {
+            trace_id: trace.clone(),
+            span_id: id,
+            parent_span_id: root_id.clone(),
+            name,
+            kind: Kind::Internal as i32,
+            start_time_unix_nano: nanos(t, span.start),
+            end_time_unix_nano: nanos(t, span_end).max(nanos(t, span.start)),
+            attributes,
+            status: Some(Status {
+                code: if span.end.is_some() {
+                    StatusCode::Unset as i32
+                } else {
+                    StatusCode::Error as i32
+                },
+                message: if span.end.is_some() {
+                    String::new()
+                } else {
+                    format!("{} never completed", span.kind.word())
+                },
+            }),
+            ..Span::default()
+        });
+    }
+    spans
+}
+
+/// The resource of one input: every session's trace.
+pub fn resource_spans(file: &str, t: &Timeline) -> ResourceSpans {
+    let spans = t
+        .sessions
+        .iter()
+        .flat_map(|session| session_spans(file, t, session))
+        .collect();
+    ResourceSpans {
+        resource: Some(Resource {
+            attributes: vec![
+                s("service.name", "quant-session"),
+                s("quant_session.input", file),
+            ],
+            ..Resource::default()
+        }),
+        scope_spans: vec![ScopeSpans {
+            scope: Some(InstrumentationScope {
+                name: "quant-session".into(),
+                version: env!("CARGO_PKG_VERSION").into(),
+                ..InstrumentationScope::default()
+            }),
+            spans,
+            ..ScopeSpans::default()
+        }],
+        ..ResourceSpans::default()
+    }
+}
+
+/// The OTLP/JSON file report.
+pub struct Otlp<W> {
+    out: W,
+    started: bool,
+    first: bool,
+}
+
+impl<W: Write> Otlp<W> {
+    pub fn new(out: W) -> Self {
+        Otlp {
+            out,
+            started: false,
+            first: true,
+        }
+    }
+
+    fn begin(&mut self) -> io::Result<()> {
+        if !self.started {
+            self.out.write_all(b"{\"resourceSpans\":[\n")?;
+            self.started = true;
+        }
+        Ok(())
+    }
+}
+
+impl<W: Write> Reporter for Otlp<W> {
+    fn finding(&mut self, _file: &str, _finding: &Finding) -> io::Result<()> {
+        // Findings are span events, from the timeline.
+        Ok(())
+    }
+
+    fn end_file(&mut self, summary: &FileSummary<'_>) -> io::Result<()> {
+        self.begin()?;
+        let Some(t) = summary.timeline else {
+            return Ok(());
+        };
+        if !self.first {
+            self.out.write_all(b",\n")?;
+        }
+        self.first = false;
+        crate::report::json_text::to_writer(&mut self.out, &resource_spans(summary.file, t))
+    }
+
+    fn end_run(&mut self, _files: usize, _all: Totals) -> io::Result<()> {
+        self.begin()?;
+        self.out.write_all(b"\n]}\n")?;
+        self.out.flush()
+    }
+}

@@ -1,0 +1,301 @@
+//! `perfetto`: Chrome Trace Event JSON (SPEC §9), which Perfetto UI
+//! (<https://ui.perfetto.dev>) and `chrome://tracing` open. Per input a process, per
+//! session a group of tracks: the session and its distillation, its tasks, its
+//! subagents (overlapping ones on tracks of their own) and the worker's tool calls, as
+//! complete (`X`) events; each finding an instant (`i`) event named by its rule.
+//!
+//! Times are microseconds of the input's own clock; an input without one is drawn on
+//! its line numbers (one line = 1 ms) and its process name says so. Written as a stream:
+//! each input's events when it ends.
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use super::{FileSummary, Reporter, Totals};
+use crate::finding::Finding;
+use crate::timeline::{Axis, Point, SessionSpan, Span, SpanKind, Timeline};
+
+/// Microseconds per line on a line axis.
+const LINE: i64 = 1000;
+
+pub struct Perfetto<W> {
+    out: W,
+    started: bool,
+    first: bool,
+    pid: u32,
+}
+
+impl<W: Write> Perfetto<W> {
+    pub fn new(out: W) -> Self {
+        Perfetto {
+            out,
+            started: false,
+            first: true,
+            pid: 0,
+        }
+    }
+
+    fn begin(&mut self) -> io::Result<()> {
+        if !self.started {
+            self.out.write_all(b"{\"traceEvents\":[\n")?;
+            self.started = true;
+        }
+        Ok(())
+    }
+
+    fn event(&mut self, e: &TraceEvent<'_>) -> io::Result<()> {
+        if !self.first {
+            self.out.write_all(b",\n")?;
+        }
+        self.first = false;
+        crate::report::json_text::to_writer(&mut self.out, e)
+    }
+}
+
+#[derive(Serialize)]
+struct TraceEvent<'a> {
+    name: &'a str,
+    ph: &'static str,
+    pid: u32,
+    tid: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cat: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ts: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    dur: Option<i64>,
+    /// Instant events: scoped to their thread.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    s: Option<&'static str>,
+    args: serde_json::Value,
+}
+
+fn meta<'a>(name: &'a str, pid: u32, tid: u32, args: serde_json::Value) -> TraceEvent<'a> {
+    TraceEvent {
+        name,
+        ph: "M",
+        pid,
+        tid,
+        cat: None,
+        ts: None,
+        dur: None,
+        s: None,
+        args,
+    }
+}
+
+/// Where `p` is, in trace microseconds.
+fn ts(t: &Timeline, p: Point) -> i64 {
+    match t.axis {
+        Axis::Clock => t.at(p),
+        Axis::Lines => p.line as i64 * LINE,
+    }
+}
+
+/// Spans of a kind given lanes so that overlapping ones never share one: the lane of
+/// each span, and how many lanes.
+fn lanes(t: &Timeline, session: &SessionSpan, spans: &[&Span]) -> (Vec<usize>, usize) {
+    let end_of = |s: &Span| ts(t, s.end.or(session.end).unwrap_or(s.start));
+    let mut lane_end: Vec<i64> = Vec::new();
+    let mut lane = Vec::with_capacity(spans.len());
+    for s in spans {
+        let start = ts(t, s.start);
+        let free = lane_end.iter().position(|&e| e <= start);
+        let i = match free {
+            Some(i) => i,
+            None => {
+                lane_end.push(i64::MIN);
+                lane_end.len() - 1
+            }
+        };
+        lane_end[i] = end_of(s).max(start + 1);
+        lane.push(i);
+    }
+    (lane, lane_end.len())
+}
+
+impl<W: Write> Perfetto<W> {
+    fn input(&mut self, file: &str, t: &Timeline) -> io::Result<()> {
+        self.pid += 1;
+        let pid = self.pid;
+        let process = match t.axis {
+            Axis::Clock => file.to_owned(),
+            Axis::Lines => format!("{file} (no clock in the input: 1 ms = 1 line)"),
+        };
+        self.event(&meta(
+            "process_name",
+            pid,
+            0,
+            serde_json::json!({ "name": process }),
+        ))?;
+        let mut tid = 0;
+        for session in &t.sessions {
+            let session_end = session.end.unwrap_or(session.start);
+            let mut track = |this: &mut Self, name: String| -> io::Result<u32> {
+                tid += 1;
+                this.event(&meta(
+                    "thread_name",
+                    pid,
+                    tid,
+                    serde_json::json!({ "name": name }),
+                ))?;
+                this.event(&meta(
+                    "thread_sort_index",
+                    pid,
+                    tid,
+                    serde_json::json!({ "sort_index": tid }),
+                ))?;
+                Ok(tid)
+            };
+            let main = track(self, format!("session {}", session.id))?;
+            let start = ts(t, session.start);
+            let status = match session.status {
+                Some(crate::state::Status::Complete) => "complete",
+                Some(crate::state::Status::Crashed) | None => "crashed",
+            };
+            self.event(&TraceEvent {
+                name: &session.id,
+                ph: "X",
+                pid,
+                tid: main,
+                cat: Some("session"),
+                ts: Some(start),
+                dur: Some((ts(t, session_end) - start).max(0)),
+                s: None,
+                args: serde_json::json!({
+                    "worker_type": session.worker_type,
+                    "status": status,
+                    "start_line": session.start.line,
+                    "end_line": session_end.line,
+                    "dropped": session.dropped,
+                }),
+            })?;
+            for kind in [
+                SpanKind::Distillation,
+                SpanKind::Task,
+                SpanKind::Subagent,
+                SpanKind::Tool,
+            ] {
+                let spans: Vec<&Span> = session.spans.iter().filter(|s| s.kind == kind).collect();
+                if spans.is_empty() {
+                    continue;
+                }
+                let (lane, count) = lanes(t, session, &spans);
+                let mut tids = Vec::with_capacity(count);
+                for i in 0..count {
+                    // The distillation shares the session's track.
+                    if kind == SpanKind::Distillation && i == 0 {
+                        tids.push(main);
+                        continue;
+                    }
+                    let name = match (kind, count) {
+                        (_, 1) => format!("{}s", kind.word()),
+                        _ => format!("{}s {}", kind.word(), i + 1),
+                    };
+                    tids.push(track(self, name)?);
+                }
+                for (span, lane) in spans.iter().zip(lane) {
+                    let start = ts(t, span.start);
+                    let end = ts(t, span.end.unwrap_or(session_end));
+                    let name = match kind {
+                        SpanKind::Distillation => "distillation",
+                        _ => &span.name,
+                    };
+                    self.event(&TraceEvent {
+                        name,
+                        ph: "X",
+                        pid,
+                        tid: tids[lane],
+                        cat: Some(kind.word()),
+                        ts: Some(start),
+                        dur: Some((end - start).max(0)),
+                        s: None,
+                        args: serde_json::json!({
+                            "start_line": span.start.line,
+                            "end_line": span.end.map(|e| e.line),
+                            "completed": span.end.is_some(),
+                        }),
+                    })?;
+                }
+            }
+            for mark in &session.marks {
+                self.event(&TraceEvent {
+                    name: mark.rule.id(),
+                    ph: "i",
+                    pid,
+                    tid: main,
+                    cat: Some("finding"),
+                    ts: Some(ts(t, mark.at)),
+                    dur: None,
+                    s: Some("t"),
+                    args: serde_json::json!({
+                        "severity": mark.severity.as_str(),
+                        "message": mark.message,
+                        "line": mark.at.line,
+                    }),
+                })?;
+            }
+        }
+        if !t.loose.is_empty() {
+            tid += 1;
+            self.event(&meta(
+                "thread_name",
+                pid,
+                tid,
+                serde_json::json!({ "name": "outside any session" }),
+            ))?;
+            for mark in &t.loose {
+                self.event(&TraceEvent {
+                    name: mark.rule.id(),
+                    ph: "i",
+                    pid,
+                    tid,
+                    cat: Some("finding"),
+                    ts: Some(ts(t, mark.at)),
+                    dur: None,
+                    s: Some("t"),
+                    args: serde_json::json!({
+                        "severity": mark.severity.as_str(),
+                        "message": mark.message,
+                        "line": mark.at.line,
+                    }),
+                })?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<W: Write> Reporter for Perfetto<W> {
+    fn finding(&mut self, _file: &str, _finding: &Finding) -> io::Result<()> {
+        // Findings are drawn from the timeline, at their place.
+        Ok(())
+    }
+
+    fn end_file(&mut self, summary: &FileSummary<'_>) -> io::Result<()> {
+        self.begin()?;
+        if let Some(t) = summary.timeline {
+            self.input(summary.file, t)?;
+        }
+        Ok(())
+    }
+
+    fn end_run(&mut self, files: usize, all: Totals) -> io::Result<()> {
+        self.begin()?;
+        self.out
+            .write_all(b"\n],\"displayTimeUnit\":\"ms\",\"otherData\":")?;
+        crate::report::json_text::to_writer(
+            &mut self.out,
+            &serde_json::json!({
+                "tool": "quant-session",
+                "version": env!("CARGO_PKG_VERSION"),
+                "inputs": files,
+                "errors": all.errors,
+                "warnings": all.warnings,
+            }),
+        )?;
+        self.out.write_all(b"}\n")?;
+        self.out.flush()
+    }
+}

@@ -1,0 +1,278 @@
+//! The pictures of a session (SPEC §9) through the binary: the Perfetto trace against
+//! the Trace Event format's required fields and a timestamped fixture's durations, the
+//! OTLP/JSON read back through `opentelemetry-proto`'s own types (and posted to a
+//! collector on 127.0.0.1), the HTML rendered by a real headless Chromium (skipped, with
+//! a message, where it is missing; `.ci/run` installs it) with a screenshot kept in
+//! `target/`, and a hostile transcript that renders inert.
+
+use std::path::{Path, PathBuf};
+use std::process::Command as StdCommand;
+
+use assert_cmd::Command;
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+
+fn qs() -> Command {
+    let mut c = Command::cargo_bin("quant-session").unwrap();
+    c.timeout(std::time::Duration::from_secs(60));
+    c
+}
+
+const SESSION_FILE: &str = "fixtures/shapes/session.transcript.log";
+const HOSTILE: &str = "fixtures/hostile/html-injection.log";
+
+fn stdout(args: &[&str]) -> String {
+    let out = qs().args(args).output().unwrap();
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// The `timestamp` of the record on `line` (1-based) of a session file, in µs.
+fn record_micros(file: &str, line: usize) -> i64 {
+    let text = std::fs::read_to_string(file).unwrap();
+    let record: serde_json::Value =
+        serde_json::from_str(text.lines().nth(line - 1).unwrap()).unwrap();
+    let t = chrono::DateTime::parse_from_rfc3339(record["timestamp"].as_str().unwrap()).unwrap();
+    t.timestamp_micros()
+}
+
+#[test]
+fn the_perfetto_trace_has_the_required_fields_and_the_records_durations() {
+    let text = stdout(&["check", "--format", "perfetto", SESSION_FILE]);
+    let trace: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let events = trace["traceEvents"].as_array().unwrap();
+    assert!(!events.is_empty());
+    for e in events {
+        // Required by the Trace Event format: name, ph, pid, tid; ts for all but
+        // metadata; dur for complete events; a scope for instant events.
+        assert!(e["name"].is_string() && e["ph"].is_string(), "{e}");
+        assert!(e["pid"].is_u64() && e["tid"].is_u64(), "{e}");
+        match e["ph"].as_str().unwrap() {
+            "M" => assert!(
+                e["args"]["name"].is_string() || e["args"]["sort_index"].is_u64(),
+                "{e}"
+            ),
+            "X" => assert!(
+                e["ts"].is_i64() && e["dur"].as_i64().is_some_and(|d| d >= 0),
+                "{e}"
+            ),
+            "i" => assert!(e["ts"].is_i64() && e["s"] == "t", "{e}"),
+            other => panic!("unexpected phase {other}: {e}"),
+        }
+    }
+    let find = |cat: &str, name: &str| {
+        events
+            .iter()
+            .find(|e| e["cat"] == cat && e["name"] == name)
+            .unwrap_or_else(|| panic!("no {cat} {name}"))
+    };
+    // The session runs from its SESSION_START record to the end of its block.
+    let session = find("session", "researcher-2026-11-23T22:43:11.764000");
+    assert_eq!(
+        session["ts"].as_i64().unwrap(),
+        record_micros(SESSION_FILE, 2)
+    );
+    // Task h-017 starts on line 8 and completes on line 19: its duration is the
+    // records' own.
+    let task = find("task", "h-017");
+    assert_eq!(task["ts"].as_i64().unwrap(), record_micros(SESSION_FILE, 8));
+    assert_eq!(
+        task["dur"].as_i64().unwrap(),
+        record_micros(SESSION_FILE, 19) - record_micros(SESSION_FILE, 8)
+    );
+    // The subagent overlaps the task: on a track of its own.
+    let subagent = find("subagent", "@quant-backtester");
+    assert_ne!(subagent["tid"], task["tid"]);
+    // The finding is an instant named by its rule, on the session's track.
+    let finding = find("finding", "missing-distillation");
+    assert_eq!(finding["tid"], session["tid"]);
+    assert_eq!(finding["args"]["line"], 27);
+    // Without a clock, line numbers, and the process name says so.
+    let text = stdout(&[
+        "check",
+        "--format",
+        "perfetto",
+        "fixtures/shapes/session.text.log",
+    ]);
+    assert!(text.contains("no clock in the input"), "{text}");
+}
+
+fn otlp_file(input: &str, dir: &Path) -> (PathBuf, ExportTraceServiceRequest) {
+    let path = dir.join("traces.json");
+    qs().args(["check", "--report"])
+        .arg(format!("otlp={}", path.display()))
+        .arg(input)
+        .assert()
+        .code(1);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let request: ExportTraceServiceRequest =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("not OTLP/JSON: {e}\n{text}"));
+    (path, request)
+}
+
+#[test]
+fn otlp_reads_back_through_opentelemetry_proto_and_is_stable() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, request) = otlp_file(SESSION_FILE, dir.path());
+    let spans = &request.resource_spans[0].scope_spans[0].spans;
+    let root = &spans[0];
+    assert_eq!(root.name, "session researcher-2026-11-23T22:43:11.764000");
+    assert_eq!(root.trace_id.len(), 16);
+    assert_eq!(root.span_id.len(), 8);
+    assert!(root.parent_span_id.is_empty());
+    let attr = |span: &opentelemetry_proto::tonic::trace::v1::Span, key: &str| {
+        span.attributes
+            .iter()
+            .find(|kv| kv.key == key)
+            .and_then(|kv| kv.value.as_ref())
+            .and_then(|v| match &v.value {
+                Some(opentelemetry_proto::tonic::common::v1::any_value::Value::StringValue(s)) => {
+                    Some(s.clone())
+                }
+                _ => None,
+            })
+    };
+    assert_eq!(
+        attr(root, "gen_ai.operation.name").as_deref(),
+        Some("invoke_agent")
+    );
+    assert_eq!(
+        attr(root, "gen_ai.agent.name").as_deref(),
+        Some("researcher")
+    );
+    // Every child belongs to the trace, under the root.
+    for child in &spans[1..] {
+        assert_eq!(child.trace_id, root.trace_id);
+        assert_eq!(child.parent_span_id, root.span_id);
+    }
+    let subagent = spans
+        .iter()
+        .find(|s| s.name == "invoke_agent quant-backtester")
+        .unwrap();
+    assert_eq!(
+        attr(subagent, "gen_ai.agent.name").as_deref(),
+        Some("quant-backtester")
+    );
+    let tool = spans
+        .iter()
+        .find(|s| s.name == "execute_tool Write")
+        .unwrap();
+    assert_eq!(attr(tool, "gen_ai.tool.name").as_deref(), Some("Write"));
+    let task = spans.iter().find(|s| s.name == "task h-017").unwrap();
+    assert_eq!(
+        (task.end_time_unix_nano - task.start_time_unix_nano) as i64,
+        (record_micros(SESSION_FILE, 19) - record_micros(SESSION_FILE, 8)) * 1000
+    );
+    // The finding is a span event on the session.
+    assert!(root.events.iter().any(|e| e.name == "missing-distillation"));
+    // The JSON mapping: hex ids, nanoseconds as strings, camelCase.
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        text.contains("\"traceId\":\"") && text.contains("\"startTimeUnixNano\":\""),
+        "{text}"
+    );
+    // A re-export is identical.
+    let again = tempfile::tempdir().unwrap();
+    let (path2, _) = otlp_file(SESSION_FILE, again.path());
+    assert_eq!(text, std::fs::read_to_string(path2).unwrap());
+}
+
+fn chromium() -> Option<String> {
+    ["chromium", "chromium-browser", "google-chrome"]
+        .into_iter()
+        .find(|c| {
+            StdCommand::new(c)
+                .arg("--version")
+                .output()
+                .is_ok_and(|o| o.status.success())
+        })
+        .map(str::to_owned)
+}
+
+/// Renders `html` headless: the DOM after rendering, and the console messages.
+fn render(browser: &str, html: &Path, screenshot: Option<&Path>) -> (String, String) {
+    let url = format!("file://{}", html.canonicalize().unwrap().display());
+    let mut cmd = StdCommand::new(browser);
+    cmd.args([
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--hide-scrollbars",
+        "--enable-logging=stderr",
+        "--v=0",
+        "--window-size=1100,1400",
+    ]);
+    match screenshot {
+        Some(png) => cmd.arg(format!("--screenshot={}", png.display())),
+        None => cmd.arg("--dump-dom"),
+    };
+    let out = cmd.arg(&url).output().unwrap();
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn the_html_report_renders_in_chromium_without_console_errors() {
+    let Some(browser) = chromium() else {
+        eprintln!("skipped: no chromium (.ci/run installs it: apt-get install chromium)");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let html = dir.path().join("report.html");
+    qs().args(["check", "--report"])
+        .arg(format!("html={}", html.display()))
+        .args([SESSION_FILE, HOSTILE, "fixtures/shapes/session.text.log"])
+        .assert()
+        .code(1);
+    let (dom, console) = render(&browser, &html, None);
+    assert!(
+        dom.contains("<svg class=\"timeline\""),
+        "no timeline rendered:\n{dom}"
+    );
+    assert!(dom.contains("<rect"), "no bars:\n{dom}");
+    assert!(
+        dom.contains("<td>missing-distillation</td>"),
+        "no findings table:\n{dom}"
+    );
+    let console_lines: Vec<&str> = console.lines().filter(|l| l.contains(":CONSOLE")).collect();
+    assert!(
+        console_lines.is_empty(),
+        "console messages: {console_lines:#?}"
+    );
+    // A screenshot, kept for review.
+    let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let png = shots.join("html-report.png");
+    let _ = std::fs::remove_file(&png);
+    render(&browser, &html, Some(&png));
+    let size = std::fs::metadata(&png).map(|m| m.len()).unwrap_or(0);
+    assert!(size > 10_000, "no screenshot at {}", png.display());
+    eprintln!("screenshot: {}", png.display());
+}
+
+#[test]
+fn a_hostile_transcript_renders_inert() {
+    let html = stdout(&["check", "--format", "html", HOSTILE]);
+    // Our page carries no script at all, and forbids any.
+    assert!(!html.to_lowercase().contains("<script"), "{html}");
+    assert!(
+        !html.contains("<img") && !html.contains("<svg onload"),
+        "{html}"
+    );
+    assert!(html.contains("script-src") || html.contains("default-src 'none'"));
+    // The task id shows as text, the control bytes escaped.
+    assert!(
+        html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+        "{html}"
+    );
+    assert!(html.contains(r"\x1b]0;pwned\x07"), "{html}");
+    assert!(!html.bytes().any(|b| b == 0x1b || b == 0x07));
+    if let Some(browser) = chromium() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("hostile.html");
+        std::fs::write(&path, &html).unwrap();
+        let (dom, console) = render(&browser, &path, None);
+        assert!(!dom.to_lowercase().contains("<script"), "{dom}");
+        assert!(!console.contains(":CONSOLE"), "{console}");
+    }
+}
