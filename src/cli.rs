@@ -278,6 +278,10 @@ pub struct LintArgs {
     /// Also write a report in FORMAT to PATH (repeatable), e.g. `--report sarif=out.sarif`.
     #[arg(long, value_name = "FORMAT=PATH", value_parser = parse_report)]
     pub report: Vec<ReportTarget>,
+    /// Also POST the OTLP/JSON traces to this OTLP/HTTP collector (`http://HOST:4318`;
+    /// `/v1/traces` unless a path is given), each session as it ends.
+    #[arg(long, value_name = "URL")]
+    pub otlp_endpoint: Option<String>,
     /// Report, but always exit 0 (for adopting the tool on an existing corpus).
     #[arg(long)]
     pub exit_zero: bool,

@@ -311,6 +311,16 @@ impl Builder {
         }
     }
 
+    /// The session that ended last, and the axis so far (for a live exporter).
+    pub fn last_ended(&self) -> Option<(&SessionSpan, Axis)> {
+        let axis = if self.any_clock {
+            Axis::Clock
+        } else {
+            Axis::Lines
+        };
+        self.sessions.last().map(|s| (s, axis))
+    }
+
     /// A session ended, with everything known about it.
     pub fn session_end(&mut self, state: &SessionState) {
         let at = self.point_back(state.last_line);

@@ -276,3 +276,113 @@ fn a_hostile_transcript_renders_inert() {
         assert!(!console.contains(":CONSOLE"), "{console}");
     }
 }
+
+/// The requests a collector received: request line and body.
+type Received = std::thread::JoinHandle<Vec<(String, Vec<u8>)>>;
+
+/// A collector on 127.0.0.1: accepts `n` requests, answers 200, hands each over.
+fn collector(n: usize) -> (String, Received) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let handle = std::thread::spawn(move || {
+        let mut got = Vec::new();
+        for stream in listener.incoming().take(n) {
+            let mut stream = stream.unwrap();
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut request_line = String::new();
+            reader.read_line(&mut request_line).unwrap();
+            let mut length = 0;
+            let mut content_type = String::new();
+            loop {
+                let mut header = String::new();
+                reader.read_line(&mut header).unwrap();
+                let header = header.trim_end();
+                if header.is_empty() {
+                    break;
+                }
+                let (name, value) = header.split_once(':').unwrap();
+                match name.to_ascii_lowercase().as_str() {
+                    "content-length" => length = value.trim().parse().unwrap(),
+                    "content-type" => content_type = value.trim().to_owned(),
+                    _ => {}
+                }
+            }
+            assert_eq!(content_type, "application/json");
+            let mut body = vec![0u8; length];
+            reader.read_exact(&mut body).unwrap();
+            stream
+                .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}")
+                .unwrap();
+            got.push((request_line.trim_end().to_owned(), body));
+        }
+        got
+    });
+    (url, handle)
+}
+
+#[test]
+fn otlp_endpoint_posts_the_traces_to_a_collector() {
+    // File mode: one request per input.
+    let (url, server) = collector(1);
+    qs().args(["check", "--otlp-endpoint", &url, SESSION_FILE])
+        .assert()
+        .code(1);
+    let got = server.join().unwrap();
+    assert_eq!(got[0].0, "POST /v1/traces HTTP/1.1");
+    let request: ExportTraceServiceRequest = serde_json::from_slice(&got[0].1).unwrap();
+    let spans = &request.resource_spans[0].scope_spans[0].spans;
+    assert_eq!(
+        spans[0].name,
+        "session researcher-2026-11-23T22:43:11.764000"
+    );
+    // The same trace as the file report: a re-export is identical.
+    let dir = tempfile::tempdir().unwrap();
+    let (_, file) = otlp_file(SESSION_FILE, dir.path());
+    assert_eq!(request, file);
+
+    // Pipe mode: each session as it ends (two sessions, two requests).
+    let (url, server) = collector(2);
+    let two = "SESSION_START: researcher-2026-11-23T10:15:30\nSESSION_COMPLETE: researcher-2026-11-23T10:15:30\nSESSION_START: researcher-2026-11-23T11:15:30\n";
+    qs().args(["check", "--otlp-endpoint", &format!("{url}/v1/traces")])
+        .write_stdin(two)
+        .assert()
+        .code(1);
+    let got = server.join().unwrap();
+    let names: Vec<String> = got
+        .iter()
+        .map(|(_, body)| {
+            let r: ExportTraceServiceRequest = serde_json::from_slice(body).unwrap();
+            r.resource_spans[0].scope_spans[0].spans[0].name.clone()
+        })
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "session researcher-2026-11-23T10:15:30",
+            "session researcher-2026-11-23T11:15:30"
+        ]
+    );
+
+    // A collector that is not there is an I/O error (exit 2), named; https is refused
+    // up front.
+    let out = qs()
+        .args([
+            "check",
+            "--otlp-endpoint",
+            "http://127.0.0.1:9",
+            SESSION_FILE,
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("POST http://127.0.0.1:9"));
+    qs().args([
+        "check",
+        "--otlp-endpoint",
+        "https://collector:4318",
+        SESSION_FILE,
+    ])
+    .assert()
+    .code(2);
+}

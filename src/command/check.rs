@@ -47,6 +47,7 @@ pub fn run(args: &CheckArgs) -> Result<ExitCode, Fatal> {
     let targets = expand(&args.files, &globs, &looked_for)?;
     let inputs = inputs(&args.files, &targets, &globs);
     let (mut reports, files) = open_reports(&args.lint.report, &inputs)?;
+    add_exporter(&args.lint, &mut reports)?;
     let outcome = if args.files.is_empty() {
         pipe(args, scan, rules, &mut reports)?
     } else {
@@ -262,6 +263,30 @@ pub(super) fn open_reports(
     Ok((reports, files))
 }
 
+/// `--otlp-endpoint`: an exporter beside the reports (its errors name the URL).
+pub(super) fn add_exporter(
+    lint: &crate::cli::LintArgs,
+    reports: &mut Reports,
+) -> Result<(), Fatal> {
+    let Some(url) = &lint.otlp_endpoint else {
+        return Ok(());
+    };
+    let endpoint = crate::report::otlp::Endpoint::parse(url).map_err(|e| {
+        Fatal::usage(format!(
+            "--otlp-endpoint {}",
+            crate::sanitize::escape(e.as_bytes())
+        ))
+    })?;
+    reports.push((
+        ReportTarget {
+            format: Format::Otlp,
+            path: PathBuf::from(url),
+        },
+        Box::new(crate::report::otlp::OtlpPost::new(endpoint)),
+    ));
+    Ok(())
+}
+
 /// Whether a report draws when things happened (so the timeline must be built).
 pub(super) fn pictures(primary: Format, reports: &Reports) -> bool {
     primary.pictures() || reports.iter().any(|(t, _)| t.format.pictures())
@@ -341,10 +366,16 @@ impl Sink for Live<'_, '_> {
     }
 
     fn session_end(&mut self, end: &SessionState) {
+        let name = self.name;
         if let Some(t) = &mut self.timeline {
             t.session_end(end);
+            if let Some((session, axis)) = t.last_ended()
+                && session.start.line == end.start_line
+            {
+                let session = session.clone();
+                self.each(|r| r.session_drawn(name, &session, axis));
+            }
         }
-        let name = self.name;
         self.each(|r| r.session_end(name, end));
     }
 }

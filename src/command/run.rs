@@ -343,6 +343,7 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, Fatal> {
         globs: &no_globs,
     };
     let (mut reports, files) = open_reports(&args.lint.report, &inputs)?;
+    super::check::add_exporter(&args.lint, &mut reports)?;
     let mut log = match &args.log {
         Some(path) => Some(
             std::fs::OpenOptions::new()

@@ -74,4 +74,15 @@ pub trait Reporter {
     fn end_run(&mut self, _files: usize, _all: Totals) -> io::Result<()> {
         Ok(())
     }
+
+    /// A session ended and is drawn (live modes, when a report draws): what an
+    /// exporter sends at once.
+    fn session_drawn(
+        &mut self,
+        _file: &str,
+        _session: &crate::timeline::SessionSpan,
+        _axis: crate::timeline::Axis,
+    ) -> io::Result<()> {
+        Ok(())
+    }
 }
