@@ -77,6 +77,10 @@ pub enum EventKind {
     },
     /// A session file record's `timestamp`: the time of the events that follow.
     Clock(Timestamp),
+    /// The timestamp of a log envelope (docker, CRI, GitHub, journald) stripped from the
+    /// marker line that follows: when it was printed. Only the pictures read it (the
+    /// rules keep to the records' own clock).
+    Envelope(Timestamp),
     /// A subagent finished (its id, as Claude Code names its records' file).
     SubagentRun { agent_id: String },
     /// The input shows the worker's tool calls (stream-json or a session file): its

@@ -135,6 +135,9 @@ impl TextLines {
         {
             start = m.end();
         }
+        let envelope = (start > 0)
+            .then(|| envelope_time(&self.clean[..start]))
+            .flatten();
         let content = &self.clean[start..];
         let lead = content.iter().take_while(|&&b| is_lead(b)).count();
         let trail = content.iter().rev().take_while(|&&b| is_trail(b)).count();
@@ -180,6 +183,19 @@ impl TextLines {
             }
         };
         let at = self.position(&seg, from);
+        if let Some(time) = envelope {
+            let at = Position { ..at };
+            sink(Event {
+                at,
+                kind: EventKind::Envelope(time),
+                text: Arc::new(LineText {
+                    line: seg.line,
+                    column: seg.column,
+                    offset: seg.offset,
+                    bytes: Box::default(),
+                }),
+            });
+        }
         let text = Arc::new(LineText {
             line: seg.line,
             column: seg.column,
@@ -281,6 +297,25 @@ impl TextLines {
             found,
         })
     }
+}
+
+/// The time at the start of a stripped log envelope (`2026-11-23T22:43:11.764Z `,
+/// `… stdout F `, GitHub's `job\tstep\t…Z `, journald's `…+0000 host unit[pid]: `): the
+/// first field that reads as an RFC 3339 (or `%z`-offset) timestamp.
+fn envelope_time(prefix: &[u8]) -> Option<crate::event::Timestamp> {
+    let text = std::str::from_utf8(prefix).ok()?;
+    text.split([' ', '\t'])
+        .filter(|f| f.len() >= 19 && f.as_bytes()[0].is_ascii_digit() && f.as_bytes()[4] == b'-')
+        .take(3)
+        .find_map(|f| {
+            chrono::DateTime::parse_from_rfc3339(f)
+                .or_else(|_| chrono::DateTime::parse_from_str(f, "%Y-%m-%dT%H:%M:%S%.f%z"))
+                .ok()
+                .map(|t| crate::event::Timestamp {
+                    local: t.naive_local(),
+                    offset: Some(*t.offset()),
+                })
+        })
 }
 
 /// Plain text without a prefix, framed and read line by line: how a worker's text

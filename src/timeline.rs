@@ -209,7 +209,7 @@ impl Builder {
     /// An event of the input.
     pub fn event(&mut self, event: &Event) {
         match &event.kind {
-            EventKind::Clock(t) => {
+            EventKind::Clock(t) | EventKind::Envelope(t) => {
                 self.clock = Some(unix_micros(t));
                 self.any_clock = true;
             }

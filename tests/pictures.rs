@@ -386,3 +386,35 @@ fn otlp_endpoint_posts_the_traces_to_a_collector() {
     .assert()
     .code(2);
 }
+
+#[test]
+fn log_envelope_timestamps_are_the_clock() {
+    // The same session in each envelope: the stripped timestamps place its tasks.
+    for preset in ["docker", "cri", "github", "journald"] {
+        let file = format!("fixtures/shapes/session.{preset}.log");
+        let text = stdout(&[
+            "check",
+            "--strip-prefix",
+            preset,
+            "--format",
+            "perfetto",
+            &file,
+        ]);
+        let trace: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let events = trace["traceEvents"].as_array().unwrap();
+        let process = events.iter().find(|e| e["name"] == "process_name").unwrap();
+        assert!(
+            !process["args"]["name"]
+                .as_str()
+                .unwrap()
+                .contains("no clock"),
+            "{preset}: {process}"
+        );
+        let task = events
+            .iter()
+            .find(|e| e["cat"] == "task" && e["name"] == "h-017")
+            .unwrap();
+        // 2026-11-23T22:43:16 to 22:43:22 in every envelope.
+        assert_eq!(task["dur"], 6_000_000, "{preset}: {task}");
+    }
+}

@@ -123,6 +123,8 @@ proptest! {
                 EventKind::Unknown { word, .. } => prop_assert!(rest.starts_with(word.as_bytes())),
                 // A marker behind a prefix: the position is its keyword's.
                 EventKind::Prefixed { .. } => prop_assert!(quant_session::grammar::Keyword::ALL.iter().any(|k| rest.starts_with(k.word().as_bytes()))),
+                // An envelope's time: at the marker that follows it (checked there).
+                EventKind::Envelope(_) => {}
                 EventKind::WorkerExit { .. }
                 | EventKind::Clock(_)
                 | EventKind::SubagentRun { .. }

@@ -165,6 +165,7 @@ impl Machine {
                 self.clock = Some(*time);
                 return;
             }
+            EventKind::Envelope(_) => return,
             // What the subagent did comes as its own tool calls (read by the caller).
             EventKind::SubagentRun { .. } => return,
             EventKind::WorkerExit {
