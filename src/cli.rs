@@ -262,6 +262,14 @@ pub struct WatchArgs {
     /// Keep DIR/pane-N.md session summaries up to date as sessions end.
     #[arg(long, value_name = "DIR")]
     pub summaries: Option<PathBuf>,
+    /// Also write a report in FORMAT to PATH (repeatable; each file's part as it ends,
+    /// complete when the watch ends), e.g. `--report html=fleet.html`.
+    #[arg(long, value_name = "FORMAT=PATH", value_parser = parse_report)]
+    pub report: Vec<ReportTarget>,
+    /// Also POST the OTLP/JSON traces to this OTLP/HTTP collector, each session as it
+    /// ends.
+    #[arg(long, value_name = "URL")]
+    pub otlp_endpoint: Option<String>,
     /// When to colour the board.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,

@@ -108,6 +108,13 @@ pub struct Timeline {
     pub dropped_sessions: u64,
 }
 
+/// Microseconds since the Unix epoch, now (the arrival time of live input).
+pub fn now_micros() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
+}
+
 /// Microseconds since the Unix epoch (a naive timestamp is taken as UTC).
 pub fn unix_micros(t: &Timestamp) -> i64 {
     let utc = match t.offset {

@@ -333,3 +333,56 @@ fn checkpoints_are_compared_as_sessions_end() {
     // Once for the first session as it ended, once for the second at the watch's end.
     assert_eq!(count, 2, "{all:#?}");
 }
+
+#[test]
+fn reports_beside_the_watch_are_complete_when_it_ends() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("logs");
+    std::fs::create_dir_all(&logs).unwrap();
+    let html = dir.path().join("fleet.html");
+    let trace = dir.path().join("fleet.trace.json");
+    let mut w = Watch::start(
+        &[
+            "--format",
+            "json",
+            "--report",
+            &format!("html={}", html.display()),
+            "--report",
+            &format!("perfetto={}", trace.display()),
+        ],
+        &logs,
+    );
+    append(
+        &logs.join("pane-1.log"),
+        "SESSION_START: researcher-2026-11-23T10:15:30\nTASK_START: h-1\n",
+    );
+    w.expect("start", |v| {
+        is(v, "session", "pane-1.log") && v["event"] == "start"
+    });
+    // Not there before the watch ends: a report is never half-written.
+    assert!(!html.exists());
+    let (code, _) = w.stop(libc::SIGTERM);
+    assert_eq!(code, Some(143));
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(
+        page.contains("session researcher-2026-11-23T10:15:30") && page.ends_with("</html>\n"),
+        "{page}"
+    );
+    let t: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&trace).unwrap()).unwrap();
+    assert!(
+        t["traceEvents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["cat"] == "task" && e["name"] == "h-1")
+    );
+    // A report inside a watched directory is refused: it would be watched.
+    let out = StdCommand::new(assert_cmd::cargo::cargo_bin("quant-session"))
+        .args(["watch", "--format", "json", "--report"])
+        .arg(format!("json={}", logs.join("report.log").display()))
+        .arg(&logs)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}

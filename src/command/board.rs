@@ -9,7 +9,6 @@
 
 use std::collections::{BTreeMap, VecDeque};
 use std::io;
-use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use ratatui::crossterm::event::{self, Event as Input, KeyCode, KeyEventKind, KeyModifiers};
@@ -21,7 +20,7 @@ use ratatui::widgets::{
 };
 
 use super::Fatal;
-use super::watch::{Fleet, Observer, POLL, exit_code};
+use super::watch::{Fleet, Observer, POLL, WithReports};
 use crate::cli::WatchArgs;
 use crate::event::{Event, EventKind, Marker};
 use crate::finding::Finding;
@@ -367,7 +366,11 @@ fn colored(args: &WatchArgs) -> bool {
     }
 }
 
-pub(super) fn run(args: &WatchArgs, fleet: &mut Fleet<'_>) -> Result<ExitCode, Fatal> {
+pub(super) fn run(
+    args: &WatchArgs,
+    fleet: &mut Fleet<'_>,
+    reports: &mut super::check::Reports,
+) -> Result<(Option<i32>, Totals), Fatal> {
     let mut board = Board {
         panes: BTreeMap::new(),
         selected: 0,
@@ -378,15 +381,18 @@ pub(super) fn run(args: &WatchArgs, fleet: &mut Fleet<'_>) -> Result<ExitCode, F
     };
     // Raw mode, the alternate screen, and a panic hook that restores the terminal.
     let mut terminal = ratatui::init();
-    let result = board_loop(&mut terminal, &mut board, fleet);
+    let result = board_loop(&mut terminal, &mut board, fleet, reports);
     ratatui::restore();
     let interrupted = result?;
-    let totals = fleet.finish(&mut board)?;
+    let mut both = WithReports::new(&mut board, reports);
+    let totals = fleet.finish(&mut both)?;
+    if let Some(fatal) = both.fatal.take() {
+        return Err(fatal);
+    }
     let mut text = board.summaries.join("\n");
     text.push('\n');
     super::write_stdout(text.as_bytes())?;
-    interrupt::finished();
-    Ok(ExitCode::from(exit_code(interrupted, totals)))
+    Ok((interrupted, totals))
 }
 
 /// Runs the board until `q`, Ctrl-C or a signal; returns the signal, if one ended it.
@@ -394,6 +400,7 @@ fn board_loop(
     terminal: &mut ratatui::DefaultTerminal,
     board: &mut Board,
     fleet: &mut Fleet<'_>,
+    reports: &mut super::check::Reports,
 ) -> Result<Option<i32>, Fatal> {
     let drawing = |e: io::Error| Fatal::write(super::WriteTo::Stdout, e);
     let mut last_step: Option<Instant> = None;
@@ -430,7 +437,11 @@ fn board_loop(
             }
         }
         if fleet.changed() || last_step.is_none_or(|t| t.elapsed() >= POLL) {
-            fleet.step(board)?;
+            let mut both = WithReports::new(&mut *board, reports);
+            fleet.step(&mut both)?;
+            if let Some(fatal) = both.fatal.take() {
+                return Err(fatal);
+            }
             last_step = Some(Instant::now());
         }
         // At most ten frames a second; once a second for the ages.

@@ -47,7 +47,7 @@ pub fn run(args: &CheckArgs) -> Result<ExitCode, Fatal> {
     let targets = expand(&args.files, &globs, &looked_for)?;
     let inputs = inputs(&args.files, &targets, &globs);
     let (mut reports, files) = open_reports(&args.lint.report, &inputs)?;
-    add_exporter(&args.lint, &mut reports)?;
+    add_exporter(args.lint.otlp_endpoint.as_deref(), &mut reports)?;
     let outcome = if args.files.is_empty() {
         pipe(args, scan, rules, &mut reports)?
     } else {
@@ -264,11 +264,8 @@ pub(super) fn open_reports(
 }
 
 /// `--otlp-endpoint`: an exporter beside the reports (its errors name the URL).
-pub(super) fn add_exporter(
-    lint: &crate::cli::LintArgs,
-    reports: &mut Reports,
-) -> Result<(), Fatal> {
-    let Some(url) = &lint.otlp_endpoint else {
+pub(super) fn add_exporter(url: Option<&str>, reports: &mut Reports) -> Result<(), Fatal> {
+    let Some(url) = url else {
         return Ok(());
     };
     let endpoint = crate::report::otlp::Endpoint::parse(url).map_err(|e| {

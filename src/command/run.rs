@@ -291,13 +291,6 @@ fn listen(tx: mpsc::SyncSender<Msg>) -> Result<(), Fatal> {
     Ok(())
 }
 
-/// Microseconds since the Unix epoch, now.
-fn now_micros() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
-}
-
 /// How the worker ended, as `cause` says it: `exit:N` or `signal:NAME`.
 fn cause(status: &ExitStatus) -> String {
     match (status.code(), status.signal()) {
@@ -343,7 +336,7 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, Fatal> {
         globs: &no_globs,
     };
     let (mut reports, files) = open_reports(&args.lint.report, &inputs)?;
-    super::check::add_exporter(&args.lint, &mut reports)?;
+    super::check::add_exporter(args.lint.otlp_endpoint.as_deref(), &mut reports)?;
     let mut log = match &args.log {
         Some(path) => Some(
             std::fs::OpenOptions::new()
@@ -455,7 +448,7 @@ fn supervise(
                 }
                 if let Some(t) = &mut sink.live.timeline {
                     // The worker's output has no clock of its own: its arrival time is.
-                    t.tick(now_micros());
+                    t.tick(crate::timeline::now_micros());
                 }
                 pipeline.feed(chunk, &mut sink);
                 last_output = Instant::now();

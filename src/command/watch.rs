@@ -42,6 +42,14 @@ pub(super) trait Observer {
     fn event(&mut self, _file: &str, _event: &Event) {}
     fn finding(&mut self, file: &str, finding: &Finding);
     fn session_end(&mut self, _file: &str, _state: &SessionState) {}
+    /// A session ended and is drawn (when a report draws): an exporter sends it.
+    fn session_drawn(
+        &mut self,
+        _file: &str,
+        _session: &crate::timeline::SessionSpan,
+        _axis: crate::timeline::Axis,
+    ) {
+    }
     /// What happened to a file (rotated, truncated, gone).
     fn note(&mut self, file: &str, message: &str);
     /// A file ended: rotated, truncated, gone, or the watch ends.
@@ -61,6 +69,8 @@ struct Pane {
     states: Vec<SessionState>,
     /// The start line of the last session compared with its checkpoint.
     checked: Option<u64>,
+    /// When things happened in the file being read (when a report draws it).
+    timeline: Option<crate::timeline::Builder>,
 }
 
 /// A pipeline's output, told to the observer with the file's name.
@@ -69,12 +79,16 @@ struct Told<'a> {
     file: &'a str,
     totals: &'a mut Totals,
     states: &'a mut Vec<SessionState>,
+    timeline: &'a mut Option<crate::timeline::Builder>,
     /// A session ended (its summary file is rewritten).
     ended: bool,
 }
 
 impl Output for Told<'_> {
     fn event(&mut self, event: &Event) {
+        if let Some(t) = self.timeline.as_mut() {
+            t.event(event);
+        }
         self.view.event(self.file, event);
     }
 }
@@ -82,10 +96,21 @@ impl Output for Told<'_> {
 impl Sink for Told<'_> {
     fn finding(&mut self, finding: Finding) {
         count(self.totals, &finding);
+        if let Some(t) = self.timeline.as_mut() {
+            t.finding(&finding);
+        }
         self.view.finding(self.file, &finding);
     }
 
     fn session_end(&mut self, state: &SessionState) {
+        if let Some(t) = self.timeline.as_mut() {
+            t.session_end(state);
+            if let Some((session, axis)) = t.last_ended()
+                && session.start.line == state.start_line
+            {
+                self.view.session_drawn(self.file, session, axis);
+            }
+        }
         self.view.session_end(self.file, state);
         if self.states.len() >= 64 {
             self.states.remove(0);
@@ -100,7 +125,7 @@ impl Sink for Told<'_> {
 pub(super) struct Targets {
     pub(super) files: Vec<PathBuf>,
     pub(super) dirs: Vec<PathBuf>,
-    globs: GlobSet,
+    pub(super) globs: GlobSet,
 }
 
 impl Targets {
@@ -122,13 +147,17 @@ impl Targets {
 /// The fleet: every file followed, and what wakes the watch.
 pub(super) struct Fleet<'a> {
     args: &'a WatchArgs,
-    targets: Targets,
+    pub(super) targets: Targets,
     scan: ScanOptions,
     rules: RuleOptions,
     panes: BTreeMap<PathBuf, Pane>,
     buf: Vec<u8>,
     first: bool,
     wake: Option<(notify::RecommendedWatcher, mpsc::Receiver<()>)>,
+    /// Whether a report draws (each file's timeline is built).
+    pub(super) drawn: bool,
+    /// Files that ended (for the reports' totals).
+    pub(super) files_seen: usize,
 }
 
 impl<'a> Fleet<'a> {
@@ -166,6 +195,8 @@ impl<'a> Fleet<'a> {
             panes: BTreeMap::new(),
             buf: vec![0u8; crate::source::CHUNK],
             first: true,
+            drawn: false,
+            files_seen: 0,
         })
     }
 
@@ -189,6 +220,7 @@ impl<'a> Fleet<'a> {
                         totals: Totals::default(),
                         states: Vec::new(),
                         checked: None,
+                        timeline: self.drawn.then(crate::timeline::Builder::new),
                     };
                     self.panes.insert(path, pane);
                 }
@@ -201,7 +233,14 @@ impl<'a> Fleet<'a> {
         self.first = false;
         let mut gone = Vec::new();
         for (path, pane) in self.panes.iter_mut() {
-            poll_pane(self.args, &self.rules, pane, &mut self.buf, view)?;
+            poll_pane(
+                self.args,
+                &self.rules,
+                pane,
+                &mut self.buf,
+                view,
+                &mut self.files_seen,
+            )?;
             if !pane.followed.alive() {
                 gone.push(path.clone());
             }
@@ -249,6 +288,7 @@ impl<'a> Fleet<'a> {
                     file: &pane.name,
                     totals: &mut pane.totals,
                     states: &mut pane.states,
+                    timeline: &mut pane.timeline,
                     ended: false,
                 };
                 pane.followed
@@ -256,6 +296,7 @@ impl<'a> Fleet<'a> {
                     .map_err(|e| Fatal::Input(InputError::read(&pane.name, e)))?
             };
             end_of_file(self.args, &self.rules, pane, ended, view);
+            self.files_seen += 1;
             totals.add(pane.totals);
         }
         Ok(totals)
@@ -266,9 +307,60 @@ pub fn run(args: &WatchArgs) -> Result<ExitCode, Fatal> {
     interrupt::install().map_err(Fatal::Signals)?;
     super::check::ensure_open(1, "stdout")?;
     let mut fleet = Fleet::new(args)?;
-    if args.format == crate::cli::WatchFormat::Human && io::stdout().is_terminal() {
-        return super::board::run(args, &mut fleet);
+    // `--report FMT=PATH` files, never where the watch reads.
+    let dirs = fleet
+        .targets
+        .dirs
+        .iter()
+        .filter_map(|d| d.canonicalize().ok())
+        .collect();
+    let files = fleet
+        .targets
+        .files
+        .iter()
+        .filter_map(|f| std::fs::metadata(f).ok())
+        .map(|m| crate::report::file::identity(&m))
+        .collect();
+    let inputs = crate::report::file::Inputs {
+        files,
+        dirs,
+        globs: &fleet.targets.globs,
+    };
+    let (mut reports, report_files) = super::check::open_reports(&args.report, &inputs)?;
+    super::check::add_exporter(args.otlp_endpoint.as_deref(), &mut reports)?;
+    fleet.drawn = reports.iter().any(|(t, _)| t.format.pictures());
+    let (interrupted, totals) =
+        if args.format == crate::cli::WatchFormat::Human && io::stdout().is_terminal() {
+            super::board::run(args, &mut fleet, &mut reports)?
+        } else {
+            match watch_json(&mut fleet, &mut reports)? {
+                Some(done) => done,
+                // The reader of the JSON Lines went away: nothing more is reported.
+                None => return Ok(ExitCode::from(super::EXIT_CLEAN)),
+            }
+        };
+    let files_seen = fleet.files_seen;
+    for (target, reporter) in &mut reports {
+        reporter
+            .end_run(files_seen, totals)
+            .map_err(|e| Fatal::write(WriteTo::File(target.path.clone()), e))?;
     }
+    drop(reports);
+    for file in report_files {
+        let path = file.path.clone();
+        file.commit()
+            .map_err(|e| Fatal::write(WriteTo::File(path.clone()), e))?;
+    }
+    interrupt::finished();
+    Ok(ExitCode::from(exit_code(interrupted, totals)))
+}
+
+/// The JSON Lines watch, until a signal: the signal and the fleet's totals; `None` when
+/// the reader went away.
+fn watch_json(
+    fleet: &mut Fleet<'_>,
+    reports: &mut super::check::Reports,
+) -> Result<Option<(Option<i32>, Totals)>, Fatal> {
     let stdout = io::stdout();
     let mut view = JsonLines {
         out: io::BufWriter::new(stdout.lock()),
@@ -278,18 +370,97 @@ pub fn run(args: &WatchArgs) -> Result<ExitCode, Fatal> {
         if let Some(sig) = interrupt::signal() {
             break Some(sig);
         }
-        fleet.step(&mut view)?;
+        let mut both = WithReports::new(&mut view, reports);
+        fleet.step(&mut both)?;
+        if let Some(fatal) = both.fatal.take() {
+            return Err(fatal);
+        }
         if let Some(e) = view.failed() {
-            return stopped_writing(e);
+            return stopped_writing(e).map(|_| None);
         }
         fleet.sleep(POLL);
     };
-    let totals = fleet.finish(&mut view)?;
-    if let Some(e) = view.failed() {
-        return stopped_writing(e);
+    let mut both = WithReports::new(&mut view, reports);
+    let totals = fleet.finish(&mut both)?;
+    if let Some(fatal) = both.fatal.take() {
+        return Err(fatal);
     }
-    interrupt::finished();
-    Ok(ExitCode::from(exit_code(interrupted, totals)))
+    if let Some(e) = view.failed() {
+        return stopped_writing(e).map(|_| None);
+    }
+    Ok(Some((interrupted, totals)))
+}
+
+/// A view, and the `--report` files and exporter beside it.
+pub(super) struct WithReports<'r> {
+    view: &'r mut dyn Observer,
+    reports: &'r mut super::check::Reports,
+    /// The first report that could not be written.
+    pub(super) fatal: Option<Fatal>,
+}
+
+impl<'r> WithReports<'r> {
+    pub(super) fn new(view: &'r mut dyn Observer, reports: &'r mut super::check::Reports) -> Self {
+        WithReports {
+            view,
+            reports,
+            fatal: None,
+        }
+    }
+
+    fn each(&mut self, mut f: impl FnMut(&mut dyn crate::report::Reporter) -> io::Result<()>) {
+        if self.fatal.is_some() {
+            return;
+        }
+        for (target, r) in self.reports.iter_mut() {
+            if let Err(e) = f(&mut **r) {
+                self.fatal = Some(Fatal::write(WriteTo::File(target.path.clone()), e));
+                return;
+            }
+        }
+    }
+}
+
+impl Observer for WithReports<'_> {
+    fn followed(&mut self, file: &str) {
+        self.view.followed(file);
+    }
+
+    fn event(&mut self, file: &str, event: &Event) {
+        self.view.event(file, event);
+    }
+
+    fn finding(&mut self, file: &str, finding: &Finding) {
+        self.view.finding(file, finding);
+        self.each(|r| r.finding(file, finding));
+    }
+
+    fn session_end(&mut self, file: &str, state: &SessionState) {
+        self.view.session_end(file, state);
+        self.each(|r| r.session_end(file, state));
+    }
+
+    fn session_drawn(
+        &mut self,
+        file: &str,
+        session: &crate::timeline::SessionSpan,
+        axis: crate::timeline::Axis,
+    ) {
+        self.each(|r| r.session_drawn(file, session, axis));
+    }
+
+    fn note(&mut self, file: &str, message: &str) {
+        self.view.note(file, message);
+    }
+
+    fn summary(&mut self, summary: &FileSummary<'_>) {
+        self.view.summary(summary);
+        self.each(|r| r.end_file(summary));
+    }
+
+    fn failed(&mut self) -> Option<io::Error> {
+        self.view.failed()
+    }
 }
 
 /// The exit status of a watch (SPEC §4): 128 + the signal that ended it, else 1 when an
@@ -351,7 +522,12 @@ fn poll_pane(
     pane: &mut Pane,
     buf: &mut [u8],
     view: &mut dyn Observer,
+    files_seen: &mut usize,
 ) -> Result<(), Fatal> {
+    // What arrives now happened now, unless the file's records say when.
+    if let Some(t) = &mut pane.timeline {
+        t.tick(crate::timeline::now_micros());
+    }
     loop {
         let (change, ended_session) = {
             let mut told = Told {
@@ -359,6 +535,7 @@ fn poll_pane(
                 file: &pane.name,
                 totals: &mut pane.totals,
                 states: &mut pane.states,
+                timeline: &mut pane.timeline,
                 ended: false,
             };
             let change = pane
@@ -385,6 +562,7 @@ fn poll_pane(
         };
         view.note(&pane.name, note);
         end_of_file(args, rules, pane, ended, view);
+        *files_seen += 1;
         pane.totals = Totals::default();
         pane.states.clear();
         pane.checked = None;
@@ -406,6 +584,7 @@ fn poll_pane(
             file: &pane.name,
             totals: &mut pane.totals,
             states: &mut pane.states,
+            timeline: &mut pane.timeline,
             ended: false,
         };
         followed.pipeline_mut().report(f, &mut told);
@@ -424,15 +603,20 @@ fn end_of_file(
 ) {
     compare_checkpoint(args, rules, pane, view);
     pane.totals.sessions = ended.sessions;
+    let timeline = pane.timeline.take().map(|t| t.finish(ended.lines));
     view.summary(&FileSummary {
         file: &pane.name,
         totals: pane.totals,
         hint: ended.hint,
         records: ended.records,
         worker_exit: None,
-        timeline: None,
+        timeline: timeline.as_ref(),
         worker: None,
     });
+    if timeline.is_some() {
+        // The next file at this path (rotated, truncated) gets a timeline of its own.
+        pane.timeline = Some(crate::timeline::Builder::new());
+    }
 }
 
 /// `--checkpoints DIR`: the pane's last session, if not compared yet, against its
