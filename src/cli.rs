@@ -290,6 +290,13 @@ pub struct LintArgs {
     /// `/v1/traces` unless a path is given), each session as it ends.
     #[arg(long, value_name = "URL")]
     pub otlp_endpoint: Option<String>,
+    /// Report only the findings this baseline (from --write-baseline) does not hold; the
+    /// exit status comes from those alone; entries that no longer match are stale.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Record every finding of this run in FILE, for --baseline.
+    #[arg(long, value_name = "FILE")]
+    pub write_baseline: Option<PathBuf>,
     /// Report, but always exit 0 (for adopting the tool on an existing corpus).
     #[arg(long)]
     pub exit_zero: bool,

@@ -93,6 +93,10 @@ pub struct Finding {
     pub related: Vec<Label>,
     /// How to fix the worker.
     pub help: String,
+    /// The session it belongs to (for its fingerprint).
+    pub session: Option<std::sync::Arc<str>>,
+    /// Its fingerprint and whether a baseline knew it (`--baseline`, `--write-baseline`).
+    pub baseline: Option<Box<crate::baseline::Known>>,
 }
 
 impl Finding {
@@ -105,6 +109,8 @@ impl Finding {
             primary,
             related: Vec::new(),
             help: rule.fix().to_owned(),
+            session: None,
+            baseline: None,
         }
     }
 

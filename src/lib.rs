@@ -5,6 +5,7 @@
 //! prefixes) → [`grammar`] (typed markers) → [`event`] → [`scan`] drives the two over a
 //! chunked stream.
 
+pub mod baseline;
 pub mod checkpoint;
 pub mod cli;
 pub mod command;

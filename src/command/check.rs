@@ -48,11 +48,13 @@ pub fn run(args: &CheckArgs) -> Result<ExitCode, Fatal> {
     let inputs = inputs(&args.files, &targets, &globs);
     let (mut reports, files) = open_reports(&args.lint.report, &inputs)?;
     add_exporter(args.lint.otlp_endpoint.as_deref(), &mut reports)?;
+    let mut baselines = Baselines::open(&args.lint, &inputs)?;
     let outcome = if args.files.is_empty() {
-        pipe(args, scan, rules, &mut reports)?
+        pipe(args, scan, rules, &mut reports, &mut baselines)?
     } else {
-        lint(args, &targets, scan, rules, &mut reports)?
+        lint(args, &targets, scan, rules, &mut reports, &mut baselines)?
     };
+    baselines.finish(outcome.interrupted.or_else(interrupt::signal).is_some())?;
     conclude(outcome, reports, files, args.lint.exit_zero)
 }
 
@@ -317,6 +319,7 @@ pub(super) struct Live<'r, 'w> {
     pub(super) unshown: u64,
     /// When things happened, for the reports that draw it.
     pub(super) timeline: Option<crate::timeline::Builder>,
+    pub(super) baselines: &'r mut Baselines,
 }
 
 impl Live<'_, '_> {
@@ -346,11 +349,30 @@ impl Output for Live<'_, '_> {
 }
 
 impl Sink for Live<'_, '_> {
-    fn finding(&mut self, finding: Finding) {
-        count(&mut self.totals, &finding);
+    fn finding(&mut self, mut finding: Finding) {
+        let unchanged = match self.baselines.tag(self.name, &mut finding) {
+            Ok(unchanged) => unchanged,
+            Err(e) => {
+                self.failed.get_or_insert(e);
+                false
+            }
+        };
         if let Some(t) = &mut self.timeline {
             t.finding(&finding);
         }
+        if unchanged {
+            // Known to the baseline: not counted, shown only where it is marked.
+            let name = self.name;
+            self.each(|r| {
+                if r.shows_unchanged() {
+                    r.finding(name, &finding)
+                } else {
+                    Ok(())
+                }
+            });
+            return;
+        }
+        count(&mut self.totals, &finding);
         if interrupt::signal().is_some() {
             if self.after_signal >= SHOWN_AFTER_SIGNAL {
                 self.unshown += 1;
@@ -383,6 +405,7 @@ fn pipe(
     scan: ScanOptions,
     rules: RuleOptions,
     reports: &mut Reports,
+    baselines: &mut Baselines,
 ) -> Result<Outcome, Fatal> {
     let stderr = io::stderr();
     let style = style(args.lint.color, stderr.is_terminal());
@@ -400,6 +423,7 @@ fn pipe(
         after_signal: 0,
         unshown: 0,
         timeline: drawn.then(crate::timeline::Builder::new),
+        baselines,
     };
     if io::stdin().is_terminal() {
         super::note(
@@ -471,6 +495,9 @@ fn pipe(
     }
     pipeline.finish(&mut live);
     live.totals.sessions = pipeline.sessions();
+    if interrupted.is_none() {
+        live.baselines.checked("<stdin>");
+    }
     let timeline = live.timeline.take().map(|t| t.finish(pipeline.lines()));
     let worker = pipeline.worker_run();
     let summary = FileSummary {
@@ -652,6 +679,24 @@ struct FileReports<'r> {
 }
 
 impl FileReports<'_> {
+    /// A finding, fingerprinted and told to the reports (one the baseline holds only to
+    /// those that mark it).
+    fn finding(
+        &mut self,
+        file: &str,
+        mut f: Finding,
+        baselines: &mut Baselines,
+    ) -> Result<(), Fatal> {
+        let unchanged = baselines.tag(file, &mut f)?;
+        self.each(|r| {
+            if unchanged && !r.shows_unchanged() {
+                Ok(())
+            } else {
+                r.finding(file, &f)
+            }
+        })
+    }
+
     fn each(
         &mut self,
         mut write: impl FnMut(&mut dyn Reporter) -> io::Result<()>,
@@ -679,6 +724,7 @@ fn lint(
     scan: ScanOptions,
     rules: RuleOptions,
     reports: &mut Reports,
+    baselines: &mut Baselines,
 ) -> Result<Outcome, Fatal> {
     let stdout = io::stdout();
     let style = style(args.lint.color, stdout.is_terminal());
@@ -780,7 +826,7 @@ fn lint(
                 FromWorker::Findings(i, found) if i == want => {
                     let file = display_name(targets[i].path());
                     for f in found {
-                        out.each(|r| r.finding(&file, &f))?;
+                        out.finding(&file, f, baselines)?;
                     }
                 }
                 FromWorker::Findings(i, found) => waiting.entry(i).or_default().0.extend(found),
@@ -790,7 +836,7 @@ fn lint(
             while let Some((findings, done)) = waiting.get_mut(&want) {
                 let file = display_name(targets[want].path());
                 for f in std::mem::take(findings) {
-                    out.each(|r| r.finding(&file, &f))?;
+                    out.finding(&file, f, baselines)?;
                 }
                 let Some(checked) = done.take() else { break };
                 waiting.remove(&want);
@@ -804,10 +850,18 @@ fn lint(
                         continue;
                     }
                 };
-                outcome.totals.add(checked.totals);
+                // What the baseline holds is not counted.
+                let known = baselines.take_unchanged(&file);
+                let totals = Totals {
+                    errors: checked.totals.errors.saturating_sub(known.errors),
+                    warnings: checked.totals.warnings.saturating_sub(known.warnings),
+                    ..checked.totals
+                };
+                baselines.checked(&file);
+                outcome.totals.add(totals);
                 let summary = FileSummary {
                     file: &file,
-                    totals: checked.totals,
+                    totals,
                     hint: checked.hint,
                     records: checked.records,
                     worker_exit: None,
@@ -835,4 +889,146 @@ fn lint(
         }
     }
     Ok(outcome)
+}
+
+/// `--baseline` and `--write-baseline` (SPEC §10), between the findings and the
+/// reports: each finding gets its fingerprint; one the baseline holds is `unchanged`,
+/// shown only by the formats that mark it, and not counted.
+pub(super) struct Baselines {
+    baseline: Option<crate::baseline::Baseline>,
+    writer: Option<(ReportFile, crate::baseline::Writer<BufWriter<File>>)>,
+    /// The input being reported, and its fingerprints so far.
+    file: String,
+    prints: crate::baseline::Fingerprinter,
+    /// Findings of the input being reported that the baseline holds, by severity.
+    pub(super) unchanged: Totals,
+}
+
+impl Baselines {
+    pub(super) fn open(lint: &crate::cli::LintArgs, inputs: &Inputs<'_>) -> Result<Self, Fatal> {
+        let baseline = match &lint.baseline {
+            Some(path) => Some(crate::baseline::Baseline::read(path).map_err(|e| {
+                Fatal::usage(format!(
+                    "--baseline {}",
+                    crate::sanitize::escape(e.as_bytes())
+                ))
+            })?),
+            None => None,
+        };
+        let writer = match &lint.write_baseline {
+            Some(path) => {
+                let shown = crate::sanitize::escape(path.display().to_string().as_bytes());
+                if let Some(why) = inputs.conflict(path) {
+                    return Err(Fatal::usage(format!(
+                        "--write-baseline {shown}: {why}; refusing to overwrite what is being checked"
+                    )));
+                }
+                let (pending, file) = ReportFile::create(path)
+                    .map_err(|e| Fatal::write(WriteTo::Create(shown.clone()), e))?;
+                let writer = crate::baseline::Writer::new(BufWriter::new(file))
+                    .map_err(|e| Fatal::write(WriteTo::File(path.clone()), e))?;
+                Some((pending, writer))
+            }
+            None => None,
+        };
+        Ok(Baselines {
+            baseline,
+            writer,
+            file: String::new(),
+            prints: Default::default(),
+            unchanged: Totals::default(),
+        })
+    }
+
+    /// Fingerprints `f` (reported for `file`), records it, and says whether the baseline
+    /// held it.
+    pub(super) fn tag(&mut self, file: &str, f: &mut Finding) -> Result<bool, Fatal> {
+        if self.file != file {
+            self.file = file.to_owned();
+            self.prints = Default::default();
+            self.unchanged = Totals::default();
+        }
+        let fingerprint = self.prints.fingerprint(file, f);
+        if let Some((pending, writer)) = &mut self.writer {
+            writer
+                .add(file, f, &fingerprint)
+                .map_err(|e| Fatal::write(WriteTo::File(pending.path.clone()), e))?;
+        }
+        let state = self.baseline.as_mut().map(|b| {
+            if b.take(&fingerprint) {
+                crate::baseline::State::Unchanged
+            } else {
+                crate::baseline::State::New
+            }
+        });
+        let unchanged = state == Some(crate::baseline::State::Unchanged);
+        if unchanged {
+            match f.severity {
+                crate::rules::Severity::Error => self.unchanged.errors += 1,
+                crate::rules::Severity::Warning => self.unchanged.warnings += 1,
+            }
+        }
+        f.baseline = Some(Box::new(crate::baseline::Known { fingerprint, state }));
+        Ok(unchanged)
+    }
+
+    /// The findings of `file` the baseline held (counted off its totals), and a fresh
+    /// count for the next input.
+    pub(super) fn take_unchanged(&mut self, file: &str) -> Totals {
+        let known = if self.file == file {
+            self.unchanged
+        } else {
+            Totals::default()
+        };
+        self.unchanged = Totals::default();
+        self.file.clear();
+        known
+    }
+
+    /// Input `file` was read to its end.
+    pub(super) fn checked(&mut self, file: &str) {
+        if let Some(b) = &mut self.baseline {
+            b.checked(file);
+        }
+    }
+
+    /// The run ended: the baseline file takes its place; stale entries are said.
+    pub(super) fn finish(self, interrupted: bool) -> Result<(), Fatal> {
+        if let Some((pending, writer)) = self.writer {
+            let path = pending.path.clone();
+            writer
+                .finish()
+                .map_err(|e| Fatal::write(WriteTo::File(path.clone()), e))?;
+            if !interrupted {
+                pending
+                    .commit()
+                    .map_err(|e| Fatal::write(WriteTo::File(path.clone()), e))?;
+            }
+        }
+        if let Some(b) = &self.baseline {
+            let stale = b.stale();
+            if !stale.is_empty() {
+                const SHOWN: usize = 20;
+                let mut text = format!(
+                    "baseline: {} no longer match{} (stale; write the baseline again to drop them):",
+                    crate::report::plural(stale.len() as u64, "entry", "entries"),
+                    if stale.len() == 1 { "es" } else { "" }
+                );
+                for e in stale.iter().take(SHOWN) {
+                    text.push_str(&format!(
+                        "\n  {}:{}: {} {}",
+                        crate::sanitize::escape(e.file.as_bytes()),
+                        e.line,
+                        crate::sanitize::escape(e.rule.as_bytes()),
+                        crate::sanitize::escape(e.message.as_bytes())
+                    ));
+                }
+                if stale.len() > SHOWN {
+                    text.push_str(&format!("\n  and {} more", stale.len() - SHOWN));
+                }
+                super::note(&text);
+            }
+        }
+        Ok(())
+    }
 }

@@ -352,16 +352,17 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, Fatal> {
     let worker = spawn(&args.command, !args.no_pty, &tx)?;
     drop(tx);
     worker.resize();
+    let mut baselines = super::check::Baselines::open(&args.lint, &inputs)?;
     let outcome = supervise(
         args,
         &worker,
         &rx,
         &mut log,
-        scan,
-        rules,
-        stop_on,
+        (scan, rules, stop_on),
         &mut reports,
+        &mut baselines,
     )?;
+    baselines.finish(outcome.interrupted.is_some())?;
     conclude(outcome, reports, files, args.lint.exit_zero)
 }
 
@@ -373,10 +374,13 @@ fn supervise(
     worker: &Worker,
     rx: &mpsc::Receiver<Msg>,
     log: &mut Option<File>,
-    scan: crate::scan::ScanOptions,
-    rules: crate::session::RuleOptions,
-    stop_on: StopOn,
+    (scan, rules, stop_on): (
+        crate::scan::ScanOptions,
+        crate::session::RuleOptions,
+        StopOn,
+    ),
     reports: &mut Reports,
+    baselines: &mut super::check::Baselines,
 ) -> Result<Outcome, Fatal> {
     let stderr = io::stderr();
     let style = style(args.lint.color, stderr.is_terminal());
@@ -394,6 +398,7 @@ fn supervise(
             after_signal: 0,
             unshown: 0,
             timeline: drawn.then(crate::timeline::Builder::new),
+            baselines,
         },
         stop_on,
         stop: None,
@@ -533,6 +538,9 @@ fn supervise(
     }
     pipeline.finish(&mut sink);
     let mut live = sink.live;
+    if interrupted.is_none() {
+        live.baselines.checked(NAME);
+    }
     live.totals.sessions = pipeline.sessions();
     let timeline = live.timeline.take().map(|t| t.finish(pipeline.lines()));
     let summary = FileSummary {

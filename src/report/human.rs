@@ -266,9 +266,7 @@ pub struct Human<W> {
     pub session_lines: bool,
 }
 
-fn plural(n: u64, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
-}
+use super::plural;
 
 fn counts(errors: u64, warnings: u64) -> String {
     format!(

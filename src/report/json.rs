@@ -31,6 +31,12 @@ struct Diagnostic<'a> {
     message: &'a str,
     help: &'a str,
     related: Vec<Related<'a>>,
+    /// Ignores line numbers (SPEC §10): what a baseline matches.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fingerprint: Option<&'a str>,
+    /// `new` or `unchanged`, with `--baseline`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    baseline: Option<&'static str>,
 }
 
 /// Writes a finding as a `diagnostic` line.
@@ -57,6 +63,12 @@ pub fn write_finding(out: &mut (impl Write + ?Sized), file: &str, f: &Finding) -
                     message: &l.message,
                 })
                 .collect(),
+            fingerprint: f.baseline.as_ref().map(|k| k.fingerprint.as_str()),
+            baseline: f
+                .baseline
+                .as_ref()
+                .and_then(|k| k.state)
+                .map(|s| s.as_str()),
         },
     )?;
     out.write_all(b"\n")
@@ -95,6 +107,10 @@ pub struct Json<W> {
 }
 
 impl<W: Write> Reporter for Json<W> {
+    fn shows_unchanged(&self) -> bool {
+        true
+    }
+
     fn finding(&mut self, file: &str, finding: &Finding) -> io::Result<()> {
         write_finding(&mut self.out, file, finding)?;
         self.out.flush()

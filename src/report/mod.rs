@@ -57,6 +57,11 @@ pub struct FileSummary<'a> {
     pub worker: Option<&'a crate::format::WorkerRun>,
 }
 
+/// `1 task`, `2 tasks`.
+pub fn plural(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 /// A report format. Findings come in the order they are to be shown; every input ends
 /// with `end_file`, the run with `end_run`.
 pub trait Reporter {
@@ -73,6 +78,12 @@ pub trait Reporter {
 
     fn end_run(&mut self, _files: usize, _all: Totals) -> io::Result<()> {
         Ok(())
+    }
+
+    /// Whether findings a baseline holds are shown (JSON and SARIF mark them; the other
+    /// formats show only new ones).
+    fn shows_unchanged(&self) -> bool {
+        false
     }
 
     /// A session ended and is drawn (live modes, when a report draws): what an

@@ -110,6 +110,10 @@ fn rule_descriptor(rule: Rule) -> Value {
 }
 
 impl<W: Write> Reporter for Sarif<W> {
+    fn shows_unchanged(&self) -> bool {
+        true
+    }
+
     fn finding(&mut self, file: &str, f: &Finding) -> io::Result<()> {
         let related: Vec<Value> = f
             .related
@@ -132,6 +136,19 @@ impl<W: Write> Reporter for Sarif<W> {
         });
         if !related.is_empty() {
             result["relatedLocations"] = Value::Array(related);
+        }
+        if let Some(known) = &f.baseline {
+            result["partialFingerprints"] = json!({ crate::baseline::VERSION: known.fingerprint });
+            if let Some(state) = known.state {
+                result["baselineState"] = json!(state.as_str());
+                if state == crate::baseline::State::Unchanged {
+                    // Listed, not dropped: suppressed by the baseline.
+                    result["suppressions"] = json!([{
+                        "kind": "external",
+                        "justification": "in the --baseline file"
+                    }]);
+                }
+            }
         }
         self.open()?;
         self.out.write_all(if self.results == 0 {

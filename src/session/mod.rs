@@ -264,6 +264,11 @@ impl Machine {
             Some(severity) => finding.severity = severity,
             None => return,
         }
+        finding.session = match (&self.session, &self.block) {
+            (Some(s), _) => Some(std::sync::Arc::from(s.id.id.as_str())),
+            (None, Some(b)) => Some(std::sync::Arc::from(b.state.session_id.as_str())),
+            (None, None) => None,
+        };
         let counts = match (&mut self.session, &mut self.block) {
             (Some(s), _) => Some((&mut s.errors, &mut s.warnings)),
             (None, Some(b)) => Some((&mut b.state.errors, &mut b.state.warnings)),

@@ -1,0 +1,256 @@
+//! Baselines (SPEC §10): `--write-baseline FILE` records the findings of a run;
+//! `--baseline FILE` then reports only the findings it does not hold, and the entries
+//! that no longer match as stale.
+//!
+//! A finding's fingerprint ignores line numbers: it is the rule, the input's path, the
+//! session's id and the normalised text of the line it is about, with a count for
+//! identical ones (the second identical finding of a session is another entry), so
+//! lines added elsewhere in a transcript do not wake old findings.
+
+use std::collections::HashMap;
+use std::io::{self, Write};
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::finding::Finding;
+
+/// The fingerprint scheme, in SARIF's `partialFingerprints` key and the file.
+pub const VERSION: &str = "quantSession/v1";
+
+/// Whether a baseline knew a finding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum State {
+    New,
+    Unchanged,
+}
+
+impl State {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::New => "new",
+            State::Unchanged => "unchanged",
+        }
+    }
+}
+
+/// A finding's fingerprint, and what the baseline says of it (when one is used).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Known {
+    pub fingerprint: String,
+    pub state: Option<State>,
+}
+
+/// Fingerprints the findings of one input, in the order they are reported.
+#[derive(Debug, Default)]
+pub struct Fingerprinter {
+    /// How many findings had each base fingerprint so far.
+    seen: HashMap<u64, u32>,
+}
+
+/// Past this many distinct findings in one input, the count is no longer kept (they
+/// share their base fingerprint's last count): memory stays bounded.
+const MAX_DISTINCT: usize = 1_000_000;
+
+/// The text of a line as the fingerprint sees it: escape sequences and runs of blanks
+/// collapsed, trimmed, at most 200 bytes.
+fn normalised(text: &[u8]) -> Vec<u8> {
+    let mut clean = Vec::new();
+    let mut map = Vec::new();
+    crate::frame::clean(text, &mut clean, &mut map);
+    let mut out = Vec::with_capacity(clean.len().min(200));
+    let mut blank = false;
+    for &b in clean.iter().skip_while(|b| b.is_ascii_whitespace()) {
+        if b.is_ascii_whitespace() {
+            blank = true;
+            continue;
+        }
+        if blank && !out.is_empty() {
+            out.push(b' ');
+        }
+        blank = false;
+        out.push(b);
+        if out.len() >= 200 {
+            break;
+        }
+    }
+    out
+}
+
+fn fnv(parts: &[&[u8]]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for part in parts {
+        for &b in *part {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        h ^= 0xff;
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+impl Fingerprinter {
+    /// The fingerprint of `f`, reported for input `file`.
+    pub fn fingerprint(&mut self, file: &str, f: &Finding) -> String {
+        let text = normalised(&f.primary.text.bytes);
+        let session = f.session.as_deref().unwrap_or("");
+        let base = fnv(&[
+            f.rule.id().as_bytes(),
+            file.as_bytes(),
+            session.as_bytes(),
+            &text,
+        ]);
+        let full = self.seen.len() >= MAX_DISTINCT;
+        let n = match self.seen.get_mut(&base) {
+            Some(n) => {
+                *n += 1;
+                *n
+            }
+            None => {
+                if !full {
+                    self.seen.insert(base, 0);
+                }
+                0
+            }
+        };
+        let full = fnv(&[&base.to_le_bytes(), &n.to_le_bytes()]);
+        format!("{full:016x}")
+    }
+}
+
+/// One entry of a baseline file.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Entry {
+    pub fingerprint: String,
+    pub rule: String,
+    pub file: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session: Option<String>,
+    pub message: String,
+    /// Where it was when recorded (informative: matching ignores it).
+    pub line: u64,
+}
+
+/// The head of a baseline file.
+#[derive(Debug, Serialize, Deserialize)]
+struct Head {
+    version: String,
+    tool: String,
+}
+
+/// A baseline read from its file: the entries not yet matched.
+#[derive(Debug, Default)]
+pub struct Baseline {
+    entries: HashMap<String, Entry>,
+    /// The inputs of the run that were read to their end (stale entries are only those
+    /// of inputs checked).
+    checked: std::collections::HashSet<String>,
+}
+
+impl Baseline {
+    /// Reads a baseline file (JSON Lines: a head, then an entry per line).
+    pub fn read(path: &Path) -> Result<Baseline, String> {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let mut lines = text.lines().filter(|l| !l.trim().is_empty());
+        let head: Head = lines
+            .next()
+            .ok_or_else(|| format!("{}: empty, not a baseline", path.display()))
+            .and_then(|l| {
+                serde_json::from_str(l)
+                    .map_err(|e| format!("{}: line 1 is not a baseline head: {e}", path.display()))
+            })?;
+        if head.version != VERSION {
+            return Err(format!(
+                "{}: baseline version `{}`, this tool reads `{VERSION}` (write it again with --write-baseline)",
+                path.display(),
+                crate::sanitize::escape(head.version.as_bytes())
+            ));
+        }
+        let mut entries = HashMap::new();
+        for (i, line) in lines.enumerate() {
+            let entry: Entry = serde_json::from_str(line)
+                .map_err(|e| format!("{}: line {}: {e}", path.display(), i + 2))?;
+            entries.insert(entry.fingerprint.clone(), entry);
+        }
+        Ok(Baseline {
+            entries,
+            checked: Default::default(),
+        })
+    }
+
+    /// Whether the baseline holds `fingerprint` (each entry matches once).
+    pub fn take(&mut self, fingerprint: &str) -> bool {
+        self.entries.remove(fingerprint).is_some()
+    }
+
+    /// Input `file` was read to its end: its unmatched entries are stale.
+    pub fn checked(&mut self, file: &str) {
+        self.checked.insert(file.to_owned());
+    }
+
+    /// The entries of inputs that were checked and no longer match, by file and line.
+    pub fn stale(&self) -> Vec<&Entry> {
+        let mut stale: Vec<&Entry> = self
+            .entries
+            .values()
+            .filter(|e| self.checked.contains(&e.file))
+            .collect();
+        stale.sort_by(|a, b| (&a.file, a.line, &a.rule).cmp(&(&b.file, b.line, &b.rule)));
+        stale
+    }
+}
+
+/// Writes a baseline file as findings come (never holding them).
+pub struct Writer<W: Write> {
+    out: W,
+}
+
+impl<W: Write> Writer<W> {
+    pub fn new(mut out: W) -> io::Result<Self> {
+        serde_json::to_writer(
+            &mut out,
+            &Head {
+                version: VERSION.to_owned(),
+                tool: format!("quant-session {}", env!("CARGO_PKG_VERSION")),
+            },
+        )?;
+        out.write_all(b"\n")?;
+        Ok(Writer { out })
+    }
+
+    pub fn add(&mut self, file: &str, f: &Finding, fingerprint: &str) -> io::Result<()> {
+        serde_json::to_writer(
+            &mut self.out,
+            &Entry {
+                fingerprint: fingerprint.to_owned(),
+                rule: f.rule.id().to_owned(),
+                file: file.to_owned(),
+                session: f.session.as_deref().map(str::to_owned),
+                message: f.message.clone(),
+                line: f.primary.at.line,
+            },
+        )?;
+        self.out.write_all(b"\n")
+    }
+
+    pub fn finish(mut self) -> io::Result<W> {
+        self.out.flush()?;
+        Ok(self.out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blanks_and_escapes_do_not_change_the_text() {
+        assert_eq!(normalised(b"  TASK_START:   h-1 \r"), b"TASK_START: h-1");
+        assert_eq!(
+            normalised(b"\x1b[1mTASK_START: h-1\x1b[0m"),
+            b"TASK_START: h-1"
+        );
+    }
+}

@@ -1,0 +1,187 @@
+//! Baselines (SPEC §10) through the binary: a baseline written from a transcript keeps
+//! its findings quiet when lines are inserted above them, reports only new ones (and the
+//! exit status from those alone), says which entries went stale, and marks the known
+//! ones in JSON (`fingerprint`, `baseline`) and SARIF (`partialFingerprints`,
+//! `baselineState`, listed as suppressed, not dropped).
+
+use assert_cmd::Command;
+
+fn qs() -> Command {
+    let mut c = Command::cargo_bin("quant-session").unwrap();
+    c.timeout(std::time::Duration::from_secs(60));
+    c
+}
+
+const SEED: &str = "fixtures/sessions/seed-session-manager.log";
+
+fn json_lines(text: &[u8]) -> Vec<serde_json::Value> {
+    String::from_utf8_lossy(text)
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
+#[test]
+fn lines_inserted_above_old_findings_wake_only_the_new_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let transcript = dir.path().join("pane-1.log");
+    let baseline = dir.path().join("baseline.jsonl");
+    let seed = std::fs::read_to_string(SEED).unwrap();
+    std::fs::write(&transcript, &seed).unwrap();
+    // Day one: three findings (one error), recorded.
+    qs().args(["check", "--write-baseline"])
+        .arg(&baseline)
+        .arg(&transcript)
+        .assert()
+        .code(1);
+    let recorded = std::fs::read_to_string(&baseline).unwrap();
+    assert_eq!(recorded.lines().count(), 1 + 3, "{recorded}");
+    // Nothing changed: nothing to report, exit 0.
+    qs().args(["check", "--baseline"])
+        .arg(&baseline)
+        .arg(&transcript)
+        .assert()
+        .code(0);
+    // Lines inserted above the old findings, and a new session that crashes.
+    let grown = format!(
+        "worker booting\nloading model\n{seed}SESSION_START: researcher-2026-11-23T10:15:30\n"
+    );
+    std::fs::write(&transcript, grown).unwrap();
+    let out = qs()
+        .args(["check", "--format", "json", "--baseline"])
+        .arg(&baseline)
+        .arg(&transcript)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let lines = json_lines(&out.stdout);
+    let new: Vec<&str> = lines
+        .iter()
+        .filter(|v| v["baseline"] == "new")
+        .map(|v| v["rule"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        new,
+        ["patterns-not-read", "missing-session-complete"],
+        "{lines:#?}"
+    );
+    // The old ones are listed, marked, with their fingerprints.
+    let unchanged = lines
+        .iter()
+        .filter(|v| v["baseline"] == "unchanged")
+        .count();
+    assert_eq!(unchanged, 3);
+    assert!(
+        lines
+            .iter()
+            .filter(|v| v["kind"] == "diagnostic")
+            .all(|v| v["fingerprint"].as_str().is_some_and(|f| f.len() == 16))
+    );
+    // The summary counts only the new ones.
+    let summary = lines.iter().find(|v| v["kind"] == "summary").unwrap();
+    assert_eq!(summary["errors"], 2);
+    assert_eq!(summary["warnings"], 0);
+    // The human report shows only the new ones.
+    let out = qs()
+        .args(["check", "--format", "concise", "--baseline"])
+        .arg(&baseline)
+        .arg(&transcript)
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        !text.contains("task-not-started") && text.contains("missing-session-complete"),
+        "{text}"
+    );
+}
+
+#[test]
+fn stale_entries_are_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let transcript = dir.path().join("t.log");
+    let baseline = dir.path().join("b.jsonl");
+    let seed = std::fs::read_to_string(SEED).unwrap();
+    std::fs::write(&transcript, &seed).unwrap();
+    qs().args(["check", "--write-baseline"])
+        .arg(&baseline)
+        .arg(&transcript)
+        .assert()
+        .code(1);
+    // The worker was fixed: task h-002 is no longer completed without its start.
+    let fixed: String = seed
+        .lines()
+        .filter(|l| !l.contains("h-002"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&transcript, fixed).unwrap();
+    let out = qs()
+        .args(["check", "--baseline"])
+        .arg(&baseline)
+        .arg(&transcript)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains("1 entry no longer matches (stale"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("task-not-started task \"h-002\""),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn sarif_marks_baselined_results_as_suppressed() {
+    let dir = tempfile::tempdir().unwrap();
+    let baseline = dir.path().join("b.jsonl");
+    qs().args(["check", "--write-baseline"])
+        .arg(&baseline)
+        .arg(SEED)
+        .assert()
+        .code(1);
+    let sarif = dir.path().join("out.sarif");
+    qs().args(["check", "--baseline"])
+        .arg(&baseline)
+        .arg("--report")
+        .arg(format!("sarif={}", sarif.display()))
+        .arg(SEED)
+        .assert()
+        .code(0);
+    let log: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&sarif).unwrap()).unwrap();
+    let results = log["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(results.len(), 3, "listed, not dropped");
+    for r in results {
+        assert_eq!(r["baselineState"], "unchanged");
+        assert_eq!(r["suppressions"][0]["kind"], "external");
+        assert!(
+            r["partialFingerprints"]["quantSession/v1"].is_string(),
+            "{r}"
+        );
+    }
+}
+
+#[test]
+fn bad_baselines_are_usage_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.jsonl");
+    std::fs::write(&bad, "not json\n").unwrap();
+    let out = qs()
+        .args(["check", "--baseline"])
+        .arg(&bad)
+        .arg(SEED)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("bad.jsonl"));
+    qs().args(["check", "--baseline"])
+        .arg(dir.path().join("missing.jsonl"))
+        .arg(SEED)
+        .assert()
+        .code(2);
+    // Never written over an input.
+    qs().args(["check", "--write-baseline", SEED, SEED])
+        .assert()
+        .code(2);
+}
