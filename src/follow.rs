@@ -26,12 +26,13 @@ pub enum Change {
 }
 
 /// What a file that ended held (for its summary).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Ended {
     pub sessions: u64,
     pub lines: u64,
     pub hint: Option<crate::scan::PrefixHint>,
     pub records: Option<crate::format::RecordCounts>,
+    pub not_checked: Vec<(crate::rules::Rule, &'static str)>,
 }
 
 impl Ended {
@@ -41,6 +42,7 @@ impl Ended {
             lines: p.lines(),
             hint: p.prefix_hint(),
             records: p.records(),
+            not_checked: p.not_checked(),
         }
     }
 }

@@ -76,6 +76,8 @@ pub struct Analysis {
     pub worker: Option<WorkerRun>,
     /// When things happened, when asked for (the pictures).
     pub timeline: Option<crate::timeline::Timeline>,
+    /// The rules that could not run on it, and why.
+    pub not_checked: Vec<(crate::rules::Rule, &'static str)>,
 }
 
 struct Collect<'e> {
@@ -324,6 +326,21 @@ impl Pipeline {
         self.scanner.worker_run()
     }
 
+    /// The rules that could not run on this input, and why (SPEC §10).
+    pub fn not_checked(&self) -> Vec<(crate::rules::Rule, &'static str)> {
+        self.machine
+            .as_ref()
+            .map_or_else(Vec::new, Machine::not_checked)
+    }
+
+    /// The rules' settings (none: events only).
+    pub fn rules(&self) -> &RuleOptions {
+        static NONE: std::sync::OnceLock<RuleOptions> = std::sync::OnceLock::new();
+        self.machine
+            .as_ref()
+            .map_or_else(|| NONE.get_or_init(RuleOptions::default), Machine::options)
+    }
+
     /// Sessions seen so far.
     pub fn sessions(&self) -> u64 {
         self.machine.as_ref().map_or(0, Machine::sessions)
@@ -406,6 +423,7 @@ pub fn analyse(
         records: pipeline.records(),
         worker: pipeline.worker_run(),
         timeline,
+        not_checked: pipeline.not_checked(),
     })
 }
 

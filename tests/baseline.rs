@@ -185,3 +185,118 @@ fn bad_baselines_are_usage_errors() {
         .assert()
         .code(2);
 }
+
+fn summary_of(args: &[&str]) -> serde_json::Value {
+    let out = qs()
+        .args(["check", "--format", "json"])
+        .args(args)
+        .output()
+        .unwrap();
+    json_lines(&out.stdout)
+        .into_iter()
+        .find(|v| v["kind"] == "summary")
+        .unwrap()
+}
+
+fn not_checked(summary: &serde_json::Value) -> Vec<String> {
+    summary["not_checked"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["rule"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn every_summary_says_what_was_not_checked() {
+    // Plain text: no tool calls, no timestamps, no process end, no checkpoints.
+    let text = summary_of(&["fixtures/shapes/session.text.log"]);
+    assert_eq!(
+        not_checked(&text),
+        [
+            "unbacked-subagent",
+            "unbacked-files-created",
+            "duration-mismatch",
+            "worker-error-exit",
+            "checkpoint-problem"
+        ]
+    );
+    assert_eq!(text["not_checked"][2]["why"], "no timestamps in the input");
+    // A Claude Code session file: calls and timestamps are there, the process end is not.
+    let session = summary_of(&["fixtures/shapes/session.transcript.log"]);
+    assert_eq!(
+        not_checked(&session),
+        ["worker-error-exit", "checkpoint-problem"]
+    );
+    // Gemini has no subagent tool.
+    let gemini = summary_of(&["fixtures/shapes/session.gemini.log"]);
+    assert!(not_checked(&gemini).contains(&"unbacked-subagent".to_owned()));
+    assert!(!not_checked(&gemini).contains(&"unbacked-files-created".to_owned()));
+    // With checkpoints, a pane-N file is checked; an allowed rule is not listed.
+    let pane = summary_of(&[
+        "--checkpoints",
+        "fixtures/postmortem/checkpoints",
+        "--allow",
+        "duration-mismatch",
+        "fixtures/postmortem/pane-0.log",
+    ]);
+    let missing = not_checked(&pane);
+    assert!(
+        !missing.contains(&"checkpoint-problem".to_owned()),
+        "{missing:?}"
+    );
+    assert!(
+        !missing.contains(&"duration-mismatch".to_owned()),
+        "{missing:?}"
+    );
+    // The human report says it in one line; SARIF as a tool notification.
+    let out = qs()
+        .args(["check", "fixtures/shapes/session.text.log"])
+        .output()
+        .unwrap();
+    let human = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        human.contains(
+            "not checked: unbacked-subagent, unbacked-files-created (no tool calls in the input)"
+        ),
+        "{human}"
+    );
+    let out = qs()
+        .args([
+            "check",
+            "--format",
+            "sarif",
+            "fixtures/shapes/session.text.log",
+        ])
+        .output()
+        .unwrap();
+    let sarif: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let invocation = &sarif["runs"][0]["invocations"][0];
+    assert_eq!(invocation["executionSuccessful"], true);
+    assert!(
+        invocation["toolExecutionNotifications"][0]["message"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("not checked")
+    );
+    // An unreadable input: the execution did not succeed, and it says which.
+    let out = qs()
+        .args([
+            "check",
+            "--format",
+            "sarif",
+            "fixtures/shapes/session.text.log",
+            "/nonexistent.log",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let sarif: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let invocation = &sarif["runs"][0]["invocations"][0];
+    assert_eq!(invocation["executionSuccessful"], false);
+    assert!(
+        invocation
+            .to_string()
+            .contains("/nonexistent.log could not be read")
+    );
+}

@@ -507,7 +507,7 @@ fn markers_deep_inside_a_50_mb_tool_result_are_found_and_passed_through() {
         .assert()
         .code(0)
         .stdout(predicate::str::contains(
-            r#""sessions":1,"errors":0,"warnings":0,"records":6,"unknown_records":0,"broken_records":0}"#,
+            r#""sessions":1,"errors":0,"warnings":0,"records":6,"unknown_records":0,"broken_records":0,"#,
         ));
     let out = qs()
         .arg("check")
@@ -630,6 +630,6 @@ fn a_session_files_subagents_are_read_from_beside_it() {
         .assert()
         .code(0)
         .stdout(predicate::str::contains(
-            r#""rule":"unbacked-files-created""#,
+            r#""rule":"unbacked-files-created","severity""#,
         ));
 }

@@ -378,7 +378,7 @@ fn a_success_result_with_is_error_is_a_failed_run() {
         .assert()
         .code(1)
         .stdout(
-            predicate::str::contains(r#""rule":"worker-error-exit""#)
+            predicate::str::contains(r#""rule":"worker-error-exit","severity""#)
                 .and(predicate::str::contains(r#""unknown_records":0"#)),
         );
     qs().args(["postmortem", "--format", "json", &file])
@@ -545,7 +545,9 @@ fn real_claude_captures_are_read_right() {
     qs().args(["check", "--format", "json"])
         .arg(&failed)
         .assert()
-        .stdout(predicate::str::contains(r#""rule":"worker-error-exit""#));
+        .stdout(predicate::str::contains(
+            r#""rule":"worker-error-exit","severity""#,
+        ));
     for dir in ["claude-stream", "claude-session"] {
         for entry in std::fs::read_dir(root.join(dir)).unwrap() {
             let path = entry.unwrap().path();
@@ -620,7 +622,7 @@ fn a_failed_gemini_run_is_a_worker_error_exit() {
         .assert()
         .code(1)
         .stderr(
-            predicate::str::contains(r#""rule":"worker-error-exit""#)
+            predicate::str::contains(r#""rule":"worker-error-exit","severity""#)
                 .and(predicate::str::contains(r#""rule":"patterns-not-read""#).not())
                 .and(predicate::str::contains(r#""sessions":1"#)),
         );
@@ -637,7 +639,10 @@ fn real_codex_captures_end_as_their_last_turn_says() {
         }
         let text = json_report(&path);
         assert!(text.contains(r#""unknown_records":0"#), "{name}: {text}");
-        assert!(!text.contains("worker-error-exit"), "{name}: {text}");
+        assert!(
+            !text.contains(r#""rule":"worker-error-exit","severity""#),
+            "{name}: {text}"
+        );
         // SOURCES.md: the five stream-output files are complete runs; multi-1 holds only
         // thread.started and turn.started.
         let cause = if name.contains("multi-1") {
@@ -669,7 +674,7 @@ fn a_failed_codex_turn_is_a_worker_error_exit() {
         .assert()
         .code(1)
         .stderr(
-            predicate::str::contains(r#""rule":"worker-error-exit""#)
+            predicate::str::contains(r#""rule":"worker-error-exit","severity""#)
                 .and(predicate::str::contains(r#""sessions":1"#)),
         );
 }
@@ -722,7 +727,7 @@ fn a_real_codex_rollout_file_is_read_as_a_session_file() {
         .code(0)
         .stdout(
             predicate::str::contains(r#""records":209,"unknown_records":0"#)
-                .and(predicate::str::contains("worker-error-exit").not()),
+                .and(predicate::str::contains(r#""rule":"worker-error-exit","severity""#).not()),
         );
     // A session file has no final record: it ends idle (SOURCES.md: on an assistant
     // summary), never killed.
@@ -818,7 +823,7 @@ fn a_gemini_json_document_is_read_with_its_note_and_its_error() {
         .code(1)
         .stderr(
             predicate::str::contains(r#""rule":"missing-session-complete""#)
-                .and(predicate::str::contains(r#""rule":"worker-error-exit""#).not())
+                .and(predicate::str::contains(r#""rule":"worker-error-exit","severity""#).not())
                 .and(predicate::str::contains(r#""sessions":1"#))
                 .and(predicate::str::contains("holds only the final reply")),
         );
@@ -837,7 +842,7 @@ fn a_gemini_json_document_is_read_with_its_note_and_its_error() {
         .assert()
         .code(0)
         .stdout(
-            predicate::str::contains(r#""rule":"worker-error-exit""#)
+            predicate::str::contains(r#""rule":"worker-error-exit","severity""#)
                 .and(predicate::str::contains(r#""rule":"no-session""#)),
         );
     qs().args(["postmortem", "--format", "json"])

@@ -500,6 +500,12 @@ fn pipe(
     }
     let timeline = live.timeline.take().map(|t| t.finish(pipeline.lines()));
     let worker = pipeline.worker_run();
+    let mut not_checked = pipeline.not_checked();
+    not_checked.extend(crate::rules::checkpoint::not_checked(
+        None,
+        args.checkpoints.as_deref(),
+        pipeline.rules(),
+    ));
     let summary = FileSummary {
         file: "<stdin>",
         totals: live.totals,
@@ -508,6 +514,7 @@ fn pipe(
         worker_exit: None,
         timeline: timeline.as_ref(),
         worker: worker.as_ref(),
+        not_checked: &not_checked,
     };
     live.each(|r| r.end_file(&summary));
     // The primary report ends here (the report files end with the run): a SARIF log on
@@ -847,6 +854,8 @@ fn lint(
                     Err(fatal) => {
                         super::note(&format!("error: {fatal}"));
                         outcome.trouble = true;
+                        let error = fatal.to_string();
+                        out.each(|r| r.unreadable(&file, &error))?;
                         continue;
                     }
                 };
@@ -859,6 +868,12 @@ fn lint(
                 };
                 baselines.checked(&file);
                 outcome.totals.add(totals);
+                let mut not_checked = checked.not_checked;
+                not_checked.extend(crate::rules::checkpoint::not_checked(
+                    targets[want - 1].path(),
+                    args.checkpoints.as_deref(),
+                    &rules,
+                ));
                 let summary = FileSummary {
                     file: &file,
                     totals,
@@ -867,6 +882,7 @@ fn lint(
                     worker_exit: None,
                     timeline: checked.timeline.as_ref(),
                     worker: checked.worker.as_ref(),
+                    not_checked: &not_checked,
                 };
                 out.each(|r| r.end_file(&summary))?;
             }

@@ -543,6 +543,16 @@ fn supervise(
     }
     live.totals.sessions = pipeline.sessions();
     let timeline = live.timeline.take().map(|t| t.finish(pipeline.lines()));
+    // The worker's exit is known here: what the run could not check is the rest.
+    let mut not_checked = pipeline.not_checked();
+    if exited.is_some() {
+        not_checked.retain(|(rule, _)| *rule != Rule::WorkerErrorExit);
+    }
+    not_checked.extend(crate::rules::checkpoint::not_checked(
+        None,
+        None,
+        pipeline.rules(),
+    ));
     let summary = FileSummary {
         file: NAME,
         totals: live.totals,
@@ -551,6 +561,7 @@ fn supervise(
         worker_exit: how.as_deref(),
         timeline: timeline.as_ref(),
         worker: None,
+        not_checked: &not_checked,
     };
     live.each(|r| r.end_file(&summary));
     if live.failed.is_none()

@@ -604,6 +604,12 @@ fn end_of_file(
     compare_checkpoint(args, rules, pane, view);
     pane.totals.sessions = ended.sessions;
     let timeline = pane.timeline.take().map(|t| t.finish(ended.lines));
+    let mut not_checked = ended.not_checked;
+    not_checked.extend(crate::rules::checkpoint::not_checked(
+        Some(&pane.followed.path),
+        args.checkpoints.as_deref(),
+        rules,
+    ));
     view.summary(&FileSummary {
         file: &pane.name,
         totals: pane.totals,
@@ -612,6 +618,7 @@ fn end_of_file(
         worker_exit: None,
         timeline: timeline.as_ref(),
         worker: None,
+        not_checked: &not_checked,
     });
     if timeline.is_some() {
         // The next file at this path (rotated, truncated) gets a timeline of its own.

@@ -337,6 +337,9 @@ impl<W: Write> Reporter for Human<W> {
                 plural(r.broken_records, "line", "lines"),
             )?;
         }
+        if let Some(line) = super::not_checked_line(summary.not_checked) {
+            writeln!(self.out, "{line}")?;
+        }
         if let Some(how) = summary.worker_exit {
             writeln!(self.out, "the worker exited with {how}")?;
         }

@@ -84,6 +84,13 @@ struct Summary<'a> {
     records: Option<RecordCounts>,
     #[serde(skip_serializing_if = "Option::is_none")]
     worker_exit: Option<&'a str>,
+    not_checked: Vec<NotChecked<'a>>,
+}
+
+#[derive(Serialize)]
+struct NotChecked<'a> {
+    rule: &'static str,
+    why: &'a str,
 }
 
 /// Writes the `summary` line that ends each input.
@@ -96,6 +103,14 @@ pub fn write_summary(out: &mut (impl Write + ?Sized), summary: &FileSummary<'_>)
             totals: summary.totals,
             records: summary.records,
             worker_exit: summary.worker_exit,
+            not_checked: summary
+                .not_checked
+                .iter()
+                .map(|(rule, why)| NotChecked {
+                    rule: rule.id(),
+                    why,
+                })
+                .collect(),
         },
     )?;
     out.write_all(b"\n")

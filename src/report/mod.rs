@@ -55,6 +55,28 @@ pub struct FileSummary<'a> {
     pub timeline: Option<&'a crate::timeline::Timeline>,
     /// The worker process, as far as the input tells (the HTML report's verdict).
     pub worker: Option<&'a crate::format::WorkerRun>,
+    /// The rules that could not run on this input, and why (SPEC §10).
+    pub not_checked: &'a [(crate::rules::Rule, &'static str)],
+}
+
+/// `not checked: a, b (why); c (why)`: the coverage of an input in one line, rules with
+/// the same reason together.
+pub fn not_checked_line(not_checked: &[(crate::rules::Rule, &'static str)]) -> Option<String> {
+    if not_checked.is_empty() {
+        return None;
+    }
+    let mut groups: Vec<(&str, Vec<&str>)> = Vec::new();
+    for (rule, why) in not_checked {
+        match groups.iter_mut().find(|(w, _)| w == why) {
+            Some((_, rules)) => rules.push(rule.id()),
+            None => groups.push((why, vec![rule.id()])),
+        }
+    }
+    let parts: Vec<String> = groups
+        .iter()
+        .map(|(why, rules)| format!("{} ({why})", rules.join(", ")))
+        .collect();
+    Some(format!("not checked: {}", parts.join("; ")))
 }
 
 /// `1 task`, `2 tasks`.
@@ -77,6 +99,11 @@ pub trait Reporter {
     }
 
     fn end_run(&mut self, _files: usize, _all: Totals) -> io::Result<()> {
+        Ok(())
+    }
+
+    /// An input could not be read (the run's verdict is then exit 2).
+    fn unreadable(&mut self, _file: &str, _error: &str) -> io::Result<()> {
         Ok(())
     }
 

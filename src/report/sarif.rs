@@ -22,6 +22,11 @@ pub struct Sarif<W> {
     results: u64,
     /// Whether the log's opening has been written.
     opened: bool,
+    /// Tool notifications (what was not checked), written with the invocation at the
+    /// end: one per input at most, so bounded by the inputs.
+    notifications: Vec<Value>,
+    /// An input could not be read.
+    failed: bool,
 }
 
 impl<W: Write> Sarif<W> {
@@ -30,6 +35,8 @@ impl<W: Write> Sarif<W> {
             out,
             results: 0,
             opened: false,
+            notifications: Vec::new(),
+            failed: false,
         }
     }
 
@@ -161,11 +168,42 @@ impl<W: Write> Reporter for Sarif<W> {
         Ok(())
     }
 
+    fn unreadable(&mut self, file: &str, error: &str) -> io::Result<()> {
+        self.failed = true;
+        self.notifications.push(json!({
+            "level": "error",
+            "message": { "text": format!("{file} could not be read: {error}") },
+            "locations": [{
+                "physicalLocation": { "artifactLocation": { "uri": uri(file) } }
+            }],
+        }));
+        Ok(())
+    }
+
+    fn end_file(&mut self, summary: &super::FileSummary<'_>) -> io::Result<()> {
+        if let Some(line) = super::not_checked_line(summary.not_checked) {
+            self.notifications.push(json!({
+                "level": "note",
+                "message": { "text": format!("{}: {line}", summary.file) },
+                "locations": [{
+                    "physicalLocation": { "artifactLocation": { "uri": uri(summary.file) } }
+                }],
+            }));
+        }
+        Ok(())
+    }
+
     fn end_run(&mut self, _files: usize, _all: Totals) -> io::Result<()> {
         self.open()?;
         if self.results > 0 {
             self.out.write_all(b"\n      ")?;
         }
+        self.out.write_all(b"],\n      \"invocations\": [")?;
+        let invocation = json!({
+            "executionSuccessful": !self.failed,
+            "toolExecutionNotifications": std::mem::take(&mut self.notifications),
+        });
+        crate::report::json_text::to_writer(&mut self.out, &invocation)?;
         self.out.write_all(b"]\n    }\n  ]\n}\n")?;
         self.out.flush()
     }

@@ -14,6 +14,23 @@ use crate::state::SessionState;
 /// The rules of this family.
 pub const RULES: &[Rule] = &[Rule::CheckpointProblem];
 
+/// Why `checkpoint-problem` cannot run on the input at `path` (SPEC §10), if it cannot.
+pub fn not_checked(
+    path: Option<&Path>,
+    dir: Option<&Path>,
+    rules: &RuleOptions,
+) -> Option<(Rule, &'static str)> {
+    rules.levels.severity(Rule::CheckpointProblem)?;
+    match (dir, path) {
+        (None, _) => Some((Rule::CheckpointProblem, "no --checkpoints DIR")),
+        (Some(_), None) => Some((Rule::CheckpointProblem, "stdin has no pane checkpoint")),
+        (Some(_), Some(p)) if checkpoint::pane_of(p).is_none() => {
+            Some((Rule::CheckpointProblem, "not named pane-N"))
+        }
+        _ => None,
+    }
+}
+
 /// `checkpoint-problem` (with `--checkpoints DIR`): the checkpoint of a `pane-N.*`
 /// transcript, `DIR/pane-N.json`, must be readable and not behind the transcript's last
 /// session. The finding points at that session's `SESSION_START`.

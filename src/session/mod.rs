@@ -22,7 +22,7 @@ use crate::finding::{Finding, Label};
 use crate::grammar::Keyword;
 use crate::rules::distillation::AtComplete;
 use crate::rules::session::LeftOpen;
-use crate::rules::{self, Severity};
+use crate::rules::{self, Rule, Severity};
 use crate::sanitize;
 use crate::state::{SessionState, Status};
 
@@ -82,6 +82,8 @@ pub struct Machine {
     file_calls_visible: bool,
     /// The time of the current record, in a session file.
     clock: Option<crate::event::Timestamp>,
+    /// The input said how the worker process ended (a result, a turn's end, an exit).
+    saw_exit: bool,
     /// The first marker seen behind a line prefix, and the flag that uncovers it.
     hidden: Option<(Label, Option<String>)>,
 }
@@ -92,6 +94,46 @@ impl Machine {
             options,
             ..Machine::default()
         }
+    }
+
+    /// The rules that could not run on this input so far, and why (SPEC §10): what a
+    /// clean verdict did not check. Rules that are allowed are not listed.
+    pub fn not_checked(&self) -> Vec<(Rule, &'static str)> {
+        let mut out = Vec::new();
+        let no_calls = "no tool calls in the input";
+        if !self.actions_visible {
+            out.push((Rule::UnbackedSubagent, no_calls));
+            out.push((Rule::UnbackedFilesCreated, no_calls));
+        } else {
+            if !self.subagent_calls_visible {
+                out.push((
+                    Rule::UnbackedSubagent,
+                    "no subagent tool call in this CLI's output",
+                ));
+            }
+            if !self.file_calls_visible {
+                out.push((
+                    Rule::UnbackedFilesCreated,
+                    "no file-creating tool call in the input",
+                ));
+            }
+        }
+        if self.clock.is_none() {
+            out.push((Rule::DurationMismatch, "no timestamps in the input"));
+        }
+        if !self.saw_exit {
+            out.push((
+                Rule::WorkerErrorExit,
+                "the input does not say how the worker ended",
+            ));
+        }
+        out.retain(|(rule, _)| self.options.levels.severity(*rule).is_some());
+        out
+    }
+
+    /// The settings of the rules.
+    pub fn options(&self) -> &RuleOptions {
+        &self.options
     }
 
     /// Sessions started so far.
@@ -184,6 +226,7 @@ impl Machine {
                         sanitize::escape(subtype.as_bytes())
                     )
                 };
+                self.saw_exit = true;
                 self.exit = Some((*failed, how, Label::marker(event, "the worker's result")));
                 return;
             }
