@@ -37,6 +37,7 @@ pub enum Command {
     /// Print the full documentation of a rule.
     Explain {
         /// A rule id, e.g. task-not-completed.
+        #[arg(value_parser = rule_ids(), hide_possible_values = true)]
         rule: String,
     },
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
@@ -222,6 +223,32 @@ pub struct RunArgs {
     pub command: Vec<std::ffi::OsString>,
 }
 
+/// The values `--deny`, `--warn`, `--allow`, `--select` and `--ignore` take: rule ids,
+/// `all`, and (for `--deny`) `warnings`; completions offer them.
+fn rule_names() -> clap::builder::PossibleValuesParser {
+    let mut values: Vec<clap::builder::PossibleValue> = crate::rules::Rule::ALL
+        .iter()
+        .map(|r| clap::builder::PossibleValue::new(r.id()).help(r.summary()))
+        .collect();
+    values.push(clap::builder::PossibleValue::new("all").help("every rule"));
+    values.push(
+        clap::builder::PossibleValue::new("warnings")
+            .help("with --deny: every warning that remains is an error"),
+    );
+    // `--deny 'a,b,'`: a trailing comma is not an error.
+    values.push(clap::builder::PossibleValue::new("").hide(true));
+    clap::builder::PossibleValuesParser::new(values)
+}
+
+/// The rule ids `explain` takes.
+fn rule_ids() -> clap::builder::PossibleValuesParser {
+    clap::builder::PossibleValuesParser::new(
+        crate::rules::Rule::ALL
+            .iter()
+            .map(|r| clap::builder::PossibleValue::new(r.id()).help(r.summary())),
+    )
+}
+
 fn parse_stale(s: &str) -> Result<std::time::Duration, String> {
     crate::rules::live::parse_duration(s)
 }
@@ -297,6 +324,12 @@ pub struct LintArgs {
     /// Record every finding of this run in FILE, for --baseline.
     #[arg(long, value_name = "FILE")]
     pub write_baseline: Option<PathBuf>,
+    /// Report the findings only: no summaries, notes or totals.
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Instead of the findings, a count per rule (most first) and the total.
+    #[arg(long, conflicts_with = "quiet")]
+    pub statistics: bool,
     /// Report, but always exit 0 (for adopting the tool on an existing corpus).
     #[arg(long)]
     pub exit_zero: bool,
@@ -311,17 +344,30 @@ pub struct LintArgs {
 #[derive(Debug, Args)]
 pub struct RuleArgs {
     /// Report these rules as errors; `--deny warnings` makes every warning an error.
-    #[arg(long, value_name = "RULE", value_delimiter = ',')]
+    #[arg(long, value_name = "RULE", value_delimiter = ',', value_parser = rule_names(), hide_possible_values = true)]
     pub deny: Vec<String>,
     /// Report these rules as warnings.
-    #[arg(long, value_name = "RULE", value_delimiter = ',')]
+    #[arg(long, value_name = "RULE", value_delimiter = ',', value_parser = rule_names(), hide_possible_values = true)]
     pub warn: Vec<String>,
     /// Do not report these rules.
-    #[arg(long, value_name = "RULE", value_delimiter = ',')]
+    #[arg(long, value_name = "RULE", value_delimiter = ',', value_parser = rule_names(), hide_possible_values = true)]
     pub allow: Vec<String>,
+    /// Run only these rules (`all`: every rule), as ruff's --select.
+    #[arg(long, value_name = "RULE", value_delimiter = ',', value_parser = rule_names(), hide_possible_values = true)]
+    pub select: Vec<String>,
+    /// Do not run these rules (`all`: none), as ruff's --ignore (the same as --allow).
+    #[arg(long, value_name = "RULE", value_delimiter = ',', value_parser = rule_names(), hide_possible_values = true)]
+    pub ignore: Vec<String>,
     /// Use this configuration file instead of the quant-session.toml found upward.
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", conflicts_with = "no_config")]
     pub config: Option<PathBuf>,
+    /// Use no configuration file (not the quant-session.toml found upward).
+    #[arg(long)]
+    pub no_config: bool,
+    /// Print the settings in effect (the configuration file used, every rule's level)
+    /// and exit.
+    #[arg(long)]
+    pub show_settings: bool,
     /// Pattern files PATTERN_FILES_READ must name (comma list; default
     /// what-works.md,what-fails.md).
     #[arg(long, value_name = "FILES", value_delimiter = ',')]

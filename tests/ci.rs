@@ -277,7 +277,7 @@ fn exit_policy_follows_severities() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains(
-            "did you mean `task-not-completed`",
+            "a similar value exists: 'task-not-completed'",
         ));
 }
 

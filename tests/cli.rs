@@ -87,7 +87,7 @@ fn a_clean_session_exits_0_and_says_so() {
         .assert()
         .code(0)
         .stderr(predicate::str::contains(
-            "completed: 1 tasks completed, 0 errors, 0 warnings",
+            "completed: 1 task completed, 0 errors, 0 warnings",
         ));
 }
 

@@ -29,6 +29,7 @@ use crate::report::human::{Human, Style};
 use crate::report::json::Json;
 use crate::report::sarif::Sarif;
 use crate::report::{self, FileSummary, Reporter, Totals};
+use crate::rules::Rule;
 use crate::scan::ScanOptions;
 use crate::session::{RuleOptions, Sink};
 use crate::source::live::{LiveStdin, Next};
@@ -158,9 +159,10 @@ fn stdin_metadata() -> Option<std::fs::Metadata> {
 
 /// Scanner and rule settings: command line over configuration file over defaults.
 pub(super) fn settings(args: &crate::cli::RuleArgs) -> Result<(ScanOptions, RuleOptions), Fatal> {
-    let path = match &args.config {
-        Some(p) => Some(p.clone()),
-        None => std::env::current_dir().ok().and_then(|d| config::find(&d)),
+    let path = match (&args.config, args.no_config) {
+        (_, true) => None,
+        (Some(p), _) => Some(p.clone()),
+        (None, false) => std::env::current_dir().ok().and_then(|d| config::find(&d)),
     };
     let loaded = match path {
         Some(p) => Some(config::load(&p).map_err(config_fatal)?),
@@ -170,14 +172,22 @@ pub(super) fn settings(args: &crate::cli::RuleArgs) -> Result<(ScanOptions, Rule
     if let Some(l) = &loaded {
         l.apply_levels(&mut levels).map_err(config_fatal)?;
     }
-    for (level, names) in [
-        (Level::Warn, &args.warn),
-        (Level::Deny, &args.deny),
-        (Level::Allow, &args.allow),
+    // The command line over the file.
+    levels.command_line();
+    for (level, names, flag) in [
+        (Level::Warn, &args.warn, "--warn"),
+        (Level::Deny, &args.deny, "--deny"),
+        (Level::Allow, &args.allow, "--allow"),
+        (Level::Allow, &args.ignore, "--ignore"),
     ] {
         levels
             .apply(level, names.iter().map(String::as_str))
-            .map_err(Fatal::Usage)?;
+            .map_err(|e| Fatal::usage(format!("{flag}: {e}")))?;
+    }
+    if !args.select.is_empty() {
+        let selected = RuleLevels::parse_select(args.select.iter().map(String::as_str))
+            .map_err(|e| Fatal::usage(format!("--select: {e}")))?;
+        levels.select(selected);
     }
     let file = loaded.as_ref().map(|l| &l.config);
     let required_patterns = args
@@ -194,19 +204,85 @@ pub(super) fn settings(args: &crate::cli::RuleArgs) -> Result<(ScanOptions, Rule
         strip_prefix: args.frame.strip_prefix.clone(),
         input: args.frame.input,
     };
-    if frame.strip_prefix.is_none() {
-        frame.strip_prefix = file
-            .and_then(|f| f.strip_prefix.as_ref())
-            .map(|s| s.get_ref().clone());
+    if frame.strip_prefix.is_none()
+        && let Some(l) = &loaded
+        && let Some(p) = &l.config.strip_prefix
+    {
+        // A bad regex in the file is the file's error, shown at its line.
+        let value = p.get_ref();
+        if crate::prefix::preset(value).is_none()
+            && let Err(e) = regex::bytes::Regex::new(value)
+        {
+            return Err(config_fatal(l.error(
+                format!(
+                    "strip-prefix is not a valid regex: {}",
+                    super::regex_error(&e)
+                ),
+                "not a valid regex",
+                Some(p.span()),
+            )));
+        }
+        frame.strip_prefix = Some(value.clone());
     }
     let scan = scan_options(&frame)?;
-    Ok((
-        scan,
-        RuleOptions {
-            required_patterns,
-            levels,
-        },
-    ))
+    let rules = RuleOptions {
+        required_patterns,
+        levels,
+    };
+    if args.show_settings {
+        let text = show_settings(
+            args,
+            loaded.as_ref().map(|l| l.path.as_path()),
+            &frame,
+            &rules,
+        );
+        super::write_stdout(text.as_bytes())?;
+        // Nothing is open yet: the settings are the whole answer.
+        std::process::exit(i32::from(super::EXIT_CLEAN));
+    }
+    Ok((scan, rules))
+}
+
+/// `--show-settings`: the configuration file used and every rule's level.
+fn show_settings(
+    args: &crate::cli::RuleArgs,
+    config: Option<&Path>,
+    frame: &crate::cli::FrameArgs,
+    rules: &RuleOptions,
+) -> String {
+    let shown = |p: &Path| crate::sanitize::escape(p.display().to_string().as_bytes());
+    let config = match (config, args.no_config) {
+        (Some(p), _) => shown(p),
+        (None, true) => "none (--no-config)".to_owned(),
+        (None, false) => format!("none (no {} in this directory or above)", config::FILE_NAME),
+    };
+    let mut out = format!("configuration: {config}\n");
+    out.push_str(&format!(
+        "required patterns: {}\n",
+        crate::sanitize::escape(rules.required_patterns.join(", ").as_bytes())
+    ));
+    out.push_str(&format!(
+        "strip prefix: {}\n",
+        frame.strip_prefix.as_deref().map_or_else(
+            || "none".to_owned(),
+            |p| crate::sanitize::escape(p.as_bytes())
+        )
+    ));
+    out.push_str("rules:\n");
+    let width = Rule::ALL.iter().map(|r| r.id().len()).max().unwrap_or(0);
+    for &rule in Rule::ALL {
+        let level = match rules.levels.severity(rule) {
+            Some(s) => s.as_str(),
+            None => "allowed",
+        };
+        let note = if rule.default_severity().as_str() == level {
+            ""
+        } else {
+            " (changed)"
+        };
+        out.push_str(&format!("  {:width$}  {level}{note}\n", rule.id()));
+    }
+    out
 }
 
 fn config_fatal(e: Box<config::ConfigError>) -> Fatal {
@@ -238,6 +314,25 @@ pub(super) fn reporter<'w>(
         Format::Perfetto => Box::new(crate::report::perfetto::Perfetto::new(out)),
         Format::Otlp => Box::new(crate::report::otlp::Otlp::new(out)),
         Format::Html => Box::new(crate::report::html::Html::new(out)),
+    }
+}
+
+/// The report on stdout (stderr in pipe mode and under `run`): `--format`, made quiet
+/// by `-q`, or replaced by the counts of `--statistics`.
+pub(super) fn primary_reporter<'w>(
+    lint: &crate::cli::LintArgs,
+    out: Box<dyn Write + 'w>,
+    style: Style,
+    pipe: bool,
+) -> Box<dyn Reporter + 'w> {
+    if lint.statistics {
+        return Box::new(crate::report::quiet::Statistics::new(out));
+    }
+    let inner = reporter(lint.format, out, style, pipe);
+    if lint.quiet {
+        Box::new(crate::report::quiet::Quiet { inner })
+    } else {
+        inner
     }
 }
 
@@ -412,7 +507,7 @@ fn pipe(
     // Buffered: a report is written in many small pieces, and stderr is unbuffered;
     // every reporter flushes after each finding, so findings still appear at once.
     let buffered = io::BufWriter::with_capacity(16 * 1024, stderr.lock());
-    let mut primary = reporter(args.lint.format, Box::new(buffered), style, true);
+    let mut primary = primary_reporter(&args.lint, Box::new(buffered), style, true);
     let drawn = pictures(args.lint.format, reports);
     let mut live = Live {
         name: "<stdin>",
@@ -735,8 +830,8 @@ fn lint(
 ) -> Result<Outcome, Fatal> {
     let stdout = io::stdout();
     let style = style(args.lint.color, stdout.is_terminal());
-    let mut primary = reporter(
-        args.lint.format,
+    let mut primary = primary_reporter(
+        &args.lint,
         Box::new(BufWriter::new(stdout.lock())),
         style,
         false,

@@ -71,6 +71,21 @@ pub fn write_stdout(text: &[u8]) -> Result<(), Fatal> {
     }
 }
 
+/// A regex error, as one escaped message (the regex crate's spans the lines).
+pub fn regex_error(e: &regex::Error) -> String {
+    let text = e.to_string();
+    let last = text
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or(&text)
+        .trim()
+        .trim_start_matches("error: ")
+        .to_owned();
+    let pattern = text.lines().nth(1).unwrap_or("").trim();
+    crate::sanitize::escape(format!("{last} (in `{pattern}`)").as_bytes())
+}
+
 /// Scanner options from the command line.
 pub fn scan_options(args: &FrameArgs) -> Result<ScanOptions, Fatal> {
     let strip_prefix = match &args.strip_prefix {
@@ -83,8 +98,18 @@ pub fn scan_options(args: &FrameArgs) -> Result<ScanOptions, Fatal> {
                 ));
             }
             let p = crate::prefix::preset(p).unwrap_or(p);
+            // The pattern alone first: its error must not show the anchoring wrapper.
+            Regex::new(p).map_err(|e| {
+                Fatal::usage(format!(
+                    "--strip-prefix: not a valid regex: {}",
+                    regex_error(&e)
+                ))
+            })?;
             let anchored = format!("^(?:{p})");
-            Some(Regex::new(&anchored).map_err(|e| Fatal::usage(format!("--strip-prefix: {e}")))?)
+            Some(
+                Regex::new(&anchored)
+                    .map_err(|e| Fatal::usage(format!("--strip-prefix: {}", regex_error(&e))))?,
+            )
         }
     };
     Ok(ScanOptions {

@@ -18,7 +18,7 @@ use std::process::{ExitCode, ExitStatus};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use super::check::{Live, Outcome, Reports, conclude, ensure_open, open_reports, reporter, style};
+use super::check::{Live, Outcome, Reports, conclude, ensure_open, open_reports, style};
 use super::{Fatal, WriteTo};
 use crate::cli::RunArgs;
 use crate::event::{Event, EventKind, LineText, Position};
@@ -386,7 +386,7 @@ fn supervise(
     let style = style(args.lint.color, stderr.is_terminal());
     let buffered = io::BufWriter::with_capacity(16 * 1024, stderr.lock());
     let mut primary: Box<dyn Reporter + '_> =
-        reporter(args.lint.format, Box::new(buffered), style, true);
+        super::check::primary_reporter(&args.lint, Box::new(buffered), style, true);
     let drawn = super::check::pictures(args.lint.format, reports);
     let mut sink = Supervised {
         live: Live {

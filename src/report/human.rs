@@ -298,14 +298,14 @@ impl<W: Write> Reporter for Human<W> {
         }
         writeln!(
             self.out,
-            "quant-session: session {} (line {}) {}: {} tasks completed, {}",
+            "quant-session: session {} (line {}) {}: {} completed, {}",
             sanitize::escape(end.session_id.as_bytes()),
             end.start_line,
             match end.status {
                 Status::Complete => "completed",
                 Status::Crashed => "did not complete",
             },
-            end.tasks_completed,
+            plural(end.tasks_completed, "task", "tasks"),
             counts(end.errors, end.warnings)
         )?;
         self.out.flush()

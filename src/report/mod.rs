@@ -13,6 +13,7 @@ pub mod json_text;
 pub mod otlp;
 pub mod perfetto;
 pub mod postmortem;
+pub mod quiet;
 pub mod sarif;
 
 use std::io;

@@ -111,8 +111,11 @@ fn session(out: &mut String, s: &SessionState, elapsed: Option<f64>) {
     let _ = writeln!(out, "  open subagents   {}", list(subagents));
     let _ = writeln!(
         out,
-        "  done             {} tasks completed, {} files created, {} strategies, {} hypotheses queued",
-        s.tasks_completed, s.files_created, s.strategies_produced, s.hypotheses_queued
+        "  done             {} completed, {} created, {}, {} queued",
+        super::plural(s.tasks_completed, "task", "tasks"),
+        super::plural(s.files_created, "file", "files"),
+        super::plural(s.strategies_produced, "strategy", "strategies"),
+        super::plural(s.hypotheses_queued, "hypothesis", "hypotheses")
     );
     let _ = writeln!(
         out,
@@ -277,12 +280,12 @@ pub fn summary_markdown(file: &str, states: &[SessionState], errors: u64, warnin
     });
     let _ = writeln!(
         out,
-        "\n**Totals:** {} sessions, {} tasks completed, {} files created, {} strategies produced, {} hypotheses queued.\n",
-        states.len(),
-        totals.0,
-        totals.1,
-        totals.2,
-        totals.3
+        "\n**Totals:** {}, {} completed, {} created, {} produced, {} queued.\n",
+        super::plural(states.len() as u64, "session", "sessions"),
+        super::plural(totals.0, "task", "tasks"),
+        super::plural(totals.1, "file", "files"),
+        super::plural(totals.2, "strategy", "strategies"),
+        super::plural(totals.3, "hypothesis", "hypotheses")
     );
     let _ = writeln!(
         out,

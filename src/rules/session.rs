@@ -140,7 +140,11 @@ pub fn never_completed(s: LeftOpen<'_>) -> Finding {
         ));
     }
     if s.subagents > 0 {
-        what_open.push(format!("{} open subagent(s)", s.subagents));
+        what_open.push(crate::report::plural(
+            s.subagents,
+            "open subagent",
+            "open subagents",
+        ));
     }
     if s.unconfirmed_request {
         what_open.push("an unconfirmed distillation request".into());
