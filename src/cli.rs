@@ -33,7 +33,12 @@ pub enum Command {
     /// Write the markdown session summary a worker keeps (session-summaries/pane-N.md).
     Summary(SummaryArgs),
     /// List every rule with its default severity and summary.
-    Rules,
+    Rules {
+        /// `text`: a table; `json`: every rule's id, family, default severity, summary,
+        /// fix and rationale.
+        #[arg(long, value_enum, default_value_t = RulesFormat::Text)]
+        format: RulesFormat,
+    },
     /// Print the full documentation of a rule.
     Explain {
         /// A rule id, e.g. task-not-completed.
@@ -193,6 +198,10 @@ pub struct CheckArgs {
     /// Which files to check in directories (repeatable; default `*.log`, `*.txt`, `*.jsonl` (Claude Code session files) and `*.ndjson`).
     #[arg(long, value_name = "GLOB")]
     pub glob: Vec<String>,
+    /// Walk directories whole: hidden files and directories, and what .gitignore
+    /// excludes, too.
+    #[arg(long)]
+    pub no_ignore: bool,
     #[command(flatten)]
     pub lint: LintArgs,
 }
@@ -253,6 +262,13 @@ fn parse_stale(s: &str) -> Result<std::time::Duration, String> {
     crate::rules::live::parse_duration(s)
 }
 
+/// What `rules` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RulesFormat {
+    Text,
+    Json,
+}
+
 /// What `watch` writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum WatchFormat {
@@ -282,6 +298,9 @@ pub struct WatchArgs {
     /// `*.jsonl`, `*.ndjson`).
     #[arg(long, value_name = "GLOB")]
     pub glob: Vec<String>,
+    /// Follow hidden files and what .gitignore excludes, too.
+    #[arg(long)]
+    pub no_ignore: bool,
     /// Compare each `pane-N.*` file's sessions with DIR/pane-N.json as they end (adds
     /// the checkpoint-problem rule).
     #[arg(long, value_name = "DIR")]

@@ -29,7 +29,7 @@ fn main() -> ExitCode {
         Command::State(args) => command::postmortem::state(args),
         Command::Postmortem(args) => command::postmortem::postmortem(args),
         Command::Summary(args) => command::postmortem::summary(args),
-        Command::Rules => command::rules::list(),
+        Command::Rules { format } => command::rules::list(*format),
         Command::Explain { rule } => command::rules::explain(rule),
         Command::Completions { shell } => command::rules::completions(*shell),
         Command::Man => command::rules::man(),

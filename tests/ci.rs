@@ -405,3 +405,26 @@ fn escape_stray_bracket(v: &mut serde_json::Value) -> usize {
         _ => 0,
     }
 }
+
+#[test]
+fn directory_walks_skip_hidden_and_gitignored_files_unless_no_ignore() {
+    let dir = tempfile::tempdir().unwrap();
+    for sub in [".hidden", "ignored", "kept"] {
+        std::fs::create_dir_all(dir.path().join(sub)).unwrap();
+        std::fs::copy(
+            "fixtures/sessions/clean.log",
+            dir.path().join(sub).join("pane.log"),
+        )
+        .unwrap();
+    }
+    // Not a git repository: a .gitignore still counts (a copied corpus).
+    std::fs::write(dir.path().join(".gitignore"), "ignored/\n").unwrap();
+    let (text, code) = stdout(qs().args(["check", "--format", "concise"]).arg(dir.path()));
+    assert_eq!(code, 0);
+    assert!(text.ends_with("in 1 input (1 session)\n"), "{text}");
+    let (text, _) = stdout(
+        qs().args(["check", "--format", "concise", "--no-ignore"])
+            .arg(dir.path()),
+    );
+    assert!(text.ends_with("in 3 inputs (3 sessions)\n"), "{text}");
+}

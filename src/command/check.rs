@@ -45,7 +45,7 @@ pub fn run(args: &CheckArgs) -> Result<ExitCode, Fatal> {
     }
     let (scan, rules) = settings(&args.lint.rules)?;
     let (globs, looked_for) = globs(&args.glob)?;
-    let targets = expand(&args.files, &globs, &looked_for)?;
+    let targets = expand(&args.files, &globs, &looked_for, args.no_ignore)?;
     let inputs = inputs(&args.files, &targets, &globs);
     let (mut reports, files) = open_reports(&args.lint.report, &inputs)?;
     add_exporter(args.lint.otlp_endpoint.as_deref(), &mut reports)?;
@@ -678,27 +678,49 @@ pub(super) fn globs(patterns: &[String]) -> Result<(GlobSet, String), Fatal> {
     Ok((set, patterns.join(", ")))
 }
 
+/// A directory walked in name order, as ripgrep walks it: hidden files and directories
+/// and what `.gitignore` (and `.ignore`) files exclude are skipped, unless `no_ignore`.
+pub(super) fn walk(dir: &Path, no_ignore: bool) -> ignore::Walk {
+    ignore::WalkBuilder::new(dir)
+        .standard_filters(!no_ignore)
+        // A .gitignore counts outside a git repository too (a copied corpus).
+        .require_git(false)
+        .sort_by_file_name(|a, b| a.cmp(b))
+        .build()
+}
+
 /// Files to check: explicit files as given, directories walked in name order for the
 /// files whose name matches the globs. A directory that holds no such file is a usage
 /// error: checking nothing must not read as a clean run.
-fn expand(paths: &[PathBuf], globs: &GlobSet, looked_for: &str) -> Result<Vec<Target>, Fatal> {
+fn expand(
+    paths: &[PathBuf],
+    globs: &GlobSet,
+    looked_for: &str,
+    no_ignore: bool,
+) -> Result<Vec<Target>, Fatal> {
     let mut targets = Vec::new();
     for p in paths {
         if p.as_os_str() == "-" {
             targets.push(Target::Stdin);
         } else if p.is_dir() {
             let before = targets.len();
-            let walk = walkdir::WalkDir::new(p).sort_by_file_name();
-            for entry in walk.into_iter() {
+            for entry in walk(p, no_ignore) {
                 match entry {
-                    Ok(e) if e.file_type().is_file() && globs.is_match(e.file_name()) => {
+                    Ok(e)
+                        if e.file_type().is_some_and(|t| t.is_file())
+                            && globs.is_match(e.file_name()) =>
+                    {
                         targets.push(Target::File(e.into_path()))
                     }
                     Ok(_) => {}
                     // Unreadable directories are reported when their path is opened.
-                    Err(e) => targets.push(Target::File(
-                        e.path().map_or_else(|| p.clone(), Path::to_path_buf),
-                    )),
+                    Err(e) => {
+                        let path = match &e {
+                            ignore::Error::WithPath { path, .. } => path.clone(),
+                            _ => p.clone(),
+                        };
+                        targets.push(Target::File(path))
+                    }
                 }
             }
             if targets.len() == before {

@@ -126,6 +126,7 @@ pub(super) struct Targets {
     pub(super) files: Vec<PathBuf>,
     pub(super) dirs: Vec<PathBuf>,
     pub(super) globs: GlobSet,
+    no_ignore: bool,
 }
 
 impl Targets {
@@ -133,9 +134,10 @@ impl Targets {
     fn present(&self) -> Vec<PathBuf> {
         let mut found: Vec<PathBuf> = self.files.iter().filter(|f| f.is_file()).cloned().collect();
         for dir in &self.dirs {
-            let walk = walkdir::WalkDir::new(dir).sort_by_file_name();
-            for entry in walk.into_iter().filter_map(Result::ok) {
-                if entry.file_type().is_file() && self.globs.is_match(entry.file_name()) {
+            for entry in super::check::walk(dir, self.no_ignore).filter_map(Result::ok) {
+                if entry.file_type().is_some_and(|t| t.is_file())
+                    && self.globs.is_match(entry.file_name())
+                {
                     found.push(entry.into_path());
                 }
             }
@@ -173,6 +175,7 @@ impl<'a> Fleet<'a> {
             files: paths.iter().filter(|p| !p.is_dir()).cloned().collect(),
             dirs: paths.iter().filter(|p| p.is_dir()).cloned().collect(),
             globs,
+            no_ignore: args.no_ignore,
         };
         for f in targets.files.iter().filter(|f| !f.exists()) {
             super::note(&format!(
