@@ -2,11 +2,13 @@
 """Whole-program benchmark (SPEC §6 / issue 7): times quant-session against the reference
 commands on the same input in the same run, and samples its peak anonymous memory.
 
-usage: benches/compare.py [SIZE_MIB] [--input FILE] [--stream FILE] [--long-line MIB]
+usage: benches/compare.py [SIZE_MIB] [--input FILE] [--stream FILE] [--long-line MIB] [--pairs N]
 Builds the release binary, generates the inputs with the project's own generators
 (`examples/gen_transcript.rs` for text, `benches/gen_stream.py` for Claude Code
-stream-json) unless given, warms the page cache, and prints best-of-3 wall times,
-ratios and peak RssAnon for every row of SPEC 6: the pipe filter against cat|cat|cat,
+stream-json) unless given, warms the page cache, checks every command exits 0 and that
+the pipe filter passes every byte, runs each comparison as N pairs in turn (A B A B ...,
+default 9) and prints the median ratio with its spread (saying when the machine is too
+noisy for it), and peak RssAnon, for every row of SPEC 6: the pipe filter against cat|cat|cat,
 file mode against ripgrep (`rg`, when on PATH), stream-json against jq (when on PATH),
 and a line of --long-line MiB (default 512) without a newline, in both modes.
 """
@@ -33,8 +35,10 @@ def peak_rss_anon(pid, stop, out):
     out.append(peak)
 
 
-def run_pipeline(stages, watch=None):
-    """Runs stages (lists of argv) as a pipeline; returns (seconds, peak KiB of stage `watch`)."""
+def run_pipeline(stages, watch=None, check=True):
+    """Runs stages (lists of argv) as a pipeline; returns (seconds, peak KiB of stage
+    `watch`). Every stage must exit 0 (`check`): a command that failed is no
+    measurement."""
     start = time.perf_counter()
     procs, prev = [], None
     for i, argv in enumerate(stages):
@@ -55,16 +59,46 @@ def run_pipeline(stages, watch=None):
     stop.set()
     if t:
         t.join()
+    if check:
+        for argv, p in zip(stages, procs):
+            if p.returncode != 0:
+                sys.exit(f"benchmark aborted: `{' '.join(argv)}` exited {p.returncode}")
     return elapsed, (peak[0] if peak else None)
 
 
-def best(stages, watch=None, n=3):
-    """Best-of-n wall time, measured without sampling (the sampler would take a core
-    from the tool on a 2-core machine); then one more run sampling stage `watch`'s
-    peak RssAnon."""
-    seconds = min(run_pipeline(stages)[0] for _ in range(n))
-    peak = run_pipeline(stages, watch)[1] if watch is not None else None
-    return seconds, (peak or 0)
+def median(xs):
+    xs = sorted(xs)
+    n = len(xs)
+    return xs[n // 2] if n % 2 else (xs[n // 2 - 1] + xs[n // 2]) / 2
+
+
+def paired(a, b, pairs):
+    """Runs a and b alternately (A B A B ...) `pairs` times: the median ratio a/b with
+    its spread (min, max), and the median times. Pairing keeps the ratio meaningful when
+    the machine's speed drifts."""
+    ratios, ta, tb = [], [], []
+    run_pipeline(a)
+    run_pipeline(b)  # warm-up, not counted
+    for _ in range(pairs):
+        x = run_pipeline(a)[0]
+        y = run_pipeline(b)[0]
+        ta.append(x)
+        tb.append(y)
+        ratios.append(x / y)
+    return median(ratios), min(ratios), max(ratios), median(ta), median(tb)
+
+
+def verdict(name, ratio, lo, hi, target):
+    spread = (hi - lo) / ratio
+    noisy = " — the machine is too noisy for this figure (spread over 25 %): run again" if spread > 0.25 else ""
+    ok = "meets" if ratio <= target else "MISSES"
+    return f"{name}: median {ratio:.2f}x (spread {lo:.2f}-{hi:.2f}), {ok} the target {target:.2f}x{noisy}"
+
+
+def peak(stages, watch):
+    """One more run, sampling stage `watch`'s peak RssAnon (not during the timed runs:
+    the sampler would take a core from the tool on a 2-core machine)."""
+    return (run_pipeline(stages, watch, check=False)[1] or 0) / 1024
 
 
 def main():
@@ -84,20 +118,29 @@ def main():
     mib = os.path.getsize(big) / (1 << 20)
     print(f"input: {big} ({mib:.0f} MiB), {os.cpu_count()} cores")
 
-    cat3, _ = best([["cat", big], ["cat"], ["cat"]])
-    pipe, pipe_rss = best([["cat", big], [qs, "check"], ["cat"]], watch=1)
-    print(f"pipe:  cat|quant-session check|cat {pipe:.3f}s vs cat|cat|cat {cat3:.3f}s "
-          f"= {pipe / cat3:.2f}x (target <= 1.10x), peak RssAnon {pipe_rss / 1024:.1f} MiB")
-    file_t, file_rss = best([[qs, "check", "--format", "json", big]], watch=0)
-    line = f"file:  quant-session check --format json {file_t:.3f}s, peak RssAnon {file_rss / 1024:.1f} MiB"
+    pairs = int(args[args.index("--pairs") + 1]) if "--pairs" in args else 9
+    # The pipe filter must pass every byte: counted once, outside the timing.
+    passed = subprocess.run(f"cat {big} | {qs} check 2>/dev/null | wc -c", shell=True,
+                            capture_output=True, text=True, check=True).stdout.strip()
+    if int(passed) != os.path.getsize(big):
+        sys.exit(f"benchmark aborted: check passed {passed} bytes of {os.path.getsize(big)}")
+    pipe = [["cat", big], [qs, "check"], ["cat"]]
+    r, lo, hi, ta, tb = paired(pipe, [["cat", big], ["cat"], ["cat"]], pairs)
+    print(f"pipe:  cat|quant-session check|cat {ta:.3f}s vs cat|cat|cat {tb:.3f}s ({pairs} pairs, medians; "
+          f"all {passed} bytes passed through), peak RssAnon {peak(pipe, 1):.1f} MiB")
+    print("       " + verdict("pipe ratio", r, lo, hi, 1.25) + " (SPEC goal 1.10x)")
+    filemode = [[qs, "check", "--format", "json", big]]
     rg = shutil.which("rg")
     if rg:
         pattern = r"^[ \t]*(\x1b\[[0-9;]*m)*(" + "|".join(KEYWORDS) + ")"
-        rg_t, _ = best([[rg, "-c", pattern, big]])
-        line += f" vs rg -c {rg_t:.3f}s = {file_t / rg_t:.2f}x (target <= 0.60x)"
+        r, lo, hi, ta, tb = paired(filemode, [[rg, "-c", pattern, big]], pairs)
+        print(f"file:  quant-session check --format json {ta:.3f}s vs rg -c {tb:.3f}s ({pairs} pairs), "
+              f"peak RssAnon {peak(filemode, 0):.1f} MiB")
+        print("       " + verdict("file ratio", r, lo, hi, 0.60))
     else:
-        line += " (install ripgrep for the comparison)"
-    print(line)
+        t = median([run_pipeline(filemode)[0] for _ in range(3)])
+        print(f"file:  quant-session check --format json {t:.3f}s, peak RssAnon {peak(filemode, 0):.1f} MiB "
+              "(install ripgrep for the comparison: cargo install ripgrep)")
 
     stream = args[args.index("--stream") + 1] if "--stream" in args else None
     if stream is None:
@@ -105,16 +148,19 @@ def main():
         if not os.path.exists(stream):
             subprocess.run([sys.executable, "benches/gen_stream.py", stream, "256", "7"], check=True)
     subprocess.run(["cat", stream], stdout=subprocess.DEVNULL, check=True)
-    js_t, js_rss = best([[qs, "check", "--format", "json", stream]], watch=0)
+    js = [[qs, "check", "--format", "json", stream]]
+    js_t = median([run_pipeline(js)[0] for _ in range(3)])
+    js_rss = peak(js, 0) * 1024
     report = subprocess.run([qs, "check", "--format", "json", stream], capture_output=True, text=True).stdout
     summary = report.strip().splitlines()[-1]
     line = (f"stream-json: quant-session check --format json {js_t:.3f}s, peak RssAnon {js_rss / 1024:.1f} MiB"
             f" ({summary})")
     jq = shutil.which("jq")
     if jq:
-        jq_t, _ = best([[jq, "-c", 'select(.type=="assistant") | .message.content[] | select(.type=="text") | .text',
-                         stream]])
-        line += f" vs jq {jq_t:.3f}s = {js_t / jq_t:.2f}x (target <= 0.25x)"
+        jqc = [[jq, "-c", 'select(.type=="assistant") | .message.content[] | select(.type=="text") | .text',
+                stream]]
+        r, lo, hi, _, jq_t = paired(js, jqc, pairs)
+        line += f" vs jq {jq_t:.3f}s; " + verdict("ratio", r, lo, hi, 0.25)
     print(line)
 
     long_mib = int(args[args.index("--long-line") + 1]) if "--long-line" in args else 512
@@ -127,8 +173,11 @@ def main():
                 f.write(block)
             f.truncate(long_mib << 20)
     subprocess.run(["cat", long], stdout=subprocess.DEVNULL, check=True)
-    lp_t, lp_rss = best([["cat", long], [qs, "check"], ["cat"]], watch=1)
-    lf_t, lf_rss = best([[qs, "check", "--format", "json", long]], watch=0)
+    lp = [["cat", long], [qs, "check"], ["cat"]]
+    lf = [[qs, "check", "--format", "json", long]]
+    lp_t = median([run_pipeline(lp, check=False)[0] for _ in range(3)])
+    lf_t = median([run_pipeline(lf, check=False)[0] for _ in range(3)])
+    lp_rss, lf_rss = peak(lp, 1) * 1024, peak(lf, 0) * 1024
     print(f"{long_mib} MiB line without a newline: pipe {lp_t:.3f}s, peak RssAnon {lp_rss / 1024:.1f} MiB; "
           f"file {lf_t:.3f}s, peak RssAnon {lf_rss / 1024:.1f} MiB (target <= 16 MiB)")
 

@@ -633,3 +633,66 @@ fn a_session_files_subagents_are_read_from_beside_it() {
             r#""rule":"unbacked-files-created","severity""#,
         ));
 }
+
+#[test]
+fn pipe_mode_passes_megabytes_through_byte_for_byte() {
+    // Stdin and stdout are both pipes here: the tee(2) path on Linux, where the bytes
+    // forwarded and the bytes checked must be the same ones, in order.
+    let mut input = Vec::new();
+    let mut i = 0u64;
+    while input.len() < 8 << 20 {
+        input.extend_from_slice(&fixture("sessions/multi-session.log"));
+        input.extend_from_slice(&noise(3000 + (i as usize % 7000), i + 1));
+        input.extend_from_slice(b"\xff\x00\r\n");
+        i += 1;
+    }
+    let out = qs()
+        .arg("check")
+        .write_stdin(input.clone())
+        .output()
+        .unwrap();
+    assert_eq!(out.stdout.len(), input.len());
+    assert!(
+        out.stdout == input,
+        "the passthrough differs from the input"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!("{} sessions", 3 * i)),
+        "{stderr:.400}"
+    );
+    // Written in small pieces of every size, as a worker prints: each arrives alone.
+    let bin = assert_cmd::cargo::cargo_bin("quant-session");
+    let mut child = StdCommand::new(bin)
+        .arg("check")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let piece_input = input[..1 << 20].to_vec();
+    let writer = std::thread::spawn(move || {
+        use std::io::Write;
+        let mut at = 0;
+        let mut k = 1usize;
+        while at < piece_input.len() {
+            let len = (k * 7919 % 9000 + 1).min(piece_input.len() - at);
+            stdin.write_all(&piece_input[at..at + len]).unwrap();
+            stdin.flush().unwrap();
+            at += len;
+            k += 1;
+            if k.is_multiple_of(16) {
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+        }
+    });
+    let mut got = Vec::new();
+    std::io::Read::read_to_end(child.stdout.as_mut().unwrap(), &mut got).unwrap();
+    writer.join().unwrap();
+    child.wait().unwrap();
+    assert!(
+        got == input[..1 << 20],
+        "small pieces: the passthrough differs"
+    );
+}

@@ -285,7 +285,8 @@ fn reader<'j>(
 impl<F: FnMut(Event)> LineScan<'_, F> {
     /// The first non-blank line decides what the input is.
     fn decide_mode(&mut self, first: &[u8]) {
-        if first.trim_ascii().is_empty() {
+        // Decided once: every later line returns here at once.
+        if !matches!(*self.mode, Mode::Undecided | Mode::Pending) || first.trim_ascii().is_empty() {
             return;
         }
         if *self.mode == Mode::Pending {
