@@ -103,8 +103,17 @@ fn location(file: &str, label: &Label) -> Value {
     })
 }
 
+/// Where a rule is documented: the README's rule table of the published repository
+/// (`repository` in Cargo.toml); none while the package names no repository.
+pub fn help_uri(repository: &str) -> Option<String> {
+    let repository = repository.trim_end_matches('/');
+    (repository.starts_with("https://") || repository.starts_with("http://"))
+        // The README's "Rules" section holds the table and what each rule reports.
+        .then(|| format!("{repository}#rules"))
+}
+
 fn rule_descriptor(rule: Rule) -> Value {
-    json!({
+    let mut descriptor = json!({
         "id": rule.id(),
         "name": rule.id(),
         "shortDescription": { "text": rule.summary() },
@@ -113,7 +122,11 @@ fn rule_descriptor(rule: Rule) -> Value {
             "text": format!("{}. Run `quant-session explain {}` for an example.", rule.fix(), rule.id())
         },
         "defaultConfiguration": { "level": level(rule.default_severity()) },
-    })
+    });
+    if let Some(uri) = help_uri(env!("CARGO_PKG_REPOSITORY")) {
+        descriptor["helpUri"] = json!(uri);
+    }
+    descriptor
 }
 
 impl<W: Write> Reporter for Sarif<W> {
@@ -206,5 +219,19 @@ impl<W: Write> Reporter for Sarif<W> {
         crate::report::json_text::to_writer(&mut self.out, &invocation)?;
         self.out.write_all(b"]\n    }\n  ]\n}\n")?;
         self.out.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn help_uris_point_at_the_readme_rule_section() {
+        assert_eq!(
+            help_uri("https://github.com/o/quant-session/").as_deref(),
+            Some("https://github.com/o/quant-session#rules")
+        );
+        assert_eq!(help_uri(""), None);
     }
 }
