@@ -153,6 +153,8 @@ pub(super) struct Fleet<'a> {
     scan: ScanOptions,
     rules: RuleOptions,
     panes: BTreeMap<PathBuf, Pane>,
+    /// Files that could not be opened (said once).
+    unreadable: std::collections::HashSet<PathBuf>,
     buf: Vec<u8>,
     first: bool,
     wake: Option<(notify::RecommendedWatcher, mpsc::Receiver<()>)>,
@@ -196,6 +198,7 @@ impl<'a> Fleet<'a> {
             scan,
             rules,
             panes: BTreeMap::new(),
+            unreadable: Default::default(),
             buf: vec![0u8; crate::source::CHUNK],
             first: true,
             drawn: false,
@@ -215,6 +218,7 @@ impl<'a> Fleet<'a> {
             let from_end = self.first && self.args.from_end;
             match Followed::open(&path, from_end, &self.scan, &self.rules) {
                 Ok(followed) => {
+                    self.unreadable.remove(&path);
                     let name = sanitize::escape(path.display().to_string().as_bytes());
                     view.followed(&name);
                     let pane = Pane {
@@ -227,10 +231,15 @@ impl<'a> Fleet<'a> {
                     };
                     self.panes.insert(path, pane);
                 }
-                Err(e) => super::note(&format!(
-                    "{}: {e}",
-                    sanitize::escape(path.display().to_string().as_bytes())
-                )),
+                // Said once per file, not at every look.
+                Err(e) => {
+                    if self.unreadable.insert(path.clone()) {
+                        super::note(&format!(
+                            "{}: {e}; not followed until it can be read",
+                            sanitize::escape(path.display().to_string().as_bytes())
+                        ));
+                    }
+                }
             }
         }
         self.first = false;
