@@ -20,14 +20,20 @@ pub const RULES: &[Rule] = &[
 /// `worker-error-exit`: the worker's last result, at `result`, says it ended with
 /// `how`.
 pub fn worker_error_exit(how: &str, result: Label) -> Finding {
-    Finding::new(
+    let f = Finding::new(
         Rule::WorkerErrorExit,
         format!("the worker exited with {how}, not `success`"),
         Label {
             message: format!("the run ended with {how}").into(),
             ..result
         },
-    )
+    );
+    // A supervised process (`run`): its status, not an agent CLI's result record.
+    if how.starts_with("`exit:") || how.starts_with("`signal:") {
+        f.help("the worker process failed: its last lines say why; fix it and rerun the session (`--deny worker-error-exit` fails the run on it)")
+    } else {
+        f
+    }
 }
 
 /// The finding of an input without any session: `hidden-markers` when its markers
