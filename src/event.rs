@@ -44,6 +44,16 @@ pub struct LineText {
 impl LineText {
     /// How much of a line a diagnostic shows.
     pub const MAX: usize = 1024;
+
+    /// No text, at a place (an event or a finding that stands for no line's content).
+    pub fn empty(line: u64, column: u64, offset: u64) -> Arc<LineText> {
+        Arc::new(LineText {
+            line,
+            column,
+            offset,
+            bytes: Box::default(),
+        })
+    }
 }
 
 /// One thing the grammar found on a candidate line.

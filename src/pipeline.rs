@@ -333,14 +333,6 @@ impl Pipeline {
             .map_or_else(Vec::new, Machine::not_checked)
     }
 
-    /// The rules' settings (none: events only).
-    pub fn rules(&self) -> &RuleOptions {
-        static NONE: std::sync::OnceLock<RuleOptions> = std::sync::OnceLock::new();
-        self.machine
-            .as_ref()
-            .map_or_else(|| NONE.get_or_init(RuleOptions::default), Machine::options)
-    }
-
     /// Sessions seen so far.
     pub fn sessions(&self) -> u64 {
         self.machine.as_ref().map_or(0, Machine::sessions)

@@ -188,12 +188,7 @@ impl TextLines {
             sink(Event {
                 at,
                 kind: EventKind::Envelope(time),
-                text: Arc::new(LineText {
-                    line: seg.line,
-                    column: seg.column,
-                    offset: seg.offset,
-                    bytes: Box::default(),
-                }),
+                text: LineText::empty(seg.line, seg.column, seg.offset),
             });
         }
         let text = Arc::new(LineText {

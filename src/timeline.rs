@@ -213,6 +213,13 @@ impl Builder {
         }
     }
 
+    /// Whether the open session's distillation was requested and not yet confirmed.
+    fn distilling(&self) -> bool {
+        self.open_spans
+            .get(&(SpanKind::Distillation, String::new()))
+            .is_some_and(|l| !l.is_empty())
+    }
+
     /// An event of the input.
     pub fn event(&mut self, event: &Event) {
         match &event.kind {
@@ -251,21 +258,11 @@ impl Builder {
             Marker::TaskComplete { task } => self.close_span(SpanKind::Task, task, at),
             Marker::SubagentSpawn { agent } => self.open_span(SpanKind::Subagent, agent, at),
             Marker::SubagentComplete { agent } => self.close_span(SpanKind::Subagent, agent, at),
-            Marker::DistillationRequest { .. } => {
-                let open = self
-                    .open_spans
-                    .get(&(SpanKind::Distillation, String::new()))
-                    .is_some_and(|l| !l.is_empty());
-                if !open {
-                    self.open_span(SpanKind::Distillation, "", at);
-                }
+            Marker::DistillationRequest { .. } if !self.distilling() => {
+                self.open_span(SpanKind::Distillation, "", at);
             }
             Marker::DistillationComplete => {
-                let open = self
-                    .open_spans
-                    .get(&(SpanKind::Distillation, String::new()))
-                    .is_some_and(|l| !l.is_empty());
-                if !open {
+                if !self.distilling() {
                     // Confirmed without a request: a point.
                     self.open_span(SpanKind::Distillation, "", at);
                 }

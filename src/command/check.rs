@@ -435,6 +435,24 @@ impl Live<'_, '_> {
     }
 }
 
+impl Live<'_, '_> {
+    /// The input ended: its summary to every report, and the primary report ends (the
+    /// report files end with the run: a SARIF log on stderr is closed, the concise
+    /// totals line written). The first write that failed is the error.
+    pub(super) fn end(&mut self, summary: &FileSummary<'_>) -> Result<(), Fatal> {
+        self.each(|r| r.end_file(summary));
+        if self.failed.is_none()
+            && let Err(e) = self.primary.end_run(1, self.totals)
+        {
+            self.failed = Some(Fatal::write(WriteTo::Report, e));
+        }
+        match self.failed.take() {
+            Some(fatal) => Err(fatal),
+            None => Ok(()),
+        }
+    }
+}
+
 impl Output for Live<'_, '_> {
     fn event(&mut self, event: &crate::event::Event) {
         if let Some(t) = &mut self.timeline {
@@ -533,6 +551,9 @@ fn pipe(
         Ok(fd) => Box::new(File::from(fd)),
         Err(_) => Box::new(io::stdout()),
     };
+    // Stdin has no pane checkpoint: decided before the rules go to the pipeline.
+    let checkpoint_gap =
+        crate::rules::checkpoint::not_checked(None, args.checkpoints.as_deref(), &rules);
     let mut pipeline = Pipeline::new(pipeline::Options {
         scan,
         rules: Some(rules),
@@ -596,11 +617,7 @@ fn pipe(
     let timeline = live.timeline.take().map(|t| t.finish(pipeline.lines()));
     let worker = pipeline.worker_run();
     let mut not_checked = pipeline.not_checked();
-    not_checked.extend(crate::rules::checkpoint::not_checked(
-        None,
-        args.checkpoints.as_deref(),
-        pipeline.rules(),
-    ));
+    not_checked.extend(checkpoint_gap);
     let summary = FileSummary {
         file: "<stdin>",
         totals: live.totals,
@@ -611,17 +628,7 @@ fn pipe(
         worker: worker.as_ref(),
         not_checked: &not_checked,
     };
-    live.each(|r| r.end_file(&summary));
-    // The primary report ends here (the report files end with the run): a SARIF log on
-    // stderr is closed, the concise totals line written.
-    if live.failed.is_none()
-        && let Err(e) = live.primary.end_run(1, live.totals)
-    {
-        live.failed = Some(Fatal::write(WriteTo::Report, e));
-    }
-    if let Some(fatal) = live.failed {
-        return Err(fatal);
-    }
+    live.end(&summary)?;
     let interrupted = interrupted.or_else(interrupt::signal);
     if let Some(sig) = interrupted {
         let unshown = match live.unshown {

@@ -409,6 +409,8 @@ fn supervise(
         Ok(fd) => Box::new(File::from(fd)),
         Err(_) => Box::new(io::stdout()),
     };
+    // The worker's output has no pane checkpoint: decided before the rules go on.
+    let checkpoint_gap = crate::rules::checkpoint::not_checked(None, None, &rules);
     let mut pipeline = Pipeline::new(pipeline::Options {
         scan,
         rules: Some(rules),
@@ -527,12 +529,7 @@ fn supervise(
                 num_turns: None,
                 total_cost_usd: None,
             },
-            text: std::sync::Arc::new(LineText {
-                line: at.line,
-                column: 1,
-                offset: at.offset,
-                bytes: Box::default(),
-            }),
+            text: LineText::empty(at.line, 1, at.offset),
         };
         pipeline.inject(event, &mut sink);
     }
@@ -548,11 +545,7 @@ fn supervise(
     if exited.is_some() {
         not_checked.retain(|(rule, _)| *rule != Rule::WorkerErrorExit);
     }
-    not_checked.extend(crate::rules::checkpoint::not_checked(
-        None,
-        None,
-        pipeline.rules(),
-    ));
+    not_checked.extend(checkpoint_gap);
     let summary = FileSummary {
         file: NAME,
         totals: live.totals,
@@ -563,15 +556,7 @@ fn supervise(
         worker: None,
         not_checked: &not_checked,
     };
-    live.each(|r| r.end_file(&summary));
-    if live.failed.is_none()
-        && let Err(e) = live.primary.end_run(1, live.totals)
-    {
-        live.failed = Some(Fatal::write(WriteTo::Report, e));
-    }
-    if let Some(fatal) = live.failed {
-        return Err(fatal);
-    }
+    live.end(&summary)?;
     if let Some(sig) = interrupted {
         super::note(&format!(
             "interrupted by {}; passed on to the worker; the report covers its output so far",

@@ -71,8 +71,6 @@ impl KeySet for Key {
     }
 }
 
-/// Longest short field kept (types, ids, commands, paths).
-const MAX_FIELD: usize = 1024;
 /// How much of a text whose owner is not known yet is held (a `text` before its item's
 /// `type`): the CLI prints the type first.
 const MAX_HELD: usize = 64 * 1024;
@@ -321,8 +319,7 @@ impl JsonSink<Key> for Current {
             },
             Some(target) => {
                 if let Some(field) = self.field(target) {
-                    let room = MAX_FIELD.saturating_sub(field.len());
-                    field.push_str(&String::from_utf8_lossy(&bytes[..bytes.len().min(room)]));
+                    crate::format::keep(field, bytes);
                 }
             }
             None => {}

@@ -73,8 +73,7 @@ impl KeySet for Key {
     }
 }
 
-/// Longest short field kept, and longest `arguments` document held.
-const MAX_FIELD: usize = 1024;
+/// Longest `arguments` document held.
 const MAX_ARGUMENTS: usize = 16 * 1024;
 /// Longest `arguments` held of a call that may carry a patch (`apply_patch`, `shell`):
 /// a patch past it is not read whole, and the files it adds after that are missed.
@@ -426,8 +425,7 @@ impl JsonSink<Key> for Sink<'_> {
             Some(Target::CallId) => &mut c.call_id,
             None => return,
         };
-        let room = MAX_FIELD.saturating_sub(field.len());
-        field.push_str(&String::from_utf8_lossy(&bytes[..bytes.len().min(room)]));
+        crate::format::keep(field, bytes);
     }
 
     fn end(&mut self, _path: &[Frame<Key>], _kind: Kind, _literal: &[u8]) {

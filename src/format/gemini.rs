@@ -87,8 +87,6 @@ impl KeySet for Key {
     }
 }
 
-/// Longest short field kept (types, ids, names, paths).
-const MAX_FIELD: usize = 1024;
 /// How much of a text whose owner is not known yet is held (a `content` before its
 /// `role`, an `output` before its `tool_id`): the CLI prints the owner first.
 const MAX_HELD: usize = 64 * 1024;
@@ -362,9 +360,7 @@ impl JsonSink<Key> for Sink<'_> {
             Some(Key::Content | Key::Output) => {}
             Some(key) => {
                 if let Some(field) = self.field(key) {
-                    let room = MAX_FIELD.saturating_sub(field.len());
-                    let piece = &bytes[..bytes.len().min(room)];
-                    field.push_str(&String::from_utf8_lossy(piece));
+                    crate::format::keep(field, bytes);
                 }
             }
             None => {}

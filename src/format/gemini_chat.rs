@@ -55,7 +55,6 @@ impl KeySet for Key {
     }
 }
 
-const MAX_FIELD: usize = 1024;
 const MAX_HELD: usize = 64 * 1024;
 const MAX_PATHS: usize = 100_000;
 /// Records completed but not yet taken (the scanner takes them after every line).
@@ -273,8 +272,7 @@ impl JsonSink<Key> for State {
             Some(Target::CallCommand) => &mut m.call.command,
             None => return,
         };
-        let room = MAX_FIELD.saturating_sub(field.len());
-        field.push_str(&String::from_utf8_lossy(&bytes[..bytes.len().min(room)]));
+        crate::format::keep(field, bytes);
     }
 
     fn end(&mut self, path: &[Frame<Key>], kind: Kind, _literal: &[u8]) {

@@ -52,8 +52,6 @@ impl KeySet for Key {
     }
 }
 
-const MAX_FIELD: usize = 1024;
-
 #[derive(Debug, Default)]
 struct State {
     at: Place,
@@ -91,8 +89,7 @@ impl JsonSink<Key> for State {
             (Some(Key::Message), _, Some((_, message))) => message,
             _ => return,
         };
-        let room = MAX_FIELD.saturating_sub(field.len());
-        field.push_str(&String::from_utf8_lossy(&bytes[..bytes.len().min(room)]));
+        crate::format::keep(field, bytes);
     }
 
     fn end(&mut self, path: &[Frame<Key>], kind: Kind, _literal: &[u8]) {

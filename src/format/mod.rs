@@ -359,6 +359,16 @@ impl RecordCounts {
     }
 }
 
+/// Longest short field a reader keeps (types, ids, names, paths, commands).
+pub(crate) const MAX_FIELD: usize = 1024;
+
+/// Appends the decoded bytes of a string value to a kept field, up to [`MAX_FIELD`]
+/// bytes (a field of any size in the input costs at most that).
+pub(crate) fn keep(field: &mut String, bytes: &[u8]) {
+    let room = MAX_FIELD.saturating_sub(field.len());
+    field.push_str(&String::from_utf8_lossy(&bytes[..bytes.len().min(room)]));
+}
+
 /// The call in flight: the last one started whose result never came.
 pub fn in_flight(pending: &HashMap<String, InFlight>) -> Option<InFlight> {
     pending.values().max_by_key(|c| c.line).cloned()

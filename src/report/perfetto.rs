@@ -85,6 +85,30 @@ fn meta<'a>(name: &'a str, pid: u32, tid: u32, args: serde_json::Value) -> Trace
     }
 }
 
+/// A finding: an instant event on its track, named by its rule.
+fn finding<'a>(
+    t: &Timeline,
+    mark: &'a crate::timeline::Mark,
+    pid: u32,
+    tid: u32,
+) -> TraceEvent<'a> {
+    TraceEvent {
+        name: mark.rule.id(),
+        ph: "i",
+        pid,
+        tid,
+        cat: Some("finding"),
+        ts: Some(ts(t, mark.at)),
+        dur: None,
+        s: Some("t"),
+        args: serde_json::json!({
+            "severity": mark.severity.as_str(),
+            "message": mark.message,
+            "line": mark.at.line,
+        }),
+    }
+}
+
 /// Where `p` is, in trace microseconds.
 fn ts(t: &Timeline, p: Point) -> i64 {
     match t.axis {
@@ -220,21 +244,7 @@ impl<W: Write> Perfetto<W> {
                 }
             }
             for mark in &session.marks {
-                self.event(&TraceEvent {
-                    name: mark.rule.id(),
-                    ph: "i",
-                    pid,
-                    tid: main,
-                    cat: Some("finding"),
-                    ts: Some(ts(t, mark.at)),
-                    dur: None,
-                    s: Some("t"),
-                    args: serde_json::json!({
-                        "severity": mark.severity.as_str(),
-                        "message": mark.message,
-                        "line": mark.at.line,
-                    }),
-                })?;
+                self.event(&finding(t, mark, pid, main))?;
             }
         }
         if !t.loose.is_empty() {
@@ -246,21 +256,7 @@ impl<W: Write> Perfetto<W> {
                 serde_json::json!({ "name": "outside any session" }),
             ))?;
             for mark in &t.loose {
-                self.event(&TraceEvent {
-                    name: mark.rule.id(),
-                    ph: "i",
-                    pid,
-                    tid,
-                    cat: Some("finding"),
-                    ts: Some(ts(t, mark.at)),
-                    dur: None,
-                    s: Some("t"),
-                    args: serde_json::json!({
-                        "severity": mark.severity.as_str(),
-                        "message": mark.message,
-                        "line": mark.at.line,
-                    }),
-                })?;
+                self.event(&finding(t, mark, pid, tid))?;
             }
         }
         Ok(())

@@ -3,8 +3,6 @@
 //! once where a session passes the tracking limit, and `worker-error-exit`, the worker
 //! process's own verdict. The session machine decides when; these say what.
 
-use std::sync::Arc;
-
 use crate::event::{Event, LineText, Position};
 use crate::finding::{Finding, Label};
 use crate::rules::Rule;
@@ -75,12 +73,7 @@ pub fn nothing_checked(hidden: Option<(Label, Option<String>)>, lines: u64) -> F
             at: start,
             len: 0,
             message: "no session starts in this input".into(),
-            text: Arc::new(LineText {
-                line: 1,
-                column: 1,
-                offset: 0,
-                bytes: Box::default(),
-            }),
+            text: LineText::empty(1, 1, 0),
         },
     )
 }

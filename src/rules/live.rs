@@ -2,7 +2,6 @@
 //! output has gone silent for longer than `--stale` may hang. Only `run` and `watch`,
 //! which see the output as it is written, can observe a silence.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use crate::event::{LineText, Position};
@@ -31,12 +30,7 @@ pub fn stalled(session: &str, silent: Duration, line: u64, offset: u64) -> Findi
             at,
             len: 0,
             message: "the last line read".into(),
-            text: Arc::new(LineText {
-                line: at.line,
-                column: 1,
-                offset,
-                bytes: Box::default(),
-            }),
+            text: LineText::empty(at.line, 1, offset),
         },
     )
 }

@@ -131,11 +131,6 @@ impl Machine {
         out
     }
 
-    /// The settings of the rules.
-    pub fn options(&self) -> &RuleOptions {
-        &self.options
-    }
-
     /// Sessions started so far.
     pub fn sessions(&self) -> u64 {
         self.sessions

@@ -75,9 +75,6 @@ impl KeySet for Key {
 /// Where a value sits in a Claude Code record.
 type Frame = crate::format::lexer::Frame<Key>;
 
-/// Longest short field kept (types, ids, names, paths).
-const MAX_FIELD: usize = 1024;
-
 /// The block of `message.content` being read.
 #[derive(Debug, Default)]
 pub(super) struct Block {
@@ -268,9 +265,7 @@ impl JsonSink<Key> for Current {
             Some(Target::OldString) => self.block.old_string = Some(true),
             Some(target) => {
                 if let Some(field) = self.field(target) {
-                    let room = MAX_FIELD.saturating_sub(field.len());
-                    let piece = &bytes[..bytes.len().min(room)];
-                    field.push_str(&String::from_utf8_lossy(piece));
+                    crate::format::keep(field, bytes);
                 }
             }
             None => {}
