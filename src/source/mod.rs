@@ -1,8 +1,10 @@
 //! Where bytes come from: a file or stdin read in chunks, never whole ([`Input`]); stdin
 //! read live on its own thread for the pipe filter ([`live`]); a large file read in
-//! blocks on every core ([`parallel`]).
+//! blocks on every core ([`parallel`]), mapped into memory where it can be ([`mapped`]).
 
 pub mod live;
+#[cfg(target_os = "linux")]
+pub mod mapped;
 #[cfg(unix)]
 pub mod parallel;
 

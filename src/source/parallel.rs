@@ -3,7 +3,8 @@
 //! File-mode `check` on one big transcript would otherwise use one core: framing and
 //! the grammar run near memory speed, but the copy out of the page cache and the
 //! per-line work still add up. The file is cut into blocks of [`BLOCK`] bytes; each
-//! block is read with positional reads and scanned on its own by a worker thread, and
+//! block is mapped into memory ([`super::mapped`]; read with positional reads where it
+//! cannot be) and scanned on its own by a worker thread, and
 //! the events come back to the caller in file order, with the file's line numbers
 //! (each block counts its lines; the caller adds those of the blocks before).
 //!
@@ -179,18 +180,15 @@ fn scan_block(
         going: true,
         tx,
     };
-    let mut at = start;
-    while at < end {
-        let want = buf.len().min((end - at) as usize);
-        let n = read_at(file, &mut buf[..want], at)?;
-        if n == 0 {
-            break;
-        }
-        scanner.feed(&buf[..n], &mut |e| out.push(e));
-        at += n as u64;
-        if !out.going {
-            return Ok(());
-        }
+    if !read_block(file, start, end, buf, &mut |bytes| {
+        scanner.feed(bytes, &mut |e| out.push(e));
+        out.going
+    })? {
+        return Ok(());
+    }
+    // A file that shrank while it was read is not reported on as if it were whole.
+    if file.metadata()?.len() < end {
+        return Err(shrank());
     }
     if start < end {
         scanner.finish(&mut |e| out.push(e));
@@ -200,6 +198,54 @@ fn scan_block(
         let _ = tx.send(Part::Done(lines, scanner.prefix_hint()));
     }
     Ok(())
+}
+
+/// The error of a file that shrank while it was read.
+fn shrank() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::UnexpectedEof,
+        "the file shrank while it was read (truncated or rewritten)",
+    )
+}
+
+/// Hands the bytes `[start, end)` of `file` to `scan` in pieces, in order, until it
+/// returns `false` (then `Ok(false)`): straight from the page cache through a mapping
+/// where it can, else read into `buf`.
+fn read_block(
+    file: &File,
+    start: u64,
+    end: u64,
+    buf: &mut [u8],
+    scan: &mut impl FnMut(&[u8]) -> bool,
+) -> io::Result<bool> {
+    #[cfg(target_os = "linux")]
+    if let Ok(len) = usize::try_from(end - start)
+        && let Some(window) = super::mapped::Window::map(file, start, len)
+    {
+        // Pieces of a few hundred KiB: a caller that stops listening is noticed soon.
+        for piece in window.bytes().chunks(buf.len().max(1)) {
+            if !scan(piece) {
+                return Ok(false);
+            }
+        }
+        if window.shrank() {
+            return Err(shrank());
+        }
+        return Ok(true);
+    }
+    let mut at = start;
+    while at < end {
+        let want = buf.len().min((end - at) as usize);
+        let n = read_at(file, &mut buf[..want], at)?;
+        if n == 0 {
+            return Err(shrank());
+        }
+        if !scan(&buf[..n]) {
+            return Ok(false);
+        }
+        at += n as u64;
+    }
+    Ok(true)
 }
 
 /// The events of a block on their way to the caller, [`BATCH`] at a time.
@@ -407,6 +453,39 @@ mod tests {
         text.extend_from_slice(b"\n\nTASK_COMPLETE: last");
         whole_and_in_blocks(&text);
         whole_and_in_blocks(b"");
+    }
+
+    /// A file that shrinks while its blocks are read is an error, not a short report
+    /// (nor a crash: the blocks are mapped, and a mapping read past the end of its
+    /// file faults).
+    #[test]
+    fn a_file_that_shrinks_while_it_is_read_is_an_error() {
+        let mut file = tempfile::tempfile().unwrap();
+        let line = b"TASK_START: h-1\nsome prose of the worker\n\n";
+        let mut text = Vec::new();
+        while text.len() < 40 * TEST_BLOCK as usize {
+            text.extend_from_slice(line);
+        }
+        file.write_all(&text).unwrap();
+        let mut cut = false;
+        let scanned = scan_file(
+            &file,
+            text.len() as u64,
+            TEST_BLOCK,
+            &ScanOptions::default(),
+            2,
+            &mut |_| {
+                if !cut {
+                    // Only a few blocks are scanned ahead of the first event's: most are
+                    // read after this.
+                    file.set_len(TEST_BLOCK).unwrap();
+                    cut = true;
+                }
+            },
+        );
+        let e = scanned.unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::UnexpectedEof, "{e}");
+        assert!(e.to_string().contains("shrank"), "{e}");
     }
 
     proptest::proptest! {
