@@ -10,6 +10,8 @@
 //! kept byte its index in the raw segment, so positions can be reported in the
 //! original input.
 
+use std::mem::MaybeUninit;
+
 /// How many bytes of a segment are kept: only a line's first bytes can start a marker,
 /// and no marker is this long. The rest of a longer line is skipped, never buffered.
 pub const MAX_HEAD: usize = 64 * 1024;
@@ -68,7 +70,25 @@ pub struct Framer {
     line: u64,
     line_start: u64,
     pos: u64,
+    /// The positions of the breaks of the piece being framed (kept for its
+    /// allocation).
+    breaks: Vec<u32>,
+    /// The segments of that piece to hand out.
+    visits: Vec<Visit>,
 }
+
+/// A segment of a piece to hand out: where it is, and on which line.
+#[derive(Debug, Clone, Copy, Default)]
+struct Visit {
+    start: u32,
+    end: u32,
+    line: u64,
+    line_start: u64,
+}
+
+/// How much of a chunk is framed at a time: small enough that its break positions
+/// stay in cache and fit in `u32`.
+const PIECE: usize = 64 << 10;
 
 impl Default for Framer {
     fn default() -> Self {
@@ -80,6 +100,8 @@ impl Default for Framer {
             line: 1,
             line_start: 0,
             pos: 0,
+            breaks: Vec::new(),
+            visits: Vec::new(),
         }
     }
 }
@@ -99,25 +121,87 @@ impl Framer {
     /// Feeds the next chunk of input; calls `sink` for each non-empty segment that ends
     /// in it.
     pub fn feed(&mut self, chunk: &[u8], sink: &mut impl FrameSink) {
-        let mut start = 0usize;
         let skip = sink.skippable().unwrap_or(&[false; 256]);
-        for i in Breaks::new(chunk) {
-            let seg = &chunk[start..i];
-            if self.carried || !seg.first().is_some_and(|&b| skip[usize::from(b)]) {
-                self.end_segment(seg, sink);
+        for piece in chunk.chunks(PIECE) {
+            self.feed_piece(piece, skip, sink);
+        }
+    }
+
+    /// Frames a piece of at most [`PIECE`] bytes in three passes, none of which
+    /// branches on what a line holds: the positions of its breaks ([`find_breaks`]);
+    /// the segments to visit (not empty, not skippable), each with its line, gathered
+    /// without a branch per line; then the visits. Most lines are prose, and a
+    /// processor mispredicts a branch on "is this line prose?" about every other line:
+    /// that, not the scanning, used to be most of the framing's cost.
+    fn feed_piece(&mut self, chunk: &[u8], skip: &[bool; 256], sink: &mut impl FrameSink) {
+        let base = self.pos;
+        let mut breaks = std::mem::take(&mut self.breaks);
+        let found = find_breaks(chunk, &mut breaks);
+        let mut ends = &breaks[..found];
+        let mut start = 0usize;
+        if self.carried {
+            // The segment of an earlier chunk goes on to the first break.
+            if let Some((&end, rest)) = ends.split_first() {
+                let end = end as usize;
+                self.end_segment(&chunk[..end], sink);
+                self.after_break(chunk[end], base + end as u64 + 1);
+                start = end + 1;
+                ends = rest;
             }
-            let next = self.pos + i as u64 + 1;
-            if chunk[i] == b'\n' {
-                self.line += 1;
-                self.line_start = next;
-            }
-            self.seg_offset = next;
-            start = i + 1;
+        }
+        let mut visits = std::mem::take(&mut self.visits);
+        visits.clear();
+        visits.resize(ends.len(), Visit::default());
+        let (mut line, mut line_start) = (self.line, self.line_start);
+        let mut n = 0;
+        for &end in ends {
+            let end = end as usize;
+            // `chunk[start]` is the segment's first byte, or its break when it is
+            // empty (never skippable, but then not kept either).
+            let keep = start < end && !skip[usize::from(chunk[start])];
+            visits[n] = Visit {
+                start: start as u32,
+                end: end as u32,
+                line,
+                line_start,
+            };
+            n += usize::from(keep);
+            let newline = chunk[end] == b'\n';
+            line += u64::from(newline);
+            line_start = if newline {
+                base + end as u64 + 1
+            } else {
+                line_start
+            };
+            start = end + 1;
+        }
+        for v in &visits[..n] {
+            self.line = v.line;
+            self.line_start = v.line_start;
+            self.seg_offset = base + u64::from(v.start);
+            self.end_segment(&chunk[v.start as usize..v.end as usize], sink);
+        }
+        self.visits = visits;
+        self.breaks = breaks;
+        if !(self.carried && start == 0) {
+            self.line = line;
+            self.line_start = line_start;
+            self.seg_offset = base + start as u64;
         }
         if start < chunk.len() {
             self.carry(&chunk[start..], sink);
         }
         self.pos += chunk.len() as u64;
+    }
+
+    /// Moves past the break `b` that ends the current segment; `next` is the offset
+    /// after it.
+    fn after_break(&mut self, b: u8, next: u64) {
+        if b == b'\n' {
+            self.line += 1;
+            self.line_start = next;
+        }
+        self.seg_offset = next;
     }
 
     /// Ends the input: hands out the last segment when the input does not end with a
@@ -181,36 +265,130 @@ impl Framer {
     }
 }
 
-/// The positions of `\n` and `\r` in a slice, in order.
+/// The positions of `\n` and `\r` in `hay` (at most [`PIECE`] bytes), in order, in
+/// `out[..n]`; returns `n`.
 ///
 /// Worker output is mostly short lines (100 bytes on average in the benchmark mix),
 /// where calling `memchr2` once per line costs more in set-up than in searching. This
 /// looks at 64 bytes per step (SSE2 on x86-64, 8-byte words elsewhere), builds a bit
-/// mask of the breaks in them and yields them from the mask, so a line costs a few
-/// instructions and a long line is skipped 64 bytes at a time.
-struct Breaks<'a> {
-    blocks: std::slice::ChunksExact<'a, u8>,
-    tail: &'a [u8],
-    /// Index of the first byte of the current block.
-    base: usize,
-    /// Index of the next byte not looked at.
-    pos: usize,
-    /// Bit `i` set when byte `base + i` is a break not yet yielded.
-    mask: u64,
+/// mask of the breaks in them and writes their positions eight at a time whatever
+/// the mask holds (simdjson's "flatten"), so that a line costs a few instructions and
+/// no mispredicted branch, and a long line is skipped 64 bytes at a time.
+fn find_breaks(hay: &[u8], out: &mut Vec<u32>) -> usize {
+    debug_assert!(hay.len() <= PIECE);
+    // Room for every byte to be a break, and for the writes past the last; only the
+    // places written are ever touched, so the memory this takes is the breaks'.
+    out.clear();
+    out.reserve(hay.len() + 8);
+    let room = out.spare_capacity_mut();
+    #[cfg(target_arch = "x86_64")]
+    let n = if has_avx2() {
+        // SAFETY: the processor has AVX2 and the bit instructions that come with it.
+        unsafe { find_breaks_avx2(hay, room) }
+    } else {
+        find_breaks_with(hay, room, break_mask)
+    };
+    #[cfg(not(target_arch = "x86_64"))]
+    let n = find_breaks_with(hay, room, break_mask);
+    // SAFETY: `find_breaks_with` wrote the first `n` places (and returned how many
+    // breaks it found).
+    unsafe { out.set_len(n) };
+    n
 }
 
-impl<'a> Breaks<'a> {
-    fn new(hay: &'a [u8]) -> Self {
-        let blocks = hay.chunks_exact(64);
-        let tail = blocks.remainder();
-        Breaks {
-            blocks,
-            tail,
-            base: 0,
-            pos: 0,
-            mask: 0,
+/// [`find_breaks`] with AVX2 and the bit instructions (`popcnt`, `tzcnt`).
+///
+/// # Safety
+/// The processor must have AVX2, POPCNT and BMI1.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,popcnt,bmi1")]
+unsafe fn find_breaks_avx2(hay: &[u8], out: &mut [MaybeUninit<u32>]) -> usize {
+    // SAFETY: the caller promises AVX2.
+    find_breaks_with(hay, out, |block| unsafe { break_mask_avx2(block) })
+}
+
+/// The breaks of `hay` (`mask_of` 64 bytes at a time) written to `out[..n]`, and `n`:
+/// every place before `n` is written.
+#[inline(always)]
+fn find_breaks_with(
+    hay: &[u8],
+    out: &mut [MaybeUninit<u32>],
+    mask_of: impl Fn(&[u8]) -> u64,
+) -> usize {
+    let mut n = 0;
+    let mut flatten = |mut mask: u64, base: u32| {
+        let count = mask.count_ones() as usize;
+        let mut at = n;
+        // Four at a time: a 64-byte block of worker output seldom holds more breaks.
+        loop {
+            for slot in &mut out[at..at + 4] {
+                slot.write(base + mask.trailing_zeros());
+                mask &= mask.wrapping_sub(1);
+            }
+            at += 4;
+            if at >= n + count {
+                break;
+            }
+        }
+        n += count;
+    };
+    let blocks = hay.chunks_exact(64);
+    let tail = blocks.remainder();
+    for (k, block) in blocks.enumerate() {
+        flatten(mask_of(block), 64 * k as u32);
+    }
+    if !tail.is_empty() {
+        let mut padded = [0u8; 64];
+        padded[..tail.len()].copy_from_slice(tail);
+        flatten(mask_of(&padded), (hay.len() - tail.len()) as u32);
+    }
+    n
+}
+
+/// Whether the processor has AVX2, and the bit instructions every processor with it
+/// has (asked once).
+#[cfg(target_arch = "x86_64")]
+fn has_avx2() -> bool {
+    use std::sync::atomic::{AtomicU8, Ordering};
+    static AVX2: AtomicU8 = AtomicU8::new(0);
+    match AVX2.load(Ordering::Relaxed) {
+        1 => false,
+        2 => true,
+        _ => {
+            let yes = std::arch::is_x86_feature_detected!("avx2")
+                && std::arch::is_x86_feature_detected!("popcnt")
+                && std::arch::is_x86_feature_detected!("bmi1");
+            AVX2.store(1 + u8::from(yes), Ordering::Relaxed);
+            yes
         }
     }
+}
+
+/// Bit `i` set when `block[i]` is `\n` or `\r`, with AVX2 (two 32-byte lanes).
+///
+/// # Safety
+/// The processor must have AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+#[inline]
+unsafe fn break_mask_avx2(block: &[u8]) -> u64 {
+    use std::arch::x86_64::{
+        __m256i, _mm256_cmpeq_epi8, _mm256_loadu_si256, _mm256_movemask_epi8, _mm256_or_si256,
+        _mm256_set1_epi8,
+    };
+    assert!(block.len() >= 64);
+    // SAFETY: `block` has 64 readable bytes, and `_mm256_loadu_si256` has no alignment
+    // requirement.
+    let (lo, hi) = unsafe {
+        (
+            _mm256_loadu_si256(block.as_ptr().cast::<__m256i>()),
+            _mm256_loadu_si256(block.as_ptr().add(32).cast::<__m256i>()),
+        )
+    };
+    let (nl, cr) = (_mm256_set1_epi8(b'\n' as i8), _mm256_set1_epi8(b'\r' as i8));
+    let lo = _mm256_or_si256(_mm256_cmpeq_epi8(lo, nl), _mm256_cmpeq_epi8(lo, cr));
+    let hi = _mm256_or_si256(_mm256_cmpeq_epi8(hi, nl), _mm256_cmpeq_epi8(hi, cr));
+    u64::from(_mm256_movemask_epi8(lo) as u32) | (u64::from(_mm256_movemask_epi8(hi) as u32) << 32)
 }
 
 /// Bit `i` set when `block[i]` is `\n` or `\r`.
@@ -256,32 +434,6 @@ fn break_mask(block: &[u8]) -> u64 {
     mask
 }
 
-impl Iterator for Breaks<'_> {
-    type Item = usize;
-
-    fn next(&mut self) -> Option<usize> {
-        loop {
-            if self.mask != 0 {
-                let i = self.base + self.mask.trailing_zeros() as usize;
-                self.mask &= self.mask - 1;
-                return Some(i);
-            }
-            if let Some(block) = self.blocks.next() {
-                self.mask = break_mask(block);
-                self.base = self.pos;
-                self.pos += 64;
-                continue;
-            }
-            let (&b, rest) = self.tail.split_first()?;
-            self.tail = rest;
-            self.pos += 1;
-            if b == b'\n' || b == b'\r' {
-                return Some(self.pos - 1);
-            }
-        }
-    }
-}
-
 /// Copies `raw` into `out` without terminal escape sequences (CSI, OSC and the other
 /// string controls, two-byte ESC sequences). `map[i]` is the index in `raw` of
 /// `out[i]`; one more entry maps the end of `out` to the end of `raw`.
@@ -311,7 +463,7 @@ fn push_run(raw: &[u8], from: usize, to: usize, out: &mut Vec<u8>, map: &mut Vec
 }
 
 /// Returns the index just past the escape sequence starting at `raw[esc]` (an ESC).
-fn skip_escape(raw: &[u8], esc: usize) -> usize {
+pub fn skip_escape(raw: &[u8], esc: usize) -> usize {
     let Some(&kind) = raw.get(esc + 1) else {
         return raw.len();
     };
@@ -372,8 +524,12 @@ mod tests {
                     [b'\n', b'\r', b'a', 0x8a, 0x0b, 0xff, 0x00][(seed % 7) as usize]
                 })
                 .collect();
-            let want: Vec<usize> = memchr::memchr2_iter(b'\n', b'\r', &hay).collect();
-            assert_eq!(Breaks::new(&hay).collect::<Vec<_>>(), want, "{hay:?}");
+            let want: Vec<u32> = memchr::memchr2_iter(b'\n', b'\r', &hay)
+                .map(|i| i as u32)
+                .collect();
+            let mut out = Vec::new();
+            let n = find_breaks(&hay, &mut out);
+            assert_eq!(&out[..n], &want[..], "{hay:?}");
         }
     }
 

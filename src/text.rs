@@ -53,10 +53,47 @@ const PLAIN_WORD: usize = 48;
 /// How far into a line a prefix that hides a marker is looked for.
 const PREFIX_HEAD: usize = 128;
 
+// A first word judged on `PLAIN_WORD` bytes is judged right: a keyword, or a near miss
+// of one, and the byte after it fit.
+const _: () = assert!(crate::grammar::Keyword::LONGEST + 3 < PLAIN_WORD);
+
 /// Whether the first word of `word` (a line's start) ends at a tab: the column layout
-/// of `gh run view --log` (`job\tstep\t<ts> <text>`).
+/// of `gh run view --log` (`job\tstep\t<ts> <text>`). (A loop: the blank is a few bytes
+/// in, nearer than `memchr` takes to set up.)
 fn tab_after_first_word(word: &[u8]) -> bool {
-    memchr::memchr2(b' ', b'\t', word).is_some_and(|i| word[i] == b'\t')
+    word.iter()
+        .find(|&&b| b == b' ' || b == b'\t')
+        .is_some_and(|&b| b == b'\t')
+}
+
+/// Whether `rest` (a line from its first byte that is neither blank nor part of an
+/// escape sequence) is prose, told from the raw bytes: `false` also when an escape
+/// sequence could change its first word (then the line is cleaned and looked at
+/// again).
+#[inline]
+fn is_prose(rest: &[u8]) -> bool {
+    let word = |b: &u8| b.is_ascii_uppercase() || b.is_ascii_digit() || *b == b'_';
+    if rest.first() == Some(&b'@') {
+        // No escape sequence before the colon of `@sigma-distiller:`.
+        return !rest
+            .iter()
+            .take(b"@sigma-distiller:".len())
+            .any(|&b| b == 0x1b)
+            && grammar::recognize(rest) == Recognized::Prose;
+    }
+    // The first word, and the byte after it: a word longer than `PLAIN_WORD` is prose
+    // however it goes on.
+    let len = rest
+        .iter()
+        .take(PLAIN_WORD)
+        .position(|b| !word(b))
+        .unwrap_or(rest.len().min(PLAIN_WORD));
+    if rest.get(len) == Some(&0x1b) {
+        return false;
+    }
+    // No keyword is shorter than `SHORTEST`, and a near miss is at most two letters
+    // off: a shorter word ("Sharpe" is `S`) is prose without a look at the table.
+    len + 2 < grammar::Keyword::SHORTEST || grammar::recognize(rest) == Recognized::Prose
 }
 
 /// Bytes that may stand before a marker's keyword: indentation and backtick wrapping.
@@ -93,38 +130,65 @@ impl TextLines {
     }
 
     /// A line of text (not a record): framed, prefix stripped, matched.
+    #[inline]
     pub fn line<F: FnMut(Event)>(&mut self, seg: Segment<'_>, sink: &mut F) {
-        if self.strip_prefix.is_none() {
-            let Some(first) = seg.bytes.iter().position(|&b| !is_lead(b)) else {
-                return;
-            };
-            match seg.bytes[first] {
-                b if b.is_ascii_uppercase() || b == b'@' => {
-                    // Most such lines are prose ("The backtest…"): when no escape
-                    // sequence can change the first word, tell so from the raw bytes,
-                    // without cleaning the whole line.
-                    let word = &seg.bytes[first..seg.bytes.len().min(first + PLAIN_WORD)];
-                    if memchr::memchr(0x1b, word).is_none()
-                        && self.continuation != Some(seg.line)
-                        && grammar::recognize(&seg.bytes[first..]) == Recognized::Prose
-                    {
-                        if tab_after_first_word(word) {
-                            self.note_prefixed(&seg, sink);
-                        }
-                        return;
+        if self.strip_prefix.is_none() && self.passes_over(&seg, sink) {
+            return;
+        }
+        self.read_line(seg, sink);
+    }
+
+    /// Tells most lines of prose from their first bytes, without cleaning them:
+    /// `true` when the line is done with. (Small, so that it is inlined into the
+    /// framer's loop; the rest of a line's reading is not.)
+    #[inline]
+    fn passes_over<F: FnMut(Event)>(&mut self, seg: &Segment<'_>, sink: &mut F) -> bool {
+        let Some(first) = seg.bytes.iter().position(|&b| !is_lead(b)) else {
+            return true;
+        };
+        let awaited = self.continuation == Some(seg.line);
+        match seg.bytes[first] {
+            b if b.is_ascii_uppercase() || b == b'@' => {
+                // Most such lines are prose ("The backtest…"): when no escape sequence
+                // can change the first word, tell so from the raw bytes.
+                let rest = &seg.bytes[first..];
+                if !awaited && is_prose(rest) {
+                    if tab_after_first_word(&rest[..rest.len().min(PLAIN_WORD)]) {
+                        self.note_prefixed(seg, sink);
+                    }
+                    return true;
+                }
+                false
+            }
+            0x1b if !awaited => {
+                // Coloured output: most of it is prose too. Past the escape sequences
+                // and blanks before it, its first word is told from the raw bytes as
+                // above.
+                let mut at = first;
+                while let Some(&b) = seg.bytes.get(at) {
+                    match b {
+                        0x1b => at = frame::skip_escape(seg.bytes, at),
+                        b if is_lead(b) => at += 1,
+                        _ => break,
                     }
                 }
-                0x1b => {}
-                b'[' | b'0'..=b'9' => {
-                    self.note_prefixed(&seg, sink);
-                    return;
-                }
-                // Other first bytes are never read (the framer passes such lines over
-                // unseen, see `PROSE_START`), so a `job\tstep\t` prefix of `gh run view
-                // --log` is noticed only when the job's name starts upper-case.
-                _ => return,
+                is_prose(&seg.bytes[at..])
             }
+            0x1b => false,
+            b'[' | b'0'..=b'9' => {
+                self.note_prefixed(seg, sink);
+                true
+            }
+            // Other first bytes are never read (the framer passes such lines over
+            // unseen, see `PROSE_START`), so a `job\tstep\t` prefix of `gh run view
+            // --log` is noticed only when the job's name starts upper-case.
+            _ => true,
         }
+    }
+
+    /// Reads a line that may hold a marker: cleaned, prefix stripped, matched.
+    #[inline(never)]
+    fn read_line<F: FnMut(Event)>(&mut self, seg: Segment<'_>, sink: &mut F) {
         frame::clean(seg.bytes, &mut self.clean, &mut self.map);
         let mut start = 0;
         if let Some(m) = self
@@ -204,6 +268,8 @@ impl TextLines {
 
     /// Notes a line that would hold a marker behind a prefix (`[pane-2] TASK_START: …`,
     /// a timestamp): without `--strip-prefix` it is prose, and the report hints at the flag.
+    #[cold]
+    #[inline(never)]
     fn note_prefixed<F: FnMut(Event)>(&mut self, seg: &Segment<'_>, sink: &mut F) {
         let head = &seg.bytes[..seg.bytes.len().min(PREFIX_HEAD)];
         let mut from = 0;

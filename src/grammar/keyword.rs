@@ -46,6 +46,24 @@ impl Keyword {
         Keyword::HypothesesQueued,
     ];
 
+    /// The length of the shortest keyword.
+    pub const SHORTEST: usize = Keyword::length(true);
+    /// The length of the longest keyword.
+    pub const LONGEST: usize = Keyword::length(false);
+
+    const fn length(shortest: bool) -> usize {
+        let mut best = Keyword::ALL[0].word().len();
+        let mut i = 1;
+        while i < Keyword::ALL.len() {
+            let len = Keyword::ALL[i].word().len();
+            if (shortest && len < best) || (!shortest && len > best) {
+                best = len;
+            }
+            i += 1;
+        }
+        best
+    }
+
     /// The keyword as it is written on the line, without its colon.
     pub const fn word(self) -> &'static str {
         match self {
@@ -76,6 +94,11 @@ impl Keyword {
 
     /// Looks up the keyword spelled exactly `word`.
     pub fn from_word(word: &[u8]) -> Option<Keyword> {
+        // Most words tried are the first word of a prose line ("Sharpe" is `S`): their
+        // length alone rules them out.
+        if !(Keyword::SHORTEST..=Keyword::LONGEST).contains(&word.len()) {
+            return None;
+        }
         Keyword::ALL
             .into_iter()
             .find(|k| k.word().as_bytes() == word)

@@ -228,7 +228,13 @@ struct LineScan<'s, F> {
 }
 
 impl<F: FnMut(Event)> FrameSink for LineScan<'_, F> {
+    #[inline]
     fn segment(&mut self, seg: Segment<'_>) {
+        // Plain text, the common case, first (inlined into the framer's loop).
+        if *self.mode == Mode::Text && !self.options.join_partial && !*self.streaming {
+            self.text.line(seg, self.sink);
+            return;
+        }
         self.segment(seg);
     }
 
@@ -330,6 +336,7 @@ impl<F: FnMut(Event)> LineScan<'_, F> {
         };
     }
 
+    #[inline(never)]
     fn segment(&mut self, seg: Segment<'_>) {
         self.decide_mode(seg.bytes);
         if matches!(*self.mode, Mode::Undecided | Mode::Pending) {
