@@ -158,7 +158,7 @@ impl Framer {
             let end = end as usize;
             // `chunk[start]` is the segment's first byte, or its break when it is
             // empty (never skippable, but then not kept either).
-            let keep = start < end && !skip[usize::from(chunk[start])];
+            let keep = (start < end) & !skip[usize::from(chunk[start])];
             visits[n] = Visit {
                 start: start as u32,
                 end: end as u32,
