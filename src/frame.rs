@@ -49,6 +49,13 @@ pub trait FrameSink {
     fn skippable(&self) -> Option<&'static [bool; 256]> {
         None
     }
+
+    /// The line on which the sink awaits a continuation (the line after a
+    /// distillation request, while its free text goes on): every segment on it is
+    /// handed out, skippable or not.
+    fn awaiting(&self) -> Option<u64> {
+        None
+    }
 }
 
 impl<F: FnMut(Segment<'_>)> FrameSink for F {
@@ -77,11 +84,40 @@ pub struct Framer {
     visits: Vec<Visit>,
 }
 
-/// A segment of a piece to hand out: where it is, and on which line.
+/// A segment of a piece to hand out: which of the piece's segments it is, where it
+/// is, and on which line.
 #[derive(Debug, Clone, Copy, Default)]
 struct Visit {
+    index: u32,
     start: u32,
     end: u32,
+    line: u64,
+    line_start: u64,
+}
+
+impl Visit {
+    /// The segment after this one (in a piece at `base`).
+    fn passed(&self, chunk: &[u8], base: u64) -> Passed {
+        let end = self.end as usize;
+        let newline = chunk[end] == b'\n';
+        Passed {
+            index: self.index as usize + 1,
+            start: end + 1,
+            line: self.line + u64::from(newline),
+            line_start: if newline {
+                base + end as u64 + 1
+            } else {
+                self.line_start
+            },
+        }
+    }
+}
+
+/// A segment of a piece not handed out: its index, where it starts, and its line.
+#[derive(Clone, Copy)]
+struct Passed {
+    index: usize,
+    start: usize,
     line: u64,
     line_start: u64,
 }
@@ -153,13 +189,21 @@ impl Framer {
         visits.clear();
         visits.resize(ends.len(), Visit::default());
         let (mut line, mut line_start) = (self.line, self.line_start);
+        // Where the segments of the piece begin: walked when the sink awaits a line.
+        let first = Passed {
+            index: 0,
+            start,
+            line,
+            line_start,
+        };
         let mut n = 0;
-        for &end in ends {
+        for (index, &end) in ends.iter().enumerate() {
             let end = end as usize;
             // `chunk[start]` is the segment's first byte, or its break when it is
             // empty (never skippable, but then not kept either).
             let keep = (start < end) & !skip[usize::from(chunk[start])];
             visits[n] = Visit {
+                index: index as u32,
                 start: start as u32,
                 end: end as u32,
                 line,
@@ -175,11 +219,28 @@ impl Framer {
             };
             start = end + 1;
         }
-        for v in &visits[..n] {
+        for (i, v) in visits[..n].iter().enumerate() {
+            // Segments passed over before this one lie on lines from the previous
+            // visit's to this one's.
+            if let Some(awaited) = sink.awaiting()
+                && awaited < v.line
+                && awaited >= i.checked_sub(1).map_or(first.line, |i| visits[i].line)
+            {
+                let passed = i
+                    .checked_sub(1)
+                    .map_or(first, |i| visits[i].passed(chunk, base));
+                self.walk(chunk, ends, passed, v.index as usize, sink);
+            }
             self.line = v.line;
             self.line_start = v.line_start;
             self.seg_offset = base + u64::from(v.start);
             self.end_segment(&chunk[v.start as usize..v.end as usize], sink);
+        }
+        if sink.awaiting().is_some() {
+            let passed = n
+                .checked_sub(1)
+                .map_or(first, |i| visits[i].passed(chunk, base));
+            self.walk(chunk, ends, passed, ends.len(), sink);
         }
         self.visits = visits;
         self.breaks = breaks;
@@ -192,6 +253,40 @@ impl Framer {
             self.carry(&chunk[start..], sink);
         }
         self.pos += chunk.len() as u64;
+    }
+
+    /// Hands out, in order, the segments passed over from `passed` up to segment `to`
+    /// (an index into `ends`) for as long as the sink awaits their line: the free text
+    /// of a distillation request's continuation is read even where it starts like
+    /// prose.
+    fn walk(
+        &mut self,
+        chunk: &[u8],
+        ends: &[u32],
+        mut passed: Passed,
+        to: usize,
+        sink: &mut impl FrameSink,
+    ) {
+        let base = self.pos;
+        while passed.index < to {
+            match sink.awaiting() {
+                Some(line) if passed.line <= line => {}
+                _ => return,
+            }
+            let end = ends[passed.index] as usize;
+            if passed.start < end {
+                self.line = passed.line;
+                self.line_start = passed.line_start;
+                self.seg_offset = base + passed.start as u64;
+                self.end_segment(&chunk[passed.start..end], sink);
+            }
+            if chunk[end] == b'\n' {
+                passed.line += 1;
+                passed.line_start = base + end as u64 + 1;
+            }
+            passed.index += 1;
+            passed.start = end + 1;
+        }
     }
 
     /// Moves past the break `b` that ends the current segment; `next` is the offset
@@ -527,9 +622,18 @@ mod tests {
             let want: Vec<u32> = memchr::memchr2_iter(b'\n', b'\r', &hay)
                 .map(|i| i as u32)
                 .collect();
+            // This processor's way (AVX2 where it has it), and the portable one.
             let mut out = Vec::new();
             let n = find_breaks(&hay, &mut out);
             assert_eq!(&out[..n], &want[..], "{hay:?}");
+            let mut room = vec![MaybeUninit::new(u32::MAX); hay.len() + 8];
+            let n = find_breaks_with(&hay, &mut room, break_mask);
+            let portable: Vec<u32> = room[..n]
+                .iter()
+                // SAFETY: initialised above.
+                .map(|p| unsafe { p.assume_init() })
+                .collect();
+            assert_eq!(portable, want, "{hay:?}");
         }
     }
 

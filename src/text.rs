@@ -124,6 +124,11 @@ impl TextLines {
         self.prefixed
     }
 
+    /// The line a distillation request's continuation is awaited on.
+    pub fn awaiting(&self) -> Option<u64> {
+        self.continuation
+    }
+
     /// Whether a prefix is stripped.
     pub fn strips_prefix(&self) -> bool {
         self.strip_prefix.is_some()
@@ -146,13 +151,16 @@ impl TextLines {
         let Some(first) = seg.bytes.iter().position(|&b| !is_lead(b)) else {
             return true;
         };
-        let awaited = self.continuation == Some(seg.line);
+        if self.continuation == Some(seg.line) {
+            // A distillation request's continuation: read whatever it says.
+            return false;
+        }
         match seg.bytes[first] {
             b if b.is_ascii_uppercase() || b == b'@' => {
                 // Most such lines are prose ("The backtest…"): when no escape sequence
                 // can change the first word, tell so from the raw bytes.
                 let rest = &seg.bytes[first..];
-                if !awaited && is_prose(rest) {
+                if is_prose(rest) {
                     if tab_after_first_word(&rest[..rest.len().min(PLAIN_WORD)]) {
                         self.note_prefixed(seg, sink);
                     }
@@ -160,7 +168,7 @@ impl TextLines {
                 }
                 false
             }
-            0x1b if !awaited => {
+            0x1b => {
                 // Coloured output: most of it is prose too. Past the escape sequences
                 // and blanks before it, its first word is told from the raw bytes as
                 // above.
@@ -174,7 +182,6 @@ impl TextLines {
                 }
                 is_prose(&seg.bytes[at..])
             }
-            0x1b => false,
             b'[' | b'0'..=b'9' => {
                 self.note_prefixed(seg, sink);
                 true
@@ -214,6 +221,9 @@ impl TextLines {
         let kind = match grammar::recognize(content) {
             Recognized::Prose => {
                 if continuation != Some(seg.line) {
+                    // Prose elsewhere (a segment of the request's own line after a
+                    // `\r`) leaves the awaited line awaited.
+                    self.continuation = continuation;
                     return;
                 }
                 self.continuation = Some(seg.line + 1);
@@ -400,6 +410,10 @@ impl<F: FnMut(Event)> FrameSink for Lines<'_, F> {
     fn skippable(&self) -> Option<&'static [bool; 256]> {
         Some(&PROSE_START)
     }
+
+    fn awaiting(&self) -> Option<u64> {
+        self.lines.awaiting()
+    }
 }
 
 impl TextScanner {
@@ -419,5 +433,85 @@ impl TextScanner {
             sink,
         };
         self.framer.finish(&mut lines);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::EventKind;
+
+    /// Reads `text` the way the scanner does (prose passed over from its first
+    /// bytes), and the slow way (every line cleaned and matched: a prefix pattern that
+    /// matches nothing turns the shortcuts off), in chunks of `chunk` bytes.
+    fn both_ways(text: &[u8], chunk: usize) -> (Vec<Event>, Vec<Event>) {
+        let mut fast = Vec::new();
+        let mut scanner = TextScanner::default();
+        for piece in text.chunks(chunk.max(1)) {
+            scanner.feed(piece, &mut |e| fast.push(e));
+        }
+        scanner.finish(&mut |e| fast.push(e));
+        // The hint of a prefix is noted only by the shortcuts.
+        fast.retain(|e| !matches!(e.kind, EventKind::Prefixed { .. }));
+        let mut slow = Vec::new();
+        let mut lines = TextLines::new(Some(Regex::new("^").unwrap()));
+        let mut framer = Framer::default();
+        let mut sink = |seg: Segment<'_>| lines.line(seg, &mut |e| slow.push(e));
+        for piece in text.chunks(chunk.max(1)) {
+            framer.feed(piece, &mut sink);
+        }
+        framer.finish(&mut sink);
+        (fast, slow)
+    }
+
+    /// The free text of a distillation request's continuation may start like prose:
+    /// what follows it is still read.
+    #[test]
+    fn a_continuation_goes_on_over_free_text() {
+        let text =
+            b"@sigma-distiller: go\nsome free text\n  indented, and [bracketed]\nOutput files: 4\n\
+                     progress\rmore\nStrategies: 1\n\nOutput files: 9\n";
+        for chunk in [1, 7, text.len()] {
+            let (fast, slow) = both_ways(text, chunk);
+            assert_eq!(fast, slow);
+            let kinds: Vec<String> = fast
+                .iter()
+                .map(|e| format!("{}:{:?}", e.at.line, e.kind))
+                .collect();
+            assert_eq!(
+                kinds,
+                [
+                    "1:Marker(DistillationRequest { text: \"go\" })",
+                    "4:Marker(DistillationOutputFiles { count: 4 })",
+                    "6:Marker(DistillationStrategies { count: 1 })",
+                ],
+                "{chunk}"
+            );
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+
+        /// Whatever the lines, telling prose from its first bytes gives the events of
+        /// reading every line whole.
+        #[test]
+        fn shortcuts_give_the_events_of_reading_every_line(
+            lines in proptest::collection::vec(proptest::collection::vec(0usize..30, 0..7), 0..12),
+            chunk in 1usize..64,
+        ) {
+            const PARTS: [&str; 30] = [
+                " ", "\t", "`", "\x1b[32m", "\x1b[0m", "\x1b]8;;x\x07", "\x1b", "TASK_START",
+                "TASK_STRAT", "DISTILLATION_COMPLETE", "@sigma-distiller", "@sigma", ":", " h-1",
+                "Sharpe", "S", "Output files", " 3", "Strategies", "prose", "[pane-1] ", "2024 ",
+                "_", "SESSION_COMPLETE_TIMEOUT", "A_B_C_D", "\u{e9}", "\r", "I'll", "x", "DURATION",
+            ];
+            let text: String = lines
+                .iter()
+                .map(|parts| parts.iter().map(|&i| PARTS[i]).collect::<String>() + "\n")
+                .collect();
+            let (fast, slow) = both_ways(text.as_bytes(), chunk);
+            proptest::prop_assert_eq!(fast, slow);
+        }
     }
 }

@@ -248,6 +248,10 @@ impl<F: FnMut(Event)> FrameSink for LineScan<'_, F> {
             .then_some(&crate::text::PROSE_START)
     }
 
+    fn awaiting(&self) -> Option<u64> {
+        self.text.awaiting()
+    }
+
     /// A long line: when it is a stream-json record, every byte of it is read.
     fn overflow(&mut self, head: Option<&[u8]>, more: &[u8]) {
         if let Some(head) = head {
