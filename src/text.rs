@@ -29,6 +29,9 @@ pub struct TextLines {
     /// The line on which a distillation request's continuation may come next.
     continuation: Option<u64>,
     prefixed: Option<PrefixHint>,
+    /// A session has started: until then every line is read, so that markers behind
+    /// a prefix are noticed whatever the prefix starts with (`hidden-markers`).
+    in_session: bool,
 }
 
 /// Bytes that start a line `text` returns from at once (see `FrameSink::skippable`).
@@ -117,6 +120,13 @@ impl TextLines {
     pub fn restart(&mut self) {
         self.continuation = None;
         self.prefixed = None;
+        self.in_session = false;
+    }
+
+    /// Whether a `SESSION_START` has been read: lines of prose may then be passed
+    /// over unseen (`FrameSink::skippable`).
+    pub fn in_session(&self) -> bool {
+        self.in_session
     }
 
     /// Whether lines looked like markers behind a prefix (see [`PrefixHint`]).
@@ -186,10 +196,17 @@ impl TextLines {
                 self.note_prefixed(seg, sink);
                 true
             }
-            // Other first bytes are never read (the framer passes such lines over
-            // unseen, see `PROSE_START`), so a `job\tstep\t` prefix of `gh run view
-            // --log` is noticed only when the job's name starts upper-case.
-            _ => true,
+            // Other first bytes are read only before a session has started (the
+            // framer passes such lines over unseen after, see `PROSE_START`): then a
+            // `job\tstep\t` prefix of `gh run view --log` is noticed whatever the
+            // job's name starts with.
+            _ => {
+                let rest = &seg.bytes[first..];
+                if tab_after_first_word(&rest[..rest.len().min(PLAIN_WORD)]) {
+                    self.note_prefixed(seg, sink);
+                }
+                true
+            }
         }
     }
 
@@ -250,7 +267,10 @@ impl TextLines {
                     self.malformed(&seg, from, payload, keyword, e)
                 } else {
                     match grammar::parse_payload(keyword, &content[payload..]) {
-                        Ok(marker) => EventKind::Marker(marker),
+                        Ok(marker) => {
+                            self.in_session |= keyword == Keyword::SessionStart;
+                            EventKind::Marker(marker)
+                        }
                         Err(e) => self.malformed(&seg, from, payload, keyword, e),
                     }
                 }

@@ -238,14 +238,17 @@ impl<F: FnMut(Event)> FrameSink for LineScan<'_, F> {
         self.segment(seg);
     }
 
-    /// Plain text without a prefix to strip: a line whose first byte is none of those
-    /// `text` looks at (indentation, an upper-case letter, `@`, an escape, `[`, a
-    /// digit) is prose, and leaves no state behind.
+    /// Plain text without a prefix to strip, once a session has started: a line whose
+    /// first byte is none of those `text` looks at (indentation, an upper-case letter,
+    /// `@`, an escape, `[`, a digit) is prose, and leaves no state behind. (Before
+    /// the first session every line is read: a prefix that hides the markers may start
+    /// with any byte.)
     fn skippable(&self) -> Option<&'static [bool; 256]> {
         (*self.mode == Mode::Text
             && self.options.strip_prefix.is_none()
-            && !self.options.join_partial)
-            .then_some(&crate::text::PROSE_START)
+            && !self.options.join_partial
+            && self.text.in_session())
+        .then_some(&crate::text::PROSE_START)
     }
 
     fn awaiting(&self) -> Option<u64> {
