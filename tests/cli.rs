@@ -689,3 +689,77 @@ fn pipe_mode_passes_megabytes_through_byte_for_byte() {
         "small pieces: the passthrough differs"
     );
 }
+
+/// A large file truncated while file mode reads it through its mappings: the read
+/// ends in an I/O error (exit 2) naming what happened, not a crash (SIGBUS) nor a
+/// report on half a file. The tool is stopped as soon as it has mapped a block of the
+/// file, the file truncated, and the tool let go on.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_file_truncated_while_it_is_read_is_an_error_not_a_crash() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big.log");
+    {
+        let mut session = Vec::new();
+        session.extend_from_slice(b"SESSION_START: researcher-2026-11-23T10:15:30\n");
+        for i in 0..2000 {
+            writeln!(
+                session,
+                "TASK_START: t-{i}\nsome prose of the worker about t-{i}\nTASK_COMPLETE: t-{i}"
+            )
+            .unwrap();
+        }
+        session.extend_from_slice(b"SESSION_COMPLETE: researcher-2026-11-23T10:15:30\n\n");
+        let mut file = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+        let mut written = 0;
+        while written < 256 << 20 {
+            file.write_all(&session).unwrap();
+            written += session.len();
+        }
+    }
+    let mut child = StdCommand::new(assert_cmd::cargo::cargo_bin("quant-session"))
+        .args(["check", "--format", "json"])
+        .arg(&path)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id() as i32;
+    let maps = format!("/proc/{pid}/maps");
+    let name = path.to_str().unwrap().to_owned();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut caught = false;
+    while Instant::now() < deadline {
+        if std::fs::read_to_string(&maps).is_ok_and(|m| m.contains(&name)) {
+            // SAFETY: signalling the child we spawned.
+            unsafe { libc::kill(pid, libc::SIGSTOP) };
+            caught = true;
+            break;
+        }
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+    }
+    if !caught {
+        // The tool read the whole file before a mapping was seen: nothing to test on
+        // this machine this time (it must still have succeeded).
+        assert!(child.wait().unwrap().success());
+        eprintln!("skipped: the file was read before it could be truncated");
+        return;
+    }
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_len(1 << 20)
+        .unwrap();
+    // SAFETY: as above.
+    unsafe { libc::kill(pid, libc::SIGCONT) };
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("the file shrank while it was read"),
+        "{stderr}"
+    );
+}
