@@ -84,42 +84,47 @@ pub struct Framer {
     visits: Vec<Visit>,
 }
 
-/// A segment of a piece to hand out: which of the piece's segments it is, where it
-/// is, and on which line.
+/// Where a segment of a piece starts: its index among the piece's breaks, its first
+/// byte, and its line (with the offset where that line starts).
 #[derive(Debug, Clone, Copy, Default)]
-struct Visit {
+struct At {
     index: u32,
     start: u32,
-    end: u32,
     line: u64,
     line_start: u64,
 }
 
-impl Visit {
-    /// The segment after this one (in a piece at `base`).
-    fn passed(&self, chunk: &[u8], base: u64) -> Passed {
-        let end = self.end as usize;
+impl At {
+    /// Moves to the next segment, past the break at `end` that ends this one (in a
+    /// piece at `base`).
+    #[inline(always)]
+    fn pass(&mut self, chunk: &[u8], base: u64, end: usize) {
         let newline = chunk[end] == b'\n';
-        Passed {
-            index: self.index as usize + 1,
-            start: end + 1,
-            line: self.line + u64::from(newline),
-            line_start: if newline {
-                base + end as u64 + 1
-            } else {
-                self.line_start
-            },
-        }
+        self.line += u64::from(newline);
+        self.line_start = if newline {
+            base + end as u64 + 1
+        } else {
+            self.line_start
+        };
+        self.index += 1;
+        self.start = end as u32 + 1;
     }
 }
 
-/// A segment of a piece not handed out: its index, where it starts, and its line.
-#[derive(Clone, Copy)]
-struct Passed {
-    index: usize,
-    start: usize,
-    line: u64,
-    line_start: u64,
+/// A segment of a piece to hand out: where it starts, and its break.
+#[derive(Debug, Clone, Copy, Default)]
+struct Visit {
+    at: At,
+    end: u32,
+}
+
+impl Visit {
+    /// Where the segment after this one starts.
+    fn next(&self, chunk: &[u8], base: u64) -> At {
+        let mut at = self.at;
+        at.pass(chunk, base, self.end as usize);
+        at
+    }
 }
 
 /// How much of a chunk is framed at a time: small enough that its break positions
@@ -172,81 +177,71 @@ impl Framer {
     fn feed_piece(&mut self, chunk: &[u8], skip: &[bool; 256], sink: &mut impl FrameSink) {
         let base = self.pos;
         let mut breaks = std::mem::take(&mut self.breaks);
-        let found = find_breaks(chunk, &mut breaks);
-        let mut ends = &breaks[..found];
-        let mut start = 0usize;
+        find_breaks(chunk, &mut breaks);
+        let mut ends = &breaks[..];
+        let mut at = At {
+            index: 0,
+            start: 0,
+            line: self.line,
+            line_start: self.line_start,
+        };
         if self.carried {
             // The segment of an earlier chunk goes on to the first break.
             if let Some((&end, rest)) = ends.split_first() {
-                let end = end as usize;
-                self.end_segment(&chunk[..end], sink);
-                self.after_break(chunk[end], base + end as u64 + 1);
-                start = end + 1;
+                self.end_segment(&chunk[..end as usize], sink);
+                at.pass(chunk, base, end as usize);
+                // Indices count the segments of `ends`, which starts after it.
+                at.index = 0;
                 ends = rest;
             }
         }
         let mut visits = std::mem::take(&mut self.visits);
         visits.clear();
         visits.resize(ends.len(), Visit::default());
-        let (mut line, mut line_start) = (self.line, self.line_start);
         // Where the segments of the piece begin: walked when the sink awaits a line.
-        let first = Passed {
-            index: 0,
-            start,
-            line,
-            line_start,
-        };
+        let first = at;
         let mut n = 0;
-        for (index, &end) in ends.iter().enumerate() {
-            let end = end as usize;
+        for &end in ends {
+            let (start, end) = (at.start as usize, end as usize);
             // `chunk[start]` is the segment's first byte, or its break when it is
             // empty (never skippable, but then not kept either).
             let keep = (start < end) & !skip[usize::from(chunk[start])];
             visits[n] = Visit {
-                index: index as u32,
-                start: start as u32,
+                at,
                 end: end as u32,
-                line,
-                line_start,
             };
             n += usize::from(keep);
-            let newline = chunk[end] == b'\n';
-            line += u64::from(newline);
-            line_start = if newline {
-                base + end as u64 + 1
-            } else {
-                line_start
-            };
-            start = end + 1;
+            at.pass(chunk, base, end);
         }
         for (i, v) in visits[..n].iter().enumerate() {
+            let previous = i.checked_sub(1).map(|i| visits[i]);
             // Segments passed over before this one lie on lines from the previous
             // visit's to this one's.
             if let Some(awaited) = sink.awaiting()
-                && awaited < v.line
-                && awaited >= i.checked_sub(1).map_or(first.line, |i| visits[i].line)
+                && awaited < v.at.line
+                && awaited >= previous.map_or(first.line, |p| p.at.line)
             {
-                let passed = i
-                    .checked_sub(1)
-                    .map_or(first, |i| visits[i].passed(chunk, base));
-                self.walk(chunk, ends, passed, v.index as usize, sink);
+                let passed = previous.map_or(first, |p| p.next(chunk, base));
+                self.walk(chunk, ends, passed, v.at.index as usize, sink);
             }
-            self.line = v.line;
-            self.line_start = v.line_start;
-            self.seg_offset = base + u64::from(v.start);
-            self.end_segment(&chunk[v.start as usize..v.end as usize], sink);
+            self.line = v.at.line;
+            self.line_start = v.at.line_start;
+            self.seg_offset = base + u64::from(v.at.start);
+            self.end_segment(&chunk[v.at.start as usize..v.end as usize], sink);
         }
         if sink.awaiting().is_some() {
             let passed = n
                 .checked_sub(1)
-                .map_or(first, |i| visits[i].passed(chunk, base));
+                .map_or(first, |i| visits[i].next(chunk, base));
             self.walk(chunk, ends, passed, ends.len(), sink);
         }
         self.visits = visits;
         self.breaks = breaks;
-        if !(self.carried && start == 0) {
-            self.line = line;
-            self.line_start = line_start;
+        let start = at.start as usize;
+        // (Still carried: no break in the piece, the segment goes on.)
+        if !self.carried {
+            self.line = at.line;
+            self.line_start = at.line_start;
             self.seg_offset = base + start as u64;
         }
         if start < chunk.len() {
@@ -263,40 +258,25 @@ impl Framer {
         &mut self,
         chunk: &[u8],
         ends: &[u32],
-        mut passed: Passed,
+        mut passed: At,
         to: usize,
         sink: &mut impl FrameSink,
     ) {
         let base = self.pos;
-        while passed.index < to {
+        while (passed.index as usize) < to {
             match sink.awaiting() {
                 Some(line) if passed.line <= line => {}
                 _ => return,
             }
-            let end = ends[passed.index] as usize;
-            if passed.start < end {
+            let (start, end) = (passed.start as usize, ends[passed.index as usize] as usize);
+            if start < end {
                 self.line = passed.line;
                 self.line_start = passed.line_start;
-                self.seg_offset = base + passed.start as u64;
-                self.end_segment(&chunk[passed.start..end], sink);
+                self.seg_offset = base + start as u64;
+                self.end_segment(&chunk[start..end], sink);
             }
-            if chunk[end] == b'\n' {
-                passed.line += 1;
-                passed.line_start = base + end as u64 + 1;
-            }
-            passed.index += 1;
-            passed.start = end + 1;
+            passed.pass(chunk, base, end);
         }
-    }
-
-    /// Moves past the break `b` that ends the current segment; `next` is the offset
-    /// after it.
-    fn after_break(&mut self, b: u8, next: u64) {
-        if b == b'\n' {
-            self.line += 1;
-            self.line_start = next;
-        }
-        self.seg_offset = next;
     }
 
     /// Ends the input: hands out the last segment when the input does not end with a
@@ -361,15 +341,15 @@ impl Framer {
 }
 
 /// The positions of `\n` and `\r` in `hay` (at most [`PIECE`] bytes), in order, in
-/// `out[..n]`; returns `n`.
+/// `out`.
 ///
 /// Worker output is mostly short lines (100 bytes on average in the benchmark mix),
 /// where calling `memchr2` once per line costs more in set-up than in searching. This
 /// looks at 64 bytes per step (SSE2 on x86-64, 8-byte words elsewhere), builds a bit
-/// mask of the breaks in them and writes their positions eight at a time whatever
+/// mask of the breaks in them and writes their positions four at a time whatever
 /// the mask holds (simdjson's "flatten"), so that a line costs a few instructions and
 /// no mispredicted branch, and a long line is skipped 64 bytes at a time.
-fn find_breaks(hay: &[u8], out: &mut Vec<u32>) -> usize {
+fn find_breaks(hay: &[u8], out: &mut Vec<u32>) {
     debug_assert!(hay.len() <= PIECE);
     // Room for every byte to be a break, and for the writes past the last; only the
     // places written are ever touched, so the memory this takes is the breaks'.
@@ -388,7 +368,6 @@ fn find_breaks(hay: &[u8], out: &mut Vec<u32>) -> usize {
     // SAFETY: `find_breaks_with` wrote the first `n` places (and returned how many
     // breaks it found).
     unsafe { out.set_len(n) };
-    n
 }
 
 /// [`find_breaks`] with AVX2 and the bit instructions (`popcnt`, `tzcnt`).
@@ -624,8 +603,8 @@ mod tests {
                 .collect();
             // This processor's way (AVX2 where it has it), and the portable one.
             let mut out = Vec::new();
-            let n = find_breaks(&hay, &mut out);
-            assert_eq!(&out[..n], &want[..], "{hay:?}");
+            find_breaks(&hay, &mut out);
+            assert_eq!(out, want, "{hay:?}");
             let mut room = vec![MaybeUninit::new(u32::MAX); hay.len() + 8];
             let n = find_breaks_with(&hay, &mut room, break_mask);
             let portable: Vec<u32> = room[..n]

@@ -165,23 +165,11 @@ impl TextLines {
             // A distillation request's continuation: read whatever it says.
             return false;
         }
-        match seg.bytes[first] {
-            b if b.is_ascii_uppercase() || b == b'@' => {
-                // Most such lines are prose ("The backtest…"): when no escape sequence
-                // can change the first word, tell so from the raw bytes.
-                let rest = &seg.bytes[first..];
-                if is_prose(rest) {
-                    if tab_after_first_word(&rest[..rest.len().min(PLAIN_WORD)]) {
-                        self.note_prefixed(seg, sink);
-                    }
-                    return true;
-                }
-                false
-            }
+        let rest = &seg.bytes[first..];
+        match rest[0] {
+            // Coloured output: most of it is prose too. Past the escape sequences and
+            // blanks before it, its first word is told from the raw bytes as below.
             0x1b => {
-                // Coloured output: most of it is prose too. Past the escape sequences
-                // and blanks before it, its first word is told from the raw bytes as
-                // above.
                 let mut at = first;
                 while let Some(&b) = seg.bytes.get(at) {
                     match b {
@@ -196,12 +184,14 @@ impl TextLines {
                 self.note_prefixed(seg, sink);
                 true
             }
-            // Other first bytes are read only before a session has started (the
-            // framer passes such lines over unseen after, see `PROSE_START`): then a
-            // `job\tstep\t` prefix of `gh run view --log` is noticed whatever the
-            // job's name starts with.
+            // Most lines that start upper-case are prose ("The backtest…"): when no
+            // escape sequence can change the first word, tell so from the raw bytes.
+            b if (b.is_ascii_uppercase() || b == b'@') && !is_prose(rest) => false,
+            // Prose. Lines that start with other bytes are read only before a session
+            // has started (the framer passes them over unseen after, see
+            // `PROSE_START`): a first word that ends at a tab is then the job's name of
+            // `gh run view --log` (`job\tstep\t`), whatever it starts with.
             _ => {
-                let rest = &seg.bytes[first..];
                 if tab_after_first_word(&rest[..rest.len().min(PLAIN_WORD)]) {
                     self.note_prefixed(seg, sink);
                 }
