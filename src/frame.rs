@@ -216,9 +216,9 @@ impl Framer {
         for (i, v) in visits[..n].iter().enumerate() {
             let previous = i.checked_sub(1).map(|i| visits[i]);
             // Segments passed over before this one lie on lines from the previous
-            // visit's to this one's.
+            // visit's to this one's (this one's too, before it, after a `\r`).
             if let Some(awaited) = sink.awaiting()
-                && awaited < v.at.line
+                && awaited <= v.at.line
                 && awaited >= previous.map_or(first.line, |p| p.at.line)
             {
                 let passed = previous.map_or(first, |p| p.next(chunk, base));
@@ -269,7 +269,8 @@ impl Framer {
                 _ => return,
             }
             let (start, end) = (passed.start as usize, ends[passed.index as usize] as usize);
-            if start < end {
+            // (Segments on lines before the awaited one were passed over as prose.)
+            if start < end && Some(passed.line) == sink.awaiting() {
                 self.line = passed.line;
                 self.line_start = passed.line_start;
                 self.seg_offset = base + start as u64;

@@ -500,6 +500,18 @@ mod tests {
         }
     }
 
+    /// A continuation line redrawn with `\r`: its first segment, though prose, is the
+    /// free text read first, as reading every line whole reads it.
+    #[test]
+    fn a_continuation_redrawn_with_a_carriage_return_is_read_in_order() {
+        let text = b"@sigma-distiller: go\nprose\rOutput files: 3\nOutput files: 4\n";
+        for chunk in [1, 5, text.len()] {
+            let (fast, slow) = both_ways(text, chunk);
+            assert_eq!(fast, slow, "{chunk}");
+            assert_eq!(fast.len(), 2, "{chunk}: {fast:?}");
+        }
+    }
+
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
 
