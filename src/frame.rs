@@ -43,10 +43,11 @@ pub trait FrameSink {
         let _ = (head, more);
     }
 
-    /// Which first bytes let a segment be passed over unseen (its line is still
-    /// counted); asked once per chunk. Most lines of worker output are prose that
-    /// cannot hold a marker, and telling so from the first byte saves a call per line.
-    fn skippable(&self) -> Option<&'static [bool; 256]> {
+    /// Which segments may be passed over unseen (their lines are still counted),
+    /// told from their first two bytes; asked once per chunk. Most lines of worker
+    /// output are prose that cannot hold a marker, and telling so from the first bytes
+    /// saves a call per line.
+    fn skippable(&self) -> Option<&'static Skip> {
         None
     }
 
@@ -55,6 +56,36 @@ pub trait FrameSink {
     /// handed out, skippable or not.
     fn awaiting(&self) -> Option<u64> {
         None
+    }
+}
+
+/// Segments a [`FrameSink`] lets the framer pass over, by their first two bytes.
+#[derive(Debug)]
+pub struct Skip {
+    /// For each first byte: `READ`, `PASS`, or `PASS_IF_SECOND`.
+    pub first: [u8; 256],
+    /// The second bytes that let a segment whose first byte is `PASS_IF_SECOND` be
+    /// passed over. (A segment of one byte is followed by its break, `\n` or `\r`.)
+    pub second: [bool; 256],
+}
+
+impl Skip {
+    pub const READ: u8 = 0;
+    pub const PASS: u8 = 1;
+    pub const PASS_IF_SECOND: u8 = 2;
+
+    /// Nothing is passed over.
+    const NONE: Skip = Skip {
+        first: [Skip::READ; 256],
+        second: [false; 256],
+    };
+
+    /// Whether a segment that starts with `first`, then `second`, is passed over
+    /// (without a branch).
+    #[inline(always)]
+    fn passes(&self, first: u8, second: u8) -> bool {
+        let kind = self.first[usize::from(first)];
+        (kind & Skip::PASS) | ((kind >> 1) & u8::from(self.second[usize::from(second)])) != 0
     }
 }
 
@@ -162,7 +193,7 @@ impl Framer {
     /// Feeds the next chunk of input; calls `sink` for each non-empty segment that ends
     /// in it.
     pub fn feed(&mut self, chunk: &[u8], sink: &mut impl FrameSink) {
-        let skip = sink.skippable().unwrap_or(&[false; 256]);
+        let skip = sink.skippable().unwrap_or(&Skip::NONE);
         for piece in chunk.chunks(PIECE) {
             self.feed_piece(piece, skip, sink);
         }
@@ -174,7 +205,7 @@ impl Framer {
     /// without a branch per line; then the visits. Most lines are prose, and a
     /// processor mispredicts a branch on "is this line prose?" about every other line:
     /// that, not the scanning, used to be most of the framing's cost.
-    fn feed_piece(&mut self, chunk: &[u8], skip: &[bool; 256], sink: &mut impl FrameSink) {
+    fn feed_piece(&mut self, chunk: &[u8], skip: &Skip, sink: &mut impl FrameSink) {
         let base = self.pos;
         let mut breaks = std::mem::take(&mut self.breaks);
         find_breaks(chunk, &mut breaks);
@@ -204,8 +235,10 @@ impl Framer {
         for &end in ends {
             let (start, end) = (at.start as usize, end as usize);
             // `chunk[start]` is the segment's first byte, or its break when it is
-            // empty (never skippable, but then not kept either).
-            let keep = (start < end) & !skip[usize::from(chunk[start])];
+            // empty (then not kept whatever the table says); the byte after it is
+            // the second, or the break of a one-byte segment.
+            let second = chunk[(start + 1).min(end)];
+            let keep = (start < end) & !skip.passes(chunk[start], second);
             visits[n] = Visit {
                 at,
                 end: end as u32,

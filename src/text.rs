@@ -8,7 +8,7 @@ use std::sync::Arc;
 use regex::bytes::Regex;
 
 use crate::event::{Event, EventKind, LineText, Malformed, Position};
-use crate::frame::{self, FrameSink, Framer, Segment};
+use crate::frame::{self, FrameSink, Framer, Segment, Skip};
 use crate::grammar::{self, Keyword, PayloadError, Recognized};
 use crate::sanitize;
 
@@ -34,20 +34,36 @@ pub struct TextLines {
     in_session: bool,
 }
 
-/// Bytes that start a line `text` returns from at once (see `FrameSink::skippable`).
-pub static PROSE_START: [bool; 256] = {
-    let mut table = [false; 256];
+/// Lines `text` returns from at once, told from their first two bytes (see
+/// `FrameSink::skippable`): a first byte that cannot start a marker or a prefix
+/// (lower case, most punctuation), or an upper-case letter followed by a byte that
+/// cannot go on a keyword ("Sharpe", "I think", "A"): a first word of one letter,
+/// shorter than any keyword or near miss of one.
+pub static PROSE: Skip = {
+    let mut skip = Skip {
+        first: [Skip::READ; 256],
+        second: [false; 256],
+    };
     let mut b = 0;
     while b < 256 {
         let c = b as u8;
-        table[b] = !(is_lead(c)
-            || c.is_ascii_uppercase()
-            || c.is_ascii_digit()
-            || matches!(c, b'@' | 0x1b | b'['));
+        skip.first[b] = if c.is_ascii_uppercase() {
+            Skip::PASS_IF_SECOND
+        } else if is_lead(c) || c.is_ascii_digit() || matches!(c, b'@' | 0x1b | b'[') {
+            Skip::READ
+        } else {
+            Skip::PASS
+        };
+        // Not a byte of a keyword, nor an escape sequence that could join the word
+        // to what follows it (`is_prose`).
+        skip.second[b] = !(c.is_ascii_uppercase() || c.is_ascii_digit() || c == b'_' || c == 0x1b);
         b += 1;
     }
-    table
+    skip
 };
+
+// A first word of one letter is prose however the line goes on (`is_prose`).
+const _: () = assert!(1 + 2 < crate::grammar::Keyword::SHORTEST);
 
 /// How far into a line no escape sequence may be for its first word to be judged from
 /// the raw bytes: longer than any keyword or near miss of one.
@@ -187,9 +203,9 @@ impl TextLines {
             // Most lines that start upper-case are prose ("The backtest…"): when no
             // escape sequence can change the first word, tell so from the raw bytes.
             b if (b.is_ascii_uppercase() || b == b'@') && !is_prose(rest) => false,
-            // Prose. Lines that start with other bytes are read only before a session
-            // has started (the framer passes them over unseen after, see
-            // `PROSE_START`): a first word that ends at a tab is then the job's name of
+            // Prose. Lines that start with other bytes (or with one upper-case letter
+            // as a word) are read only before a session has started (the framer
+            // passes them over unseen after, see `PROSE`): a first word that ends at a tab is then the job's name of
             // `gh run view --log` (`job\tstep\t`), whatever it starts with.
             _ => {
                 if tab_after_first_word(&rest[..rest.len().min(PLAIN_WORD)]) {
@@ -417,8 +433,8 @@ impl<F: FnMut(Event)> FrameSink for Lines<'_, F> {
         self.lines.line(seg, self.sink);
     }
 
-    fn skippable(&self) -> Option<&'static [bool; 256]> {
-        Some(&PROSE_START)
+    fn skippable(&self) -> Option<&'static Skip> {
+        Some(&PROSE)
     }
 
     fn awaiting(&self) -> Option<u64> {

@@ -240,15 +240,15 @@ impl<F: FnMut(Event)> FrameSink for LineScan<'_, F> {
 
     /// Plain text without a prefix to strip, once a session has started: a line whose
     /// first byte is none of those `text` looks at (indentation, an upper-case letter,
-    /// `@`, an escape, `[`, a digit) is prose, and leaves no state behind. (Before
-    /// the first session every line is read: a prefix that hides the markers may start
-    /// with any byte.)
-    fn skippable(&self) -> Option<&'static [bool; 256]> {
+    /// `@`, an escape, `[`, a digit), or whose first word is one upper-case letter, is
+    /// prose, and leaves no state behind. (Before the first session every line is
+    /// read: a prefix that hides the markers may start with any byte.)
+    fn skippable(&self) -> Option<&'static crate::frame::Skip> {
         (*self.mode == Mode::Text
             && self.options.strip_prefix.is_none()
             && !self.options.join_partial
             && self.text.in_session())
-        .then_some(&crate::text::PROSE_START)
+        .then_some(&crate::text::PROSE)
     }
 
     fn awaiting(&self) -> Option<u64> {
