@@ -116,29 +116,56 @@ pub struct Framer {
 }
 
 /// Where a segment of a piece starts: its index among the piece's breaks, its first
-/// byte, and its line (with the offset where that line starts).
+/// byte, and its line (with the offset where that line starts), counted from the
+/// piece's [`Origin`]: small, as one is written for every line.
 #[derive(Debug, Clone, Copy, Default)]
 struct At {
     index: u32,
     start: u32,
-    line: u64,
-    line_start: u64,
+    /// Lines since the piece's first.
+    line: u32,
+    /// Where the line starts in the piece, or [`EARLIER`].
+    line_start: u32,
 }
 
+/// `At::line_start` of a line that started before the piece.
+const EARLIER: u32 = u32::MAX;
+
 impl At {
-    /// Moves to the next segment, past the break at `end` that ends this one (in a
-    /// piece at `base`).
+    /// Moves to the next segment, past the break at `end` that ends this one.
     #[inline(always)]
-    fn pass(&mut self, chunk: &[u8], base: u64, end: usize) {
+    fn pass(&mut self, chunk: &[u8], end: usize) {
         let newline = chunk[end] == b'\n';
-        self.line += u64::from(newline);
+        self.line += u32::from(newline);
         self.line_start = if newline {
-            base + end as u64 + 1
+            end as u32 + 1
         } else {
             self.line_start
         };
         self.index += 1;
         self.start = end as u32 + 1;
+    }
+}
+
+/// Where a piece starts: its offset, its first line, and where that line started.
+#[derive(Debug, Clone, Copy)]
+struct Origin {
+    base: u64,
+    line: u64,
+    line_start: u64,
+}
+
+impl Origin {
+    fn line(&self, at: &At) -> u64 {
+        self.line + u64::from(at.line)
+    }
+
+    fn line_start(&self, at: &At) -> u64 {
+        if at.line_start == EARLIER {
+            self.line_start
+        } else {
+            self.base + u64::from(at.line_start)
+        }
     }
 }
 
@@ -151,9 +178,9 @@ struct Visit {
 
 impl Visit {
     /// Where the segment after this one starts.
-    fn next(&self, chunk: &[u8], base: u64) -> At {
+    fn next(&self, chunk: &[u8]) -> At {
         let mut at = self.at;
-        at.pass(chunk, base, self.end as usize);
+        at.pass(chunk, self.end as usize);
         at
     }
 }
@@ -206,29 +233,35 @@ impl Framer {
     /// processor mispredicts a branch on "is this line prose?" about every other line:
     /// that, not the scanning, used to be most of the framing's cost.
     fn feed_piece(&mut self, chunk: &[u8], skip: &Skip, sink: &mut impl FrameSink) {
-        let base = self.pos;
+        let origin = Origin {
+            base: self.pos,
+            line: self.line,
+            line_start: self.line_start,
+        };
         let mut breaks = std::mem::take(&mut self.breaks);
         find_breaks(chunk, &mut breaks);
         let mut ends = &breaks[..];
         let mut at = At {
             index: 0,
             start: 0,
-            line: self.line,
-            line_start: self.line_start,
+            line: 0,
+            line_start: EARLIER,
         };
         if self.carried {
             // The segment of an earlier chunk goes on to the first break.
             if let Some((&end, rest)) = ends.split_first() {
                 self.end_segment(&chunk[..end as usize], sink);
-                at.pass(chunk, base, end as usize);
+                at.pass(chunk, end as usize);
                 // Indices count the segments of `ends`, which starts after it.
                 at.index = 0;
                 ends = rest;
             }
         }
         let mut visits = std::mem::take(&mut self.visits);
-        visits.clear();
-        visits.resize(ends.len(), Visit::default());
+        // Every place up to `ends.len()` is written before it is read.
+        if visits.len() < ends.len() {
+            visits.resize(ends.len(), Visit::default());
+        }
         // Where the segments of the piece begin: walked when the sink awaits a line.
         let first = at;
         let mut n = 0;
@@ -244,43 +277,44 @@ impl Framer {
                 end: end as u32,
             };
             n += usize::from(keep);
-            at.pass(chunk, base, end);
+            at.pass(chunk, end);
         }
         for (i, v) in visits[..n].iter().enumerate() {
             let previous = i.checked_sub(1).map(|i| visits[i]);
             // Segments passed over before this one lie on lines from the previous
             // visit's to this one's (this one's too, before it, after a `\r`).
             if let Some(awaited) = sink.awaiting()
-                && awaited <= v.at.line
-                && awaited >= previous.map_or(first.line, |p| p.at.line)
+                && awaited <= origin.line(&v.at)
+                && awaited >= origin.line(&previous.map_or(first, |p| p.at))
             {
-                let passed = previous.map_or(first, |p| p.next(chunk, base));
-                self.walk(chunk, ends, passed, v.at.index as usize, sink);
+                let passed = previous.map_or(first, |p| p.next(chunk));
+                self.walk(chunk, ends, origin, passed, v.at.index as usize, sink);
             }
-            self.line = v.at.line;
-            self.line_start = v.at.line_start;
-            self.seg_offset = base + u64::from(v.at.start);
+            self.enter(origin, &v.at);
             self.end_segment(&chunk[v.at.start as usize..v.end as usize], sink);
         }
         if sink.awaiting().is_some() {
-            let passed = n
-                .checked_sub(1)
-                .map_or(first, |i| visits[i].next(chunk, base));
-            self.walk(chunk, ends, passed, ends.len(), sink);
+            let passed = n.checked_sub(1).map_or(first, |i| visits[i].next(chunk));
+            self.walk(chunk, ends, origin, passed, ends.len(), sink);
         }
         self.visits = visits;
         self.breaks = breaks;
         let start = at.start as usize;
         // (Still carried: no break in the piece, the segment goes on.)
         if !self.carried {
-            self.line = at.line;
-            self.line_start = at.line_start;
-            self.seg_offset = base + start as u64;
+            self.enter(origin, &at);
         }
         if start < chunk.len() {
             self.carry(&chunk[start..], sink);
         }
         self.pos += chunk.len() as u64;
+    }
+
+    /// Moves to the segment at `at` of the piece at `origin`.
+    fn enter(&mut self, origin: Origin, at: &At) {
+        self.line = origin.line(at);
+        self.line_start = origin.line_start(at);
+        self.seg_offset = origin.base + u64::from(at.start);
     }
 
     /// Hands out, in order, the segments passed over from `passed` up to segment `to`
@@ -291,25 +325,24 @@ impl Framer {
         &mut self,
         chunk: &[u8],
         ends: &[u32],
+        origin: Origin,
         mut passed: At,
         to: usize,
         sink: &mut impl FrameSink,
     ) {
-        let base = self.pos;
         while (passed.index as usize) < to {
+            let line = origin.line(&passed);
             match sink.awaiting() {
-                Some(line) if passed.line <= line => {}
+                Some(awaited) if line <= awaited => {}
                 _ => return,
             }
             let (start, end) = (passed.start as usize, ends[passed.index as usize] as usize);
             // (Segments on lines before the awaited one were passed over as prose.)
-            if start < end && Some(passed.line) == sink.awaiting() {
-                self.line = passed.line;
-                self.line_start = passed.line_start;
-                self.seg_offset = base + start as u64;
+            if start < end && Some(line) == sink.awaiting() {
+                self.enter(origin, &passed);
                 self.end_segment(&chunk[start..end], sink);
             }
-            passed.pass(chunk, base, end);
+            passed.pass(chunk, end);
         }
     }
 
