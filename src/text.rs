@@ -111,8 +111,13 @@ fn is_prose(rest: &[u8]) -> bool {
         return false;
     }
     // No keyword is shorter than `SHORTEST`, and a near miss is at most two letters
-    // off: a shorter word ("Sharpe" is `S`) is prose without a look at the table.
-    len + 2 < grammar::Keyword::SHORTEST || grammar::recognize(rest) == Recognized::Prose
+    // off: a shorter word ("Sharpe" is `S`) is prose without a look at the table. So
+    // is a word not followed by `:` (`TASK_START_RE = …`), but `DISTILLATION_COMPLETE`,
+    // the one keyword that stands alone.
+    len + 2 < grammar::Keyword::SHORTEST
+        || (rest.get(len) != Some(&b':')
+            && &rest[..len] != Keyword::DistillationComplete.word().as_bytes())
+        || grammar::recognize(rest) == Recognized::Prose
 }
 
 /// Bytes that may stand before a marker's keyword: indentation and backtick wrapping.
