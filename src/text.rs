@@ -208,12 +208,13 @@ impl TextLines {
             // Most lines that start upper-case are prose ("The backtest…"): when no
             // escape sequence can change the first word, tell so from the raw bytes.
             b if (b.is_ascii_uppercase() || b == b'@') && !is_prose(rest) => false,
-            // Prose. Lines that start with other bytes (or with one upper-case letter
-            // as a word) are read only before a session has started (the framer
-            // passes them over unseen after, see `PROSE`): a first word that ends at a tab is then the job's name of
-            // `gh run view --log` (`job\tstep\t`), whatever it starts with.
+            // Prose. Before a session has started, a first word that ends at a tab
+            // is the job's name of `gh run view --log` (`job\tstep\t`), whatever it
+            // starts with, and is noted (`hidden-markers`). After, prose is just prose:
+            // the framer passes most of it over unseen (see `PROSE`), and indented or
+            // upper-case prose is not held to more.
             _ => {
-                if tab_after_first_word(&rest[..rest.len().min(PLAIN_WORD)]) {
+                if !self.in_session && tab_after_first_word(&rest[..rest.len().min(PLAIN_WORD)]) {
                     self.note_prefixed(seg, sink);
                 }
                 true
@@ -531,6 +532,24 @@ mod tests {
             assert_eq!(fast, slow, "{chunk}");
             assert_eq!(fast.len(), 2, "{chunk}: {fast:?}");
         }
+    }
+
+    /// Before the first session, a `gh run view --log` line is noted whatever its
+    /// job's name starts with; after it, prose is prose.
+    #[test]
+    fn job_names_are_noted_before_the_first_session_only() {
+        let text = b"BUILD\tRun\tTASK_START: h-1\nbuild\tRun\tTASK_START: h-2\n\
+                     SESSION_START: researcher-2026-11-23T10:01:04.123456\n\
+                     BUILD\tRun\tTASK_START: h-3\nbuild\tRun\tTASK_START: h-4\n";
+        let mut scanner = crate::scan::Scanner::new(crate::scan::ScanOptions::default());
+        let mut events = Vec::new();
+        scanner.feed(text, &mut |e| events.push(e));
+        scanner.finish(&mut |e| events.push(e));
+        let hint = scanner.prefix_hint().expect("noted");
+        assert_eq!((hint.lines, hint.first_line), (2, 1));
+        assert!(matches!(events[0].kind, EventKind::Prefixed { .. }));
+        assert!(matches!(events[1].kind, EventKind::Marker(_)));
+        assert_eq!(events.len(), 2);
     }
 
     proptest::proptest! {
