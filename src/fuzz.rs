@@ -84,6 +84,7 @@ fn scan_both_ways(data: &[u8], options: ScanOptions) {
 /// Framing and the grammar on plain text (with and without a prefix to strip).
 pub fn framing(data: &[u8]) {
     scan_both_ways(data, ScanOptions::default_text());
+    shortcuts_read_what_every_line_gives(data);
     if data.first().is_some_and(|b| b & 1 == 1) {
         let options = ScanOptions {
             strip_prefix: regex::bytes::Regex::new(r"^(?:\[pane-\d+\] )").ok(),
@@ -91,6 +92,23 @@ pub fn framing(data: &[u8]) {
         };
         scan_both_ways(data, options);
     }
+}
+
+/// The shortcuts that pass prose over from its first bytes give the events of reading
+/// every line whole (a prefix pattern that strips nothing turns them off), but for the
+/// hint of a prefix, which only they note.
+fn shortcuts_read_what_every_line_gives(data: &[u8]) {
+    let data = &data[..data.len().min(MAX_INPUT)];
+    let (cuts, body) = cuts(data);
+    let hint = |e: &Event| matches!(e.kind, crate::event::EventKind::Prefixed { .. });
+    let mut fast = events(body, &ScanOptions::default_text(), &cuts);
+    fast.retain(|e| !hint(e));
+    let every_line = ScanOptions {
+        strip_prefix: regex::bytes::Regex::new("^").ok(),
+        ..ScanOptions::default_text()
+    };
+    let slow = events(body, &every_line, &cuts);
+    assert_eq!(fast, slow, "the shortcuts changed the events");
 }
 
 /// Every JSON input kind: Claude Code stream-json and session files, Gemini, Codex, and
