@@ -722,6 +722,14 @@ mod tests {
     }
 
     #[test]
+    fn a_segment_after_cr_counts_its_column_from_a_line_begun_in_an_earlier_chunk() {
+        let got = segments(&[b"x\n50%", b"\r100%\rDONE\n"]);
+        assert_eq!(got[3], ("DONE".into(), 2, 10, 11, false));
+        let got = segments(&[b"x\n50", b"%", b"\r100%", b"\rDONE\n"]);
+        assert_eq!(got[3], ("DONE".into(), 2, 10, 11, false));
+    }
+
+    #[test]
     fn segments_across_chunks_are_joined() {
         let got = segments(&[b"x\nTASK_", b"START: ", b"h-1\nz"]);
         assert_eq!(got[1], ("TASK_START: h-1".into(), 2, 1, 2, false));
