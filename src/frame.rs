@@ -70,8 +70,11 @@ pub struct Skip {
 }
 
 impl Skip {
+    /// The segment is handed out.
     pub const READ: u8 = 0;
+    /// The segment is passed over.
     pub const PASS: u8 = 1;
+    /// The segment is passed over when its second byte is one of `second`.
     pub const PASS_IF_SECOND: u8 = 2;
 
     /// Nothing is passed over.
