@@ -78,8 +78,11 @@ fn normalised(text: &[u8]) -> Vec<u8> {
     out
 }
 
-fn fnv(parts: &[&[u8]]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+/// FNV-1a over `parts`, its offset basis XORed with `seed`: stable across runs,
+/// versions and platforms, as fingerprints and trace ids must be. Each part ends with
+/// a separator, so that ("ab", "c") and ("a", "bc") differ.
+pub fn fnv(seed: u64, parts: &[&[u8]]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ seed;
     for part in parts {
         for &b in *part {
             h ^= u64::from(b);
@@ -96,12 +99,15 @@ impl Fingerprinter {
     pub fn fingerprint(&mut self, file: &str, f: &Finding) -> String {
         let text = normalised(&f.primary.text.bytes);
         let session = f.session.as_deref().unwrap_or("");
-        let base = fnv(&[
-            f.rule.id().as_bytes(),
-            file.as_bytes(),
-            session.as_bytes(),
-            &text,
-        ]);
+        let base = fnv(
+            0,
+            &[
+                f.rule.id().as_bytes(),
+                file.as_bytes(),
+                session.as_bytes(),
+                &text,
+            ],
+        );
         let full = self.seen.len() >= MAX_DISTINCT;
         let n = match self.seen.get_mut(&base) {
             Some(n) => {
@@ -115,7 +121,7 @@ impl Fingerprinter {
                 0
             }
         };
-        let full = fnv(&[&base.to_le_bytes(), &n.to_le_bytes()]);
+        let full = fnv(0, &[&base.to_le_bytes(), &n.to_le_bytes()]);
         format!("{full:016x}")
     }
 }

@@ -56,7 +56,7 @@ pub static PROSE: Skip = {
         };
         // Not a byte of a keyword, nor an escape sequence that could join the word
         // to what follows it (`is_prose`).
-        skip.second[b] = !(c.is_ascii_uppercase() || c.is_ascii_digit() || c == b'_' || c == 0x1b);
+        skip.second[b] = !(grammar::is_word_byte(c) || c == 0x1b);
         b += 1;
     }
     skip
@@ -115,11 +115,6 @@ fn is_prose(rest: &[u8]) -> bool {
         || grammar::recognize(rest) == Recognized::Prose
 }
 
-/// A byte of a keyword (or of a near miss of one).
-fn is_word(b: u8) -> bool {
-    b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_'
-}
-
 /// How many bytes `bytes` starts with that may be part of a keyword: 16 at a time
 /// where the bytes are there (a loop per byte ends with a mispredicted branch, on
 /// words of a dozen letters).
@@ -155,14 +150,14 @@ fn word_len(bytes: &[u8]) -> usize {
         }
         at + bytes[at..]
             .iter()
-            .position(|&b| !is_word(b))
+            .position(|&b| !grammar::is_word_byte(b))
             .unwrap_or(bytes.len() - at)
     }
     #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
     {
         bytes
             .iter()
-            .position(|&b| !is_word(b))
+            .position(|&b| !grammar::is_word_byte(b))
             .unwrap_or(bytes.len())
     }
 }
@@ -612,7 +607,7 @@ mod tests {
         ) {
             let bytes = [word.as_bytes(), &tail].concat();
             let bytes = &bytes[..];
-            let slow = bytes.iter().position(|&b| !is_word(b)).unwrap_or(bytes.len());
+            let slow = bytes.iter().position(|&b| !grammar::is_word_byte(b)).unwrap_or(bytes.len());
             proptest::prop_assert_eq!(word_len(bytes), slow);
         }
 

@@ -21,6 +21,16 @@ fn json_lines(text: &[u8]) -> Vec<serde_json::Value> {
         .collect()
 }
 
+/// Records the findings of `transcript` (the seed's: one error among them) in
+/// `baseline`.
+fn record(baseline: &std::path::Path, transcript: &std::path::Path) {
+    qs().args(["check", "--write-baseline"])
+        .arg(baseline)
+        .arg(transcript)
+        .assert()
+        .code(1);
+}
+
 #[test]
 fn lines_inserted_above_old_findings_wake_only_the_new_ones() {
     let dir = tempfile::tempdir().unwrap();
@@ -29,11 +39,7 @@ fn lines_inserted_above_old_findings_wake_only_the_new_ones() {
     let seed = std::fs::read_to_string(SEED).unwrap();
     std::fs::write(&transcript, &seed).unwrap();
     // Day one: three findings (one error), recorded.
-    qs().args(["check", "--write-baseline"])
-        .arg(&baseline)
-        .arg(&transcript)
-        .assert()
-        .code(1);
+    record(&baseline, &transcript);
     let recorded = std::fs::read_to_string(&baseline).unwrap();
     assert_eq!(recorded.lines().count(), 1 + 3, "{recorded}");
     // Nothing changed: nothing to report, exit 0.
@@ -102,11 +108,7 @@ fn stale_entries_are_reported() {
     let baseline = dir.path().join("b.jsonl");
     let seed = std::fs::read_to_string(SEED).unwrap();
     std::fs::write(&transcript, &seed).unwrap();
-    qs().args(["check", "--write-baseline"])
-        .arg(&baseline)
-        .arg(&transcript)
-        .assert()
-        .code(1);
+    record(&baseline, &transcript);
     // The worker was fixed: task h-002 is no longer completed without its start.
     let fixed: String = seed
         .lines()
@@ -135,11 +137,7 @@ fn stale_entries_are_reported() {
 fn sarif_marks_baselined_results_as_suppressed() {
     let dir = tempfile::tempdir().unwrap();
     let baseline = dir.path().join("b.jsonl");
-    qs().args(["check", "--write-baseline"])
-        .arg(&baseline)
-        .arg(SEED)
-        .assert()
-        .code(1);
+    record(&baseline, SEED.as_ref());
     let sarif = dir.path().join("out.sarif");
     qs().args(["check", "--baseline"])
         .arg(&baseline)

@@ -34,6 +34,11 @@ pub enum Recognized {
     NearMiss { len: usize, suggestion: Keyword },
 }
 
+/// A byte a keyword's word (or a near miss of one) is made of: upper case, digits, `_`.
+pub const fn is_word_byte(b: u8) -> bool {
+    b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_'
+}
+
 /// Classifies a framed line by its first word.
 pub fn recognize(content: &[u8]) -> Recognized {
     const DISTILLER: &[u8] = b"@sigma-distiller:";
@@ -48,7 +53,7 @@ pub fn recognize(content: &[u8]) -> Recognized {
     }
     let len = content
         .iter()
-        .position(|&b| !(b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_'))
+        .position(|&b| !is_word_byte(b))
         .unwrap_or(content.len());
     let (word, next) = (&content[..len], content.get(len).copied());
     match Keyword::from_word(word) {

@@ -28,19 +28,9 @@ use crate::timeline::{Axis, Point, SessionSpan, SpanKind, Timeline};
 /// Nanoseconds per line on a line axis (and from the epoch: such traces sit in 1970).
 const LINE_NANOS: u64 = 1_000_000;
 
-/// FNV-1a over `parts`, seeded: a stable id, never all zeroes.
+/// A stable id from `parts` ([`crate::baseline::fnv`]), never all zeroes.
 fn hash(seed: u64, parts: &[&[u8]]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ seed;
-    for part in parts {
-        for &b in *part {
-            h ^= u64::from(b);
-            h = h.wrapping_mul(0x0100_0000_01b3);
-        }
-        // A separator, so that ("ab","c") and ("a","bc") differ.
-        h ^= 0xff;
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    h.max(1)
+    crate::baseline::fnv(seed, parts).max(1)
 }
 
 /// The trace id of a session: 16 bytes from the input's name and the session.

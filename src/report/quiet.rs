@@ -3,10 +3,9 @@
 
 use std::io::{self, Write};
 
-use super::{FileSummary, Reporter, Totals};
+use super::{Reporter, Totals};
 use crate::finding::Finding;
 use crate::rules::{Rule, Severity};
-use crate::state::SessionState;
 
 /// Passes the findings to the report it wraps, and nothing else.
 pub struct Quiet<'w> {
@@ -14,20 +13,9 @@ pub struct Quiet<'w> {
 }
 
 impl Reporter for Quiet<'_> {
+    // Only findings are passed on; the rest is the trait's default, nothing.
     fn finding(&mut self, file: &str, finding: &Finding) -> io::Result<()> {
         self.inner.finding(file, finding)
-    }
-
-    fn session_end(&mut self, _file: &str, _end: &SessionState) -> io::Result<()> {
-        Ok(())
-    }
-
-    fn end_file(&mut self, _summary: &FileSummary<'_>) -> io::Result<()> {
-        Ok(())
-    }
-
-    fn end_run(&mut self, _files: usize, _all: Totals) -> io::Result<()> {
-        Ok(())
     }
 }
 
