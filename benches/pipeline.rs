@@ -6,8 +6,9 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use quant_session::finding::Finding;
 use quant_session::frame::Framer;
 use quant_session::pipeline::{Options, Output, Pipeline};
+use quant_session::rule::RuleOptions;
 use quant_session::scan::{ScanOptions, Scanner};
-use quant_session::session::{RuleOptions, Sink};
+use quant_session::session::Sink;
 
 mod transcript;
 

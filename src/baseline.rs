@@ -14,33 +14,10 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::finding::Finding;
+pub use crate::finding::{Known, State};
 
 /// The fingerprint scheme, in SARIF's `partialFingerprints` key and the file.
 pub const VERSION: &str = "quantSession/v1";
-
-/// Whether a baseline knew a finding.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum State {
-    New,
-    Unchanged,
-}
-
-impl State {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            State::New => "new",
-            State::Unchanged => "unchanged",
-        }
-    }
-}
-
-/// A finding's fingerprint, and what the baseline says of it (when one is used).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Known {
-    pub fingerprint: String,
-    pub state: Option<State>,
-}
 
 /// Fingerprints the findings of one input, in the order they are reported.
 #[derive(Debug, Default)]

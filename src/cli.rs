@@ -235,7 +235,7 @@ pub struct RunArgs {
 /// The values `--deny`, `--warn`, `--allow`, `--select` and `--ignore` take: rule ids,
 /// `all`, and (for `--deny`) `warnings`; completions offer them.
 fn rule_names() -> clap::builder::PossibleValuesParser {
-    let mut values: Vec<clap::builder::PossibleValue> = crate::rules::Rule::ALL
+    let mut values: Vec<clap::builder::PossibleValue> = crate::rule::Rule::ALL
         .iter()
         .map(|r| clap::builder::PossibleValue::new(r.id()).help(r.summary()))
         .collect();
@@ -252,7 +252,7 @@ fn rule_names() -> clap::builder::PossibleValuesParser {
 /// The rule ids `explain` takes.
 fn rule_ids() -> clap::builder::PossibleValuesParser {
     clap::builder::PossibleValuesParser::new(
-        crate::rules::Rule::ALL
+        crate::rule::Rule::ALL
             .iter()
             .map(|r| clap::builder::PossibleValue::new(r.id()).help(r.summary())),
     )

@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use crate::event::{Event, LineText, Position};
-use crate::rules::{Rule, Severity};
+use crate::rule::{Rule, Severity};
 
 /// A place in the input a finding points at, with the line to show.
 #[derive(Debug, Clone, PartialEq)]
@@ -96,7 +96,7 @@ pub struct Finding {
     /// The session it belongs to (for its fingerprint).
     pub session: Option<std::sync::Arc<str>>,
     /// Its fingerprint and whether a baseline knew it (`--baseline`, `--write-baseline`).
-    pub baseline: Option<Box<crate::baseline::Known>>,
+    pub baseline: Option<Box<Known>>,
 }
 
 impl Finding {
@@ -127,4 +127,33 @@ impl Finding {
         self.help = help.into();
         self
     }
+}
+
+/// `1 task`, `2 tasks`.
+pub fn plural(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// Whether a baseline knew a finding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum State {
+    New,
+    Unchanged,
+}
+
+impl State {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::New => "new",
+            State::Unchanged => "unchanged",
+        }
+    }
+}
+
+/// A finding's fingerprint, and what the baseline says of it (when one is used).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Known {
+    pub fingerprint: String,
+    pub state: Option<State>,
 }

@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use crate::pipeline::{self, Output, Pipeline};
+use crate::rule::RuleOptions;
 use crate::scan::ScanOptions;
-use crate::session::RuleOptions;
 
 /// What happened to a followed file on a poll, besides new bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,7 +32,7 @@ pub struct Ended {
     pub lines: u64,
     pub hint: Option<crate::scan::PrefixHint>,
     pub records: Option<crate::format::RecordCounts>,
-    pub not_checked: Vec<(crate::rules::Rule, &'static str)>,
+    pub not_checked: Vec<(crate::rule::Rule, &'static str)>,
 }
 
 impl Ended {

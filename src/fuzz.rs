@@ -9,8 +9,9 @@ use std::path::Path;
 use crate::event::Event;
 use crate::finding::Finding;
 use crate::report::human::{Style, render};
+use crate::rule::RuleOptions;
 use crate::scan::{InputKind, ScanOptions, Scanner};
-use crate::session::{Machine, RuleOptions, Sink};
+use crate::session::{Machine, Sink};
 
 /// Inputs are cut at this size, so the 64 KiB head of a line is passed.
 pub const MAX_INPUT: usize = 128 * 1024;
@@ -147,7 +148,7 @@ pub fn config(data: &[u8]) {
     let text = String::from_utf8_lossy(data).into_owned();
     match crate::config::parse(Path::new("quant-session.toml"), text) {
         Ok(loaded) => {
-            let mut levels = crate::config::RuleLevels::default();
+            let mut levels = crate::rule::RuleLevels::default();
             if let Err(e) = loaded.apply_levels(&mut levels) {
                 assert_no_control(&e.render());
             }

@@ -7,12 +7,13 @@ use std::path::Path;
 use crate::event::{Event, EventKind};
 use crate::finding::Finding;
 use crate::format::{RecordCounts, WorkerRun};
-use crate::report::Totals;
-use crate::rules::Severity;
+use crate::rule::RuleOptions;
+use crate::rule::Severity;
 use crate::scan::{PrefixHint, ScanOptions, Scanner};
-use crate::session::{Machine, RuleOptions, Sink};
+use crate::session::{Machine, Sink};
 use crate::source::{Input, display_name};
 use crate::state::SessionState;
+use crate::summary::Totals;
 
 /// Why an input could not be read to its end.
 #[derive(Debug)]
@@ -77,7 +78,7 @@ pub struct Analysis {
     /// When things happened, when asked for (the pictures).
     pub timeline: Option<crate::timeline::Timeline>,
     /// The rules that could not run on it, and why.
-    pub not_checked: Vec<(crate::rules::Rule, &'static str)>,
+    pub not_checked: Vec<(crate::rule::Rule, &'static str)>,
 }
 
 struct Collect<'e> {
@@ -327,7 +328,7 @@ impl Pipeline {
     }
 
     /// The rules that could not run on this input, and why (SPEC §10).
-    pub fn not_checked(&self) -> Vec<(crate::rules::Rule, &'static str)> {
+    pub fn not_checked(&self) -> Vec<(crate::rule::Rule, &'static str)> {
         self.machine
             .as_ref()
             .map_or_else(Vec::new, Machine::not_checked)

@@ -1,13 +1,13 @@
 //! The post-mortem of a worker: per session what was done, what was open, where to
-//! resume, and what the checkpoint says (SPEC §5). Built from an [`Analysis`] and a
-//! [`Checkpoint`]; reporters print it.
+//! resume, and what the checkpoint says (SPEC §5). Built from what reading the
+//! transcript told ([`Read`]) and a [`Checkpoint`]; reporters print it.
 
 use serde::Serialize;
 
 use crate::checkpoint::{Checkpoint, CheckpointStatus};
 use crate::format::WorkerRun;
-use crate::pipeline::Analysis;
 use crate::state::{SessionState, Status};
+use crate::summary::Totals;
 
 /// What to do to finish a crashed session's work.
 #[derive(Debug, Clone, Serialize)]
@@ -52,10 +52,21 @@ pub struct Postmortem {
     pub warnings: u64,
 }
 
+/// What reading a transcript told, as the post-mortem needs it.
+#[derive(Debug)]
+pub struct Read {
+    pub states: Vec<SessionState>,
+    pub lines: u64,
+    pub worker: Option<WorkerRun>,
+    pub totals: Totals,
+}
+
 impl Postmortem {
-    pub fn new(file: String, analysis: Analysis, checkpoint: Option<Checkpoint>) -> Self {
-        let last = analysis.states.len().saturating_sub(1);
-        let sessions: Vec<SessionReport> = analysis
+    /// The report of `file`, read to its end: every session's state, its lines, the
+    /// worker process as far as the input tells, and the counts of findings.
+    pub fn new(file: String, read: Read, checkpoint: Option<Checkpoint>) -> Self {
+        let last = read.states.len().saturating_sub(1);
+        let sessions: Vec<SessionReport> = read
             .states
             .into_iter()
             .enumerate()
@@ -88,17 +99,17 @@ impl Postmortem {
             Some(s) if s.state.status == Status::Crashed => "crashed",
             Some(_) => "complete",
         };
-        let cause = analysis.worker.as_ref().map(|w| w.cause().to_string());
+        let cause = read.worker.as_ref().map(|w| w.cause().to_string());
         Postmortem {
             file,
-            lines: analysis.lines,
+            lines: read.lines,
             verdict,
             sessions,
             checkpoint,
             cause,
-            worker: analysis.worker,
-            errors: analysis.totals.errors,
-            warnings: analysis.totals.warnings,
+            worker: read.worker,
+            errors: read.totals.errors,
+            warnings: read.totals.warnings,
         }
     }
 

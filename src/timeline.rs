@@ -13,7 +13,7 @@ use std::collections::HashMap;
 
 use crate::event::{Event, EventKind, Marker, Timestamp};
 use crate::finding::Finding;
-use crate::rules::{Rule, Severity};
+use crate::rule::{Rule, Severity};
 use crate::state::{SessionState, Status};
 
 /// Spans and marks kept per session.

@@ -124,7 +124,7 @@ fn sarif_validates_against_the_official_schema() {
     let run = &log["runs"][0];
     assert_eq!(
         run["tool"]["driver"]["rules"].as_array().unwrap().len(),
-        quant_session::rules::Rule::ALL.len()
+        quant_session::rule::Rule::ALL.len()
     );
     let results = run["results"].as_array().unwrap();
     let first = &results[0];
@@ -353,7 +353,7 @@ fn a_bad_config_points_into_the_toml_and_exits_2() {
 fn rules_lists_every_rule_and_explain_documents_one() {
     let (list, code) = stdout(qs().arg("rules"));
     assert_eq!(code, 0);
-    for rule in quant_session::rules::Rule::ALL {
+    for rule in quant_session::rule::Rule::ALL {
         assert!(list.contains(rule.id()));
     }
     insta::assert_snapshot!(list);

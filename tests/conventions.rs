@@ -193,7 +193,7 @@ fn rules_as_json_completions_and_the_man_page() {
     let (out, _, code) = run(None, &["rules", "--format", "json"]);
     assert_eq!(code, 0);
     let rules: Vec<serde_json::Value> = serde_json::from_str(&out).unwrap();
-    assert_eq!(rules.len(), quant_session::rules::Rule::ALL.len());
+    assert_eq!(rules.len(), quant_session::rule::Rule::ALL.len());
     assert!(
         rules
             .iter()
@@ -220,7 +220,7 @@ fn rules_as_json_completions_and_the_man_page() {
     for section in [".SH EXIT STATUS", ".SH CONFIGURATION", ".SH RULES"] {
         assert!(man.contains(section), "{section}");
     }
-    for rule in quant_session::rules::Rule::ALL {
+    for rule in quant_session::rule::Rule::ALL {
         assert!(
             man.contains(&format!("\\fB{}\\fR", rule.id())),
             "{}",

@@ -76,7 +76,7 @@ fn every_malformed_line_is_reported() {
 #[test]
 fn the_readme_rule_table_matches_the_rule_registry() {
     let readme = include_str!("../README.md");
-    for rule in quant_session::rules::Rule::ALL {
+    for rule in quant_session::rule::Rule::ALL {
         let row = format!(
             "| `{}` | {} | {} |",
             rule.id(),
@@ -96,14 +96,10 @@ fn the_readme_rule_table_matches_the_rule_registry() {
         .filter(|l| l.starts_with("| `"))
         .map(|l| l.trim_start_matches("| `").split('`').next().unwrap_or(""))
         .collect();
-    assert_eq!(
-        rows.len(),
-        quant_session::rules::Rule::ALL.len(),
-        "{rows:?}"
-    );
+    assert_eq!(rows.len(), quant_session::rule::Rule::ALL.len(), "{rows:?}");
     for id in rows {
         assert!(
-            quant_session::rules::Rule::from_id(id).is_some(),
+            quant_session::rule::Rule::from_id(id).is_some(),
             "the README's rule table names `{id}`, which is no rule"
         );
     }

@@ -5,8 +5,9 @@
 use proptest::prelude::*;
 use quant_session::event::{EventKind, Marker};
 use quant_session::finding::Finding;
+use quant_session::rule::RuleOptions;
 use quant_session::scan::{ScanOptions, Scanner, scan_all};
-use quant_session::session::{Machine, RuleOptions, Sink};
+use quant_session::session::{Machine, Sink};
 
 /// Pieces real and hostile transcripts are made of.
 const PIECES: &[&str] = &[

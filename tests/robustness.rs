@@ -10,7 +10,8 @@ use assert_cmd::Command;
 use proptest::prelude::*;
 use quant_session::finding::Finding;
 use quant_session::pipeline::{Options, Output, Pipeline};
-use quant_session::session::{RuleOptions, Sink};
+use quant_session::rule::RuleOptions;
+use quant_session::session::Sink;
 use quant_session::state::SessionState;
 
 const SEEDS: &[&[u8]] = &[

@@ -86,7 +86,7 @@ fn fixtures() {
 
 #[test]
 fn every_rule_but_checkpoints_has_a_fixture_and_a_clean_run() {
-    use quant_session::rules::Rule;
+    use quant_session::rule::Rule;
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/rules");
     for rule in Rule::ALL {
         // Checkpoints need a checkpoint file; `too-many-open` needs 100 001 open tasks,

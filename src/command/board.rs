@@ -25,10 +25,10 @@ use crate::cli::WatchArgs;
 use crate::event::{Event, EventKind, Marker};
 use crate::finding::Finding;
 use crate::interrupt;
-use crate::report::{FileSummary, Totals};
-use crate::rules::{Rule, Severity};
+use crate::rule::{Rule, Severity};
 use crate::sanitize;
 use crate::state::{SessionState, Status};
+use crate::summary::{FileSummary, Totals};
 
 /// Findings kept per pane for its detail view.
 const KEPT: usize = 500;

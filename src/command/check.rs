@@ -19,7 +19,7 @@ use globset::{Glob, GlobSet, GlobSetBuilder};
 
 use super::{EXIT_CLEAN, EXIT_FINDINGS, EXIT_TROUBLE, Fatal, WriteTo, scan_options};
 use crate::cli::{CheckArgs, ColorChoice, Format, ReportTarget};
-use crate::config::{self, Level, RuleLevels};
+use crate::config;
 use crate::finding::Finding;
 use crate::interrupt;
 use crate::pipeline::{self, Analysis, InputError, Output, Pipeline, analyse, count};
@@ -28,13 +28,16 @@ use crate::report::github::Github;
 use crate::report::human::{Human, Style};
 use crate::report::json::Json;
 use crate::report::sarif::Sarif;
-use crate::report::{self, FileSummary, Reporter, Totals};
-use crate::rules::Rule;
+use crate::report::{self, Reporter};
+use crate::rule::Rule;
+use crate::rule::RuleOptions;
+use crate::rule::{Level, RuleLevels};
 use crate::scan::ScanOptions;
-use crate::session::{RuleOptions, Sink};
+use crate::session::Sink;
 use crate::source::live::{LiveStdin, Next};
 use crate::source::{CHUNK, display_name};
 use crate::state::SessionState;
+use crate::summary::{FileSummary, Totals};
 
 pub fn run(args: &CheckArgs) -> Result<ExitCode, Fatal> {
     interrupt::install().map_err(Fatal::Signals)?;
@@ -1104,8 +1107,8 @@ impl Baselines {
         let unchanged = state == Some(crate::baseline::State::Unchanged);
         if unchanged {
             match f.severity {
-                crate::rules::Severity::Error => self.unchanged.errors += 1,
-                crate::rules::Severity::Warning => self.unchanged.warnings += 1,
+                crate::rule::Severity::Error => self.unchanged.errors += 1,
+                crate::rule::Severity::Warning => self.unchanged.warnings += 1,
             }
         }
         f.baseline = Some(Box::new(crate::baseline::Known { fingerprint, state }));
@@ -1151,7 +1154,7 @@ impl Baselines {
                 const SHOWN: usize = 20;
                 let mut text = format!(
                     "baseline: {} no longer match{} (stale; write the baseline again to drop them):",
-                    crate::report::plural(stale.len() as u64, "entry", "entries"),
+                    crate::finding::plural(stale.len() as u64, "entry", "entries"),
                     if stale.len() == 1 { "es" } else { "" }
                 );
                 for e in stale.iter().take(SHOWN) {

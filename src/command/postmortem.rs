@@ -11,7 +11,7 @@ use crate::cli::{FrameArgs, PostmortemArgs, PostmortemFormat, StateArgs, Summary
 use crate::pipeline::{Analysis, analyse};
 use crate::postmortem::Postmortem;
 use crate::report::postmortem::{human, summary_markdown};
-use crate::session::RuleOptions;
+use crate::rule::RuleOptions;
 use crate::source::{CHUNK, display_name};
 
 /// The whole input through the pipeline, every session's state kept; the findings
@@ -74,7 +74,13 @@ pub fn postmortem(args: &PostmortemArgs) -> Result<ExitCode, Fatal> {
         checkpoint::compare(&mut cp, analysis.states.last());
         cp
     });
-    let report = Postmortem::new(display_name(args.file.as_deref()), analysis, checkpoint);
+    let read = crate::postmortem::Read {
+        states: analysis.states,
+        lines: analysis.lines,
+        worker: analysis.worker,
+        totals: analysis.totals,
+    };
+    let report = Postmortem::new(display_name(args.file.as_deref()), read, checkpoint);
     let text = match args.format {
         PostmortemFormat::Human => human(&report),
         PostmortemFormat::Json => {

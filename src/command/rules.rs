@@ -7,7 +7,7 @@ use clap::CommandFactory;
 
 use super::{EXIT_CLEAN, Fatal, write_stdout};
 use crate::cli::Cli;
-use crate::rules::Rule;
+use crate::rule::Rule;
 
 fn write_out(text: &[u8]) -> Result<ExitCode, Fatal> {
     write_stdout(text)?;

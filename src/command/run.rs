@@ -25,11 +25,12 @@ use crate::event::{Event, EventKind, LineText, Position};
 use crate::finding::Finding;
 use crate::interrupt;
 use crate::pipeline::{self, InputError, Output, Pipeline};
+use crate::report::Reporter;
 use crate::report::file::Inputs;
-use crate::report::{FileSummary, Reporter, Totals};
-use crate::rules::{Rule, Severity};
+use crate::rule::{Rule, Severity};
 use crate::session::Sink;
 use crate::source::CHUNK;
+use crate::summary::{FileSummary, Totals};
 
 /// How reports name the worker's output.
 const NAME: &str = "<worker>";
@@ -374,11 +375,7 @@ fn supervise(
     worker: &Worker,
     rx: &mpsc::Receiver<Msg>,
     log: &mut Option<File>,
-    (scan, rules, stop_on): (
-        crate::scan::ScanOptions,
-        crate::session::RuleOptions,
-        StopOn,
-    ),
+    (scan, rules, stop_on): (crate::scan::ScanOptions, crate::rule::RuleOptions, StopOn),
     reports: &mut Reports,
     baselines: &mut super::check::Baselines,
 ) -> Result<Outcome, Fatal> {

@@ -24,11 +24,13 @@ use crate::finding::Finding;
 use crate::follow::{Change, Ended, Followed};
 use crate::interrupt;
 use crate::pipeline::{InputError, Output, count};
-use crate::report::{FileSummary, Totals, json};
+use crate::report::json;
+use crate::rule::RuleOptions;
 use crate::sanitize;
 use crate::scan::ScanOptions;
-use crate::session::{RuleOptions, Sink};
+use crate::session::Sink;
 use crate::state::{SessionState, Status};
+use crate::summary::{FileSummary, Totals};
 
 /// The longest the watch sleeps without looking: the fallback when no change is
 /// notified, and the grain of `--stale`.

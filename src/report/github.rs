@@ -9,7 +9,7 @@ use std::io::{self, Write};
 
 use super::Reporter;
 use crate::finding::{ColumnUnit, Finding};
-use crate::rules::Severity;
+use crate::rule::Severity;
 
 /// Escapes a workflow command's message.
 pub fn escape_data(s: &str) -> String {

@@ -14,7 +14,7 @@ use std::io::{self, Write};
 
 use super::{FileSummary, Reporter, Totals};
 use crate::finding::Finding;
-use crate::rules::Severity;
+use crate::rule::Severity;
 use crate::state::Status;
 use crate::timeline::{Axis, Point, SessionSpan, SpanKind, Timeline};
 

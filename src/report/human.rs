@@ -18,7 +18,7 @@ use miette::{
 use super::{FileSummary, Reporter, Totals};
 use crate::event::LineText;
 use crate::finding::{Finding, Label};
-use crate::rules::Severity;
+use crate::rule::Severity;
 use crate::sanitize;
 use crate::state::{SessionState, Status};
 

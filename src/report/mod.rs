@@ -18,51 +18,14 @@ pub mod sarif;
 
 use std::io;
 
-use serde::Serialize;
-
 use crate::finding::Finding;
-use crate::format::RecordCounts;
-use crate::scan::PrefixHint;
+pub use crate::finding::plural;
 use crate::state::SessionState;
-
-/// Counts for one input or a whole run.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct Totals {
-    pub sessions: u64,
-    pub errors: u64,
-    pub warnings: u64,
-}
-
-impl Totals {
-    pub fn add(&mut self, other: Totals) {
-        self.sessions += other.sessions;
-        self.errors += other.errors;
-        self.warnings += other.warnings;
-    }
-}
-
-/// The end of one input.
-#[derive(Debug, Clone, Copy)]
-pub struct FileSummary<'a> {
-    pub file: &'a str,
-    pub totals: Totals,
-    /// Lines that looked like markers behind a prefix.
-    pub hint: Option<PrefixHint>,
-    /// Stream-json inputs: the records read and not read.
-    pub records: Option<RecordCounts>,
-    /// A supervised worker's end (`run`): `exit:N` or `signal:NAME`.
-    pub worker_exit: Option<&'a str>,
-    /// When things happened, for the reports that draw it (`perfetto`, `otlp`, `html`).
-    pub timeline: Option<&'a crate::timeline::Timeline>,
-    /// The worker process, as far as the input tells (the HTML report's verdict).
-    pub worker: Option<&'a crate::format::WorkerRun>,
-    /// The rules that could not run on this input, and why (SPEC §10).
-    pub not_checked: &'a [(crate::rules::Rule, &'static str)],
-}
+use crate::summary::{FileSummary, Totals};
 
 /// `not checked: a, b (why); c (why)`: the coverage of an input in one line, rules with
 /// the same reason together.
-pub fn not_checked_line(not_checked: &[(crate::rules::Rule, &'static str)]) -> Option<String> {
+pub fn not_checked_line(not_checked: &[(crate::rule::Rule, &'static str)]) -> Option<String> {
     if not_checked.is_empty() {
         return None;
     }
@@ -78,11 +41,6 @@ pub fn not_checked_line(not_checked: &[(crate::rules::Rule, &'static str)]) -> O
         .map(|(why, rules)| format!("{} ({why})", rules.join(", ")))
         .collect();
     Some(format!("not checked: {}", parts.join("; ")))
-}
-
-/// `1 task`, `2 tasks`.
-pub fn plural(n: u64, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// A report format. Findings come in the order they are to be shown; every input ends

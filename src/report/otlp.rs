@@ -87,7 +87,7 @@ pub fn session_spans(file: &str, t: &Timeline, session: &SessionSpan) -> Vec<Spa
     let errors = session
         .marks
         .iter()
-        .filter(|m| m.severity == crate::rules::Severity::Error)
+        .filter(|m| m.severity == crate::rule::Severity::Error)
         .count();
     let mut attributes = vec![
         s("gen_ai.operation.name", "invoke_agent"),

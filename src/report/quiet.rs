@@ -5,7 +5,7 @@ use std::io::{self, Write};
 
 use super::{Reporter, Totals};
 use crate::finding::Finding;
-use crate::rules::{Rule, Severity};
+use crate::rule::{Rule, Severity};
 
 /// Passes the findings to the report it wraps, and nothing else.
 pub struct Quiet<'w> {

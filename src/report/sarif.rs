@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 
 use super::{Reporter, Totals};
 use crate::finding::{ColumnUnit, Finding, Label};
-use crate::rules::{Rule, Severity};
+use crate::rule::{Rule, Severity};
 
 /// The SARIF reporter: writes each result as it comes, the log's frame around them.
 pub struct Sarif<W> {

@@ -7,8 +7,8 @@ use std::path::Path;
 
 use crate::checkpoint::{self, CheckpointStatus};
 use crate::finding::{Finding, Label};
-use crate::rules::Rule;
-use crate::session::RuleOptions;
+use crate::rule::Rule;
+use crate::rule::RuleOptions;
 use crate::state::SessionState;
 
 /// The rules of this family.

@@ -5,7 +5,7 @@
 use std::collections::HashSet;
 
 use crate::finding::{Finding, Label};
-use crate::rules::Rule;
+use crate::rule::Rule;
 use crate::sanitize;
 
 /// The rules of this family.

@@ -5,7 +5,7 @@
 
 use crate::event::{Event, LineText, Position};
 use crate::finding::{Finding, Label};
-use crate::rules::Rule;
+use crate::rule::Rule;
 
 /// The rules of this family.
 pub const RULES: &[Rule] = &[

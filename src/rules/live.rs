@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::event::{LineText, Position};
 use crate::finding::{Finding, Label};
-use crate::rules::Rule;
+use crate::rule::Rule;
 
 /// The rules of this family.
 pub const RULES: &[Rule] = &[Rule::WorkerStalled];

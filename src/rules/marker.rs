@@ -3,7 +3,7 @@
 
 use crate::event::{Event, EventKind};
 use crate::finding::{Finding, Label};
-use crate::rules::Rule;
+use crate::rule::Rule;
 use crate::sanitize;
 
 /// The rules of this family.

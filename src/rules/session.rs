@@ -5,7 +5,8 @@
 use crate::event::Event;
 use crate::finding::{Finding, Label};
 use crate::grammar::Keyword;
-use crate::rules::{Rule, q};
+use crate::rule::Rule;
+use crate::rules::q;
 
 /// The rules of this family.
 pub const RULES: &[Rule] = &[
@@ -140,7 +141,7 @@ pub fn never_completed(s: LeftOpen<'_>) -> Finding {
         ));
     }
     if s.subagents > 0 {
-        what_open.push(crate::report::plural(
+        what_open.push(crate::finding::plural(
             s.subagents,
             "open subagent",
             "open subagents",

@@ -3,7 +3,8 @@
 
 use crate::event::Event;
 use crate::finding::{Finding, Label};
-use crate::rules::{Rule, q};
+use crate::rule::Rule;
+use crate::rules::q;
 
 /// The rules of this family.
 pub const RULES: &[Rule] = &[Rule::SubagentNotCompleted, Rule::SubagentNotSpawned];

@@ -3,7 +3,7 @@
 
 use crate::event::{Event, Marker};
 use crate::finding::{Finding, Label};
-use crate::rules::Rule;
+use crate::rule::Rule;
 
 /// The rules of this family.
 pub const RULES: &[Rule] = &[

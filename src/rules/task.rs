@@ -3,7 +3,8 @@
 
 use crate::event::Event;
 use crate::finding::{Finding, Label};
-use crate::rules::{Rule, q};
+use crate::rule::Rule;
+use crate::rules::q;
 use crate::sanitize;
 
 /// The rules of this family.

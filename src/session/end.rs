@@ -1,7 +1,7 @@
 //! Findings about unfinished or inconsistent work: what a session's end, a task's
 //! end or a summary number makes certain.
 
-use super::RuleOptions;
+use crate::rule::RuleOptions;
 use std::collections::HashMap;
 
 use super::open::{Session, Subagent, Task};

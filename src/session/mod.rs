@@ -16,13 +16,14 @@ use block::{BLOCK_FIELDS, Block};
 use end::{Closed, Closing, check_patterns, close_session, subagent_not_completed};
 use open::{MAX_TRACKED, Session, Subagent, Task, take_subagent};
 
-use crate::config::RuleLevels;
 use crate::event::{Event, EventKind, Marker, SessionId};
 use crate::finding::{Finding, Label};
 use crate::grammar::Keyword;
+use crate::rule::RuleOptions;
+use crate::rule::{Rule, Severity};
+use crate::rules;
 use crate::rules::distillation::AtComplete;
 use crate::rules::session::LeftOpen;
-use crate::rules::{self, Rule, Severity};
 use crate::sanitize;
 use crate::state::{SessionState, Status};
 
@@ -36,24 +37,6 @@ pub trait Sink {
     /// No finding reported from now on points before `offset`: a reporter that sorts
     /// findings by position may write out those before it, and keep only the rest.
     fn settled(&mut self, _offset: u64) {}
-}
-
-/// Settings of the rules.
-#[derive(Debug, Clone)]
-pub struct RuleOptions {
-    /// Pattern files `PATTERN_FILES_READ` must name.
-    pub required_patterns: Vec<String>,
-    /// The severity of each rule (or whether it is allowed).
-    pub levels: RuleLevels,
-}
-
-impl Default for RuleOptions {
-    fn default() -> Self {
-        RuleOptions {
-            required_patterns: vec!["what-works.md".into(), "what-fails.md".into()],
-            levels: RuleLevels::default(),
-        }
-    }
 }
 
 /// The `too-many-open` finding, the first time a session goes past [`MAX_TRACKED`].

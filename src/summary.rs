@@ -1,0 +1,43 @@
+//! What a run knows at the end of an input and of the run: the counts, and one input's
+//! summary as every report receives it. Summary data lives here, beside the types it
+//! gathers, so the reports and the pipeline share it without depending on each other.
+
+use serde::Serialize;
+
+use crate::format::RecordCounts;
+use crate::text::PrefixHint;
+
+/// Counts for one input or a whole run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Totals {
+    pub sessions: u64,
+    pub errors: u64,
+    pub warnings: u64,
+}
+
+impl Totals {
+    pub fn add(&mut self, other: Totals) {
+        self.sessions += other.sessions;
+        self.errors += other.errors;
+        self.warnings += other.warnings;
+    }
+}
+
+/// The end of one input.
+#[derive(Debug, Clone, Copy)]
+pub struct FileSummary<'a> {
+    pub file: &'a str,
+    pub totals: Totals,
+    /// Lines that looked like markers behind a prefix.
+    pub hint: Option<PrefixHint>,
+    /// Stream-json inputs: the records read and not read.
+    pub records: Option<RecordCounts>,
+    /// A supervised worker's end (`run`): `exit:N` or `signal:NAME`.
+    pub worker_exit: Option<&'a str>,
+    /// When things happened, for the reports that draw it (`perfetto`, `otlp`, `html`).
+    pub timeline: Option<&'a crate::timeline::Timeline>,
+    /// The worker process, as far as the input tells (the HTML report's verdict).
+    pub worker: Option<&'a crate::format::WorkerRun>,
+    /// The rules that could not run on this input, and why (SPEC §10).
+    pub not_checked: &'a [(crate::rule::Rule, &'static str)],
+}
