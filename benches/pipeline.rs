@@ -3,23 +3,30 @@
 //! Run with `cargo bench`; the input is generated in memory, deterministically.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use quant_session::finding::Finding;
 use quant_session::frame::Framer;
-use quant_session::pipeline::{Options, Output, Pipeline};
+use quant_session::pipeline::{Options, Pipeline};
 use quant_session::rule::RuleOptions;
 use quant_session::scan::{ScanOptions, Scanner};
-use quant_session::session::Sink;
+use quant_session::sink::{Flow, Item, Sink};
 
 mod transcript;
 
 const CHUNK: usize = 64 * 1024;
 
 struct Count(u64);
-impl Output for Count {}
 
 impl Sink for Count {
-    fn finding(&mut self, _f: Finding) {
-        self.0 += 1;
+    type Error = std::convert::Infallible;
+
+    fn push(&mut self, _input: &str, item: Item<'_>) -> Result<Flow, Self::Error> {
+        if let Item::Finding(_) = item {
+            self.0 += 1;
+        }
+        Ok(Flow::Continue)
+    }
+
+    fn shows_unchanged(&self) -> bool {
+        false
     }
 }
 
@@ -54,15 +61,18 @@ fn stages(c: &mut Criterion) {
     });
     group.bench_function("check", |b| {
         b.iter(|| {
-            let mut pipeline = Pipeline::new(Options {
-                rules: Some(RuleOptions::default()),
-                ..Options::default()
-            });
+            let mut pipeline = Pipeline::new(
+                "bench",
+                Options {
+                    rules: Some(RuleOptions::default()),
+                    ..Options::default()
+                },
+            );
             let mut findings = Count(0);
             for chunk in input.chunks(CHUNK) {
-                pipeline.feed(chunk, &mut findings);
+                let Ok(_) = pipeline.feed(chunk, &mut findings);
             }
-            pipeline.finish(&mut findings);
+            let Ok(_) = pipeline.finish(&mut findings);
             assert_eq!(findings.0, 0, "the generated transcript is clean");
             findings.0
         })

@@ -5,8 +5,6 @@
 use std::io;
 use std::path::PathBuf;
 
-use crate::pipeline::InputError;
-
 /// Where an output was going when writing it failed.
 #[derive(Debug)]
 pub enum WriteTo {
@@ -20,6 +18,8 @@ pub enum WriteTo {
     File(PathBuf),
     /// A `--report` file that could not be created (as given on the command line).
     Create(String),
+    /// A report, as its failure says what it was doing (`writing PATH`).
+    Doing(String),
 }
 
 /// A failure that stops the command.
@@ -49,6 +49,13 @@ impl Error {
     }
 }
 
+/// Writes `quant-session: {text}` on stderr. A closed or full stderr is ignored: it
+/// must never turn into a panic or stop the passthrough (the exit status still tells).
+pub fn note(text: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "quant-session: {text}");
+}
+
 impl From<InputError> for Error {
     fn from(e: InputError) -> Self {
         Error::Input(e)
@@ -65,6 +72,7 @@ impl std::fmt::Display for Error {
                 WriteTo::Events => write!(f, "writing the events: {source}"),
                 WriteTo::File(path) => write!(f, "writing {}: {source}", path.display()),
                 WriteTo::Create(shown) => write!(f, "--report {shown}: {source}"),
+                WriteTo::Doing(what) => write!(f, "{what}: {source}"),
             },
             Error::Signals(e) => write!(f, "listening for signals: {e}"),
             Error::Usage(message) => f.write_str(message),
@@ -83,3 +91,51 @@ impl std::error::Error for Error {
         }
     }
 }
+
+/// Why an input could not be read to its end.
+#[derive(Debug)]
+pub struct InputError {
+    /// The input as reports name it.
+    pub name: String,
+    pub kind: InputErrorKind,
+}
+
+/// What went wrong with an input.
+#[derive(Debug)]
+pub enum InputErrorKind {
+    /// It could not be opened (missing, a directory, no permission).
+    Open(std::io::Error),
+    /// Reading it failed part way.
+    Read(std::io::Error),
+    /// A signal stopped the run before its end.
+    Interrupted,
+}
+
+impl InputError {
+    pub fn new(name: &str, kind: InputErrorKind) -> Self {
+        InputError {
+            name: name.to_owned(),
+            kind,
+        }
+    }
+
+    pub fn read(name: &str, e: std::io::Error) -> Self {
+        let kind = if e.kind() == std::io::ErrorKind::Interrupted {
+            InputErrorKind::Interrupted
+        } else {
+            InputErrorKind::Read(e)
+        };
+        InputError::new(name, kind)
+    }
+}
+
+impl std::fmt::Display for InputError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.kind {
+            InputErrorKind::Open(e) | InputErrorKind::Read(e) => write!(f, "{}: {e}", self.name),
+            InputErrorKind::Interrupted => write!(f, "{}: interrupted", self.name),
+        }
+    }
+}
+
+impl std::error::Error for InputError {}

@@ -10,9 +10,11 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use crate::pipeline::{self, Output, Pipeline};
+use crate::error::InputError;
+use crate::pipeline::{self, Pipeline};
 use crate::rule::RuleOptions;
 use crate::scan::ScanOptions;
+use crate::sink::{Flow, Sink};
 
 /// What happened to a followed file on a poll, besides new bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,7 +88,7 @@ impl Followed {
             file: Some(file),
             id: (meta.dev(), meta.ino()),
             offset,
-            pipeline: new_pipeline(scan, rules),
+            pipeline: new_pipeline(path, scan, rules),
             scan: scan.clone(),
             rules: rules.clone(),
             last_growth: Instant::now(),
@@ -113,11 +115,14 @@ impl Followed {
     /// last sessions reported to `out`) and what it was is returned; the new file (after
     /// a rotation or truncation) is read from its start by the next poll, so that
     /// whatever is reported about the old one comes first.
-    pub fn poll(
+    pub fn poll<S: Sink>(
         &mut self,
         buf: &mut [u8],
-        out: &mut impl Output,
-    ) -> io::Result<Option<(Change, Ended)>> {
+        out: &mut S,
+    ) -> Result<Option<(Change, Ended)>, S::Error>
+    where
+        S::Error: From<InputError>,
+    {
         if self.file.is_none() {
             return Ok(None);
         }
@@ -125,7 +130,7 @@ impl Followed {
         let now = match std::fs::metadata(&self.path) {
             Ok(m) => Some(m),
             Err(e) if e.kind() == io::ErrorKind::NotFound => None,
-            Err(e) => return Err(e),
+            Err(e) => return Err(self.error(e).into()),
         };
         let change = match &now {
             None => Change::Deleted,
@@ -134,11 +139,17 @@ impl Followed {
             Some(_) => return Ok(None),
         };
         // The old file ends: what it holds is checked to its end.
-        self.pipeline.finish(out);
+        self.pipeline.finish(out)?;
         let ended = Ended::of(&self.pipeline);
-        self.pipeline = new_pipeline(&self.scan, &self.rules);
+        self.pipeline = new_pipeline(&self.path, &self.scan, &self.rules);
         self.stall_reported = false;
         self.offset = 0;
+        self.reopen(change).map_err(|e| self.error(e))?;
+        Ok(Some((change, ended)))
+    }
+
+    /// After a change, the file as it now is at the path.
+    fn reopen(&mut self, change: Change) -> io::Result<()> {
         match change {
             Change::Deleted => self.file = None,
             Change::Rotated => match File::open(&self.path) {
@@ -156,11 +167,19 @@ impl Followed {
                 }
             }
         }
-        Ok(Some((change, ended)))
+        Ok(())
+    }
+
+    /// A read of the file that failed, naming it.
+    fn error(&self, e: io::Error) -> InputError {
+        InputError::read(self.pipeline.name(), e)
     }
 
     /// Reads what is there now (in bounded pieces) into the pipeline.
-    fn read_available(&mut self, buf: &mut [u8], out: &mut impl Output) -> io::Result<()> {
+    fn read_available<S: Sink>(&mut self, buf: &mut [u8], out: &mut S) -> Result<(), S::Error>
+    where
+        S::Error: From<InputError>,
+    {
         let Some(file) = &mut self.file else {
             return Ok(());
         };
@@ -169,7 +188,7 @@ impl Followed {
             let got = match file.read(&mut buf[..n]) {
                 Ok(got) => got,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e),
+                Err(e) => return Err(InputError::read(self.pipeline.name(), e).into()),
             };
             if got == 0 {
                 return Ok(());
@@ -177,14 +196,20 @@ impl Followed {
             self.offset += got as u64;
             self.last_growth = Instant::now();
             self.stall_reported = false;
-            self.pipeline.feed(&buf[..got], out);
+            if self.pipeline.feed(&buf[..got], out)? == Flow::Stop {
+                // The sink has what it wants of this file for now.
+                return Ok(());
+            }
         }
     }
 
     /// Ends following: the rest of the file is read and its sessions finished.
-    pub fn finish(&mut self, buf: &mut [u8], out: &mut impl Output) -> io::Result<Ended> {
+    pub fn finish<S: Sink>(&mut self, buf: &mut [u8], out: &mut S) -> Result<Ended, S::Error>
+    where
+        S::Error: From<InputError>,
+    {
         self.read_available(buf, out)?;
-        self.pipeline.finish(out);
+        self.pipeline.finish(out)?;
         Ok(Ended::of(&self.pipeline))
     }
 
@@ -194,10 +219,14 @@ impl Followed {
     }
 }
 
-fn new_pipeline(scan: &ScanOptions, rules: &RuleOptions) -> Pipeline {
-    Pipeline::new(pipeline::Options {
-        scan: scan.clone(),
-        rules: Some(rules.clone()),
-        ..pipeline::Options::default()
-    })
+fn new_pipeline(path: &Path, scan: &ScanOptions, rules: &RuleOptions) -> Pipeline {
+    let name = crate::sanitize::escape(path.display().to_string().as_bytes());
+    Pipeline::new(
+        &name,
+        pipeline::Options {
+            scan: scan.clone(),
+            rules: Some(rules.clone()),
+            ..pipeline::Options::default()
+        },
+    )
 }

@@ -11,7 +11,8 @@ use crate::finding::Finding;
 use crate::report::human::{Style, render};
 use crate::rule::RuleOptions;
 use crate::scan::{InputKind, ScanOptions, Scanner};
-use crate::session::{Machine, Sink};
+use crate::session::Machine;
+use crate::sink::{Flow, Item, Sink};
 
 /// Inputs are cut at this size, so the 64 KiB head of a line is passed.
 pub const MAX_INPUT: usize = 128 * 1024;
@@ -19,14 +20,39 @@ pub const MAX_INPUT: usize = 128 * 1024;
 /// Findings rendered for every report format a user can see.
 struct Render(u64);
 
-impl Sink for Render {
-    fn finding(&mut self, finding: Finding) {
+impl Render {
+    fn finding(&mut self, finding: &Finding) {
         self.0 += 1;
         // The human report shows quoted input: never a control character from it.
         if self.0 <= 32 {
-            let text = render(&finding, "fuzz.log", Style::Plain);
+            let text = render(finding, "fuzz.log", Style::Plain);
             assert_no_control(&text);
         }
+    }
+}
+
+impl Sink for Render {
+    type Error = std::convert::Infallible;
+
+    fn push(&mut self, _input: &str, item: Item<'_>) -> Result<Flow, Self::Error> {
+        match item {
+            Item::Finding(f) => self.finding(&f),
+            // Only findings quote the input.
+            Item::Followed
+            | Item::Event(_)
+            | Item::SessionEnd(_)
+            | Item::SessionDrawn(..)
+            | Item::Settled(_)
+            | Item::Note(_)
+            | Item::InputEnd(_)
+            | Item::Unreadable(_)
+            | Item::RunEnd { .. } => {}
+        }
+        Ok(Flow::Continue)
+    }
+
+    fn shows_unchanged(&self) -> bool {
+        false
     }
 }
 
@@ -77,9 +103,9 @@ fn scan_both_ways(data: &[u8], options: ScanOptions) {
     let mut sink = Render(0);
     let lines = body.iter().filter(|&&b| b == b'\n').count() as u64 + 1;
     for e in &whole {
-        machine.event(e, &mut sink);
+        let Ok(_) = machine.event("fuzz.log", e, &mut sink);
     }
-    machine.finish(lines, &mut sink);
+    let Ok(_) = machine.finish("fuzz.log", lines, &mut sink);
 }
 
 /// Framing and the grammar on plain text (with and without a prefix to strip).

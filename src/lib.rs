@@ -29,6 +29,7 @@ pub mod rules;
 pub mod sanitize;
 pub mod scan;
 pub mod session;
+pub mod sink;
 pub mod source;
 pub mod state;
 pub mod summary;

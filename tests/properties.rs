@@ -4,10 +4,10 @@
 
 use proptest::prelude::*;
 use quant_session::event::{EventKind, Marker};
-use quant_session::finding::Finding;
 use quant_session::rule::RuleOptions;
 use quant_session::scan::{ScanOptions, Scanner, scan_all};
-use quant_session::session::{Machine, Sink};
+use quant_session::session::Machine;
+use quant_session::sink::{Flow, Item, Sink};
 
 /// Pieces real and hostile transcripts are made of.
 const PIECES: &[&str] = &[
@@ -57,9 +57,19 @@ fn transcript() -> impl Strategy<Value = Vec<u8>> {
 }
 
 struct Count(usize);
+
 impl Sink for Count {
-    fn finding(&mut self, _f: Finding) {
-        self.0 += 1;
+    type Error = std::convert::Infallible;
+
+    fn push(&mut self, _input: &str, item: Item<'_>) -> Result<Flow, Self::Error> {
+        if let Item::Finding(_) = item {
+            self.0 += 1;
+        }
+        Ok(Flow::Continue)
+    }
+
+    fn shows_unchanged(&self) -> bool {
+        false
     }
 }
 
@@ -71,9 +81,9 @@ proptest! {
         let mut machine = Machine::new(RuleOptions::default());
         let mut sink = Count(0);
         for e in scan_all(&input, ScanOptions::default_text()) {
-            machine.event(&e, &mut sink);
+            let Ok(_) = machine.event("x", &e, &mut sink);
         }
-        machine.finish(0, &mut sink);
+        let Ok(_) = machine.finish("x", 0, &mut sink);
     }
 
     #[test]

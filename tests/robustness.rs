@@ -9,10 +9,9 @@
 use assert_cmd::Command;
 use proptest::prelude::*;
 use quant_session::finding::Finding;
-use quant_session::pipeline::{Options, Output, Pipeline};
+use quant_session::pipeline::{Options, Pipeline};
 use quant_session::rule::RuleOptions;
-use quant_session::session::Sink;
-use quant_session::state::SessionState;
+use quant_session::sink::{Flow, Item, Sink};
 
 const SEEDS: &[&[u8]] = &[
     include_bytes!("../fixtures/sessions/clean.log"),
@@ -125,15 +124,28 @@ proptest! {
 }
 
 struct Counting(u64);
-impl Output for Counting {}
 
-impl Sink for Counting {
-    fn finding(&mut self, f: Finding) {
+impl Counting {
+    fn check(&mut self, f: &Finding) {
         assert!(f.primary.at.line >= 1);
         self.0 += 1;
     }
-    fn session_end(&mut self, s: &SessionState) {
-        assert!(s.last_line + 1 >= s.start_line);
+}
+
+impl Sink for Counting {
+    type Error = std::convert::Infallible;
+
+    fn push(&mut self, _input: &str, item: Item<'_>) -> Result<Flow, Self::Error> {
+        match item {
+            Item::Finding(f) => self.check(&f),
+            Item::SessionEnd(s) => assert!(s.last_line + 1 >= s.start_line),
+            _ => {}
+        }
+        Ok(Flow::Continue)
+    }
+
+    fn shows_unchanged(&self) -> bool {
+        false
     }
 }
 
@@ -148,15 +160,18 @@ fn fuzz_pipeline() {
     let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig::with_cases(cases));
     runner
         .run(&(mutated(), 1usize..70_000), |(input, chunk)| {
-            let mut pipeline = Pipeline::new(Options {
-                rules: Some(RuleOptions::default()),
-                ..Options::default()
-            });
+            let mut pipeline = Pipeline::new(
+                "fuzz",
+                Options {
+                    rules: Some(RuleOptions::default()),
+                    ..Options::default()
+                },
+            );
             let mut sink = Counting(0);
             for c in input.chunks(chunk) {
-                pipeline.feed(c, &mut sink);
+                let Ok(_) = pipeline.feed(c, &mut sink);
             }
-            pipeline.finish(&mut sink);
+            let Ok(_) = pipeline.finish(&mut sink);
             Ok(())
         })
         .unwrap();

@@ -20,13 +20,15 @@ use ratatui::widgets::{
 };
 
 use super::Fatal;
-use super::watch::{Fleet, Observer, POLL, WithReports};
+use super::watch::{Fleet, POLL, WithReports};
 use crate::cli::WatchArgs;
 use crate::event::{Event, EventKind, Marker};
 use crate::finding::Finding;
 use crate::interrupt;
+use crate::report::set::Reports;
 use crate::rule::{Rule, Severity};
 use crate::sanitize;
+use crate::sink::{Flow, Item};
 use crate::state::{SessionState, Status};
 use crate::summary::{FileSummary, Totals};
 
@@ -135,7 +137,7 @@ fn esc(s: &str, max: usize) -> String {
     }
 }
 
-impl Observer for Board {
+impl Board {
     fn followed(&mut self, file: &str) {
         self.pane(file);
     }
@@ -225,6 +227,32 @@ impl Observer for Board {
             summary.file,
             crate::report::human::describe(summary.totals)
         ));
+    }
+}
+
+impl crate::sink::Sink for Board {
+    type Error = io::Error;
+
+    fn push(&mut self, input: &str, item: Item<'_>) -> io::Result<Flow> {
+        match item {
+            Item::Followed => self.followed(input),
+            Item::Event(event) => self.event(input, event),
+            Item::Finding(f) => self.finding(input, &f),
+            Item::SessionEnd(state) => self.session_end(input, state),
+            Item::Note(message) => self.note(input, message),
+            Item::InputEnd(summary) => self.summary(summary),
+            // The board shows phases and counts; the pictures and the run's end are the
+            // reports' (its totals line is written when the watch ends).
+            Item::SessionDrawn(..)
+            | Item::Settled(_)
+            | Item::Unreadable(_)
+            | Item::RunEnd { .. } => {}
+        }
+        Ok(Flow::Continue)
+    }
+
+    fn shows_unchanged(&self) -> bool {
+        false
     }
 }
 
@@ -369,7 +397,7 @@ fn colored(args: &WatchArgs) -> bool {
 pub(super) fn run(
     args: &WatchArgs,
     fleet: &mut Fleet<'_>,
-    reports: &mut super::check::Reports,
+    reports: &mut Reports<'_>,
 ) -> Result<(Option<i32>, Totals), Fatal> {
     let mut board = Board {
         panes: BTreeMap::new(),
@@ -386,9 +414,6 @@ pub(super) fn run(
     let interrupted = result?;
     let mut both = WithReports::new(&mut board, reports);
     let totals = fleet.finish(&mut both)?;
-    if let Some(fatal) = both.fatal.take() {
-        return Err(fatal);
-    }
     let mut text = board.summaries.join("\n");
     text.push('\n');
     super::write_stdout(text.as_bytes())?;
@@ -400,7 +425,7 @@ fn board_loop(
     terminal: &mut ratatui::DefaultTerminal,
     board: &mut Board,
     fleet: &mut Fleet<'_>,
-    reports: &mut super::check::Reports,
+    reports: &mut Reports<'_>,
 ) -> Result<Option<i32>, Fatal> {
     let drawing = |e: io::Error| Fatal::write(super::WriteTo::Stdout, e);
     let mut last_step: Option<Instant> = None;
@@ -439,9 +464,6 @@ fn board_loop(
         if fleet.changed() || last_step.is_none_or(|t| t.elapsed() >= POLL) {
             let mut both = WithReports::new(&mut *board, reports);
             fleet.step(&mut both)?;
-            if let Some(fatal) = both.fatal.take() {
-                return Err(fatal);
-            }
             last_step = Some(Instant::now());
         }
         // At most ten frames a second; once a second for the ages.

@@ -1,11 +1,17 @@
 //! The subcommands: each drives the pipeline for one use.
 
+mod baselines;
 pub mod board;
 pub mod check;
+mod live;
+mod outcome;
 pub mod parse;
 pub mod postmortem;
+mod reports;
 pub mod rules;
 pub mod run;
+mod settings;
+mod walk;
 pub mod watch;
 
 use std::process::ExitCode;
@@ -21,6 +27,17 @@ pub const EXIT_FINDINGS: u8 = 1;
 pub const EXIT_TROUBLE: u8 = 2;
 
 pub use crate::error::{Error as Fatal, WriteTo};
+
+/// Fails when standard descriptor `fd` was closed when the tool started (as with
+/// `check FILE >&-`): see [`super::closed_at_start`].
+pub fn ensure_open(fd: u32, what: &str) -> Result<(), Fatal> {
+    if closed_at_start(fd) {
+        return Err(Fatal::usage(format!(
+            "{what} is closed: nothing could be reported (redirect it to a file or /dev/null)"
+        )));
+    }
+    Ok(())
+}
 
 /// Reports a failure that stops the command on stderr: exit 2.
 pub fn fail(error: Fatal) -> ExitCode {
@@ -52,12 +69,7 @@ pub fn closed_at_start(fd: u32) -> bool {
     fd < 3 && CLOSED_AT_START.load(std::sync::atomic::Ordering::SeqCst) & (1 << fd) != 0
 }
 
-/// Writes `quant-session: {text}` on stderr. A closed or full stderr is ignored: it
-/// must never turn into a panic or stop the passthrough (the exit status still tells).
-pub fn note(text: &str) {
-    use std::io::Write;
-    let _ = writeln!(std::io::stderr(), "quant-session: {text}");
-}
+pub use crate::error::note;
 
 /// Writes a command's whole output on stdout; a reader that went away (`| head`) is not
 /// an error.

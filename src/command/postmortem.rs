@@ -12,6 +12,7 @@ use crate::pipeline::{Analysis, analyse};
 use crate::postmortem::Postmortem;
 use crate::report::postmortem::{human, summary_markdown};
 use crate::rule::RuleOptions;
+use crate::sink::{Flow, Item, Sink};
 use crate::source::{CHUNK, display_name};
 
 /// The whole input through the pipeline, every session's state kept; the findings
@@ -25,12 +26,40 @@ fn analyse_all(file: Option<&Path>, frame: &FrameArgs) -> Result<Analysis, Fatal
         &scan,
         &RuleOptions::default(),
         crate::pipeline::Wanted {
-            all_states: true,
-            ..Default::default()
+            keep: crate::pipeline::Keep::All,
+            about_last: None,
+            timeline: false,
         },
-        &mut |_| {},
+        StatesOnly,
     )
-    .map_err(Fatal::from)
+    .map(|(analysis, _)| analysis)
+}
+
+/// `state`, `postmortem` and `summary` report the sessions' states and the counts the
+/// pipeline's tally keeps; no finding is shown one by one.
+struct StatesOnly;
+
+impl Sink for StatesOnly {
+    type Error = Fatal;
+
+    fn push(&mut self, _input: &str, item: Item<'_>) -> Result<Flow, Fatal> {
+        match item {
+            Item::Followed
+            | Item::Event(_)
+            | Item::Finding(_)
+            | Item::SessionEnd(_)
+            | Item::SessionDrawn(..)
+            | Item::Settled(_)
+            | Item::Note(_)
+            | Item::InputEnd(_)
+            | Item::Unreadable(_)
+            | Item::RunEnd { .. } => Ok(Flow::Continue),
+        }
+    }
+
+    fn shows_unchanged(&self) -> bool {
+        false
+    }
 }
 
 /// `state`: every session's rebuilt state as one JSON document.

@@ -18,19 +18,17 @@ use std::process::{ExitCode, ExitStatus};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use super::check::{Live, Outcome, Reports, conclude, ensure_open, open_reports, style};
-use super::{Fatal, WriteTo};
+use super::baselines::Baselines;
+use super::live::{Live, Passed, StopOn};
+use super::outcome::{Outcome, conclude};
+use super::reports::{Beside, primary_reporter, style};
+use super::{Fatal, WriteTo, ensure_open};
 use crate::cli::RunArgs;
+use crate::error::InputError;
 use crate::event::{Event, EventKind, LineText, Position};
-use crate::finding::Finding;
 use crate::interrupt;
-use crate::pipeline::{self, InputError, Output, Pipeline};
-use crate::report::Reporter;
 use crate::report::file::Inputs;
-use crate::rule::{Rule, Severity};
-use crate::session::Sink;
 use crate::source::CHUNK;
-use crate::summary::{FileSummary, Totals};
 
 /// How reports name the worker's output.
 const NAME: &str = "<worker>";
@@ -52,85 +50,6 @@ enum Msg {
     Exited(io::Result<ExitStatus>),
     Signal(i32),
     Resize,
-}
-
-/// Which findings stop the worker.
-#[derive(Debug, Default)]
-struct StopOn {
-    errors: bool,
-    warnings: bool,
-    rules: Vec<Rule>,
-}
-
-impl StopOn {
-    fn parse(values: &[String]) -> Result<StopOn, Fatal> {
-        let mut stop = StopOn::default();
-        for v in values.iter().map(|v| v.trim()).filter(|v| !v.is_empty()) {
-            match v {
-                "error" | "errors" => stop.errors = true,
-                "warning" | "warnings" => stop.warnings = true,
-                id => match Rule::from_id(id) {
-                    Some(rule) => stop.rules.push(rule),
-                    None => {
-                        return Err(Fatal::usage(format!(
-                            "--stop-on {}: not `error`, `warning` or a rule id (`quant-session rules` lists them)",
-                            crate::sanitize::escape(id.as_bytes())
-                        )));
-                    }
-                },
-            }
-        }
-        Ok(stop)
-    }
-
-    /// Why `f` stops the worker, if it does.
-    fn matches(&self, f: &Finding) -> Option<&'static str> {
-        if self.rules.contains(&f.rule) {
-            Some("its rule")
-        } else if self.warnings {
-            Some("warning")
-        } else if self.errors && f.severity == Severity::Error {
-            Some("error")
-        } else {
-            None
-        }
-    }
-}
-
-/// The live report, and the first finding that stops the worker.
-struct Supervised<'r, 'w> {
-    live: Live<'r, 'w>,
-    stop_on: StopOn,
-    /// Why the worker must stop, once: taken by the main loop.
-    stop: Option<String>,
-    stopping: bool,
-}
-
-impl Output for Supervised<'_, '_> {}
-
-impl Sink for Supervised<'_, '_> {
-    fn finding(&mut self, finding: Finding) {
-        if !self.stopping
-            && let Some(why) = self.stop_on.matches(&finding)
-        {
-            self.stopping = true;
-            let what = match why {
-                "its rule" => format!("--stop-on {}", finding.rule),
-                kind => format!("--stop-on {kind}"),
-            };
-            self.stop = Some(format!(
-                "{what}: {} on line {} ({})",
-                finding.rule,
-                finding.primary.at.line,
-                crate::sanitize::escape(finding.message.as_bytes())
-            ));
-        }
-        self.live.finding(finding);
-    }
-
-    fn session_end(&mut self, state: &crate::state::SessionState) {
-        self.live.session_end(state);
-    }
 }
 
 /// The worker process: its process group, where its input goes, its terminal.
@@ -328,7 +247,7 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, Fatal> {
     interrupt::install().map_err(Fatal::Signals)?;
     ensure_open(1, "stdout (where the worker's output goes)")?;
     ensure_open(2, "stderr (where run reports)")?;
-    let (scan, rules) = super::check::settings(&args.lint.rules)?;
+    let settings = super::settings::settings(&args.lint.rules)?;
     let stop_on = StopOn::parse(&args.stop_on)?;
     let no_globs = globset::GlobSet::empty();
     let inputs = Inputs {
@@ -336,8 +255,12 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, Fatal> {
         dirs: Vec::new(),
         globs: &no_globs,
     };
-    let (mut reports, files) = open_reports(&args.lint.report, &inputs)?;
-    super::check::add_exporter(args.lint.otlp_endpoint.as_deref(), &mut reports)?;
+    let beside = Beside::open(
+        &args.lint.report,
+        args.lint.otlp_endpoint.as_deref(),
+        &inputs,
+    )?;
+    let draw = beside.draws(args.lint.format);
     let mut log = match &args.log {
         Some(path) => Some(
             std::fs::OpenOptions::new()
@@ -348,75 +271,44 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, Fatal> {
         ),
         None => None,
     };
+    let mut baselines = Baselines::open(&args.lint, &inputs)?;
     let (tx, rx) = mpsc::sync_channel::<Msg>(8);
     listen(tx.clone())?;
     let worker = spawn(&args.command, !args.no_pty, &tx)?;
     drop(tx);
     worker.resize();
-    let mut baselines = super::check::Baselines::open(&args.lint, &inputs)?;
-    let outcome = supervise(
-        args,
-        &worker,
-        &rx,
-        &mut log,
-        (scan, rules, stop_on),
+    let stderr = io::stderr();
+    let style = style(args.lint.color, stderr.is_terminal());
+    let buffered = io::BufWriter::with_capacity(16 * 1024, stderr.lock());
+    let primary = primary_reporter(&args.lint, Box::new(buffered), style, true);
+    let mut reports = beside.with(primary, false);
+    let live = Live::new(
+        NAME,
+        true,
+        settings,
+        None,
+        stop_on,
         &mut reports,
         &mut baselines,
-    )?;
+        draw,
+    );
+    let outcome = supervise(args, &worker, &rx, &mut log, live)?;
     baselines.finish(outcome.interrupted.is_some())?;
-    conclude(outcome, reports, files, args.lint.exit_zero)
+    conclude(outcome, reports, args.lint.exit_zero)
 }
 
 /// The main loop: the worker's output passed through and checked, its exit, signals,
 /// `--stop-on` and `--stale`, until the worker has exited and its output ended.
-#[allow(clippy::too_many_arguments)]
 fn supervise(
     args: &RunArgs,
     worker: &Worker,
     rx: &mpsc::Receiver<Msg>,
     log: &mut Option<File>,
-    (scan, rules, stop_on): (crate::scan::ScanOptions, crate::rule::RuleOptions, StopOn),
-    reports: &mut Reports,
-    baselines: &mut super::check::Baselines,
+    mut live: Live<'_, '_>,
 ) -> Result<Outcome, Fatal> {
-    let stderr = io::stderr();
-    let style = style(args.lint.color, stderr.is_terminal());
-    let buffered = io::BufWriter::with_capacity(16 * 1024, stderr.lock());
-    let mut primary: Box<dyn Reporter + '_> =
-        super::check::primary_reporter(&args.lint, Box::new(buffered), style, true);
-    let drawn = super::check::pictures(args.lint.format, reports);
-    let mut sink = Supervised {
-        live: Live {
-            name: NAME,
-            primary: &mut primary,
-            reports,
-            totals: Totals::default(),
-            failed: None,
-            after_signal: 0,
-            unshown: 0,
-            timeline: drawn.then(crate::timeline::Builder::new),
-            baselines,
-        },
-        stop_on,
-        stop: None,
-        stopping: false,
-    };
-    // Passthrough: one write per chunk to a duplicate of fd 1.
-    let mut out: Box<dyn Write> = match io::stdout().as_fd().try_clone_to_owned() {
-        Ok(fd) => Box::new(File::from(fd)),
-        Err(_) => Box::new(io::stdout()),
-    };
-    // The worker's output has no pane checkpoint: decided before the rules go on.
-    let checkpoint_gap = crate::rules::checkpoint::not_checked(None, None, &rules);
-    let mut pipeline = Pipeline::new(pipeline::Options {
-        scan,
-        rules: Some(rules),
-        ..pipeline::Options::default()
-    });
     let tick = Duration::from_millis(100);
     let mut exited: Option<ExitStatus> = None;
     let mut output_ended = false;
-    let mut stdout_closed = false;
     let mut drain_until: Option<Instant> = None;
     let mut kill_at: Option<Instant> = None;
     let mut interrupted: Option<i32> = None;
@@ -432,29 +324,20 @@ fn supervise(
         match rx.recv_timeout(tick) {
             Ok(Msg::Data(buf, n)) => {
                 let chunk = &buf[..n];
-                if !stdout_closed {
-                    match out.write_all(chunk).and_then(|()| out.flush()) {
-                        Ok(()) => {}
-                        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
-                            // The worker goes on: its output is still checked and logged.
-                            stdout_closed = true;
-                            super::note(
-                                "stdout was closed: the worker's output is still checked, no longer shown",
-                            );
-                        }
-                        Err(e) => return Err(Fatal::write(WriteTo::Stdout, e)),
-                    }
+                if let Passed::Closed = live.pass(chunk)? {
+                    // The worker goes on: its output is still checked and logged.
+                    super::note(
+                        "stdout was closed: the worker's output is still checked, no longer shown",
+                    );
                 }
                 if let (Some(file), Some(path)) = (log.as_mut(), &args.log)
                     && let Err(e) = file.write_all(chunk)
                 {
                     return Err(Fatal::write(WriteTo::File(path.clone()), e));
                 }
-                if let Some(t) = &mut sink.live.timeline {
-                    // The worker's output has no clock of its own: its arrival time is.
-                    t.tick(crate::timeline::now_micros());
-                }
-                pipeline.feed(chunk, &mut sink);
+                // The worker's output has no clock of its own: its arrival time is.
+                live.tick(crate::timeline::now_micros());
+                live.check(chunk);
                 last_output = Instant::now();
                 stall_reported = false;
             }
@@ -480,7 +363,7 @@ fn supervise(
             Err(mpsc::RecvTimeoutError::Timeout) => {}
             Err(mpsc::RecvTimeoutError::Disconnected) => break,
         }
-        if let Some(why) = sink.stop.take() {
+        if let Some(why) = live.stop() {
             super::note(&format!(
                 "stopping the worker (SIGTERM, SIGKILL in 5 s): {why}"
             ));
@@ -494,12 +377,13 @@ fn supervise(
         let silent = last_output.elapsed();
         if !stall_reported
             && silent >= args.stale
-            && let Some((session, _)) = pipeline.open_session()
+            && live.checking()
+            && let Some((session, _)) = live.pipeline.open_session()
         {
             stall_reported = true;
-            let line = pipeline.lines();
-            let f = crate::rules::live::stalled(&session, silent, line, pipeline.bytes());
-            pipeline.report(f, &mut sink);
+            let line = live.pipeline.lines();
+            let f = crate::rules::live::stalled(&session, silent, line, live.pipeline.bytes());
+            live.report(f);
         }
     }
     if exited.is_none() {
@@ -512,9 +396,9 @@ fn supervise(
         && !status.success()
     {
         let at = Position {
-            line: pipeline.lines().max(1),
+            line: live.pipeline.lines().max(1),
             column: 1,
-            offset: pipeline.bytes(),
+            offset: live.pipeline.bytes(),
             block_line: None,
         };
         let event = Event {
@@ -528,43 +412,7 @@ fn supervise(
             },
             text: LineText::empty(at.line, 1, at.offset),
         };
-        pipeline.inject(event, &mut sink);
+        live.inject(event);
     }
-    pipeline.finish(&mut sink);
-    let mut live = sink.live;
-    if interrupted.is_none() {
-        live.baselines.checked(NAME);
-    }
-    live.totals.sessions = pipeline.sessions();
-    let timeline = live.timeline.take().map(|t| t.finish(pipeline.lines()));
-    // The worker's exit is known here: what the run could not check is the rest.
-    let mut not_checked = pipeline.not_checked();
-    if exited.is_some() {
-        not_checked.retain(|(rule, _)| *rule != Rule::WorkerErrorExit);
-    }
-    not_checked.extend(checkpoint_gap);
-    let summary = FileSummary {
-        file: NAME,
-        totals: live.totals,
-        hint: pipeline.prefix_hint(),
-        records: pipeline.records(),
-        worker_exit: how.as_deref(),
-        timeline: timeline.as_ref(),
-        worker: None,
-        not_checked: &not_checked,
-    };
-    live.end(&summary)?;
-    if let Some(sig) = interrupted {
-        super::note(&format!(
-            "interrupted by {}; passed on to the worker; the report covers its output so far",
-            interrupt::name(sig)
-        ));
-    }
-    Ok(Outcome {
-        files: 1,
-        totals: live.totals,
-        trouble: false,
-        interrupted,
-        incomplete: false,
-    })
+    live.finish(interrupted, how.as_deref())
 }

@@ -17,110 +17,38 @@ use std::time::Duration;
 
 use globset::GlobSet;
 
+use super::reports::Beside;
 use super::{Fatal, WriteTo};
 use crate::cli::WatchArgs;
-use crate::event::Event;
-use crate::finding::Finding;
 use crate::follow::{Change, Ended, Followed};
 use crate::interrupt;
-use crate::pipeline::{InputError, Output, count};
+use crate::pipeline::{Keep, Tally};
 use crate::report::json;
+use crate::report::set::Reports;
 use crate::rule::RuleOptions;
 use crate::sanitize;
 use crate::scan::ScanOptions;
-use crate::session::Sink;
-use crate::state::{SessionState, Status};
+use crate::sink::{Flow, Item, Sink};
+use crate::state::Status;
 use crate::summary::{FileSummary, Totals};
 
 /// The longest the watch sleeps without looking: the fallback when no change is
 /// notified, and the grain of `--stale`.
 pub(super) const POLL: Duration = Duration::from_millis(500);
 
-/// What a view of the fleet is told, file by file.
-pub(super) trait Observer {
-    /// A file is followed (from its start, or from its end).
-    fn followed(&mut self, _file: &str) {}
-    /// An event of a file (the board follows its markers).
-    fn event(&mut self, _file: &str, _event: &Event) {}
-    fn finding(&mut self, file: &str, finding: &Finding);
-    fn session_end(&mut self, _file: &str, _state: &SessionState) {}
-    /// A session ended and is drawn (when a report draws): an exporter sends it.
-    fn session_drawn(
-        &mut self,
-        _file: &str,
-        _session: &crate::timeline::SessionSpan,
-        _axis: crate::timeline::Axis,
-    ) {
-    }
-    /// What happened to a file (rotated, truncated, gone).
-    fn note(&mut self, file: &str, message: &str);
-    /// A file ended: rotated, truncated, gone, or the watch ends.
-    fn summary(&mut self, summary: &FileSummary<'_>);
-    /// The first write that failed, if one did (the view can no longer be written).
-    fn failed(&mut self) -> Option<io::Error> {
-        None
-    }
-}
-
 /// One followed file and what is known about it.
 struct Pane {
     followed: Followed,
     name: String,
-    totals: Totals,
-    /// Its last sessions (for `--summaries`; bounded).
-    states: Vec<SessionState>,
+    /// Its counts, its last sessions (for `--summaries`; bounded) and, when a report
+    /// draws, when things happened in the file being read.
+    tally: Tally,
     /// The start line of the last session compared with its checkpoint.
     checked: Option<u64>,
-    /// When things happened in the file being read (when a report draws it).
-    timeline: Option<crate::timeline::Builder>,
 }
 
-/// A pipeline's output, told to the observer with the file's name.
-struct Told<'a> {
-    view: &'a mut dyn Observer,
-    file: &'a str,
-    totals: &'a mut Totals,
-    states: &'a mut Vec<SessionState>,
-    timeline: &'a mut Option<crate::timeline::Builder>,
-    /// A session ended (its summary file is rewritten).
-    ended: bool,
-}
-
-impl Output for Told<'_> {
-    fn event(&mut self, event: &Event) {
-        if let Some(t) = self.timeline.as_mut() {
-            t.event(event);
-        }
-        self.view.event(self.file, event);
-    }
-}
-
-impl Sink for Told<'_> {
-    fn finding(&mut self, finding: Finding) {
-        count(self.totals, &finding);
-        if let Some(t) = self.timeline.as_mut() {
-            t.finding(&finding);
-        }
-        self.view.finding(self.file, &finding);
-    }
-
-    fn session_end(&mut self, state: &SessionState) {
-        if let Some(t) = self.timeline.as_mut() {
-            t.session_end(state);
-            if let Some((session, axis)) = t.last_ended()
-                && session.start.line == state.start_line
-            {
-                self.view.session_drawn(self.file, session, axis);
-            }
-        }
-        self.view.session_end(self.file, state);
-        if self.states.len() >= 64 {
-            self.states.remove(0);
-        }
-        self.states.push(state.clone());
-        self.ended = true;
-    }
-}
+/// The sessions a pane keeps for its summary file.
+const KEPT_SESSIONS: usize = 64;
 
 /// What the watch looks at: files named on the command line, and directories walked
 /// for the files the globs match (including files created later).
@@ -136,7 +64,7 @@ impl Targets {
     fn present(&self) -> Vec<PathBuf> {
         let mut found: Vec<PathBuf> = self.files.iter().filter(|f| f.is_file()).cloned().collect();
         for dir in &self.dirs {
-            for entry in super::check::walk(dir, self.no_ignore).filter_map(Result::ok) {
+            for entry in super::walk::walk(dir, self.no_ignore).filter_map(Result::ok) {
                 if entry.file_type().is_some_and(|t| t.is_file())
                     && self.globs.is_match(entry.file_name())
                 {
@@ -168,8 +96,8 @@ pub(super) struct Fleet<'a> {
 
 impl<'a> Fleet<'a> {
     pub(super) fn new(args: &'a WatchArgs) -> Result<Fleet<'a>, Fatal> {
-        let (scan, rules) = super::check::settings(&args.rules)?;
-        let (globs, _) = super::check::globs(&args.glob)?;
+        let (scan, rules) = super::settings::settings(&args.rules)?;
+        let (globs, _) = super::walk::globs(&args.glob)?;
         let paths = if args.paths.is_empty() {
             vec![PathBuf::from(".")]
         } else {
@@ -210,7 +138,7 @@ impl<'a> Fleet<'a> {
 
     /// One look at the fleet: new files followed, every file read to its current end
     /// (rotations, truncations and deletions reported), silences measured.
-    pub(super) fn step(&mut self, view: &mut dyn Observer) -> Result<(), Fatal> {
+    pub(super) fn step(&mut self, view: &mut dyn Sink<Error = Fatal>) -> Result<(), Fatal> {
         for path in self.targets.present() {
             if self.panes.contains_key(&path) {
                 continue;
@@ -222,14 +150,12 @@ impl<'a> Fleet<'a> {
                 Ok(followed) => {
                     self.unreadable.remove(&path);
                     let name = sanitize::escape(path.display().to_string().as_bytes());
-                    view.followed(&name);
+                    view.push(&name, Item::Followed)?;
                     let pane = Pane {
                         followed,
                         name,
-                        totals: Totals::default(),
-                        states: Vec::new(),
+                        tally: Tally::new(Keep::Recent(KEPT_SESSIONS), self.drawn),
                         checked: None,
-                        timeline: self.drawn.then(crate::timeline::Builder::new),
                     };
                     self.panes.insert(path, pane);
                 }
@@ -293,25 +219,14 @@ impl<'a> Fleet<'a> {
 
     /// The watch ends: every file read to its end, its sessions finished and its summary
     /// told. Returns the totals of the whole fleet.
-    pub(super) fn finish(&mut self, view: &mut dyn Observer) -> Result<Totals, Fatal> {
+    pub(super) fn finish(&mut self, view: &mut dyn Sink<Error = Fatal>) -> Result<Totals, Fatal> {
         let mut totals = Totals::default();
         for pane in self.panes.values_mut() {
-            let ended = {
-                let mut told = Told {
-                    view: &mut *view,
-                    file: &pane.name,
-                    totals: &mut pane.totals,
-                    states: &mut pane.states,
-                    timeline: &mut pane.timeline,
-                    ended: false,
-                };
-                pane.followed
-                    .finish(&mut self.buf, &mut told)
-                    .map_err(|e| Fatal::Input(InputError::read(&pane.name, e)))?
-            };
-            end_of_file(self.args, &self.rules, pane, ended, view);
+            let ended = pane
+                .followed
+                .finish(&mut self.buf, &mut pane.tally.through(&mut *view))?;
+            totals.add(end_of_file(self.args, &self.rules, pane, ended, view)?);
             self.files_seen += 1;
-            totals.add(pane.totals);
         }
         Ok(totals)
     }
@@ -319,7 +234,7 @@ impl<'a> Fleet<'a> {
 
 pub fn run(args: &WatchArgs) -> Result<ExitCode, Fatal> {
     interrupt::install().map_err(Fatal::Signals)?;
-    super::check::ensure_open(1, "stdout")?;
+    super::ensure_open(1, "stdout")?;
     let mut fleet = Fleet::new(args)?;
     // `--report FMT=PATH` files, never where the watch reads.
     let dirs = fleet
@@ -340,9 +255,9 @@ pub fn run(args: &WatchArgs) -> Result<ExitCode, Fatal> {
         dirs,
         globs: &fleet.targets.globs,
     };
-    let (mut reports, report_files) = super::check::open_reports(&args.report, &inputs)?;
-    super::check::add_exporter(args.otlp_endpoint.as_deref(), &mut reports)?;
-    fleet.drawn = reports.iter().any(|(t, _)| t.format.pictures());
+    let beside = Beside::open(&args.report, args.otlp_endpoint.as_deref(), &inputs)?;
+    fleet.drawn = beside.draws(crate::cli::Format::Human);
+    let mut reports = beside.alone();
     let (interrupted, totals) =
         if args.format == crate::cli::WatchFormat::Human && io::stdout().is_terminal() {
             super::board::run(args, &mut fleet, &mut reports)?
@@ -353,32 +268,35 @@ pub fn run(args: &WatchArgs) -> Result<ExitCode, Fatal> {
                 None => return Ok(ExitCode::from(super::EXIT_CLEAN)),
             }
         };
-    let files_seen = fleet.files_seen;
-    for (target, reporter) in &mut reports {
-        reporter
-            .end_run(files_seen, totals)
-            .map_err(|e| Fatal::write(WriteTo::File(target.path.clone()), e))?;
-    }
-    drop(reports);
-    for file in report_files {
-        let path = file.path.clone();
-        file.commit()
-            .map_err(|e| Fatal::write(WriteTo::File(path.clone()), e))?;
-    }
+    reports.push(
+        "",
+        Item::RunEnd {
+            inputs: fleet.files_seen,
+            totals,
+        },
+    )?;
+    let failed = reports.failed();
+    reports
+        .commit()
+        .map_err(|(what, e)| Fatal::write(WriteTo::Doing(what), e))?;
     interrupt::finished();
-    Ok(ExitCode::from(exit_code(interrupted, totals)))
+    let code = exit_code(interrupted, totals);
+    Ok(ExitCode::from(if failed && code == super::EXIT_CLEAN {
+        super::EXIT_TROUBLE
+    } else {
+        code
+    }))
 }
 
 /// The JSON Lines watch, until a signal: the signal and the fleet's totals; `None` when
 /// the reader went away.
 fn watch_json(
     fleet: &mut Fleet<'_>,
-    reports: &mut super::check::Reports,
+    reports: &mut Reports<'_>,
 ) -> Result<Option<(Option<i32>, Totals)>, Fatal> {
     let stdout = io::stdout();
     let mut view = JsonLines {
         out: io::BufWriter::new(stdout.lock()),
-        failed: None,
     };
     let interrupted = loop {
         if let Some(sig) = interrupt::signal() {
@@ -386,94 +304,61 @@ fn watch_json(
         }
         let mut both = WithReports::new(&mut view, reports);
         fleet.step(&mut both)?;
-        if let Some(fatal) = both.fatal.take() {
-            return Err(fatal);
-        }
-        if let Some(e) = view.failed() {
+        if let Some(e) = both.failed.take() {
             return stopped_writing(e).map(|_| None);
         }
         fleet.sleep(POLL);
     };
     let mut both = WithReports::new(&mut view, reports);
     let totals = fleet.finish(&mut both)?;
-    if let Some(fatal) = both.fatal.take() {
-        return Err(fatal);
-    }
-    if let Some(e) = view.failed() {
+    if let Some(e) = both.failed.take() {
         return stopped_writing(e).map(|_| None);
     }
     Ok(Some((interrupted, totals)))
 }
 
-/// A view, and the `--report` files and exporter beside it.
-pub(super) struct WithReports<'r> {
-    view: &'r mut dyn Observer,
-    reports: &'r mut super::check::Reports,
-    /// The first report that could not be written.
-    pub(super) fatal: Option<Fatal>,
+/// A view of the fleet (the board, the JSON Lines), and the `--report` files and
+/// exporter beside it: one sink.
+pub(super) struct WithReports<'r, 'w, V> {
+    view: &'r mut V,
+    reports: &'r mut Reports<'w>,
+    /// The view could not be written: nothing more goes to it.
+    pub(super) failed: Option<io::Error>,
 }
 
-impl<'r> WithReports<'r> {
-    pub(super) fn new(view: &'r mut dyn Observer, reports: &'r mut super::check::Reports) -> Self {
+impl<'r, 'w, V> WithReports<'r, 'w, V> {
+    pub(super) fn new(view: &'r mut V, reports: &'r mut Reports<'w>) -> Self {
         WithReports {
             view,
             reports,
-            fatal: None,
-        }
-    }
-
-    fn each(&mut self, mut f: impl FnMut(&mut dyn crate::report::Reporter) -> io::Result<()>) {
-        if self.fatal.is_some() {
-            return;
-        }
-        for (target, r) in self.reports.iter_mut() {
-            if let Err(e) = f(&mut **r) {
-                self.fatal = Some(Fatal::write(WriteTo::File(target.path.clone()), e));
-                return;
-            }
+            failed: None,
         }
     }
 }
 
-impl Observer for WithReports<'_> {
-    fn followed(&mut self, file: &str) {
-        self.view.followed(file);
+impl<V: Sink<Error = io::Error>> Sink for WithReports<'_, '_, V> {
+    type Error = Fatal;
+
+    fn push(&mut self, input: &str, item: Item<'_>) -> Result<Flow, Fatal> {
+        if self.failed.is_none() {
+            // What the view shows of a finding a baseline holds: nothing, as the human
+            // report.
+            let shown = match &item {
+                Item::Finding(f) => f
+                    .baseline
+                    .as_ref()
+                    .is_none_or(|k| k.state != Some(crate::baseline::State::Unchanged)),
+                _ => true,
+            };
+            if shown && let Err(e) = self.view.push(input, item.again()) {
+                self.failed = Some(e);
+            }
+        }
+        self.reports.push(input, item)
     }
 
-    fn event(&mut self, file: &str, event: &Event) {
-        self.view.event(file, event);
-    }
-
-    fn finding(&mut self, file: &str, finding: &Finding) {
-        self.view.finding(file, finding);
-        self.each(|r| r.finding(file, finding));
-    }
-
-    fn session_end(&mut self, file: &str, state: &SessionState) {
-        self.view.session_end(file, state);
-        self.each(|r| r.session_end(file, state));
-    }
-
-    fn session_drawn(
-        &mut self,
-        file: &str,
-        session: &crate::timeline::SessionSpan,
-        axis: crate::timeline::Axis,
-    ) {
-        self.each(|r| r.session_drawn(file, session, axis));
-    }
-
-    fn note(&mut self, file: &str, message: &str) {
-        self.view.note(file, message);
-    }
-
-    fn summary(&mut self, summary: &FileSummary<'_>) {
-        self.view.summary(summary);
-        self.each(|r| r.end_file(summary));
-    }
-
-    fn failed(&mut self) -> Option<io::Error> {
-        self.view.failed()
+    fn shows_unchanged(&self) -> bool {
+        self.reports.shows_unchanged()
     }
 }
 
@@ -535,33 +420,20 @@ fn poll_pane(
     rules: &RuleOptions,
     pane: &mut Pane,
     buf: &mut [u8],
-    view: &mut dyn Observer,
+    view: &mut dyn Sink<Error = Fatal>,
     files_seen: &mut usize,
 ) -> Result<(), Fatal> {
     // What arrives now happened now, unless the file's records say when.
-    if let Some(t) = &mut pane.timeline {
-        t.tick(crate::timeline::now_micros());
-    }
+    pane.tally.tick(crate::timeline::now_micros());
     loop {
-        let (change, ended_session) = {
-            let mut told = Told {
-                view: &mut *view,
-                file: &pane.name,
-                totals: &mut pane.totals,
-                states: &mut pane.states,
-                timeline: &mut pane.timeline,
-                ended: false,
-            };
-            let change = pane
-                .followed
-                .poll(buf, &mut told)
-                .map_err(|e| Fatal::Input(InputError::read(&pane.name, e)))?;
-            (change, told.ended)
-        };
-        if ended_session {
+        let before = pane.tally.ended();
+        let change = pane
+            .followed
+            .poll(buf, &mut pane.tally.through(&mut *view))?;
+        if pane.tally.ended() != before {
             // As it goes: a session that ended is compared with the pane's checkpoint
             // (the worker saves it after every task).
-            compare_checkpoint(args, rules, pane, view);
+            compare_checkpoint(args, rules, pane, view)?;
             write_summary_file(args, pane);
         }
         let Some((change, ended)) = change else { break };
@@ -574,11 +446,11 @@ fn poll_pane(
                 "gone (renamed or deleted): finished; followed again from its start if it reappears"
             }
         };
-        view.note(&pane.name, note);
-        end_of_file(args, rules, pane, ended, view);
+        view.push(&pane.name, Item::Note(note))?;
+        end_of_file(args, rules, pane, ended, view)?;
         *files_seen += 1;
-        pane.totals = Totals::default();
-        pane.states.clear();
+        pane.tally.restart();
+        pane.tally.clear_states();
         pane.checked = None;
         if change == Change::Deleted {
             break;
@@ -593,51 +465,48 @@ fn poll_pane(
         followed.stall_reported = true;
         let p = followed.pipeline();
         let f = crate::rules::live::stalled(&session, followed.silent(), p.lines(), p.bytes());
-        let mut told = Told {
-            view,
-            file: &pane.name,
-            totals: &mut pane.totals,
-            states: &mut pane.states,
-            timeline: &mut pane.timeline,
-            ended: false,
-        };
-        followed.pipeline_mut().report(f, &mut told);
+        followed
+            .pipeline_mut()
+            .report(f, &mut pane.tally.through(view))?;
     }
     Ok(())
 }
 
 /// A file ended (rotated, truncated, deleted, or the watch ends): its checkpoint
-/// compared with its last session (`--checkpoints`), its summary told.
+/// compared with its last session (`--checkpoints`), its summary told. Returns its
+/// counts.
 fn end_of_file(
     args: &WatchArgs,
     rules: &RuleOptions,
     pane: &mut Pane,
     ended: Ended,
-    view: &mut dyn Observer,
-) {
-    compare_checkpoint(args, rules, pane, view);
-    pane.totals.sessions = ended.sessions;
-    let timeline = pane.timeline.take().map(|t| t.finish(ended.lines));
+    view: &mut dyn Sink<Error = Fatal>,
+) -> Result<Totals, Fatal> {
+    compare_checkpoint(args, rules, pane, view)?;
+    let totals = Totals {
+        sessions: ended.sessions,
+        ..pane.tally.totals()
+    };
+    // The next file at this path (rotated, truncated) gets a timeline of its own.
+    let timeline = pane.tally.take_timeline(ended.lines);
     let mut not_checked = ended.not_checked;
     not_checked.extend(crate::rules::checkpoint::not_checked(
         Some(&pane.followed.path),
         args.checkpoints.as_deref(),
         rules,
     ));
-    view.summary(&FileSummary {
+    let summary = FileSummary {
         file: &pane.name,
-        totals: pane.totals,
+        totals,
         hint: ended.hint,
         records: ended.records,
         worker_exit: None,
         timeline: timeline.as_ref(),
         worker: None,
         not_checked: &not_checked,
-    });
-    if timeline.is_some() {
-        // The next file at this path (rotated, truncated) gets a timeline of its own.
-        pane.timeline = Some(crate::timeline::Builder::new());
-    }
+    };
+    view.push(&pane.name, Item::InputEnd(&summary))?;
+    Ok(totals)
 }
 
 /// `--checkpoints DIR`: the pane's last session, if not compared yet, against its
@@ -646,13 +515,13 @@ fn compare_checkpoint(
     args: &WatchArgs,
     rules: &RuleOptions,
     pane: &mut Pane,
-    view: &mut dyn Observer,
-) {
-    let Some(last) = pane.states.last() else {
-        return;
+    view: &mut dyn Sink<Error = Fatal>,
+) -> Result<(), Fatal> {
+    let Some(last) = pane.tally.states().last() else {
+        return Ok(());
     };
     if args.checkpoints.is_none() || pane.checked == Some(last.start_line) {
-        return;
+        return Ok(());
     }
     pane.checked = Some(last.start_line);
     if let Some(f) = crate::rules::checkpoint::finding(
@@ -661,9 +530,11 @@ fn compare_checkpoint(
         args.checkpoints.as_deref(),
         rules,
     ) {
-        count(&mut pane.totals, &f);
-        view.finding(&pane.name, &f);
+        pane.tally
+            .through(view)
+            .push(&pane.name, Item::Finding(f))?;
     }
+    Ok(())
 }
 
 /// `--summaries DIR`: the pane's `pane-N.md` rewritten when one of its sessions ends
@@ -673,11 +544,12 @@ fn write_summary_file(args: &WatchArgs, pane: &Pane) {
     let Some(n) = crate::checkpoint::pane_of(&pane.followed.path) else {
         return;
     };
+    let totals = pane.tally.totals();
     let text = crate::report::postmortem::summary_markdown(
         &pane.name,
-        &pane.states,
-        pane.totals.errors,
-        pane.totals.warnings,
+        pane.tally.states(),
+        totals.errors,
+        totals.warnings,
     );
     let path = dir.join(format!("pane-{n}.md"));
     let temp = dir.join(format!(".pane-{n}.md.tmp"));
@@ -710,72 +582,66 @@ struct NoteLine<'a> {
 /// The JSON Lines view: each object written and flushed at once.
 struct JsonLines<W: Write> {
     out: W,
-    failed: Option<io::Error>,
 }
 
 impl<W: Write> JsonLines<W> {
-    fn write(&mut self, f: impl FnOnce(&mut W) -> io::Result<()>) {
-        if self.failed.is_some() {
-            return;
-        }
-        if let Err(e) = f(&mut self.out).and_then(|()| self.out.flush()) {
-            self.failed = Some(e);
-        }
-    }
-
-    fn line(&mut self, value: &impl serde::Serialize) {
-        self.write(|out| {
-            crate::report::json_text::to_writer(&mut *out, value)?;
-            out.write_all(b"\n")
-        });
+    fn line(&mut self, value: &impl serde::Serialize) -> io::Result<()> {
+        crate::report::json_text::to_writer(&mut self.out, value)?;
+        self.out.write_all(b"\n")
     }
 }
 
-impl<W: Write> Observer for JsonLines<W> {
-    fn event(&mut self, file: &str, event: &Event) {
+impl<W: Write> Sink for JsonLines<W> {
+    type Error = io::Error;
+
+    fn push(&mut self, file: &str, item: Item<'_>) -> io::Result<Flow> {
         use crate::event::{EventKind, Marker};
-        if let EventKind::Marker(Marker::SessionStart { session }) = &event.kind {
-            self.line(&SessionLine {
-                kind: "session",
+        match item {
+            Item::Event(event) => {
+                let EventKind::Marker(Marker::SessionStart { session }) = &event.kind else {
+                    return Ok(Flow::Continue);
+                };
+                self.line(&SessionLine {
+                    kind: "session",
+                    file,
+                    event: "start",
+                    session: &session.id,
+                    line: event.at.line,
+                })?;
+            }
+            Item::Finding(finding) => json::write_finding(&mut self.out, file, &finding)?,
+            Item::SessionEnd(state) => {
+                let event = match state.status {
+                    Status::Complete => "complete",
+                    Status::Crashed => "crashed",
+                };
+                self.line(&SessionLine {
+                    kind: "session",
+                    file,
+                    event,
+                    session: &state.session_id,
+                    line: state.last_line,
+                })?;
+            }
+            Item::Note(message) => self.line(&NoteLine {
+                kind: "note",
                 file,
-                event: "start",
-                session: &session.id,
-                line: event.at.line,
-            });
+                message,
+            })?,
+            Item::InputEnd(summary) => json::write_summary(&mut self.out, summary)?,
+            // A file followed, a session drawn and the run's end are not lines of the
+            // view (the reports beside it take the pictures).
+            Item::Followed
+            | Item::SessionDrawn(..)
+            | Item::Settled(_)
+            | Item::Unreadable(_)
+            | Item::RunEnd { .. } => return Ok(Flow::Continue),
         }
+        self.out.flush()?;
+        Ok(Flow::Continue)
     }
 
-    fn finding(&mut self, file: &str, finding: &Finding) {
-        self.write(|out| json::write_finding(out, file, finding));
-    }
-
-    fn session_end(&mut self, file: &str, state: &SessionState) {
-        let event = match state.status {
-            Status::Complete => "complete",
-            Status::Crashed => "crashed",
-        };
-        self.line(&SessionLine {
-            kind: "session",
-            file,
-            event,
-            session: &state.session_id,
-            line: state.last_line,
-        });
-    }
-
-    fn note(&mut self, file: &str, message: &str) {
-        self.line(&NoteLine {
-            kind: "note",
-            file,
-            message,
-        });
-    }
-
-    fn summary(&mut self, summary: &FileSummary<'_>) {
-        self.write(|out| json::write_summary(out, summary));
-    }
-
-    fn failed(&mut self) -> Option<io::Error> {
-        self.failed.take()
+    fn shows_unchanged(&self) -> bool {
+        false
     }
 }

@@ -4,16 +4,17 @@
 
 use std::io::{self, Write};
 
-use super::{Reporter, Totals};
+use super::Totals;
 use crate::finding::{ColumnUnit, Finding};
 use crate::sanitize;
+use crate::sink::{Flow, Item, Sink};
 
 /// The concise reporter.
 pub struct Concise<W> {
     pub out: W,
 }
 
-impl<W: Write> Reporter for Concise<W> {
+impl<W: Write> Concise<W> {
     fn finding(&mut self, file: &str, f: &Finding) -> io::Result<()> {
         // The message is one line with everything quoted from the input escaped.
         writeln!(
@@ -41,5 +42,29 @@ impl<W: Write> Reporter for Concise<W> {
             plural(all.sessions, "session", "sessions"),
         )?;
         self.out.flush()
+    }
+}
+
+impl<W: Write> Sink for Concise<W> {
+    type Error = io::Error;
+
+    fn push(&mut self, input: &str, item: Item<'_>) -> io::Result<Flow> {
+        match item {
+            Item::Finding(f) => self.finding(input, &f)?,
+            Item::RunEnd { inputs, totals } => self.end_run(inputs, totals)?,
+            Item::Followed
+            | Item::Event(_)
+            | Item::Settled(_)
+            | Item::Note(_)
+            | Item::SessionEnd(_)
+            | Item::SessionDrawn(..)
+            | Item::InputEnd(_)
+            | Item::Unreadable(_) => {}
+        }
+        Ok(Flow::Continue)
+    }
+
+    fn shows_unchanged(&self) -> bool {
+        false
     }
 }

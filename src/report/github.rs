@@ -7,9 +7,9 @@
 
 use std::io::{self, Write};
 
-use super::Reporter;
 use crate::finding::{ColumnUnit, Finding};
 use crate::rule::Severity;
+use crate::sink::{Flow, Item, Sink};
 
 /// Escapes a workflow command's message.
 pub fn escape_data(s: &str) -> String {
@@ -28,7 +28,7 @@ pub struct Github<W> {
     pub out: W,
 }
 
-impl<W: Write> Reporter for Github<W> {
+impl<W: Write> Github<W> {
     fn finding(&mut self, file: &str, f: &Finding) -> io::Result<()> {
         let command = match f.severity {
             Severity::Error => "error",
@@ -52,6 +52,30 @@ impl<W: Write> Reporter for Github<W> {
             escape_data(&message)
         )?;
         self.out.flush()
+    }
+}
+
+impl<W: Write> Sink for Github<W> {
+    type Error = io::Error;
+
+    fn push(&mut self, input: &str, item: Item<'_>) -> io::Result<Flow> {
+        match item {
+            Item::Finding(f) => self.finding(input, &f)?,
+            Item::Followed
+            | Item::Event(_)
+            | Item::Settled(_)
+            | Item::Note(_)
+            | Item::SessionEnd(_)
+            | Item::SessionDrawn(..)
+            | Item::InputEnd(_)
+            | Item::Unreadable(_)
+            | Item::RunEnd { .. } => {}
+        }
+        Ok(Flow::Continue)
+    }
+
+    fn shows_unchanged(&self) -> bool {
+        false
     }
 }
 

@@ -12,9 +12,10 @@
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use super::{FileSummary, Reporter, Totals};
+use super::{FileSummary, Totals};
 use crate::finding::Finding;
 use crate::rule::Severity;
+use crate::sink::{Flow, Item, Sink};
 use crate::state::Status;
 use crate::timeline::{Axis, Point, SessionSpan, SpanKind, Timeline};
 
@@ -327,7 +328,7 @@ impl<W: Write> Html<W> {
     }
 }
 
-impl<W: Write> Reporter for Html<W> {
+impl<W: Write> Html<W> {
     fn finding(&mut self, _file: &str, _finding: &Finding) -> io::Result<()> {
         // Findings are drawn from the timeline, each in its session.
         Ok(())
@@ -349,5 +350,29 @@ impl<W: Write> Reporter for Html<W> {
             env!("CARGO_PKG_VERSION")
         )?;
         self.out.flush()
+    }
+}
+
+impl<W: Write> Sink for Html<W> {
+    type Error = io::Error;
+
+    fn push(&mut self, input: &str, item: Item<'_>) -> io::Result<Flow> {
+        match item {
+            Item::Finding(f) => self.finding(input, &f)?,
+            Item::InputEnd(summary) => self.end_file(summary)?,
+            Item::RunEnd { inputs, totals } => self.end_run(inputs, totals)?,
+            Item::Followed
+            | Item::Event(_)
+            | Item::Settled(_)
+            | Item::Note(_)
+            | Item::SessionEnd(_)
+            | Item::SessionDrawn(..)
+            | Item::Unreadable(_) => {}
+        }
+        Ok(Flow::Continue)
+    }
+
+    fn shows_unchanged(&self) -> bool {
+        false
     }
 }

@@ -15,11 +15,12 @@ use miette::{
     MietteSpanContents, SourceCode, SourceSpan, SpanContents,
 };
 
-use super::{FileSummary, Reporter, Totals};
+use super::{FileSummary, Totals};
 use crate::event::LineText;
 use crate::finding::{Finding, Label};
 use crate::rule::Severity;
 use crate::sanitize;
+use crate::sink::{Flow, Item, Sink};
 use crate::state::{SessionState, Status};
 
 /// Whether the report may use colour.
@@ -284,7 +285,7 @@ pub fn describe(t: Totals) -> String {
     )
 }
 
-impl<W: Write> Reporter for Human<W> {
+impl<W: Write> Human<W> {
     fn finding(&mut self, file: &str, finding: &Finding) -> io::Result<()> {
         self.out
             .write_all(render(finding, file, self.style).as_bytes())?;
@@ -360,5 +361,29 @@ impl<W: Write> Reporter for Human<W> {
             writeln!(self.out, "total: {}", describe(all))?;
         }
         self.out.flush()
+    }
+}
+
+impl<W: Write> Sink for Human<W> {
+    type Error = io::Error;
+
+    fn push(&mut self, input: &str, item: Item<'_>) -> io::Result<Flow> {
+        match item {
+            Item::Finding(f) => self.finding(input, &f)?,
+            Item::SessionEnd(state) => self.session_end(input, state)?,
+            Item::InputEnd(summary) => self.end_file(summary)?,
+            Item::RunEnd { inputs, totals } => self.end_run(inputs, totals)?,
+            Item::Followed
+            | Item::Event(_)
+            | Item::Settled(_)
+            | Item::Note(_)
+            | Item::SessionDrawn(..)
+            | Item::Unreadable(_) => {}
+        }
+        Ok(Flow::Continue)
+    }
+
+    fn shows_unchanged(&self) -> bool {
+        false
     }
 }

@@ -5,9 +5,10 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::{FileSummary, Reporter, Totals};
+use super::{FileSummary, Totals};
 use crate::finding::Finding;
 use crate::format::RecordCounts;
+use crate::sink::{Flow, Item, Sink};
 
 #[derive(Serialize)]
 struct Related<'a> {
@@ -121,11 +122,7 @@ pub struct Json<W> {
     pub out: W,
 }
 
-impl<W: Write> Reporter for Json<W> {
-    fn shows_unchanged(&self) -> bool {
-        true
-    }
-
+impl<W: Write> Json<W> {
     fn finding(&mut self, file: &str, finding: &Finding) -> io::Result<()> {
         write_finding(&mut self.out, file, finding)?;
         self.out.flush()
@@ -134,5 +131,29 @@ impl<W: Write> Reporter for Json<W> {
     fn end_file(&mut self, summary: &FileSummary<'_>) -> io::Result<()> {
         write_summary(&mut self.out, summary)?;
         self.out.flush()
+    }
+}
+
+impl<W: Write> Sink for Json<W> {
+    type Error = io::Error;
+
+    fn push(&mut self, input: &str, item: Item<'_>) -> io::Result<Flow> {
+        match item {
+            Item::Finding(f) => self.finding(input, &f)?,
+            Item::InputEnd(summary) => self.end_file(summary)?,
+            Item::Followed
+            | Item::Event(_)
+            | Item::Settled(_)
+            | Item::Note(_)
+            | Item::SessionEnd(_)
+            | Item::SessionDrawn(..)
+            | Item::Unreadable(_)
+            | Item::RunEnd { .. } => {}
+        }
+        Ok(Flow::Continue)
+    }
+
+    fn shows_unchanged(&self) -> bool {
+        true
     }
 }

@@ -21,8 +21,9 @@ use opentelemetry_proto::tonic::trace::v1::{
     status::StatusCode,
 };
 
-use super::{FileSummary, Reporter, Totals};
+use super::{FileSummary, Totals};
 use crate::finding::Finding;
+use crate::sink::{Flow, Item, Sink};
 use crate::timeline::{Axis, Point, SessionSpan, SpanKind, Timeline};
 
 /// Nanoseconds per line on a line axis (and from the epoch: such traces sit in 1970).
@@ -269,7 +270,7 @@ impl<W: Write> Otlp<W> {
     }
 }
 
-impl<W: Write> Reporter for Otlp<W> {
+impl<W: Write> Otlp<W> {
     fn finding(&mut self, _file: &str, _finding: &Finding) -> io::Result<()> {
         // Findings are span events, from the timeline.
         Ok(())
@@ -291,6 +292,30 @@ impl<W: Write> Reporter for Otlp<W> {
         self.begin()?;
         self.out.write_all(b"\n]}\n")?;
         self.out.flush()
+    }
+}
+
+impl<W: Write> Sink for Otlp<W> {
+    type Error = io::Error;
+
+    fn push(&mut self, input: &str, item: Item<'_>) -> io::Result<Flow> {
+        match item {
+            Item::Finding(f) => self.finding(input, &f)?,
+            Item::InputEnd(summary) => self.end_file(summary)?,
+            Item::RunEnd { inputs, totals } => self.end_run(inputs, totals)?,
+            Item::Followed
+            | Item::Event(_)
+            | Item::Settled(_)
+            | Item::Note(_)
+            | Item::SessionEnd(_)
+            | Item::SessionDrawn(..)
+            | Item::Unreadable(_) => {}
+        }
+        Ok(Flow::Continue)
+    }
+
+    fn shows_unchanged(&self) -> bool {
+        false
     }
 }
 
@@ -435,7 +460,7 @@ impl OtlpPost {
     }
 }
 
-impl Reporter for OtlpPost {
+impl OtlpPost {
     fn finding(&mut self, _file: &str, _finding: &Finding) -> io::Result<()> {
         Ok(())
     }
@@ -456,5 +481,29 @@ impl Reporter for OtlpPost {
             Some(t) => self.send(summary.file, t),
             None => Ok(()),
         }
+    }
+}
+
+impl Sink for OtlpPost {
+    type Error = io::Error;
+
+    fn push(&mut self, input: &str, item: Item<'_>) -> io::Result<Flow> {
+        match item {
+            Item::Finding(f) => self.finding(input, &f)?,
+            Item::SessionDrawn(session, axis) => self.session_drawn(input, session, axis)?,
+            Item::InputEnd(summary) => self.end_file(summary)?,
+            Item::Followed
+            | Item::Event(_)
+            | Item::Settled(_)
+            | Item::Note(_)
+            | Item::SessionEnd(_)
+            | Item::Unreadable(_)
+            | Item::RunEnd { .. } => {}
+        }
+        Ok(Flow::Continue)
+    }
+
+    fn shows_unchanged(&self) -> bool {
+        false
     }
 }

@@ -12,8 +12,9 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::{FileSummary, Reporter, Totals};
+use super::{FileSummary, Totals};
 use crate::finding::Finding;
+use crate::sink::{Flow, Item, Sink};
 use crate::timeline::{Axis, Point, SessionSpan, Span, SpanKind, Timeline};
 
 /// Microseconds per line on a line axis.
@@ -263,7 +264,7 @@ impl<W: Write> Perfetto<W> {
     }
 }
 
-impl<W: Write> Reporter for Perfetto<W> {
+impl<W: Write> Perfetto<W> {
     fn finding(&mut self, _file: &str, _finding: &Finding) -> io::Result<()> {
         // Findings are drawn from the timeline, at their place.
         Ok(())
@@ -293,5 +294,29 @@ impl<W: Write> Reporter for Perfetto<W> {
         )?;
         self.out.write_all(b"}\n")?;
         self.out.flush()
+    }
+}
+
+impl<W: Write> Sink for Perfetto<W> {
+    type Error = io::Error;
+
+    fn push(&mut self, input: &str, item: Item<'_>) -> io::Result<Flow> {
+        match item {
+            Item::Finding(f) => self.finding(input, &f)?,
+            Item::InputEnd(summary) => self.end_file(summary)?,
+            Item::RunEnd { inputs, totals } => self.end_run(inputs, totals)?,
+            Item::Followed
+            | Item::Event(_)
+            | Item::Settled(_)
+            | Item::Note(_)
+            | Item::SessionEnd(_)
+            | Item::SessionDrawn(..)
+            | Item::Unreadable(_) => {}
+        }
+        Ok(Flow::Continue)
+    }
+
+    fn shows_unchanged(&self) -> bool {
+        false
     }
 }

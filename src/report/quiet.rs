@@ -3,19 +3,37 @@
 
 use std::io::{self, Write};
 
-use super::{Reporter, Totals};
+use super::Totals;
 use crate::finding::Finding;
 use crate::rule::{Rule, Severity};
+use crate::sink::{Flow, Item, Report, Sink};
 
 /// Passes the findings to the report it wraps, and nothing else.
 pub struct Quiet<'w> {
-    pub inner: Box<dyn Reporter + 'w>,
+    pub inner: Report<'w>,
 }
 
-impl Reporter for Quiet<'_> {
-    // Only findings are passed on; the rest is the trait's default, nothing.
-    fn finding(&mut self, file: &str, finding: &Finding) -> io::Result<()> {
-        self.inner.finding(file, finding)
+impl Sink for Quiet<'_> {
+    type Error = io::Error;
+
+    fn push(&mut self, input: &str, item: Item<'_>) -> io::Result<Flow> {
+        match item {
+            Item::Finding(_) => self.inner.push(input, item),
+            // Quiet: no session lines, summaries, notes or totals.
+            Item::Followed
+            | Item::Event(_)
+            | Item::Settled(_)
+            | Item::Note(_)
+            | Item::SessionEnd(_)
+            | Item::SessionDrawn(..)
+            | Item::InputEnd(_)
+            | Item::Unreadable(_)
+            | Item::RunEnd { .. } => Ok(Flow::Continue),
+        }
+    }
+
+    fn shows_unchanged(&self) -> bool {
+        self.inner.shows_unchanged()
     }
 }
 
@@ -34,8 +52,33 @@ impl<W: Write> Statistics<W> {
     }
 }
 
-impl<W: Write> Reporter for Statistics<W> {
-    fn finding(&mut self, _file: &str, f: &Finding) -> io::Result<()> {
+impl<W: Write> Sink for Statistics<W> {
+    type Error = io::Error;
+
+    fn push(&mut self, _input: &str, item: Item<'_>) -> io::Result<Flow> {
+        match item {
+            Item::Finding(f) => self.count(&f),
+            Item::RunEnd { inputs, totals } => self.end_run(inputs, totals)?,
+            // Only the counts per rule, at the end of the run.
+            Item::Followed
+            | Item::Event(_)
+            | Item::Settled(_)
+            | Item::Note(_)
+            | Item::SessionEnd(_)
+            | Item::SessionDrawn(..)
+            | Item::InputEnd(_)
+            | Item::Unreadable(_) => {}
+        }
+        Ok(Flow::Continue)
+    }
+
+    fn shows_unchanged(&self) -> bool {
+        false
+    }
+}
+
+impl<W: Write> Statistics<W> {
+    fn count(&mut self, f: &Finding) {
         match self
             .counts
             .iter_mut()
@@ -44,7 +87,6 @@ impl<W: Write> Reporter for Statistics<W> {
             Some((.., n)) => *n += 1,
             None => self.counts.push((f.rule, f.severity, 1)),
         }
-        Ok(())
     }
 
     fn end_run(&mut self, files: usize, all: Totals) -> io::Result<()> {

@@ -11,9 +11,10 @@ use std::io::{self, Write};
 
 use serde_json::{Value, json};
 
-use super::{Reporter, Totals};
+use super::Totals;
 use crate::finding::{ColumnUnit, Finding, Label};
 use crate::rule::{Rule, Severity};
+use crate::sink::{Flow, Item, Sink};
 
 /// The SARIF reporter: writes each result as it comes, the log's frame around them.
 pub struct Sarif<W> {
@@ -129,11 +130,7 @@ fn rule_descriptor(rule: Rule) -> Value {
     descriptor
 }
 
-impl<W: Write> Reporter for Sarif<W> {
-    fn shows_unchanged(&self) -> bool {
-        true
-    }
-
+impl<W: Write> Sarif<W> {
     fn finding(&mut self, file: &str, f: &Finding) -> io::Result<()> {
         let related: Vec<Value> = f
             .related
@@ -219,6 +216,30 @@ impl<W: Write> Reporter for Sarif<W> {
         crate::report::json_text::to_writer(&mut self.out, &invocation)?;
         self.out.write_all(b"]\n    }\n  ]\n}\n")?;
         self.out.flush()
+    }
+}
+
+impl<W: Write> Sink for Sarif<W> {
+    type Error = io::Error;
+
+    fn push(&mut self, input: &str, item: Item<'_>) -> io::Result<Flow> {
+        match item {
+            Item::Finding(f) => self.finding(input, &f)?,
+            Item::Unreadable(error) => self.unreadable(input, error)?,
+            Item::InputEnd(summary) => self.end_file(summary)?,
+            Item::RunEnd { inputs, totals } => self.end_run(inputs, totals)?,
+            Item::Followed
+            | Item::Event(_)
+            | Item::Settled(_)
+            | Item::Note(_)
+            | Item::SessionEnd(_)
+            | Item::SessionDrawn(..) => {}
+        }
+        Ok(Flow::Continue)
+    }
+
+    fn shows_unchanged(&self) -> bool {
+        true
     }
 }
 

@@ -1,7 +1,7 @@
 //! The completion block after `SESSION_COMPLETE` (SPEC §3): its numbers are checked
 //! against the stream, its missing fields reported when it ends.
 
-use super::{Machine, Sink};
+use super::{Machine, Out};
 use crate::event::{Event, Marker};
 use crate::finding::Label;
 use crate::grammar::Keyword;
@@ -30,12 +30,7 @@ pub(super) const BLOCK_FIELDS: [Keyword; 4] = [
 ];
 
 impl Machine {
-    pub(super) fn in_block(
-        &mut self,
-        marker: &Marker,
-        event: &Event,
-        sink: &mut impl Sink,
-    ) -> bool {
+    pub(super) fn in_block(&mut self, marker: &Marker, event: &Event, sink: &mut impl Out) -> bool {
         let Some(block) = self.block.as_mut() else {
             return false;
         };
@@ -70,7 +65,7 @@ impl Machine {
         true
     }
 
-    pub(super) fn close_block(&mut self, sink: &mut impl Sink) {
+    pub(super) fn close_block(&mut self, sink: &mut impl Out) {
         let Some(block) = self.block.take() else {
             return;
         };

@@ -27,7 +27,7 @@ pub(super) fn check_patterns(s: &mut Session, options: &RuleOptions, at: Label) 
 /// What a session's end reports, drawn one at a time.
 pub(super) enum Closed {
     Finding(Finding),
-    /// No finding drawn after this points before this offset (see `Sink::settled`).
+    /// No finding drawn after this points before this offset (see `Item::Settled`).
     Settled(u64),
 }
 

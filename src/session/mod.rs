@@ -19,24 +19,59 @@ use open::{MAX_TRACKED, Session, Subagent, Task, take_subagent};
 use crate::event::{Event, EventKind, Marker, SessionId};
 use crate::finding::{Finding, Label};
 use crate::grammar::Keyword;
-use crate::rule::RuleOptions;
-use crate::rule::{Rule, Severity};
+use crate::rule::{Rule, RuleOptions, Severity};
 use crate::rules;
 use crate::rules::distillation::AtComplete;
 use crate::rules::session::LeftOpen;
 use crate::sanitize;
+use crate::sink::{Flow, Item, Sink};
 use crate::state::{SessionState, Status};
 
-/// What the machine reports.
-pub trait Sink {
-    /// A rule violation, as soon as it is certain.
+/// What the rules push into while the machine works on one event: the caller's
+/// [`Sink`] behind a [`Latch`].
+trait Out {
     fn finding(&mut self, finding: Finding);
-    /// A session ended (completed, cut off by the next session, or by the end of input),
-    /// with everything known about it.
-    fn session_end(&mut self, _state: &SessionState) {}
-    /// No finding reported from now on points before `offset`: a reporter that sorts
-    /// findings by position may write out those before it, and keep only the rest.
-    fn settled(&mut self, _offset: u64) {}
+    fn session_end(&mut self, state: &SessionState);
+    fn settled(&mut self, offset: u64);
+}
+
+/// The caller's sink as the rules see it: it keeps the first "stop" or error the sink
+/// answered, and pushes nothing after it (the machine finishes the event it is on, so
+/// its state stays whole; the caller stops feeding it).
+struct Latch<'s, S: Sink> {
+    input: &'s str,
+    sink: &'s mut S,
+    status: Result<Flow, S::Error>,
+}
+
+impl<'s, S: Sink> Latch<'s, S> {
+    fn new(input: &'s str, sink: &'s mut S) -> Self {
+        Latch {
+            input,
+            sink,
+            status: Ok(Flow::Continue),
+        }
+    }
+
+    fn push(&mut self, item: Item<'_>) {
+        if matches!(self.status, Ok(Flow::Continue)) {
+            self.status = self.sink.push(self.input, item);
+        }
+    }
+}
+
+impl<S: Sink> Out for Latch<'_, S> {
+    fn finding(&mut self, finding: Finding) {
+        self.push(Item::Finding(finding));
+    }
+
+    fn session_end(&mut self, state: &SessionState) {
+        self.push(Item::SessionEnd(state));
+    }
+
+    fn settled(&mut self, offset: u64) {
+        self.push(Item::Settled(offset));
+    }
 }
 
 /// The `too-many-open` finding, the first time a session goes past [`MAX_TRACKED`].
@@ -127,8 +162,20 @@ impl Machine {
             .map(|s| (sanitize::escape(s.id.id.as_bytes()), s.start.at.line))
     }
 
-    /// Feeds one event.
-    pub fn event(&mut self, event: &Event, sink: &mut impl Sink) {
+    /// Feeds one event of `input`; findings and session ends go to `sink`. Returns what
+    /// the sink answered last: after a stop or an error, feed no more.
+    pub fn event<S: Sink>(
+        &mut self,
+        input: &str,
+        event: &Event,
+        sink: &mut S,
+    ) -> Result<Flow, S::Error> {
+        let mut out = Latch::new(input, sink);
+        self.on_event(event, &mut out);
+        out.status
+    }
+
+    fn on_event(&mut self, event: &Event, sink: &mut impl Out) {
         if self.session.is_none() && self.block.is_none() {
             // Nothing is open that a later finding could point back at.
             sink.settled(event.at.offset);
@@ -214,7 +261,7 @@ impl Machine {
         self.last_marker = Some((keyword, event.at.line));
     }
 
-    fn marker(&mut self, marker: &Marker, event: &Event, sink: &mut impl Sink) {
+    fn marker(&mut self, marker: &Marker, event: &Event, sink: &mut impl Out) {
         let keyword = marker.keyword();
         if self.block.is_some() && !self.in_block(marker, event, sink) {
             self.close_block(sink);
@@ -235,7 +282,18 @@ impl Machine {
 
     /// Ends the input (`lines` long): closes the completion block and reports an open
     /// session as cut off.
-    pub fn finish(&mut self, lines: u64, sink: &mut impl Sink) {
+    pub fn finish<S: Sink>(
+        &mut self,
+        input: &str,
+        lines: u64,
+        sink: &mut S,
+    ) -> Result<Flow, S::Error> {
+        let mut out = Latch::new(input, sink);
+        self.on_finish(lines, &mut out);
+        out.status
+    }
+
+    fn on_finish(&mut self, lines: u64, sink: &mut impl Out) {
         self.close_block(sink);
         let failed_exit = self
             .exit
@@ -264,7 +322,7 @@ impl Machine {
     }
 
     /// Reports a closing session's findings as they are drawn.
-    fn drain(&mut self, closing: Closing, sink: &mut impl Sink) {
+    fn drain(&mut self, closing: Closing, sink: &mut impl Out) {
         for item in closing {
             match item {
                 Closed::Finding(f) => self.emit(Some(f), sink),
@@ -274,12 +332,19 @@ impl Machine {
     }
 
     /// Reports a finding made outside the machine (a live supervisor's), as its own.
-    pub fn report(&mut self, finding: Finding, sink: &mut impl Sink) {
-        self.emit(Some(finding), sink);
+    pub fn report<S: Sink>(
+        &mut self,
+        input: &str,
+        finding: Finding,
+        sink: &mut S,
+    ) -> Result<Flow, S::Error> {
+        let mut out = Latch::new(input, sink);
+        self.emit(Some(finding), &mut out);
+        out.status
     }
 
     /// Reports a finding at its configured severity (or not at all when allowed).
-    fn emit(&mut self, finding: Option<Finding>, sink: &mut impl Sink) {
+    fn emit(&mut self, finding: Option<Finding>, sink: &mut impl Out) {
         let Some(mut finding) = finding else { return };
         match self.options.levels.severity(finding.rule) {
             Some(severity) => finding.severity = severity,
@@ -304,7 +369,7 @@ impl Machine {
         sink.finding(finding);
     }
 
-    fn start(&mut self, id: &SessionId, event: &Event, sink: &mut impl Sink) {
+    fn start(&mut self, id: &SessionId, event: &Event, sink: &mut impl Out) {
         let label = Label::marker(event, "session starts here");
         if self.session.is_some() {
             let open = self.session.as_ref().map(|s| s.start.clone());
@@ -346,7 +411,7 @@ impl Machine {
         });
     }
 
-    fn in_session(&mut self, marker: &Marker, event: &Event, sink: &mut impl Sink) {
+    fn in_session(&mut self, marker: &Marker, event: &Event, sink: &mut impl Out) {
         // Claims are kept only where the actions they are checked against are visible.
         let claims_checked = self.actions_visible;
         let subagents_checked = self.subagent_calls_visible;
@@ -559,7 +624,7 @@ impl Machine {
 
     /// Handles a marker while the completion block is open; false when the marker ends it.
     /// Reports the open session as cut off (`missing-session-complete`).
-    fn cut_off(&mut self, why: &str, next: Option<&Label>, last_line: u64, sink: &mut impl Sink) {
+    fn cut_off(&mut self, why: &str, next: Option<&Label>, last_line: u64, sink: &mut impl Out) {
         let Some(s) = self.session.as_mut() else {
             return;
         };

@@ -1,0 +1,149 @@
+//! The reports a command writes, from its options: the primary report (`--format`, made
+//! quiet by `-q` or replaced by `--statistics`), the `--report FMT=PATH` files, each
+//! written beside its path until the run is complete, and the `--otlp-endpoint`
+//! exporter — gathered into one [`Reports`] sink.
+
+use std::io::{BufWriter, Write};
+
+use super::{Fatal, WriteTo};
+use crate::cli::{ColorChoice, Format, ReportTarget};
+use crate::report::file::{Inputs, ReportFile};
+use crate::report::github::Github;
+use crate::report::human::{Human, Style};
+use crate::report::json::Json;
+use crate::report::sarif::Sarif;
+use crate::report::set::Reports;
+use crate::sink::Report;
+
+/// The report of one format on `out`. `pipe`: a line is written as each session ends
+/// (the human report in pipe mode and under `run`).
+pub(super) fn reporter<'w>(
+    format: Format,
+    out: Box<dyn Write + 'w>,
+    style: Style,
+    pipe: bool,
+) -> Report<'w> {
+    match format {
+        Format::Human => Box::new(Human {
+            out,
+            style,
+            session_lines: pipe,
+        }),
+        Format::Json => Box::new(Json { out }),
+        Format::Github => Box::new(Github { out }),
+        Format::Sarif => Box::new(Sarif::new(out)),
+        Format::Concise => Box::new(crate::report::concise::Concise { out }),
+        Format::Perfetto => Box::new(crate::report::perfetto::Perfetto::new(out)),
+        Format::Otlp => Box::new(crate::report::otlp::Otlp::new(out)),
+        Format::Html => Box::new(crate::report::html::Html::new(out)),
+    }
+}
+
+/// The report on stdout (stderr in pipe mode and under `run`): `--format`, made quiet
+/// by `-q`, or replaced by the counts of `--statistics`.
+pub(super) fn primary_reporter<'w>(
+    lint: &crate::cli::LintArgs,
+    out: Box<dyn Write + 'w>,
+    style: Style,
+    pipe: bool,
+) -> Report<'w> {
+    if lint.statistics {
+        return Box::new(crate::report::quiet::Statistics::new(out));
+    }
+    let inner = reporter(lint.format, out, style, pipe);
+    if lint.quiet {
+        Box::new(crate::report::quiet::Quiet { inner })
+    } else {
+        inner
+    }
+}
+
+/// The reports beside the primary one, opened before anything is read.
+pub(super) struct Beside {
+    members: Vec<(String, Report<'static>, Option<ReportFile>)>,
+    /// Whether one of them draws (the timeline must be built).
+    draws: bool,
+}
+
+impl Beside {
+    /// Opens the `--report` files (none where the run is about to read: exit 2 before
+    /// anything is read) and the `--otlp-endpoint` exporter.
+    pub(super) fn open(
+        targets: &[ReportTarget],
+        otlp_endpoint: Option<&str>,
+        inputs: &Inputs<'_>,
+    ) -> Result<Beside, Fatal> {
+        let mut members = Vec::new();
+        let mut draws = false;
+        for t in targets {
+            let shown = crate::sanitize::escape(t.path.display().to_string().as_bytes());
+            if let Some(why) = inputs.conflict(&t.path) {
+                return Err(Fatal::usage(format!(
+                    "--report {shown}: {why}; refusing to overwrite what is being checked (write the report elsewhere)"
+                )));
+            }
+            let (pending, file) = ReportFile::create(&t.path)
+                .map_err(|e| Fatal::write(WriteTo::Create(shown.clone()), e))?;
+            let out: Box<dyn Write> = Box::new(BufWriter::new(file));
+            members.push((
+                format!("writing {shown}"),
+                reporter(t.format, out, Style::Plain, false),
+                Some(pending),
+            ));
+            draws |= t.format.pictures();
+        }
+        if let Some(url) = otlp_endpoint {
+            let endpoint = crate::report::otlp::Endpoint::parse(url).map_err(|e| {
+                Fatal::usage(format!(
+                    "--otlp-endpoint {}",
+                    crate::sanitize::escape(e.as_bytes())
+                ))
+            })?;
+            let shown = crate::sanitize::escape(url.as_bytes());
+            members.push((
+                format!("exporting to {shown}"),
+                Box::new(crate::report::otlp::OtlpPost::new(endpoint)),
+                None,
+            ));
+            draws = true;
+        }
+        Ok(Beside { members, draws })
+    }
+
+    /// Whether a report draws when things happened, with a primary report of
+    /// `primary` format.
+    pub(super) fn draws(&self, primary: Format) -> bool {
+        self.draws || primary.pictures()
+    }
+
+    /// The set without a primary report (`watch`, whose view is beside it).
+    pub(super) fn alone(self) -> Reports<'static> {
+        let mut set = Reports::without_primary();
+        for (what, report, file) in self.members {
+            set.add(what, report, file);
+        }
+        set
+    }
+
+    /// The whole set: `primary` first (`pipe_may_close`: its reader may go away, as
+    /// stdout's may in file mode), then these.
+    pub(super) fn with<'w>(self, primary: Report<'w>, pipe_may_close: bool) -> Reports<'w> {
+        let mut set = Reports::new(primary, pipe_may_close);
+        for (what, report, file) in self.members {
+            set.add(what, report, file);
+        }
+        set
+    }
+}
+
+/// Colours for a report on a terminal (or not), as `--color` says.
+pub(super) fn style(choice: ColorChoice, terminal: bool) -> Style {
+    let set = |name| std::env::var_os(name).is_some_and(|v| !v.is_empty() && v != "0");
+    match choice {
+        ColorChoice::Always => Style::Color,
+        ColorChoice::Never => Style::Plain,
+        ColorChoice::Auto if set("NO_COLOR") => Style::Plain,
+        ColorChoice::Auto if set("CLICOLOR_FORCE") || terminal => Style::Color,
+        ColorChoice::Auto => Style::Plain,
+    }
+}
