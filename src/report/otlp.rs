@@ -447,6 +447,7 @@ impl Reporter for OtlpPost {
             loose: Vec::new(),
             lines: 0,
             dropped_sessions: 0,
+            dropped_loose: 0,
         };
         self.send(file, &one)
     }
