@@ -380,8 +380,12 @@ impl Builder {
             .rev()
             .find(|s| s.start.line == state.start_line)
         {
-            // The completion block ended after the session closed.
+            // The completion block ended after the session closed, or a new session
+            // started before it ended: it ends at its last line.
             s.status = Some(state.status);
+            if s.end.is_none() {
+                s.end = Some(at);
+            }
         }
     }
 
@@ -510,18 +514,39 @@ impl Timeline {
 
 /// The spans and findings one picture has drawn in a run ([`MAX_RUN_ITEMS`]), and what
 /// it left out past that cap: a reporter holds one and asks it before drawing.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy)]
 pub struct RunCap {
+    /// The cap: [`MAX_RUN_ITEMS`], or none.
+    max: u64,
     drawn: u64,
     /// Spans and findings left out past the cap, so far.
     pub left_out: u64,
 }
 
+impl Default for RunCap {
+    /// A picture's cap: [`MAX_RUN_ITEMS`].
+    fn default() -> Self {
+        RunCap {
+            max: MAX_RUN_ITEMS,
+            drawn: 0,
+            left_out: 0,
+        }
+    }
+}
+
 impl RunCap {
+    /// A cap that never leaves anything out (one session posted alone, for instance).
+    pub fn unbounded() -> RunCap {
+        RunCap {
+            max: u64::MAX,
+            ..RunCap::default()
+        }
+    }
+
     /// Of `n` spans or findings to draw, how many may be (the first ones); the rest are
     /// counted as left out.
     pub fn take(&mut self, n: usize) -> usize {
-        let room = MAX_RUN_ITEMS.saturating_sub(self.drawn);
+        let room = self.max.saturating_sub(self.drawn);
         let n = n as u64;
         let take = n.min(room);
         self.drawn += take;
