@@ -501,7 +501,7 @@ fn pictures_past_the_cap_per_input_say_what_they_left_out() {
         "{}",
         &html[..html.len().min(4000)]
     );
-    assert!(html.contains("more spans and findings are not drawn."));
+    assert!(html.contains("more findings of this session are not drawn."));
     // The tasks all overlap: 32 rows of them and one overflow row that counts the rest.
     assert!(
         html.contains(">+5468 overlapping</text>"),

@@ -328,14 +328,16 @@ impl<W: Write> Html<W> {
                 );
                 let at = self.cap.left_out;
                 let spans = self.cap.take(s.spans.len());
+                let between = self.cap.left_out;
                 let shown = self.cap.take(s.marks.len());
                 session_svg(tl, s, spans, shown, &mut out);
                 marks.extend(&s.marks[..shown]);
-                let dropped = s.dropped + (self.cap.left_out - at);
-                if dropped > 0 {
+                let spans_out = s.dropped - s.dropped_marks + (between - at);
+                let marks_out = s.dropped_marks + (self.cap.left_out - between);
+                if spans_out + marks_out > 0 {
                     let _ = writeln!(
                         out,
-                        "<p class=\"axis\">{dropped} more spans and findings are not drawn.</p>"
+                        "<p class=\"axis\">{spans_out} more spans and {marks_out} more findings of this session are not drawn.</p>"
                     );
                 }
                 // Each session's drawing leaves as soon as it is drawn.
