@@ -585,3 +585,57 @@ fn pictures_say_which_sessions_of_an_input_they_left_out() {
     assert_eq!(left_out["args"]["sessions_dropped"], 2);
     assert!(left_out["args"]["message"].as_str().unwrap().contains(said));
 }
+
+#[test]
+fn pictures_past_the_cap_per_run_say_what_they_left_out() {
+    // Three inputs of 8 000 tasks never completed, each under the caps per input: 24 000
+    // spans and as many findings, past the cap of 40 000 per picture and run.
+    let dirs: Vec<tempfile::TempDir> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
+    let inputs: Vec<PathBuf> = dirs
+        .iter()
+        .map(|d| open_tasks(d.path(), 1, 8_000))
+        .collect();
+    let out = tempfile::tempdir().unwrap();
+    let (html, otlp, perfetto) = (
+        out.path().join("report.html"),
+        out.path().join("traces.jsonl"),
+        out.path().join("trace.json"),
+    );
+    qs().args(["check", "--format", "concise", "--report"])
+        .arg(format!("html={}", html.display()))
+        .arg("--report")
+        .arg(format!("otlp={}", otlp.display()))
+        .arg("--report")
+        .arg(format!("perfetto={}", perfetto.display()))
+        .args(&inputs)
+        .assert()
+        .code(1);
+    let page = std::fs::read_to_string(html).unwrap();
+    assert!(
+        page.contains("of this input left out of this page past its cap of 40000 per run."),
+        "no run note in the page"
+    );
+    let request = read_otlp_lines(&std::fs::read_to_string(otlp).unwrap());
+    assert!(request.resource_spans.iter().any(|r| {
+        r.scope_spans[0].spans[0]
+            .attributes
+            .iter()
+            .any(|kv| kv.key == "quant_session.left_out_past_run_cap")
+    }));
+    let trace: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(perfetto).unwrap()).unwrap();
+    assert!(
+        trace["otherData"]["left_out_past_run_cap"]
+            .as_u64()
+            .unwrap()
+            > 0
+    );
+    assert!(
+        trace["traceEvents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["name"] == "left out"
+                && e["args"]["left_out_past_run_cap"].as_u64().unwrap_or(0) > 0)
+    );
+}
