@@ -5,9 +5,14 @@
 //!
 //! The axis is the input's own clock where it has one (the `timestamp` of Claude Code
 //! session-file, Codex rollout and Gemini records; the arrival time of each chunk under
-//! `run`), else line numbers, and the timeline says which. Memory is bounded: past
-//! [`MAX_SPANS`] spans or [`MAX_MARKS`] marks in a session, later ones are counted, not
-//! kept.
+//! `run`), else line numbers, and the timeline says which. Memory, and the size of every
+//! picture, is bounded per session, per input and per run (SPEC §6), never per session
+//! only: past [`MAX_SPANS`] spans or [`MAX_MARKS`] marks in a session, past
+//! [`MAX_INPUT_SPANS`] spans or [`MAX_INPUT_MARKS`] marks in an input, later ones are
+//! counted, not kept; past [`MAX_SESSIONS`] sessions the first ones are dropped and
+//! counted; a picture draws at most [`MAX_RUN_ITEMS`] spans and findings in a run
+//! ([`RunCap`]) and at most [`MAX_LANES`] lanes of one kind of span in a session
+//! ([`lanes`]). What is left out is said in the picture itself ([`Timeline::left_out`]).
 
 use std::collections::HashMap;
 
@@ -16,11 +21,28 @@ use crate::finding::Finding;
 use crate::rule::{Rule, Severity};
 use crate::state::{SessionState, Status};
 
-/// Spans and marks kept per session.
+/// Spans kept per session: one session cannot hold more, whatever the input's budget.
 pub const MAX_SPANS: usize = 20_000;
+/// Marks (findings) kept per session, for the same reason.
 pub const MAX_MARKS: usize = 20_000;
-/// Sessions kept per input (the last ones).
+/// Sessions kept per input (the last ones): a long pipe keeps its recent sessions.
 pub const MAX_SESSIONS: usize = 1_000;
+/// Spans kept per input, across all its sessions (first come, first kept; a session
+/// dropped past [`MAX_SESSIONS`] gives its share back). 10 000 keeps the worst case of
+/// SPEC §6 (10 sessions × 20 000 tasks never completed) to about 6 MB of OTLP/JSON, the
+/// largest picture per span, and a few MiB of memory.
+pub const MAX_INPUT_SPANS: usize = 10_000;
+/// Marks kept per input, across all its sessions: a budget of their own, so that tool
+/// calls never crowd the findings out of a picture. 10 000 for the same reason as
+/// [`MAX_INPUT_SPANS`].
+pub const MAX_INPUT_MARKS: usize = 10_000;
+/// Spans and findings one picture draws in a run, across all its inputs (two inputs at
+/// their caps): a run over many inputs stays a picture a browser opens, about 16 MB of
+/// HTML or OTLP/JSON at most.
+pub const MAX_RUN_ITEMS: u64 = 40_000;
+/// Lanes of one kind of span in a session's layout (HTML rows, Perfetto tracks): the
+/// bars that overlap past them share one overflow lane, whose name counts them.
+pub const MAX_LANES: usize = 32;
 
 /// What the time axis counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,6 +116,8 @@ pub struct SessionSpan {
     pub marks: Vec<Mark>,
     /// Spans and marks past the limits, counted.
     pub dropped: u64,
+    /// Of [`SessionSpan::dropped`], the marks (the rest are spans).
+    pub dropped_marks: u64,
 }
 
 /// The timeline of one input.
@@ -106,6 +130,8 @@ pub struct Timeline {
     pub lines: u64,
     /// Sessions past [`MAX_SESSIONS`], dropped (the first ones).
     pub dropped_sessions: u64,
+    /// Loose marks past [`MAX_MARKS`] or [`MAX_INPUT_MARKS`], counted.
+    pub dropped_loose: u64,
 }
 
 /// Microseconds since the Unix epoch, now (the arrival time of live input).
@@ -136,6 +162,11 @@ pub struct Builder {
     open_spans: HashMap<(SpanKind, String), Vec<usize>>,
     loose: Vec<Mark>,
     dropped_sessions: u64,
+    dropped_loose: u64,
+    /// Spans and marks kept in the input so far (for [`MAX_INPUT_SPANS`],
+    /// [`MAX_INPUT_MARKS`]).
+    kept_spans: usize,
+    kept_marks: usize,
     any_clock: bool,
 }
 
@@ -155,6 +186,9 @@ impl Builder {
             open_spans: HashMap::new(),
             loose: Vec::new(),
             dropped_sessions: 0,
+            dropped_loose: 0,
+            kept_spans: 0,
+            kept_marks: 0,
             any_clock: false,
         }
     }
@@ -187,10 +221,11 @@ impl Builder {
 
     fn open_span(&mut self, kind: SpanKind, name: &str, at: Point) {
         let Some(s) = &mut self.open else { return };
-        if s.spans.len() >= MAX_SPANS {
+        if s.spans.len() >= MAX_SPANS || self.kept_spans >= MAX_INPUT_SPANS {
             s.dropped += 1;
             return;
         }
+        self.kept_spans += 1;
         self.open_spans
             .entry((kind, name.to_owned()))
             .or_default()
@@ -252,6 +287,7 @@ impl Builder {
                     spans: Vec::new(),
                     marks: Vec::new(),
                     dropped: 0,
+                    dropped_marks: 0,
                 });
             }
             Marker::TaskStart { task } => self.open_span(SpanKind::Task, task, at),
@@ -289,29 +325,31 @@ impl Builder {
             )
             .into_owned(),
         };
-        match &mut self.open {
-            Some(s) if f.primary.at.line >= s.start.line => {
-                if s.marks.len() < MAX_MARKS {
-                    s.marks.push(mark);
-                } else {
-                    s.dropped += 1;
-                }
+        let room = self.kept_marks < MAX_INPUT_MARKS;
+        let session = match &mut self.open {
+            Some(s) if f.primary.at.line >= s.start.line => Some(s),
+            // A finding about a session that ended (its end-of-session findings come
+            // just before its end is reported) or about no session.
+            _ => self
+                .sessions
+                .iter_mut()
+                .rev()
+                .find(|s| s.start.line <= mark.at.line),
+        };
+        match session {
+            Some(s) if room && s.marks.len() < MAX_MARKS => {
+                s.marks.push(mark);
+                self.kept_marks += 1;
             }
-            _ => {
-                // A finding about a session that ended (its end-of-session findings come
-                // just before its end is reported) or about no session.
-                match self
-                    .sessions
-                    .iter_mut()
-                    .rev()
-                    .find(|s| s.start.line <= mark.at.line)
-                {
-                    Some(s) if s.marks.len() < MAX_MARKS => s.marks.push(mark),
-                    Some(s) => s.dropped += 1,
-                    None if self.loose.len() < MAX_MARKS => self.loose.push(mark),
-                    None => {}
-                }
+            Some(s) => {
+                s.dropped += 1;
+                s.dropped_marks += 1;
             }
+            None if room && self.loose.len() < MAX_MARKS => {
+                self.loose.push(mark);
+                self.kept_marks += 1;
+            }
+            None => self.dropped_loose += 1,
         }
     }
 
@@ -342,8 +380,12 @@ impl Builder {
             .rev()
             .find(|s| s.start.line == state.start_line)
         {
-            // The completion block ended after the session closed.
+            // The completion block ended after the session closed, or a new session
+            // started before it ended: it ends at its last line.
             s.status = Some(state.status);
+            if s.end.is_none() {
+                s.end = Some(at);
+            }
         }
     }
 
@@ -356,7 +398,9 @@ impl Builder {
             s.end = at;
         }
         if self.sessions.len() >= MAX_SESSIONS {
-            self.sessions.remove(0);
+            let first = self.sessions.remove(0);
+            self.kept_spans -= first.spans.len();
+            self.kept_marks -= first.marks.len();
             self.dropped_sessions += 1;
         }
         self.sessions.push(s);
@@ -377,6 +421,7 @@ impl Builder {
             loose: self.loose,
             lines,
             dropped_sessions: self.dropped_sessions,
+            dropped_loose: self.dropped_loose,
         }
     }
 }
@@ -401,5 +446,235 @@ impl Timeline {
             Axis::Clock => "time",
             Axis::Lines => "line",
         }
+    }
+}
+
+/// What the timeline of an input left out, counted, for a picture to say.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LeftOut {
+    /// Spans kept, and spans seen in the kept sessions.
+    pub spans_kept: u64,
+    pub spans_seen: u64,
+    /// Findings kept, and findings seen (in the kept sessions and outside any).
+    pub marks_kept: u64,
+    pub marks_seen: u64,
+    /// The first sessions of the input, dropped whole (past [`MAX_SESSIONS`]).
+    pub sessions: u64,
+}
+
+impl LeftOut {
+    /// Whether anything was left out.
+    pub fn any(&self) -> bool {
+        self.spans_kept < self.spans_seen || self.marks_kept < self.marks_seen || self.sessions > 0
+    }
+
+    /// The sentence a picture shows: what was left out, and the caps that did it.
+    pub fn sentence(&self) -> Option<String> {
+        if !self.any() {
+            return None;
+        }
+        let mut parts = Vec::new();
+        if self.spans_kept < self.spans_seen || self.marks_kept < self.marks_seen {
+            parts.push(format!(
+                "{} of {} spans and {} of {} findings kept, the rest left out \
+                 (caps: {MAX_INPUT_SPANS} spans and {MAX_INPUT_MARKS} findings per input, \
+                 {MAX_SPANS} of each per session)",
+                self.spans_kept, self.spans_seen, self.marks_kept, self.marks_seen
+            ));
+        }
+        if self.sessions > 0 {
+            parts.push(format!(
+                "the first {} session{} of this input left out (only the last {MAX_SESSIONS} are kept)",
+                self.sessions,
+                if self.sessions == 1 { "" } else { "s" }
+            ));
+        }
+        Some(format!("Left out of this picture: {}.", parts.join("; ")))
+    }
+}
+
+impl Timeline {
+    /// What this timeline left out of its input (SPEC §6: said in every picture).
+    pub fn left_out(&self) -> LeftOut {
+        let mut l = LeftOut {
+            sessions: self.dropped_sessions,
+            marks_kept: self.loose.len() as u64,
+            marks_seen: self.loose.len() as u64 + self.dropped_loose,
+            ..LeftOut::default()
+        };
+        for s in &self.sessions {
+            l.spans_kept += s.spans.len() as u64;
+            l.spans_seen += s.spans.len() as u64 + (s.dropped - s.dropped_marks);
+            l.marks_kept += s.marks.len() as u64;
+            l.marks_seen += s.marks.len() as u64 + s.dropped_marks;
+        }
+        l
+    }
+}
+
+/// The spans and findings one picture has drawn in a run ([`MAX_RUN_ITEMS`]), and what
+/// it left out past that cap: a reporter holds one and asks it before drawing.
+#[derive(Debug, Clone, Copy)]
+pub struct RunCap {
+    /// The cap: [`MAX_RUN_ITEMS`], or none.
+    max: u64,
+    drawn: u64,
+    /// Spans and findings left out past the cap, so far.
+    pub left_out: u64,
+}
+
+impl Default for RunCap {
+    /// A picture's cap: [`MAX_RUN_ITEMS`].
+    fn default() -> Self {
+        RunCap {
+            max: MAX_RUN_ITEMS,
+            drawn: 0,
+            left_out: 0,
+        }
+    }
+}
+
+impl RunCap {
+    /// A cap that never leaves anything out (one session posted alone, for instance).
+    pub fn unbounded() -> RunCap {
+        RunCap {
+            max: u64::MAX,
+            ..RunCap::default()
+        }
+    }
+
+    /// Of `n` spans or findings to draw, how many may be (the first ones); the rest are
+    /// counted as left out.
+    pub fn take(&mut self, n: usize) -> usize {
+        let room = self.max.saturating_sub(self.drawn);
+        let n = n as u64;
+        let take = n.min(room);
+        self.drawn += take;
+        self.left_out += n - take;
+        usize::try_from(take).unwrap_or(usize::MAX)
+    }
+
+    /// The sentence a picture shows when the run's cap left something out.
+    pub fn sentence(&self) -> Option<String> {
+        (self.left_out > 0).then(|| {
+            format!(
+                "{} spans and findings left out of this picture past its cap of {MAX_RUN_ITEMS} per run.",
+                self.left_out
+            )
+        })
+    }
+}
+
+/// An ordering for lane ends that are floats (SVG units) or integers (microseconds).
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct End<T>(T, usize);
+
+impl<T: PartialOrd> Eq for End<T> {}
+
+impl<T: PartialOrd> PartialOrd for End<T> {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl<T: PartialOrd> Ord for End<T> {
+    /// Reversed, for a min-heap: the earliest end, then the lowest lane, first.
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        other
+            .0
+            .partial_cmp(&self.0)
+            .unwrap_or(std::cmp::Ordering::Equal)
+            .then(other.1.cmp(&self.1))
+    }
+}
+
+/// Lanes for bars `(start, end)` in order, so that overlapping bars never share one: the
+/// lowest lane free at the bar's start (one whose last bar ended at or before it), as a
+/// first-fit scan would give when starts come in order, in O(n log n): a min-heap of the
+/// busy lanes' ends and one of the free lanes. At most `max` lanes; a bar that finds
+/// none free goes to the overflow lane, numbered `max`. Returns the lane of each bar and
+/// how many lanes there are (the overflow one included when used).
+pub fn lanes<T: PartialOrd + Copy>(bars: &[(T, T)], max: usize) -> (Vec<usize>, usize) {
+    use std::cmp::Reverse;
+    use std::collections::BinaryHeap;
+    let mut busy: BinaryHeap<End<T>> = BinaryHeap::new();
+    let mut free: BinaryHeap<Reverse<usize>> = BinaryHeap::new();
+    let mut count = 0;
+    let mut overflow = false;
+    let mut lane = Vec::with_capacity(bars.len());
+    for &(start, end) in bars {
+        while let Some(top) = busy.peek()
+            && top.0 <= start
+        {
+            free.push(Reverse(top.1));
+            busy.pop();
+        }
+        let i = match free.pop() {
+            Some(Reverse(i)) => i,
+            None if count < max => {
+                count += 1;
+                count - 1
+            }
+            None => {
+                overflow = true;
+                lane.push(max);
+                continue;
+            }
+        };
+        busy.push(End(end, i));
+        lane.push(i);
+    }
+    (lane, count + usize::from(overflow))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The first-fit scan the heaps replace.
+    fn scan(bars: &[(i64, i64)]) -> Vec<usize> {
+        let mut ends: Vec<i64> = Vec::new();
+        bars.iter()
+            .map(|&(a, b)| match ends.iter().position(|&e| e <= a) {
+                Some(i) => {
+                    ends[i] = b;
+                    i
+                }
+                None => {
+                    ends.push(b);
+                    ends.len() - 1
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn lanes_are_the_first_fit_ones_for_bars_in_order() {
+        let mut seed = 7u64;
+        for _ in 0..200 {
+            let mut start = 0;
+            let bars: Vec<(i64, i64)> = (0..60)
+                .map(|_| {
+                    seed = seed
+                        .wrapping_mul(6364136223846793005)
+                        .wrapping_add(1442695040888963407);
+                    start += (seed >> 60) as i64;
+                    (start, start + 1 + (seed >> 58) as i64 % 13)
+                })
+                .collect();
+            let (got, count) = lanes(&bars, usize::MAX);
+            let want = scan(&bars);
+            assert_eq!(got, want);
+            assert_eq!(count, want.iter().max().map_or(0, |m| m + 1));
+        }
+    }
+
+    #[test]
+    fn lanes_past_the_cap_share_the_overflow_lane() {
+        let bars: Vec<(f64, f64)> = (0..100).map(|i| (f64::from(i), 1000.0)).collect();
+        let (lane, count) = lanes(&bars, MAX_LANES);
+        assert_eq!(count, MAX_LANES + 1);
+        assert_eq!(lane[..MAX_LANES], (0..MAX_LANES).collect::<Vec<_>>()[..]);
+        assert!(lane[MAX_LANES..].iter().all(|&l| l == MAX_LANES));
     }
 }

@@ -103,9 +103,20 @@ fn otlp_file(input: &str, dir: &Path) -> (PathBuf, ExportTraceServiceRequest) {
         .assert()
         .code(1);
     let text = std::fs::read_to_string(&path).unwrap();
-    let request: ExportTraceServiceRequest =
-        serde_json::from_str(&text).unwrap_or_else(|e| panic!("not OTLP/JSON: {e}\n{text}"));
-    (path, request)
+    (path, read_otlp_lines(&text))
+}
+
+/// An OTLP/JSON Lines file (one `ExportTraceServiceRequest` per line, as the
+/// Collector's `otlpjsonfile` receiver reads it), as one request.
+fn read_otlp_lines(text: &str) -> ExportTraceServiceRequest {
+    assert!(text.ends_with('\n'), "{text}");
+    let mut all = ExportTraceServiceRequest::default();
+    for line in text.lines() {
+        let request: ExportTraceServiceRequest =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("not OTLP/JSON: {e}\n{line}"));
+        all.resource_spans.extend(request.resource_spans);
+    }
+    all
 }
 
 #[test]
@@ -417,4 +428,214 @@ fn log_envelope_timestamps_are_the_clock() {
         // 2026-11-23T22:43:16 to 22:43:22 in every envelope.
         assert_eq!(task["dur"], 6_000_000, "{preset}: {task}");
     }
+}
+
+/// `n` sessions of `tasks` tasks each, never completed: the worst case of SPEC §6,
+/// smaller.
+fn open_tasks(dir: &Path, sessions: usize, tasks: usize) -> PathBuf {
+    use std::fmt::Write as _;
+    let mut text = String::new();
+    for s in 0..sessions {
+        let _ = writeln!(text, "SESSION_START: researcher-2026-11-23T10:00:00.{s:06}");
+        for t in 0..tasks {
+            let _ = writeln!(text, "TASK_START: h-{s:02}-{t:05}\nbacktest run");
+        }
+    }
+    let path = dir.join("open-tasks.log");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// The pictures of `input`: the HTML page, the OTLP/JSON Lines and the Perfetto trace.
+fn pictures(input: &Path, dir: &Path) -> (String, String, serde_json::Value) {
+    let html = dir.join("report.html");
+    let otlp = dir.join("traces.jsonl");
+    let perfetto = dir.join("trace.json");
+    qs().args(["check", "--format", "concise", "--report"])
+        .arg(format!("html={}", html.display()))
+        .arg("--report")
+        .arg(format!("otlp={}", otlp.display()))
+        .arg("--report")
+        .arg(format!("perfetto={}", perfetto.display()))
+        .arg(input)
+        .assert()
+        .code(1);
+    let trace = serde_json::from_str(&std::fs::read_to_string(perfetto).unwrap()).unwrap();
+    (
+        std::fs::read_to_string(html).unwrap(),
+        std::fs::read_to_string(otlp).unwrap(),
+        trace,
+    )
+}
+
+fn resource_int(r: &opentelemetry_proto::tonic::trace::v1::ResourceSpans, key: &str) -> i64 {
+    use opentelemetry_proto::tonic::common::v1::any_value::Value;
+    r.resource
+        .as_ref()
+        .unwrap()
+        .attributes
+        .iter()
+        .find(|kv| kv.key == key)
+        .and_then(|kv| match kv.value.as_ref()?.value.as_ref()? {
+            Value::IntValue(i) => Some(*i),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("no {key} on {r:?}"))
+}
+
+#[test]
+fn pictures_past_the_cap_per_input_say_what_they_left_out() {
+    // 11 000 tasks never completed, in two sessions: 1 000 past the cap of 10 000 spans
+    // per input (and as many findings, 1 000 past theirs).
+    let dir = tempfile::tempdir().unwrap();
+    let input = open_tasks(dir.path(), 2, 5_500);
+    let (html, otlp, trace) = pictures(&input, dir.path());
+
+    // The page says it, under the input's heading, and under the session cut short.
+    assert!(
+        html.contains(
+            "Left out of this picture: 10000 of 11000 spans and 10000 of 11005 findings kept, \
+             the rest left out (caps: 10000 spans and 10000 findings per input, 20000 of each \
+             per session)."
+        ),
+        "{}",
+        &html[..html.len().min(4000)]
+    );
+    assert!(html.contains("more findings of this session are not drawn."));
+    // The tasks all overlap: 32 rows of them and one overflow row that counts the rest.
+    assert!(
+        html.contains(">+5468 overlapping</text>"),
+        "no overflow row"
+    );
+    assert_eq!(html.matches("<rect").count(), 2 + 10_000);
+
+    // OTLP/JSON Lines: one request per session, each a valid request; the resource says
+    // what the input left out, the root of the session cut short how much of it.
+    let request = read_otlp_lines(&otlp);
+    assert_eq!(otlp.lines().count(), 2);
+    assert_eq!(request.resource_spans.len(), 2);
+    for r in &request.resource_spans {
+        assert_eq!(resource_int(r, "quant_session.spans_left_out"), 1_000);
+        assert_eq!(resource_int(r, "quant_session.findings_left_out"), 1_005);
+        assert_eq!(resource_int(r, "quant_session.sessions_dropped"), 0);
+    }
+    let spans: usize = request
+        .resource_spans
+        .iter()
+        .map(|r| r.scope_spans[0].spans.len())
+        .sum();
+    assert_eq!(spans, 2 + 10_000);
+    let second = &request.resource_spans[1].scope_spans[0].spans[0];
+    assert!(
+        second
+            .attributes
+            .iter()
+            .any(|kv| kv.key == "quant_session.dropped"),
+        "{second:?}"
+    );
+
+    // Perfetto: an instant event `left out` that counts it and says why; at most 33
+    // tracks of tasks per session.
+    let events = trace["traceEvents"].as_array().unwrap();
+    let left_out = events
+        .iter()
+        .find(|e| e["name"] == "left out" && e["ph"] == "i")
+        .unwrap_or_else(|| panic!("no `left out` event"));
+    assert_eq!(left_out["args"]["spans_seen"], 11_000);
+    assert_eq!(left_out["args"]["spans_kept"], 10_000);
+    assert!(
+        left_out["args"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Left out of this picture: 10000 of 11000 spans")
+    );
+    let tracks = events.iter().filter(|e| e["name"] == "thread_name").count();
+    assert!(tracks <= 2 * (1 + 33) + 1, "{tracks} tracks");
+    assert!(
+        events
+            .iter()
+            .any(|e| e["args"]["name"] == "tasks: +5468 overlapping"),
+        "no overflow track"
+    );
+}
+
+#[test]
+fn pictures_say_which_sessions_of_an_input_they_left_out() {
+    // 1 002 sessions: only the last 1 000 of an input are kept.
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::new();
+    for s in 0..1_002 {
+        text.push_str(&format!(
+            "SESSION_START: researcher-2026-11-23T10:00:00.{s:06}\nTASK_START: h-{s}\n"
+        ));
+    }
+    let input = dir.path().join("many.log");
+    std::fs::write(&input, text).unwrap();
+    let (html, otlp, trace) = pictures(&input, dir.path());
+    let said = "the first 2 sessions of this input left out (only the last 1000 are kept)";
+    assert!(html.contains(said), "no note in the page");
+    let request = read_otlp_lines(&otlp);
+    assert_eq!(request.resource_spans.len(), 1_000);
+    assert_eq!(
+        resource_int(&request.resource_spans[0], "quant_session.sessions_dropped"),
+        2
+    );
+    let events = trace["traceEvents"].as_array().unwrap();
+    let left_out = events.iter().find(|e| e["name"] == "left out").unwrap();
+    assert_eq!(left_out["args"]["sessions_dropped"], 2);
+    assert!(left_out["args"]["message"].as_str().unwrap().contains(said));
+}
+
+#[test]
+fn pictures_past_the_cap_per_run_say_what_they_left_out() {
+    // Three inputs of 8 000 tasks never completed, each under the caps per input: 24 000
+    // spans and as many findings, past the cap of 40 000 per picture and run.
+    let dirs: Vec<tempfile::TempDir> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
+    let inputs: Vec<PathBuf> = dirs
+        .iter()
+        .map(|d| open_tasks(d.path(), 1, 8_000))
+        .collect();
+    let out = tempfile::tempdir().unwrap();
+    let (html, otlp, perfetto) = (
+        out.path().join("report.html"),
+        out.path().join("traces.jsonl"),
+        out.path().join("trace.json"),
+    );
+    qs().args(["check", "--format", "concise", "--report"])
+        .arg(format!("html={}", html.display()))
+        .arg("--report")
+        .arg(format!("otlp={}", otlp.display()))
+        .arg("--report")
+        .arg(format!("perfetto={}", perfetto.display()))
+        .args(&inputs)
+        .assert()
+        .code(1);
+    let page = std::fs::read_to_string(html).unwrap();
+    assert!(
+        page.contains("of this input left out of this page past its cap of 40000 per run."),
+        "no run note in the page"
+    );
+    let request = read_otlp_lines(&std::fs::read_to_string(otlp).unwrap());
+    assert!(request.resource_spans.iter().any(|r| {
+        r.scope_spans[0].spans[0]
+            .attributes
+            .iter()
+            .any(|kv| kv.key == "quant_session.left_out_past_run_cap")
+    }));
+    let trace: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(perfetto).unwrap()).unwrap();
+    assert!(
+        trace["otherData"]["left_out_past_run_cap"]
+            .as_u64()
+            .unwrap()
+            > 0
+    );
+    assert!(
+        trace["traceEvents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["name"] == "left out"
+                && e["args"]["left_out_past_run_cap"].as_u64().unwrap_or(0) > 0)
+    );
 }

@@ -8,6 +8,12 @@
 //! Readable on a narrow screen (the SVG scales, the table scrolls) and printable.
 //!
 //! Written as a stream: the head at the first input, each input's section when it ends.
+//!
+//! Bounded (SPEC §6): the timeline keeps at most its caps per input, the page draws at
+//! most [`MAX_RUN_ITEMS`] spans and findings in a run, and at most [`MAX_LANES`] rows of
+//! one kind of span per session (the bars past them share an overflow row that counts
+//! them); the lanes are laid out in O(n log n). Whatever is left out is said on the page,
+//! in a note under the input's heading and under each session concerned.
 
 use std::fmt::Write as _;
 use std::io::{self, Write};
@@ -17,11 +23,16 @@ use crate::finding::Finding;
 use crate::rule::Severity;
 use crate::sink::{Flow, Item, Sink};
 use crate::state::Status;
-use crate::timeline::{Axis, Point, SessionSpan, SpanKind, Timeline};
+use crate::timeline::{
+    Axis, MAX_LANES, MAX_RUN_ITEMS, Point, RunCap, SessionSpan, SpanKind, Timeline, lanes,
+};
 
+/// The HTML report: one page, written as the inputs end.
 pub struct Html<W> {
     out: W,
     started: bool,
+    /// What the page has drawn so far in the run, against [`MAX_RUN_ITEMS`].
+    cap: RunCap,
 }
 
 impl<W: Write> Html<W> {
@@ -29,6 +40,7 @@ impl<W: Write> Html<W> {
         Html {
             out,
             started: false,
+            cap: RunCap::default(),
         }
     }
 
@@ -108,7 +120,9 @@ const ROW: f64 = 18.0;
 /// A bar: from, to, what it is (for its hover text), its colour.
 type Bar = (f64, f64, String, &'static str);
 
-fn session_svg(t: &Timeline, s: &SessionSpan, out: &mut String) {
+/// Draws a session: its first `spans` spans and its first `marks` findings (what the
+/// run's cap lets through).
+fn session_svg(t: &Timeline, s: &SessionSpan, spans: usize, marks: usize, out: &mut String) {
     let start = t.at(s.start);
     let end = t.at(s.end.unwrap_or(s.start)).max(start + 1);
     let x = |p: Point| LEFT + (t.at(p) - start) as f64 / (end - start) as f64 * (W - LEFT - 10.0);
@@ -131,14 +145,14 @@ fn session_svg(t: &Timeline, s: &SessionSpan, out: &mut String) {
         SpanKind::Subagent,
         SpanKind::Tool,
     ] {
-        let mut lanes: Vec<(f64, Vec<Bar>)> = Vec::new();
         let color = match kind {
             SpanKind::Task => "#4c8bf5",
             SpanKind::Subagent => "#9c6ade",
             SpanKind::Distillation => "#2a9d8f",
             SpanKind::Tool => "#c9a227",
         };
-        for span in s.spans.iter().filter(|sp| sp.kind == kind) {
+        let mut bars: Vec<Bar> = Vec::new();
+        for span in s.spans[..spans].iter().filter(|sp| sp.kind == kind) {
             let (a, b) = bar(span.start, span.end);
             let what = match (kind, span.end) {
                 (SpanKind::Distillation, _) => "distillation".to_owned(),
@@ -156,16 +170,18 @@ fn session_svg(t: &Timeline, s: &SessionSpan, out: &mut String) {
                     span.start.line
                 ),
             };
-            match lanes.iter_mut().find(|(free, _)| *free <= a) {
-                Some(lane) => {
-                    lane.0 = b;
-                    lane.1.push((a, b, what, color));
-                }
-                None => lanes.push((b, vec![(a, b, what, color)])),
-            }
+            bars.push((a, b, what, color));
         }
-        for (i, (_, bars)) in lanes.into_iter().enumerate() {
-            let name = if i == 0 {
+        let ends: Vec<(f64, f64)> = bars.iter().map(|&(a, b, _, _)| (a, b)).collect();
+        let (lane_of, count) = lanes(&ends, MAX_LANES);
+        let mut rows_of_kind: Vec<Vec<Bar>> = vec![Vec::new(); count];
+        for (bar, lane) in bars.into_iter().zip(lane_of) {
+            rows_of_kind[lane].push(bar);
+        }
+        for (i, bars) in rows_of_kind.into_iter().enumerate() {
+            let name = if i == MAX_LANES {
+                format!("+{} overlapping", bars.len())
+            } else if i == 0 {
                 format!("{}s", kind.word())
             } else {
                 String::new()
@@ -195,7 +211,7 @@ fn session_svg(t: &Timeline, s: &SessionSpan, out: &mut String) {
     // Findings where they happened, on a row of their own.
     let y = 6.0 + rows.len() as f64 * ROW + 6.0;
     let _ = write!(out, r#"<text x="4" y="{}">findings</text>"#, y + 4.0);
-    for m in &s.marks {
+    for m in &s.marks[..marks] {
         let color = match m.severity {
             Severity::Error => "#b3261e",
             Severity::Warning => "#d08a00",
@@ -294,6 +310,12 @@ impl<W: Write> Html<W> {
                 }
             };
             let _ = writeln!(out, r#"<p class="axis">{axis}</p>"#);
+            if let Some(note) = tl.left_out().sentence() {
+                let _ = writeln!(out, r#"<p class="warning">{}</p>"#, text(&note));
+            }
+            let before = self.cap.left_out;
+            let loose = self.cap.take(tl.loose.len());
+            let mut marks: Vec<&crate::timeline::Mark> = tl.loose[..loose].iter().collect();
             for s in &tl.sessions {
                 let status = match s.status {
                     Some(Status::Complete) => "complete",
@@ -305,20 +327,31 @@ impl<W: Write> Html<W> {
                     text(&s.id),
                     if status == "complete" { "ok" } else { "error" }
                 );
-                session_svg(tl, s, &mut out);
-                if s.dropped > 0 {
+                let at = self.cap.left_out;
+                let spans = self.cap.take(s.spans.len());
+                let between = self.cap.left_out;
+                let shown = self.cap.take(s.marks.len());
+                session_svg(tl, s, spans, shown, &mut out);
+                marks.extend(&s.marks[..shown]);
+                let spans_out = s.dropped - s.dropped_marks + (between - at);
+                let marks_out = s.dropped_marks + (self.cap.left_out - between);
+                if spans_out + marks_out > 0 {
                     let _ = writeln!(
                         out,
-                        "<p class=\"axis\">{} more spans and findings are not drawn.</p>",
-                        s.dropped
+                        "<p class=\"axis\">{spans_out} more spans and {marks_out} more findings of this session are not drawn.</p>"
                     );
                 }
+                // Each session's drawing leaves as soon as it is drawn.
+                self.out.write_all(out.as_bytes())?;
+                out.clear();
             }
-            let mut marks: Vec<&crate::timeline::Mark> = tl
-                .loose
-                .iter()
-                .chain(tl.sessions.iter().flat_map(|s| s.marks.iter()))
-                .collect();
+            if self.cap.left_out > before {
+                let _ = writeln!(
+                    out,
+                    r#"<p class="warning">{} spans and findings of this input left out of this page past its cap of {MAX_RUN_ITEMS} per run.</p>"#,
+                    self.cap.left_out - before
+                );
+            }
             marks.sort_by_key(|m| m.at.line);
             out.push_str("<h3>Findings</h3>\n");
             findings_table(&marks, &mut out);

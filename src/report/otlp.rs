@@ -7,11 +7,23 @@
 //! from the input's name and the session, so exporting the same transcript again gives
 //! the same trace.
 //!
-//! The file is one `ExportTraceServiceRequest` (`{"resourceSpans":[…]}`), one resource
-//! per input, written as each input ends.
+//! The file is OTLP/JSON Lines, as an OpenTelemetry Collector's `otlpjsonfile` receiver
+//! reads it: one `ExportTraceServiceRequest` (`{"resourceSpans":[…]}`) per line, one per
+//! session (its input's resource, its trace), each written as soon as it is built, so the
+//! report holds one session at a time, never an input's or a run's request. An input
+//! without a session is one line with its resource and no span; a run without any input
+//! one line with none.
+//!
+//! Bounded (SPEC §6): the timeline keeps at most its caps per input, and the file draws at
+//! most [`MAX_RUN_ITEMS`](crate::timeline::MAX_RUN_ITEMS) spans and events in a run. What is left out is said in the
+//! file: on each session's root span, `quant_session.dropped` (spans and findings not
+//! drawn) and `quant_session.left_out_past_run_cap`; on the input's resource,
+//! `quant_session.sessions_dropped`, `quant_session.spans_left_out`,
+//! `quant_session.findings_left_out` and `quant_session.left_out` (the sentence).
 
 use std::io::{self, Write};
 
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{
     AnyValue, InstrumentationScope, KeyValue, any_value::Value,
 };
@@ -24,7 +36,7 @@ use opentelemetry_proto::tonic::trace::v1::{
 use super::{FileSummary, Totals};
 use crate::finding::Finding;
 use crate::sink::{Flow, Item, Sink};
-use crate::timeline::{Axis, Point, SessionSpan, SpanKind, Timeline};
+use crate::timeline::{Axis, Point, RunCap, SessionSpan, SpanKind, Timeline};
 
 /// Nanoseconds per line on a line axis (and from the epoch: such traces sit in 1970).
 const LINE_NANOS: u64 = 1_000_000;
@@ -81,6 +93,21 @@ fn nanos(t: &Timeline, p: Point) -> u64 {
 
 /// The spans of one session: its root, then its children.
 pub fn session_spans(file: &str, t: &Timeline, session: &SessionSpan) -> Vec<Span> {
+    session_spans_capped(file, t, session, &mut RunCap::unbounded())
+}
+
+/// The spans of one session, as many of its spans and findings as `cap` lets through
+/// (the first ones); the root counts what it left out.
+fn session_spans_capped(
+    file: &str,
+    t: &Timeline,
+    session: &SessionSpan,
+    cap: &mut RunCap,
+) -> Vec<Span> {
+    let at = cap.left_out;
+    let drawn_spans = cap.take(session.spans.len());
+    let drawn_marks = cap.take(session.marks.len());
+    let past_run_cap = cap.left_out - at;
     let trace = trace_id(file, session);
     let root_id = span_id(&trace, "session", &session.id, session.start.line);
     let end = session.end.unwrap_or(session.start);
@@ -108,11 +135,13 @@ pub fn session_spans(file: &str, t: &Timeline, session: &SessionSpan) -> Vec<Spa
             },
         ),
     ];
-    if session.dropped > 0 {
-        attributes.push(int("quant_session.dropped", session.dropped));
+    if session.dropped + past_run_cap > 0 {
+        attributes.push(int("quant_session.dropped", session.dropped + past_run_cap));
     }
-    let events = session
-        .marks
+    if past_run_cap > 0 {
+        attributes.push(int("quant_session.left_out_past_run_cap", past_run_cap));
+    }
+    let events = session.marks[..drawn_marks]
         .iter()
         .map(|m| SpanEvent {
             time_unix_nano: nanos(t, m.at),
@@ -152,7 +181,7 @@ pub fn session_spans(file: &str, t: &Timeline, session: &SessionSpan) -> Vec<Spa
         status: Some(status),
         ..Span::default()
     }];
-    for (i, span) in session.spans.iter().enumerate() {
+    for (i, span) in session.spans[..drawn_spans].iter().enumerate() {
         let span_end = span.end.unwrap_or(end);
         let (name, mut attributes) = match span.kind {
             SpanKind::Task => (
@@ -224,12 +253,32 @@ pub fn resource_spans(file: &str, t: &Timeline) -> ResourceSpans {
         .iter()
         .flat_map(|session| session_spans(file, t, session))
         .collect();
+    resource_with(file, t, spans)
+}
+
+/// The resource of an input holding `spans`; it says what the input's timeline left
+/// out, when it did.
+fn resource_with(file: &str, t: &Timeline, spans: Vec<Span>) -> ResourceSpans {
+    let mut attributes = vec![
+        s("service.name", "quant-session"),
+        s("quant_session.input", file),
+    ];
+    let left_out = t.left_out();
+    if let Some(sentence) = left_out.sentence() {
+        attributes.push(int("quant_session.sessions_dropped", left_out.sessions));
+        attributes.push(int(
+            "quant_session.spans_left_out",
+            left_out.spans_seen - left_out.spans_kept,
+        ));
+        attributes.push(int(
+            "quant_session.findings_left_out",
+            left_out.marks_seen - left_out.marks_kept,
+        ));
+        attributes.push(s("quant_session.left_out", sentence));
+    }
     ResourceSpans {
         resource: Some(Resource {
-            attributes: vec![
-                s("service.name", "quant-session"),
-                s("quant_session.input", file),
-            ],
+            attributes,
             ..Resource::default()
         }),
         scope_spans: vec![ScopeSpans {
@@ -245,27 +294,33 @@ pub fn resource_spans(file: &str, t: &Timeline) -> ResourceSpans {
     }
 }
 
-/// The OTLP/JSON file report.
+/// The OTLP/JSON Lines file report.
 pub struct Otlp<W> {
     out: W,
-    started: bool,
-    first: bool,
+    /// Lines written: a run that wrote none ends with an empty request.
+    lines: u64,
+    /// What the file has drawn so far in the run, against
+    /// [`MAX_RUN_ITEMS`](crate::timeline::MAX_RUN_ITEMS).
+    cap: RunCap,
 }
 
 impl<W: Write> Otlp<W> {
     pub fn new(out: W) -> Self {
         Otlp {
             out,
-            started: false,
-            first: true,
+            lines: 0,
+            cap: RunCap::default(),
         }
     }
 
-    fn begin(&mut self) -> io::Result<()> {
-        if !self.started {
-            self.out.write_all(b"{\"resourceSpans\":[\n")?;
-            self.started = true;
-        }
+    /// One request, on one line.
+    fn line(&mut self, resource: ResourceSpans) -> io::Result<()> {
+        let request = ExportTraceServiceRequest {
+            resource_spans: vec![resource],
+        };
+        crate::report::json_text::to_writer(&mut self.out, &request)?;
+        self.out.write_all(b"\n")?;
+        self.lines += 1;
         Ok(())
     }
 }
@@ -277,20 +332,23 @@ impl<W: Write> Otlp<W> {
     }
 
     fn end_file(&mut self, summary: &FileSummary<'_>) -> io::Result<()> {
-        self.begin()?;
         let Some(t) = summary.timeline else {
             return Ok(());
         };
-        if !self.first {
-            self.out.write_all(b",\n")?;
+        if t.sessions.is_empty() {
+            return self.line(resource_with(summary.file, t, Vec::new()));
         }
-        self.first = false;
-        crate::report::json_text::to_writer(&mut self.out, &resource_spans(summary.file, t))
+        for session in &t.sessions {
+            let spans = session_spans_capped(summary.file, t, session, &mut self.cap);
+            self.line(resource_with(summary.file, t, spans))?;
+        }
+        Ok(())
     }
 
     fn end_run(&mut self, _files: usize, _all: Totals) -> io::Result<()> {
-        self.begin()?;
-        self.out.write_all(b"\n]}\n")?;
+        if self.lines == 0 {
+            self.line_empty()?;
+        }
         self.out.flush()
     }
 }
@@ -316,6 +374,15 @@ impl<W: Write> Sink for Otlp<W> {
 
     fn shows_unchanged(&self) -> bool {
         false
+    }
+}
+
+impl<W: Write> Otlp<W> {
+    /// A request without any resource: a run that drew nothing still leaves a valid file.
+    fn line_empty(&mut self) -> io::Result<()> {
+        self.out.write_all(b"{\"resourceSpans\":[]}\n")?;
+        self.lines += 1;
+        Ok(())
     }
 }
 
@@ -446,7 +513,7 @@ impl OtlpPost {
             loose: Vec::new(),
             ..t.clone()
         };
-        let request = opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest {
+        let request = ExportTraceServiceRequest {
             resource_spans: vec![resource_spans(file, &part)],
         };
         let body = serde_json::to_vec(&request).map_err(io::Error::other)?;
@@ -472,6 +539,7 @@ impl OtlpPost {
             loose: Vec::new(),
             lines: 0,
             dropped_sessions: 0,
+            dropped_loose: 0,
         };
         self.send(file, &one)
     }

@@ -7,6 +7,13 @@
 //! Times are microseconds of the input's own clock; an input without one is drawn on
 //! its line numbers (one line = 1 ms) and its process name says so. Written as a stream:
 //! each input's events when it ends.
+//!
+//! Bounded (SPEC §6): the timeline keeps at most its caps per input, the trace draws at
+//! most [`MAX_RUN_ITEMS`] spans and findings in a run, and at most [`MAX_LANES`] tracks of
+//! one kind of span per session (the spans past them share an overflow track, whose name
+//! counts them). What is left out is said in the trace: an instant event `left out` on a
+//! track of that name in the input's process (its `args` count it and say why), each
+//! session's `dropped` argument, and `otherData.left_out_past_run_cap`.
 
 use std::io::{self, Write};
 
@@ -15,16 +22,21 @@ use serde::Serialize;
 use super::{FileSummary, Totals};
 use crate::finding::Finding;
 use crate::sink::{Flow, Item, Sink};
-use crate::timeline::{Axis, Point, SessionSpan, Span, SpanKind, Timeline};
+use crate::timeline::{
+    Axis, MAX_LANES, MAX_RUN_ITEMS, Point, RunCap, SessionSpan, Span, SpanKind, Timeline,
+};
 
 /// Microseconds per line on a line axis.
 const LINE: i64 = 1000;
 
+/// The Perfetto report: one trace, written as the inputs end.
 pub struct Perfetto<W> {
     out: W,
     started: bool,
     first: bool,
     pid: u32,
+    /// What the trace has drawn so far in the run, against [`MAX_RUN_ITEMS`].
+    cap: RunCap,
 }
 
 impl<W: Write> Perfetto<W> {
@@ -34,6 +46,7 @@ impl<W: Write> Perfetto<W> {
             started: false,
             first: true,
             pid: 0,
+            cap: RunCap::default(),
         }
     }
 
@@ -118,26 +131,18 @@ fn ts(t: &Timeline, p: Point) -> i64 {
     }
 }
 
-/// Spans of a kind given lanes so that overlapping ones never share one: the lane of
-/// each span, and how many lanes.
+/// Spans of a kind given lanes so that overlapping ones never share one, at most
+/// [`MAX_LANES`] and an overflow lane: the lane of each span, and how many lanes.
 fn lanes(t: &Timeline, session: &SessionSpan, spans: &[&Span]) -> (Vec<usize>, usize) {
     let end_of = |s: &Span| ts(t, s.end.or(session.end).unwrap_or(s.start));
-    let mut lane_end: Vec<i64> = Vec::new();
-    let mut lane = Vec::with_capacity(spans.len());
-    for s in spans {
-        let start = ts(t, s.start);
-        let free = lane_end.iter().position(|&e| e <= start);
-        let i = match free {
-            Some(i) => i,
-            None => {
-                lane_end.push(i64::MIN);
-                lane_end.len() - 1
-            }
-        };
-        lane_end[i] = end_of(s).max(start + 1);
-        lane.push(i);
-    }
-    (lane, lane_end.len())
+    let bars: Vec<(i64, i64)> = spans
+        .iter()
+        .map(|s| {
+            let start = ts(t, s.start);
+            (start, end_of(s).max(start + 1))
+        })
+        .collect();
+    crate::timeline::lanes(&bars, MAX_LANES)
 }
 
 impl<W: Write> Perfetto<W> {
@@ -155,7 +160,12 @@ impl<W: Write> Perfetto<W> {
             serde_json::json!({ "name": process }),
         ))?;
         let mut tid = 0;
+        let before = self.cap.left_out;
         for session in &t.sessions {
+            let at = self.cap.left_out;
+            let drawn_spans = self.cap.take(session.spans.len());
+            let drawn_marks = self.cap.take(session.marks.len());
+            let dropped = session.dropped + (self.cap.left_out - at);
             let session_end = session.end.unwrap_or(session.start);
             let mut track = |this: &mut Self, name: String| -> io::Result<u32> {
                 tid += 1;
@@ -193,7 +203,7 @@ impl<W: Write> Perfetto<W> {
                     "status": status,
                     "start_line": session.start.line,
                     "end_line": session_end.line,
-                    "dropped": session.dropped,
+                    "dropped": dropped,
                 }),
             })?;
             for kind in [
@@ -202,7 +212,10 @@ impl<W: Write> Perfetto<W> {
                 SpanKind::Subagent,
                 SpanKind::Tool,
             ] {
-                let spans: Vec<&Span> = session.spans.iter().filter(|s| s.kind == kind).collect();
+                let spans: Vec<&Span> = session.spans[..drawn_spans]
+                    .iter()
+                    .filter(|s| s.kind == kind)
+                    .collect();
                 if spans.is_empty() {
                     continue;
                 }
@@ -215,6 +228,11 @@ impl<W: Write> Perfetto<W> {
                         continue;
                     }
                     let name = match (kind, count) {
+                        _ if i == MAX_LANES => format!(
+                            "{}s: +{} overlapping",
+                            kind.word(),
+                            lane.iter().filter(|&&l| l == MAX_LANES).count()
+                        ),
                         (_, 1) => format!("{}s", kind.word()),
                         _ => format!("{}s {}", kind.word(), i + 1),
                     };
@@ -244,7 +262,7 @@ impl<W: Write> Perfetto<W> {
                     })?;
                 }
             }
-            for mark in &session.marks {
+            for mark in &session.marks[..drawn_marks] {
                 self.event(&finding(t, mark, pid, main))?;
             }
         }
@@ -256,9 +274,46 @@ impl<W: Write> Perfetto<W> {
                 tid,
                 serde_json::json!({ "name": "outside any session" }),
             ))?;
-            for mark in &t.loose {
+            let drawn = self.cap.take(t.loose.len());
+            for mark in &t.loose[..drawn] {
                 self.event(&finding(t, mark, pid, tid))?;
             }
+        }
+        let left_out = t.left_out();
+        let past_run_cap = self.cap.left_out - before;
+        if left_out.any() || past_run_cap > 0 {
+            tid += 1;
+            self.event(&meta(
+                "thread_name",
+                pid,
+                tid,
+                serde_json::json!({ "name": "left out" }),
+            ))?;
+            let mut why: Vec<String> = left_out.sentence().into_iter().collect();
+            if past_run_cap > 0 {
+                why.push(format!(
+                    "{past_run_cap} spans and findings left out of this trace past its cap of {MAX_RUN_ITEMS} per run."
+                ));
+            }
+            self.event(&TraceEvent {
+                name: "left out",
+                ph: "i",
+                pid,
+                tid,
+                cat: Some("quant_session"),
+                ts: Some(t.sessions.first().map_or(0, |s| ts(t, s.start))),
+                dur: None,
+                s: Some("t"),
+                args: serde_json::json!({
+                    "message": why.join(" "),
+                    "spans_kept": left_out.spans_kept,
+                    "spans_seen": left_out.spans_seen,
+                    "findings_kept": left_out.marks_kept,
+                    "findings_seen": left_out.marks_seen,
+                    "sessions_dropped": left_out.sessions,
+                    "left_out_past_run_cap": past_run_cap,
+                }),
+            })?;
         }
         Ok(())
     }
@@ -282,16 +337,17 @@ impl<W: Write> Perfetto<W> {
         self.begin()?;
         self.out
             .write_all(b"\n],\"displayTimeUnit\":\"ms\",\"otherData\":")?;
-        crate::report::json_text::to_writer(
-            &mut self.out,
-            &serde_json::json!({
-                "tool": "quant-session",
-                "version": env!("CARGO_PKG_VERSION"),
-                "inputs": files,
-                "errors": all.errors,
-                "warnings": all.warnings,
-            }),
-        )?;
+        let mut other = serde_json::json!({
+            "tool": "quant-session",
+            "version": env!("CARGO_PKG_VERSION"),
+            "inputs": files,
+            "errors": all.errors,
+            "warnings": all.warnings,
+        });
+        if self.cap.left_out > 0 {
+            other["left_out_past_run_cap"] = self.cap.left_out.into();
+        }
+        crate::report::json_text::to_writer(&mut self.out, &other)?;
         self.out.write_all(b"}\n")?;
         self.out.flush()
     }
