@@ -22,21 +22,44 @@ pub const VERSION: &str = "quantSession/v1";
 /// Fingerprints the findings of one input, in the order they are reported.
 #[derive(Debug, Default)]
 pub struct Fingerprinter {
-    /// How many findings had each base fingerprint so far.
-    seen: HashMap<u64, u32>,
+    /// How many findings had each base fingerprint so far (the key is a hash already:
+    /// it is not hashed again).
+    seen: HashMap<u64, u32, std::hash::BuildHasherDefault<Prehashed>>,
+    /// The line as the fingerprint sees it, and the buffers that clean it (reused: a
+    /// run with a finding on every line allocates none for them).
+    text: Vec<u8>,
+    clean: Vec<u8>,
+    map: Vec<u32>,
+}
+
+/// The hasher of keys that are FNV hashes already.
+#[derive(Debug, Default)]
+struct Prehashed(u64);
+
+impl std::hash::Hasher for Prehashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Only u64 keys come here (`write_u64`); any other input is still hashed.
+        self.0 = fnv(self.0, &[bytes]);
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
 }
 
 /// Past this many distinct findings in one input, the count is no longer kept (they
 /// share their base fingerprint's last count): memory stays bounded.
 const MAX_DISTINCT: usize = 1_000_000;
 
-/// The text of a line as the fingerprint sees it: escape sequences and runs of blanks
-/// collapsed, trimmed, at most 200 bytes.
-fn normalised(text: &[u8]) -> Vec<u8> {
-    let mut clean = Vec::new();
-    let mut map = Vec::new();
-    crate::frame::clean(text, &mut clean, &mut map);
-    let mut out = Vec::with_capacity(clean.len().min(200));
+/// The text of a line as the fingerprint sees it, in `out`: escape sequences and runs of
+/// blanks collapsed, trimmed, at most 200 bytes.
+fn normalise(text: &[u8], out: &mut Vec<u8>, clean: &mut Vec<u8>, map: &mut Vec<u32>) {
+    crate::frame::clean(text, clean, map);
+    out.clear();
     let mut blank = false;
     for &b in clean.iter().skip_while(|b| b.is_ascii_whitespace()) {
         if b.is_ascii_whitespace() {
@@ -52,7 +75,6 @@ fn normalised(text: &[u8]) -> Vec<u8> {
             break;
         }
     }
-    out
 }
 
 /// FNV-1a over `parts`, its offset basis XORed with `seed`: stable across runs,
@@ -74,7 +96,13 @@ pub fn fnv(seed: u64, parts: &[&[u8]]) -> u64 {
 impl Fingerprinter {
     /// The fingerprint of `f`, reported for input `file`.
     pub fn fingerprint(&mut self, file: &str, f: &Finding) -> String {
-        let text = normalised(&f.primary.text.bytes);
+        normalise(
+            &f.primary.text.bytes,
+            &mut self.text,
+            &mut self.clean,
+            &mut self.map,
+        );
+        let text = &self.text;
         let session = f.session.as_deref().unwrap_or("");
         let base = fnv(
             0,
@@ -82,7 +110,7 @@ impl Fingerprinter {
                 f.rule.id().as_bytes(),
                 file.as_bytes(),
                 session.as_bytes(),
-                &text,
+                text,
             ],
         );
         let full = self.seen.len() >= MAX_DISTINCT;
@@ -99,8 +127,18 @@ impl Fingerprinter {
             }
         };
         let full = fnv(0, &[&base.to_le_bytes(), &n.to_le_bytes()]);
-        format!("{full:016x}")
+        hex16(full)
     }
+}
+
+/// `n` as 16 lower-case hex digits (`format!("{n:016x}")`, without the formatter).
+fn hex16(n: u64) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(16);
+    for i in (0..16).rev() {
+        out.push(char::from(DIGITS[((n >> (i * 4)) & 0xf) as usize]));
+    }
+    out
 }
 
 /// One entry of a baseline file.
@@ -227,6 +265,19 @@ impl<W: Write> Writer<W> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn normalised(text: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        normalise(text, &mut out, &mut Vec::new(), &mut Vec::new());
+        out
+    }
+
+    #[test]
+    fn hex16_is_the_formatter_s() {
+        for n in [0, 1, 0xabc, u64::MAX, 0x0123_4567_89ab_cdef] {
+            assert_eq!(hex16(n), format!("{n:016x}"));
+        }
+    }
 
     #[test]
     fn blanks_and_escapes_do_not_change_the_text() {

@@ -91,8 +91,8 @@ pub struct Finding {
     pub primary: Label,
     /// Lines that explain it (the session's start, the unfinished task).
     pub related: Vec<Label>,
-    /// How to fix the worker.
-    pub help: String,
+    /// How to fix the worker (most are a rule's fixed text: not copied per finding).
+    pub help: Cow<'static, str>,
     /// The session it belongs to (for its fingerprint).
     pub session: Option<std::sync::Arc<str>>,
     /// Its fingerprint and whether a baseline knew it (`--baseline`, `--write-baseline`).
@@ -108,7 +108,7 @@ impl Finding {
             message: message.into(),
             primary,
             related: Vec::new(),
-            help: rule.fix().to_owned(),
+            help: Cow::Borrowed(rule.fix()),
             session: None,
             baseline: None,
         }
@@ -123,7 +123,7 @@ impl Finding {
     }
 
     /// Replaces the help text.
-    pub fn help(mut self, help: impl Into<String>) -> Finding {
+    pub fn help(mut self, help: impl Into<Cow<'static, str>>) -> Finding {
         self.help = help.into();
         self
     }

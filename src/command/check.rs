@@ -215,7 +215,7 @@ impl Batches<'_> {
             self.turn.wait_for(self.i);
         }
         self.sent += 1;
-        let batch = std::mem::take(&mut self.batch);
+        let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(FINDINGS_BATCH));
         self.tx.send(FromWorker::Findings(self.i, batch)).is_ok()
     }
 }

@@ -17,6 +17,20 @@ struct Related<'a> {
     message: &'a str,
 }
 
+/// A finding's related labels as `{line, column, message}` objects, written straight
+/// from the finding (no list built per finding).
+struct RelatedLabels<'a>(&'a [crate::finding::Label]);
+
+impl Serialize for RelatedLabels<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.iter().map(|l| Related {
+            line: l.at.line,
+            column: l.at.column,
+            message: &l.message,
+        }))
+    }
+}
+
 #[derive(Serialize)]
 struct Diagnostic<'a> {
     kind: &'static str,
@@ -31,7 +45,7 @@ struct Diagnostic<'a> {
     block_line: Option<u64>,
     message: &'a str,
     help: &'a str,
-    related: Vec<Related<'a>>,
+    related: RelatedLabels<'a>,
     /// Ignores line numbers (SPEC §10): what a baseline matches.
     #[serde(skip_serializing_if = "Option::is_none")]
     fingerprint: Option<&'a str>,
@@ -55,15 +69,7 @@ pub fn write_finding(out: &mut (impl Write + ?Sized), file: &str, f: &Finding) -
             block_line: f.primary.at.block_line,
             message: &f.message,
             help: &f.help,
-            related: f
-                .related
-                .iter()
-                .map(|l| Related {
-                    line: l.at.line,
-                    column: l.at.column,
-                    message: &l.message,
-                })
-                .collect(),
+            related: RelatedLabels(&f.related),
             fingerprint: f.baseline.as_ref().map(|k| k.fingerprint.as_str()),
             baseline: f
                 .baseline

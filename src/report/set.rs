@@ -150,12 +150,24 @@ impl Sink for Reports<'_> {
                 }
                 self.after_signal += 1;
             }
-            for m in self.members.iter_mut().filter(|m| !m.done) {
-                if unchanged && !m.report.shows_unchanged() {
+            // The finding is copied for all but the last report that takes it: with one
+            // report (the usual run) it is never copied.
+            let takes = |m: &Member<'_>| !m.done && (!unchanged || m.report.shows_unchanged());
+            let last = self.members.iter().rposition(takes);
+            let mut item = Some(item);
+            for (i, m) in self.members.iter_mut().enumerate() {
+                if !takes(m) {
                     continue;
                 }
-                let result = m.report.push(input, item.again());
-                fail(m, &mut self.failed, result);
+                let this = match (Some(i) == last, &item) {
+                    (true, _) => item.take(),
+                    (false, Some(it)) => Some(it.again()),
+                    (false, None) => None,
+                };
+                if let Some(this) = this {
+                    let result = m.report.push(input, this);
+                    fail(m, &mut self.failed, result);
+                }
             }
             return Ok(Flow::Continue);
         }

@@ -385,6 +385,13 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_rule_is_at_its_own_place_in_all() {
+        for (i, &r) in Rule::ALL.iter().enumerate() {
+            assert_eq!(r as usize, i);
+        }
+    }
+
+    #[test]
     fn ids_are_unique_kebab_case_and_found_again() {
         let mut seen = std::collections::HashSet::new();
         for &r in Rule::ALL {

@@ -12,6 +12,8 @@ use crate::state::{LastMarker, SessionState};
 #[derive(Debug)]
 pub(super) struct Block {
     pub(super) state: SessionState,
+    /// The session's id as findings carry it.
+    pub(super) shared_id: std::sync::Arc<str>,
     pub(super) complete: Label,
     pub(super) tasks_completed: u64,
     pub(super) files_created: u64,

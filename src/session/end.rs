@@ -40,7 +40,7 @@ pub(super) struct Closing {
     /// Subagents spawned outside any task.
     loose: std::vec::IntoIter<Subagent>,
     ids: std::vec::IntoIter<std::sync::Arc<str>>,
-    open: HashMap<std::sync::Arc<str>, Box<Task>>,
+    open: HashMap<std::sync::Arc<str>, Box<Task>, super::open::IdHasher>,
     session_start: Label,
     /// The task being drawn: the offset to settle first, its unfinished subagents (one
     /// finding each, drawn one at a time), then its own finding.
@@ -89,12 +89,18 @@ impl Iterator for Closing {
 
 /// Closes a session: see [`Closing`]. Its findings must be drawn after every other
 /// finding about the session that points before its open tasks.
-pub(super) fn close_session(s: &mut Session, options: &RuleOptions) -> Closing {
+/// `ids`: the open tasks' ids in the order they were started ([`Session::open_ids`]),
+/// when the caller has them already.
+pub(super) fn close_session(
+    s: &mut Session,
+    options: &RuleOptions,
+    ids: Option<Vec<std::sync::Arc<str>>>,
+) -> Closing {
     let mut first = Vec::new();
     if !s.patterns_checked {
         first.extend(check_patterns(s, options, s.start.clone()));
     }
-    let ids = s.open_ids();
+    let ids = ids.unwrap_or_else(|| s.open_ids());
     s.order.clear();
     Closing {
         first: first.into_iter(),

@@ -86,6 +86,9 @@ fn limit(s: &mut Session, event: &Event) -> Option<Finding> {
 #[derive(Debug, Default)]
 pub struct Machine {
     options: RuleOptions,
+    /// Each rule's severity as the options set it (`None`: allowed), by its place in
+    /// `Rule::ALL`: looked up once per rule, not once per finding.
+    severities: Vec<Option<Severity>>,
     session: Option<Session>,
     block: Option<Block>,
     sessions: u64,
@@ -109,8 +112,20 @@ pub struct Machine {
 impl Machine {
     pub fn new(options: RuleOptions) -> Self {
         Machine {
+            severities: Rule::ALL
+                .iter()
+                .map(|&r| options.levels.severity(r))
+                .collect(),
             options,
             ..Machine::default()
+        }
+    }
+
+    /// The severity `rule` reports with, or `None` when it is allowed.
+    fn severity(&self, rule: Rule) -> Option<Severity> {
+        match self.severities.get(rule as usize) {
+            Some(&severity) => severity,
+            None => self.options.levels.severity(rule),
         }
     }
 
@@ -145,7 +160,7 @@ impl Machine {
                 "the input does not say how the worker ended",
             ));
         }
-        out.retain(|(rule, _)| self.options.levels.severity(*rule).is_some());
+        out.retain(|(rule, _)| self.severity(*rule).is_some());
         out
     }
 
@@ -346,13 +361,13 @@ impl Machine {
     /// Reports a finding at its configured severity (or not at all when allowed).
     fn emit(&mut self, finding: Option<Finding>, sink: &mut impl Out) {
         let Some(mut finding) = finding else { return };
-        match self.options.levels.severity(finding.rule) {
+        match self.severity(finding.rule) {
             Some(severity) => finding.severity = severity,
             None => return,
         }
         finding.session = match (&self.session, &self.block) {
-            (Some(s), _) => Some(std::sync::Arc::from(s.id.id.as_str())),
-            (None, Some(b)) => Some(std::sync::Arc::from(b.state.session_id.as_str())),
+            (Some(s), _) => Some(s.shared_id.clone()),
+            (None, Some(b)) => Some(b.shared_id.clone()),
             (None, None) => None,
         };
         let counts = match (&mut self.session, &mut self.block) {
@@ -384,14 +399,15 @@ impl Machine {
         self.sessions += 1;
         self.session = Some(Session {
             id: id.clone(),
+            shared_id: std::sync::Arc::from(id.id.as_str()),
             start: label,
             patterns_read: Vec::new(),
             patterns_label: None,
             patterns_checked: false,
-            open: HashMap::new(),
+            open: HashMap::default(),
             order: Vec::new(),
             started_count: 0,
-            started: HashSet::new(),
+            started: HashSet::default(),
             untracked_tasks: 0,
             untracked_subagents: 0,
             subagents_open: 0,
@@ -584,7 +600,7 @@ impl Machine {
                     start: &s.start,
                 }));
                 completing = Some(s.open_work());
-                closing = Some(close_session(s, &self.options));
+                closing = Some(close_session(s, &self.options, None));
             }
             Marker::Duration { .. }
             | Marker::TasksCompleted { .. }
@@ -608,6 +624,7 @@ impl Machine {
             let last = Some((Keyword::SessionComplete, event.at.line));
             self.block = Some(Block {
                 state: s.state(Status::Complete, open, event.at.line, last),
+                shared_id: s.shared_id.clone(),
                 complete: Label::marker(event, "completion block starts here"),
                 tasks_completed: s.tasks_completed,
                 files_created: s.files_created,
@@ -641,7 +658,7 @@ impl Machine {
             last_marker: self.last_marker,
             next,
         });
-        let closing = close_session(s, &self.options);
+        let closing = close_session(s, &self.options, Some(tasks));
         // The session's own finding first: it points at its start, before its tasks.
         self.emit(Some(f), sink);
         self.drain(closing, sink);

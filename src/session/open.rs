@@ -2,6 +2,11 @@
 //! snapshot taken when it ends.
 
 use std::collections::{HashMap, HashSet};
+
+/// How task ids are hashed: foldhash, seeded per process (ids come from the transcript,
+/// so not a fixed-seed hash), several times faster than SipHash on short ids — a session
+/// that ends with 20 000 open tasks looks each one up twice.
+pub(super) type IdHasher = foldhash::fast::RandomState;
 use std::sync::Arc;
 
 use crate::event::{PatternUpdate, QueueDepth, SessionId};
@@ -41,19 +46,21 @@ impl Task {
 #[derive(Debug)]
 pub(super) struct Session {
     pub(super) id: SessionId,
+    /// Its id as findings carry it (one allocation per session, not per finding).
+    pub(super) shared_id: Arc<str>,
     pub(super) start: Label,
     pub(super) patterns_read: Vec<String>,
     pub(super) patterns_label: Option<Label>,
     pub(super) patterns_checked: bool,
     /// Open tasks by id. An id is kept once, shared by `open`, `order` and `started`.
-    pub(super) open: HashMap<Arc<str>, Box<Task>>,
+    pub(super) open: HashMap<Arc<str>, Box<Task>, IdHasher>,
     /// Tasks in the order they were started, as (id, start number). Completed tasks are
     /// dropped lazily (see [`Session::live`]), so completing a task is O(1) even with a
     /// million open ones.
     pub(super) order: Vec<(Arc<str>, u64)>,
     pub(super) started_count: u64,
     /// Ids started in the session (for `duplicate-task`), up to [`MAX_TRACKED`].
-    pub(super) started: HashSet<Arc<str>>,
+    pub(super) started: HashSet<Arc<str>, IdHasher>,
     /// Tasks started, and subagents spawned, past [`MAX_TRACKED`] open ones: counted,
     /// not tracked one by one.
     pub(super) untracked_tasks: u64,
