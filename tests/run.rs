@@ -215,6 +215,11 @@ fn stop_on_stops_the_worker_at_the_first_such_finding_and_says_why() {
         "{stderr}"
     );
     assert_eq!(summary(&stderr)["worker_exit"], "signal:SIGTERM");
+    // The sink said stop: what came after is passed through, not checked, and said so.
+    assert!(
+        stderr.contains("checking stopped at line 2 (--stop-on)"),
+        "{stderr}"
+    );
     // A rule id works too; an unknown one is a usage error.
     qs().args(["run", "--stop-on", "nope", "--", "true"])
         .assert()

@@ -144,6 +144,8 @@ pub(super) struct Live<'r, 'w> {
     stdout_closed: bool,
     /// Checking goes on (a sink said stop, or failed: the rest is only passed through).
     checking: bool,
+    /// The line checking stopped at when a sink said stop (`--stop-on`).
+    stopped_at: Option<u64>,
     /// A report or baseline write that failed: the run's error, at its end.
     failed: Option<Fatal>,
     /// What cannot be checked whatever the input holds (no pane checkpoint).
@@ -191,6 +193,7 @@ impl<'r, 'w> Live<'r, 'w> {
             out,
             stdout_closed: false,
             checking: true,
+            stopped_at: None,
             failed: None,
             not_checked,
             supervised,
@@ -256,7 +259,10 @@ impl<'r, 'w> Live<'r, 'w> {
             Ok(Flow::Continue) => {}
             // `--stop-on`: the worker is stopped; the rest of its output is passed
             // through, not checked.
-            Ok(Flow::Stop) => self.checking = false,
+            Ok(Flow::Stop) => {
+                self.checking = false;
+                self.stopped_at = Some(self.pipeline.lines());
+            }
             Err(e) => {
                 crate::error::note(&format!(
                     "error: {e}; checking stopped, the output still passes through"
@@ -348,6 +354,12 @@ impl<'r, 'w> Live<'r, 'w> {
         };
         let reports = &mut *self.reports;
         reports.push(&name, Item::InputEnd(&summary))?;
+        if let Some(line) = self.stopped_at {
+            super::note(&format!(
+                "checking stopped at line {line} (--stop-on): what the worker printed after it \
+                 was passed through, not checked"
+            ));
+        }
         super::outcome::end_run(reports, &outcome)?;
         if let Some(sig) = interrupted {
             let unshown = match reports.unshown() {
