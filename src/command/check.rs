@@ -301,8 +301,14 @@ fn lint(
                         batch: Vec::new(),
                         sent: 0,
                     });
+                    // The last session's state is wanted only to compare it with its
+                    // checkpoint.
                     let wanted = Wanted {
-                        keep: Keep::Last,
+                        keep: if checkpoints.is_some() {
+                            Keep::Last
+                        } else {
+                            Keep::Nothing
+                        },
                         about_last: Some(&about_last),
                         timeline: draw,
                     };

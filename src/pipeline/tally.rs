@@ -14,6 +14,9 @@ use crate::timeline::{Builder, Timeline};
 /// Which sessions' states a [`Tally`] keeps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Keep {
+    /// None (file mode without `--checkpoints`: a state with 20 000 open tasks is not
+    /// copied for nothing).
+    Nothing,
     /// The last one (the checkpoint compares it).
     Last,
     /// The last N (`watch --summaries`: memory bounded per pane).
@@ -158,13 +161,19 @@ impl<S: Sink> Sink for Through<'_, S> {
                     }
                 }
                 match t.keep {
-                    Keep::Last => t.states.clear(),
-                    Keep::Recent(n) if t.states.len() >= n.max(1) => {
-                        t.states.remove(0);
+                    Keep::Nothing => {}
+                    Keep::Last => {
+                        t.states.clear();
+                        t.states.push((*state).clone());
                     }
-                    Keep::Recent(_) | Keep::All => {}
+                    Keep::Recent(n) => {
+                        if t.states.len() >= n.max(1) {
+                            t.states.remove(0);
+                        }
+                        t.states.push((*state).clone());
+                    }
+                    Keep::All => t.states.push((*state).clone()),
                 }
-                t.states.push((*state).clone());
             }
             Item::Followed
             | Item::SessionDrawn(..)
