@@ -227,6 +227,39 @@ fn stop_on_stops_the_worker_at_the_first_such_finding_and_says_why() {
 }
 
 #[test]
+fn a_worker_stopped_on_a_warning_is_not_a_clean_run() {
+    // The worker is stopped at a warning: what it would have printed was never checked,
+    // so the verdict cannot be 0.
+    let started = Instant::now();
+    let script = "import time\nprint('SESSION_START: researcher-2026-11-23T10:15:30', flush=True)\nprint('PATTERN_FILES_READ: what-works.md, what-fails.md', flush=True)\nprint('TASK_COMPLETE: h-9', flush=True)\ntime.sleep(60)\n";
+    let out = qs()
+        .args([
+            "run",
+            "--format",
+            "json",
+            "--stop-on",
+            "warning",
+            "--",
+            "python3",
+            "-c",
+            script,
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "the worker was not stopped"
+    );
+    assert_eq!(rules(&stderr), ["task-not-started"], "{stderr}");
+    assert!(
+        stderr.contains("checking stopped at line 3 (--stop-on)"),
+        "{stderr}"
+    );
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+}
+
+#[test]
 fn stale_reports_a_silent_open_session() {
     let mut child = StdCommand::new(assert_cmd::cargo::cargo_bin("quant-session"))
         .args([

@@ -350,7 +350,9 @@ impl<'r, 'w> Live<'r, 'w> {
             totals,
             trouble: false,
             interrupted,
-            incomplete: false,
+            // Checking stopped before the end (`--stop-on`): what was not checked cannot
+            // be called clean, whatever the finding that stopped it was.
+            incomplete: self.stopped_at.is_some(),
         };
         let reports = &mut *self.reports;
         reports.push(&name, Item::InputEnd(&summary))?;

@@ -200,7 +200,8 @@ fn fail(m: &mut Member<'_>, failed: &mut bool, result: io::Result<Flow>) {
     }
     *failed = true;
     crate::error::note(&format!(
-        "error: {}: {e}; nothing more goes to it, the checking goes on (exit 2 at the end)",
+        "error: {}: {e}; nothing more goes to it, the checking goes on (exit 2 at the end, \
+         unless a signal ends the run)",
         m.what
     ));
 }
