@@ -290,7 +290,11 @@ impl<W: Write> Human<W> {
         self.out
             .write_all(render(finding, file, self.style).as_bytes())?;
         self.out.write_all(b"\n")?;
-        self.out.flush()
+        // Live output (pipe mode, `run`) shows each finding at once.
+        if self.session_lines {
+            self.out.flush()?;
+        }
+        Ok(())
     }
 
     fn session_end(&mut self, _file: &str, end: &SessionState) -> io::Result<()> {
