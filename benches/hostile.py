@@ -82,6 +82,27 @@ def near_miss(f):
         f.write(line)
 
 
+def no_blank_line(mib):
+    """Text without a blank line: file mode's blocks are cut at blank lines, so every
+    block merges into the first (was quadratic: each block's start searched to the end)."""
+    def write(f):
+        f.write(START)
+        block = b"worker output with some words and no marker at all 0123456789\n" * 4096
+        for _ in range(mib * 1024 * 1024 // len(block)):
+            f.write(block)
+    return generate(f"no-blank-line-{mib}.log", write)
+
+
+def one_long_line(mib):
+    """One line of `mib` MiB after the session's start (no newline in it at all)."""
+    def write(f):
+        f.write(START)
+        chunk = b"x" * (1 << 20)
+        for _ in range(mib):
+            f.write(chunk)
+    return generate(f"one-long-line-{mib}.log", write)
+
+
 def measure(argv, stdin_path=None, n=3):
     stages = [["cat", stdin_path], argv] if stdin_path else [argv]
     watch = 1 if stdin_path else 0
@@ -137,6 +158,14 @@ def main():
          ">= 100 MiB/s", lambda: generate("near-miss.log", near_miss), False),
         ("near-miss-words-pipe", lambda p: [qs, "check", "--format", "json"],
          ">= 100 MiB/s", lambda: generate("near-miss.log", near_miss), True),
+        ("no-blank-line-file", lambda p: [qs, "check", "--exit-zero", "--format", "json", p],
+         "as fast as the pipe (linear)", lambda: no_blank_line(size // 2), False),
+        ("no-blank-line-pipe", lambda p: [qs, "check", "--exit-zero", "--format", "json"],
+         "the yardstick", lambda: no_blank_line(size // 2), True),
+        ("one-long-line-file", lambda p: [qs, "check", "--exit-zero", "--format", "json", p],
+         "as fast as the pipe (linear)", lambda: one_long_line(size // 2), False),
+        ("one-long-line-pipe", lambda p: [qs, "check", "--exit-zero", "--format", "json"],
+         "the yardstick", lambda: one_long_line(size // 2), True),
     ]
     print(f"{'case':<34} {'input':>12}  {'time':>9}  {'throughput':>13}  {'RssAnon':>10}   target")
     for name, argv, target, make, stdin in cases:

@@ -136,18 +136,73 @@ fn read_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
     }
 }
 
+/// The block starts found so far, shared by the threads. A block without a blank line
+/// merges into the next, so finding one block's start may read on through many — in a
+/// file without a blank line, to its end; each start is kept for every block the search
+/// passed, and a search that reached the end answers for every later block, so the file
+/// is read about once for cutting, not once per block (which made such files quadratic).
+struct Cuts {
+    known: Mutex<BTreeMap<u64, u64>>,
+    /// The first block from which no blank line follows: every later one starts at the end.
+    none_from: AtomicU64,
+}
+
+impl Cuts {
+    fn new() -> Self {
+        Cuts {
+            known: Mutex::new(BTreeMap::new()),
+            none_from: AtomicU64::new(u64::MAX),
+        }
+    }
+
+    fn get(&self, k: u64) -> Option<u64> {
+        if k >= self.none_from.load(Ordering::Relaxed) {
+            return Some(u64::MAX);
+        }
+        self.known.lock().ok()?.get(&k).copied()
+    }
+
+    fn put(&self, ks: &[u64], at: u64) {
+        if let Ok(mut known) = self.known.lock() {
+            for &k in ks {
+                known.insert(k, at);
+            }
+        }
+    }
+}
+
 /// Where block `k` (of `block` bytes) starts: after the first blank line whose opening
 /// `\n` lies in `[k·block − 1, (k+1)·block − 1)`, or where block `k + 1` starts when
 /// there is none. Block 0 starts at 0; past the end of the file is `len`.
-fn cut(file: &File, len: u64, block: u64, k: u64, buf: &mut [u8]) -> io::Result<u64> {
+fn cut(
+    Source {
+        file,
+        len,
+        block,
+        cuts,
+    }: Source<'_>,
+    k: u64,
+    buf: &mut [u8],
+) -> io::Result<u64> {
+    let first = k;
     let mut k = k;
+    // The blocks this search passes: they all start where it ends.
+    let mut passed = Vec::new();
+    let found = |passed: &[u64], at: u64| {
+        cuts.put(passed, at);
+        Ok(at)
+    };
     loop {
         if k == 0 {
             return Ok(0);
         }
+        if let Some(at) = cuts.get(k) {
+            return found(&passed, at.min(len));
+        }
+        passed.push(k);
         let from = k * block - 1;
         if from >= len {
-            return Ok(len);
+            return found(&passed, len);
         }
         let limit = (k + 1) * block - 1;
         // `true` after a `\n` (at or after `from`) followed only by blanks so far.
@@ -164,7 +219,7 @@ fn cut(file: &File, len: u64, block: u64, k: u64, buf: &mut [u8]) -> io::Result<
             for (i, &b) in buf[..n].iter().enumerate() {
                 let pos = at + i as u64;
                 match b {
-                    b'\n' if blank => return Ok(pos + 1),
+                    b'\n' if blank => return found(&passed, pos + 1),
                     b'\n' if pos >= limit => break 'read,
                     b'\n' => blank = true,
                     b' ' | b'\t' | b'\r' => {}
@@ -174,7 +229,9 @@ fn cut(file: &File, len: u64, block: u64, k: u64, buf: &mut [u8]) -> io::Result<
             at += n as u64;
         }
         if at >= len {
-            return Ok(len);
+            // No blank line from here to the end: none for any later block either.
+            cuts.none_from.fetch_min(first, Ordering::Relaxed);
+            return found(&passed, len);
         }
         k += 1;
     }
@@ -186,19 +243,21 @@ struct Source<'f> {
     file: &'f File,
     len: u64,
     block: u64,
+    cuts: &'f Cuts,
 }
 
 /// Scans block `k` on its own, sending its events as it goes.
 fn scan_block(
-    Source { file, len, block }: Source<'_>,
+    source: Source<'_>,
     k: u64,
     scanner: &mut Scanner,
     buf: &mut [u8],
     tx: &mpsc::SyncSender<Part>,
     pool: &Pool,
 ) -> io::Result<()> {
-    let start = cut(file, len, block, k, buf)?;
-    let end = cut(file, len, block, k + 1, buf)?;
+    let start = cut(source, k, buf)?;
+    let end = cut(source, k + 1, buf)?;
+    let file = source.file;
     scanner.restart_text_at(start);
     // The channel is bounded: a block ahead of the caller's waits for its turn once a
     // few batches are queued, and so does any block when the caller is behind. A batch
@@ -323,6 +382,7 @@ pub fn scan_file(
     let block = block.max(1);
     let blocks = len.div_ceil(block);
     let next = AtomicU64::new(0);
+    let cuts = Cuts::new();
     let turn = Turn {
         head: Mutex::new(0),
         moved: Condvar::new(),
@@ -341,6 +401,7 @@ pub fn scan_file(
             let (tx, rx) = mpsc::sync_channel::<Part>(AHEAD);
             channels.push(rx);
             let (next, turn, owner, taken, pool) = (&next, &turn, &owner, &taken, &pool);
+            let cuts = &cuts;
             scope.spawn(move || {
                 let mut buf = vec![0u8; 256 << 10];
                 let mut scanner = Scanner::text_starting_at(options.clone(), 0);
@@ -353,7 +414,12 @@ pub fn scan_file(
                         owner.insert(k, w);
                     }
                     taken.notify_all();
-                    let source = Source { file, len, block };
+                    let source = Source {
+                        file,
+                        len,
+                        block,
+                        cuts,
+                    };
                     let scanned = scan_block(source, k, &mut scanner, &mut buf, &tx, pool);
                     if let Err(e) = scanned {
                         let _ = tx.send(Part::Failed(e));
@@ -483,6 +549,17 @@ mod tests {
             .repeat(3 * TEST_BLOCK as usize / 10)
             .into_bytes();
         whole_and_in_blocks(&dense);
+        // Blank lines far apart (blocks merge in runs, the starts found once are
+        // reused), and a blank line only near the start (none after it).
+        let mut sparse = Vec::new();
+        while sparse.len() < 12 * TEST_BLOCK as usize {
+            sparse.extend_from_slice(&dense[..(5 * TEST_BLOCK as usize / 2).min(dense.len())]);
+            sparse.extend_from_slice(b"\n");
+        }
+        whole_and_in_blocks(&sparse);
+        let mut early = b"TASK_START: a\n\n".to_vec();
+        early.extend_from_slice(&dense);
+        whole_and_in_blocks(&early);
         // No trailing newline, and an empty file.
         text.extend_from_slice(b"\n\nTASK_COMPLETE: last");
         whole_and_in_blocks(&text);
