@@ -4,7 +4,8 @@
 //! escape sequences that would move the cursor, retitle the window or write the
 //! clipboard if printed raw (SPEC §4), and bytes that are not UTF-8. Every quote goes
 //! through [`escape`], which keeps printable text and tab, and shows every other
-//! control byte (C0, DEL, C1) and every invalid byte as a visible escape.
+//! control byte (C0, DEL, C1), every bidirectional control character and every invalid
+//! byte as a visible escape.
 
 use std::fmt::Write;
 
@@ -54,7 +55,7 @@ fn escape_into(raw: &[u8], out: &mut String, mut map: Option<&mut Vec<usize>>) {
                 c if (c as u32) < 0x20 || c == '\x7f' => {
                     let _ = write!(out, "\\x{:02x}", c as u32);
                 }
-                c if ('\u{80}'..='\u{9f}').contains(&c) => {
+                c if ('\u{80}'..='\u{9f}').contains(&c) || is_bidi_control(c) => {
                     let _ = write!(out, "\\u{{{:x}}}", c as u32);
                 }
                 c => out.push(c),
@@ -67,6 +68,15 @@ fn escape_into(raw: &[u8], out: &mut String, mut map: Option<&mut Vec<usize>>) {
             let _ = write!(out, "\\x{b:02x}");
         }
     }
+}
+
+/// The characters that reorder the text around them (the "Trojan Source" ones, CVE-2021-42574):
+/// an id holding U+202E would show a report line reversed from there on.
+pub(crate) fn is_bidi_control(c: char) -> bool {
+    matches!(
+        c,
+        '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'
+    )
 }
 
 /// Quotes a short piece of input for a message: escaped and cut to `max` characters.
@@ -88,6 +98,8 @@ mod tests {
         assert_eq!(escape("x\u{9b}2J".as_bytes()), "x\\u{9b}2J");
         assert_eq!(escape(b"del\x7f"), "del\\x7f");
         assert_eq!(escape(b"tab\tkept"), "tab\tkept");
+        assert_eq!(escape("id\u{202e}gpj.exe".as_bytes()), "id\\u{202e}gpj.exe");
+        assert_eq!(escape("a\u{2066}b".as_bytes()), "a\\u{2066}b");
     }
 
     #[test]

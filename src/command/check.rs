@@ -82,6 +82,10 @@ pub fn run(args: &CheckArgs) -> Result<ExitCode, Fatal> {
     conclude(outcome, reports, args.lint.exit_zero)
 }
 
+/// After a signal, how many chunks already read are still passed through and checked:
+/// those queued when it came (the reader holds a few), not a stream that goes on.
+const ALREADY_READ: usize = 8;
+
 /// Pipe mode: stdin to stdout byte for byte, findings on stderr.
 fn pipe(
     args: &CheckArgs,
@@ -107,7 +111,7 @@ fn pipe(
         baselines,
         draw,
     );
-    let mut interrupted: Option<i32>;
+    let interrupted: Option<i32>;
     loop {
         let (buf, n) = match input.next().map_err(|e| InputError::read("<stdin>", e))? {
             Next::Data(buf, n) => (buf, n),
@@ -118,12 +122,21 @@ fn pipe(
                 break;
             }
             Next::Interrupted(sig) => {
-                // Forward and check what was already read, then report as at the end.
+                // Forward and check what was already read (the chunks queued when the
+                // signal came, not what the worker goes on printing), then report as at
+                // the end.
                 interrupted = Some(sig);
-                match input.already_read() {
-                    Some(chunk) => chunk,
-                    None => break,
+                for _ in 0..ALREADY_READ {
+                    let Some((buf, n)) = input.already_read() else {
+                        break;
+                    };
+                    if let Passed::Closed = live.pass(&buf[..n])? {
+                        return live.closed();
+                    }
+                    live.check(&buf[..n]);
+                    input.recycle(buf);
                 }
+                break;
             }
         };
         // Downstream closed (`| head`): stop quietly.

@@ -12,9 +12,10 @@ use serde_json::ser::{CompactFormatter, Formatter, PrettyFormatter};
 /// Wraps a serde_json formatter, escaping DEL and C1 controls in strings.
 pub struct Safe<F>(pub F);
 
-/// Whether `c` is DEL or a C1 control.
+/// Whether `c` is DEL, a C1 control or a bidirectional control (which would reorder a
+/// terminal's line from there on).
 fn unsafe_char(c: char) -> bool {
-    matches!(c, '\u{7f}'..='\u{9f}')
+    matches!(c, '\u{7f}'..='\u{9f}') || crate::sanitize::is_bidi_control(c)
 }
 
 impl<F: Formatter> Formatter for Safe<F> {
@@ -91,5 +92,15 @@ mod tests {
         assert_eq!(text, r#""a\u007fb\u009b31m\u0085é\u001b""#);
         assert_eq!(serde_json::from_str::<String>(&text).unwrap(), s);
         assert!(!text.chars().any(char::is_control));
+    }
+
+    #[test]
+    fn bidi_controls_are_escaped_and_the_value_is_unchanged() {
+        let s = "task\u{202e}gpj.exe\u{2066}";
+        let mut out = Vec::new();
+        super::to_writer(&mut out, &s).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert_eq!(text, r#""task\u202egpj.exe\u2066""#);
+        assert_eq!(serde_json::from_str::<String>(&text).unwrap(), s);
     }
 }
