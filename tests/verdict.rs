@@ -867,11 +867,11 @@ fn a_gemini_json_document_is_read_with_its_note_and_its_error() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("run.json");
     std::fs::write(&path, failed).unwrap();
-    // Both findings are warnings (no session to check, the worker's error exit).
+    // The worker's error exit is an error (SPEC §3: a failed run is never clean).
     qs().args(["check", "--format", "json"])
         .arg(&path)
         .assert()
-        .code(0)
+        .code(1)
         .stdout(
             predicate::str::contains(r#""rule":"worker-error-exit","severity""#)
                 .and(predicate::str::contains(r#""rule":"no-session""#)),

@@ -149,7 +149,7 @@ rules! {
         "FILES_CREATED disagrees with the new files the task's tool calls created (Write; Edit with an empty old_string)"
         "count the files the task created instead of estimating"
         "Where tool calls are visible, the files a task created are known: a Write to a path the session had not read or edited before (Claude Code makes a worker read a file before it overwrites it), or an Edit with an empty old_string. A different FILES_CREATED makes the session's totals, and the distillation's Output files, wrong.";
-    WorkerErrorExit "worker-error-exit" Warning
+    WorkerErrorExit "worker-error-exit" Error
         "the worker's run ended badly: a Claude result with an error subtype or is_error true, a Gemini result status other than success, a failed Codex turn"
         "raise the turn or budget limit, or fix the error the result reports, and rerun the session"
         "Claude Code reports how a run ended in its last `result` record, with two signals that must both be read: an API failure arrives as subtype `success` with `is_error: true`, and `error_max_turns` can come with `is_error: false`. Either one alone is a failure. Gemini CLI says it in its result event's status, Codex CLI with turn.failed. A session cut off by such an exit names it as the cause.";

@@ -28,7 +28,7 @@ pub fn worker_error_exit(how: &str, result: Label) -> Finding {
     );
     // A supervised process (`run`): its status, not an agent CLI's result record.
     if how.starts_with("`exit:") || how.starts_with("`signal:") {
-        f.help("the worker process failed: its last lines say why; fix it and rerun the session (`--deny worker-error-exit` fails the run on it)")
+        f.help("the worker process failed: its last lines say why; fix it and rerun the session (`--warn worker-error-exit` lets such a run pass)")
     } else {
         f
     }
