@@ -533,6 +533,49 @@ fn real_world() -> Option<std::path::PathBuf> {
     }
 }
 
+/// Claude Code 2.1 session files: `progress` records are known, and a session whose last
+/// user text is the interrupt notice ended `cancelled`, unless the worker answered after.
+#[test]
+fn an_interrupted_claude_session_is_cancelled_and_progress_is_known() {
+    let dir = tempfile::tempdir().unwrap();
+    let head = concat!(
+        r#"{"parentUuid":null,"isSidechain":false,"type":"user","message":{"role":"user","content":"fix the server"},"uuid":"u1","timestamp":"2026-11-23T10:00:00.000Z"}"#,
+        "\n",
+        r#"{"parentUuid":"u1","isSidechain":false,"type":"progress","data":{"type":"hook_progress"},"uuid":"p1","timestamp":"2026-11-23T10:00:01.000Z"}"#,
+        "\n",
+        r#"{"parentUuid":"p1","isSidechain":false,"type":"assistant","message":{"id":"m1","role":"assistant","content":[{"type":"text","text":"Looking."}]},"uuid":"a1","timestamp":"2026-11-23T10:00:02.000Z"}"#,
+        "\n",
+        r#"{"parentUuid":"a1","isSidechain":false,"type":"user","message":{"role":"user","content":[{"text":"[Request interrupted by user for tool use]","type":"text"}]},"uuid":"u2","timestamp":"2026-11-23T10:00:03.000Z"}"#,
+        "\n",
+    );
+    let interrupted = dir.path().join("interrupted.jsonl");
+    std::fs::write(&interrupted, head).unwrap();
+    let pm = qs()
+        .args(["postmortem", "--format", "json"])
+        .arg(&interrupted)
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&pm.stdout).unwrap();
+    assert_eq!(v["cause"], "cancelled", "{v}");
+    qs().args(["check", "--format", "json"])
+        .arg(&interrupted)
+        .assert()
+        .stdout(predicate::str::contains(
+            r#""records":4,"unknown_records":0"#,
+        ));
+    // The worker answered after the interrupt: the session simply ends.
+    let answered = dir.path().join("answered.jsonl");
+    let more = r#"{"parentUuid":"u2","isSidechain":false,"type":"assistant","message":{"id":"m2","role":"assistant","content":[{"type":"text","text":"Stopped."}]},"uuid":"a2","timestamp":"2026-11-23T10:00:04.000Z"}"#;
+    std::fs::write(&answered, format!("{head}{more}\n")).unwrap();
+    let pm = qs()
+        .args(["postmortem", "--format", "json"])
+        .arg(&answered)
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&pm.stdout).unwrap();
+    assert_eq!(v["cause"], "idle", "{v}");
+}
+
 /// The captures of SOURCES.md's "Second set" (`dir/file`): newer CLI versions whose
 /// reading is issue 26's work (progress records, interrupted sessions, failed runs as
 /// errors). The first set's checks below must keep holding; the second set's expected

@@ -305,16 +305,21 @@ pub struct WorkerRun {
     /// The input is an on-disk session file, which never holds a final record.
     #[serde(skip)]
     pub session_file: bool,
+    /// The user's last text is Claude Code's interrupt notice, with no answer after it.
+    #[serde(skip)]
+    pub interrupted: bool,
 }
 
 impl WorkerRun {
     /// How the process ended (SPEC §5 `cause`): the `result` record's, else `killed` for
     /// a stream that ends without one, and for a session file (whose end is no evidence
-    /// of a kill) `in-flight` when a tool call has no result yet, otherwise `idle`.
+    /// of a kill) `cancelled` when the user interrupted the last turn, `in-flight` when a
+    /// tool call has no result yet, otherwise `idle`.
     pub fn cause(&self) -> Cause<'_> {
         match (&self.exit, self.session_file) {
             (Some(exit), _) => exit.cause(),
             (None, false) => Cause::Killed,
+            (None, true) if self.interrupted => Cause::Cancelled,
             (None, true) if self.in_flight.is_some() => Cause::InFlight,
             (None, true) => Cause::Idle,
         }

@@ -89,6 +89,8 @@ pub(super) struct Block {
     pub(super) events: Vec<Event>,
     /// `agentId: …` in a tool result's text (how Claude Code names a finished subagent).
     pub(super) agent_id: String,
+    /// Its text is Claude Code's interrupt notice.
+    pub(super) interrupt: bool,
 }
 
 /// Where the string value being read goes.
@@ -111,7 +113,12 @@ enum Target {
     MessageId,
     AgentId,
     TerminalReason,
+    /// `message.content` as one string (a user's prompt, or an interrupt notice).
+    PlainContent,
 }
+
+/// How Claude Code marks a turn the user interrupted, as the user's text.
+const INTERRUPTED: &[u8] = b"[Request interrupted by user";
 
 /// What is known of the record being read.
 #[derive(Debug, Default)]
@@ -136,6 +143,13 @@ pub(super) struct Current {
     pub(super) cost: Option<f64>,
     pub(super) block: Block,
     pub(super) blocks: Vec<Block>,
+    /// The record holds text the user typed (a text block, or a string content).
+    pub(super) user_text: bool,
+    /// That text is Claude Code's notice of an interrupt (`[Request interrupted by
+    /// user…]`).
+    pub(super) interrupted: bool,
+    /// The first bytes of the text being read (enough to tell the notice).
+    head: Vec<u8>,
     target: Option<Target>,
     /// The nested scanner of the text being read, and its pending bytes.
     text: Option<Box<TextScanner>>,
@@ -158,7 +172,11 @@ impl Current {
             Target::MessageId => &mut self.message_id,
             Target::AgentId => &mut self.agent_id,
             Target::TerminalReason => &mut self.terminal_reason,
-            Target::Skip | Target::Text | Target::Parent | Target::OldString => return None,
+            Target::Skip
+            | Target::Text
+            | Target::Parent
+            | Target::OldString
+            | Target::PlainContent => return None,
         })
     }
 
@@ -194,6 +212,7 @@ fn target(path: &[Frame], kind: Kind) -> Target {
         [Object(Key::Timestamp)] if string => Target::Timestamp,
         [Object(Key::TerminalReason)] if string => Target::TerminalReason,
         [Object(Key::Message), Object(Key::Id)] if string => Target::MessageId,
+        [Object(Key::Message), Object(Key::Content)] if string => Target::PlainContent,
         [Object(Key::ToolUseResult), Object(Key::AgentId)] if string => Target::AgentId,
         [
             Object(Key::Message),
@@ -240,6 +259,9 @@ impl JsonSink<Key> for Current {
         }
         let target = target(path, kind);
         self.target = Some(target);
+        if matches!(target, Target::Text | Target::PlainContent) {
+            self.head.clear();
+        }
         match target {
             Target::Text => {
                 self.text = Some(Box::default());
@@ -255,6 +277,12 @@ impl JsonSink<Key> for Current {
     }
 
     fn string(&mut self, bytes: &[u8]) {
+        if matches!(self.target, Some(Target::Text | Target::PlainContent))
+            && self.head.len() < INTERRUPTED.len()
+        {
+            let take = bytes.len().min(INTERRUPTED.len() - self.head.len());
+            self.head.extend_from_slice(&bytes[..take]);
+        }
         match self.target {
             Some(Target::Text) => {
                 self.pending.extend_from_slice(bytes);
@@ -274,6 +302,16 @@ impl JsonSink<Key> for Current {
 
     fn end(&mut self, path: &[Frame], kind: Kind, literal: &[u8]) {
         use crate::format::lexer::Frame::{Array, Object};
+        match self.target {
+            // Whether the block is a text block is known at the block's end (key order
+            // does not matter).
+            Some(Target::Text) => self.block.interrupt = self.head.starts_with(INTERRUPTED),
+            Some(Target::PlainContent) => {
+                self.user_text = true;
+                self.interrupted = self.head.starts_with(INTERRUPTED);
+            }
+            _ => {}
+        }
         if self.target.take() == Some(Target::Text) {
             self.flush_text();
             if let Some(mut scanner) = self.text.take() {
@@ -296,6 +334,10 @@ impl JsonSink<Key> for Current {
             }
             ([Object(Key::Message), Object(Key::Content), Array], Kind::Object) => {
                 let block = std::mem::take(&mut self.block);
+                if block.ty == "text" {
+                    self.user_text = true;
+                    self.interrupted = block.interrupt;
+                }
                 self.blocks.push(block);
             }
             _ => {}

@@ -124,6 +124,8 @@ impl ClaudeCode {
         self.run.session_file |= c.session_file;
         match c.ty.as_str() {
             "assistant" if own => {
+                // An answer: whatever interrupt came before, the worker went on.
+                self.run.interrupted = false;
                 if c.message_id.is_empty() || c.message_id != self.last_message {
                     self.run.messages += 1;
                     self.last_message = c.message_id;
@@ -147,6 +149,9 @@ impl ClaudeCode {
                 }
             }
             "user" if own => {
+                if c.user_text {
+                    self.run.interrupted = c.interrupted;
+                }
                 let mut agent_result = false;
                 for block in c.blocks {
                     if block.ty != "tool_result" {
@@ -194,7 +199,10 @@ impl ClaudeCode {
             | "rate_limit_event"
             | "conversation_reset"
             | "file-history-snapshot"
-            | "queue-operation" => {}
+            | "queue-operation"
+            // Claude Code 2.1 session files: hook, agent and bash progress (a subagent's
+            // words are read from its own file, beside the session's).
+            | "progress" => {}
             _ => self.counts.unknown_records += 1,
         }
         out
