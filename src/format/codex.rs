@@ -197,6 +197,21 @@ impl Codex {
                             }));
                         }
                     }
+                    // The other tools a turn calls (SPEC §7): a command, an MCP tool (by
+                    // its name; a failed one in a good turn is not a failed run), a web
+                    // search.
+                    "command_execution" | "mcp_tool_call" | "web_search" => {
+                        let tool = if c.tool.is_empty() {
+                            c.item_type
+                        } else {
+                            c.tool
+                        };
+                        out.items.push(Item::Call(ToolCall {
+                            tool,
+                            subagent: None,
+                            creates: None,
+                        }));
+                    }
                     _ => {}
                 }
             }
@@ -409,5 +424,49 @@ mod tests {
             })
             .collect();
         assert_eq!(created, ["a.py"]);
+    }
+
+    #[test]
+    fn commands_mcp_tools_and_web_searches_are_tool_calls() {
+        let mut c = Codex::default();
+        let calls = |c: &mut Codex, record: &str| -> Vec<String> {
+            read(c, record)
+                .items
+                .iter()
+                .filter_map(|i| match i {
+                    Item::Call(call) => Some(call.tool.clone()),
+                    _ => None,
+                })
+                .collect()
+        };
+        assert_eq!(
+            calls(
+                &mut c,
+                r#"{"type":"item.completed","item":{"id":"i1","type":"command_execution","command":"bash -lc ls","aggregated_output":"","exit_code":0,"status":"completed"}}"#
+            ),
+            ["command_execution"]
+        );
+        assert_eq!(
+            calls(
+                &mut c,
+                r#"{"type":"item.completed","item":{"id":"i2","type":"mcp_tool_call","server":"gh","tool":"list_tags","status":"failed"}}"#
+            ),
+            ["list_tags"]
+        );
+        assert_eq!(
+            calls(
+                &mut c,
+                r#"{"type":"item.completed","item":{"id":"i3","type":"web_search","query":"rust"}}"#
+            ),
+            ["web_search"]
+        );
+        // A message and a to-do list are not calls.
+        assert!(
+            calls(
+                &mut c,
+                r#"{"type":"item.completed","item":{"id":"i4","type":"todo_list","items":[]}}"#
+            )
+            .is_empty()
+        );
     }
 }
