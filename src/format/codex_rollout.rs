@@ -287,8 +287,19 @@ impl CodexRollout {
                     out.items.push(Item::Text(inner.finish()));
                 }
             }
-            ("response_item", _) | ("event_msg", _) | ("session_meta", _) | ("turn_context", _) => {
+            // A new turn (a rollout resumed after a call that never answered): what the
+            // abandoned turn had started is no longer in flight.
+            ("event_msg", "task_started") => {
+                self.pending.clear();
+                self.running.clear();
             }
+            // `compacted` (with its `replacement_history`) summarises what came before:
+            // nothing the worker says now.
+            ("response_item", _)
+            | ("event_msg", _)
+            | ("session_meta", _)
+            | ("turn_context", _)
+            | ("compacted", _) => {}
             _ => self.counts.unknown_records += 1,
         }
         out
@@ -542,5 +553,25 @@ mod tests {
             r#"{"timestamp":"2025-09-25T21:12:18.000Z","type":"response_item","payload":{"type":"function_call_output","call_id":"c2","output":"{\"output\":\"TASK_START: h-9\\n\"}"}}"#,
         );
         assert!(markers(&o).is_empty());
+    }
+
+    #[test]
+    fn a_new_turn_leaves_nothing_in_flight_and_compacted_is_known() {
+        let mut r = CodexRollout::default();
+        read(
+            &mut r,
+            r#"{"timestamp":"2026-02-23T12:42:26.000Z","type":"response_item","payload":{"type":"function_call","name":"exec_command","arguments":"{\"cmd\":\"sleep 600\"}","call_id":"c9"}}"#,
+        );
+        assert!(r.run().in_flight.is_some());
+        read(
+            &mut r,
+            r#"{"timestamp":"2026-02-23T12:57:00.000Z","type":"event_msg","payload":{"type":"task_started","model_context_window":1}}"#,
+        );
+        assert_eq!(r.run().in_flight, None);
+        read(
+            &mut r,
+            r#"{"timestamp":"2026-02-23T12:58:00.000Z","type":"compacted","payload":{"message":"","replacement_history":[]}}"#,
+        );
+        assert_eq!(r.counts().unknown_records, 0);
     }
 }
