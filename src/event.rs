@@ -114,6 +114,8 @@ pub enum EventKind {
         subagent: Option<String>,
         /// The file the call creates (see `format::ToolCall::creates`).
         creates: Option<String>,
+        /// The worker's call whose subagent made it (see `format::ToolCall::parent`).
+        parent: Option<String>,
     },
 }
 

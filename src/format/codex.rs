@@ -183,6 +183,7 @@ impl Codex {
                     // whatever agent (the call does not name one).
                     "collab_tool_call" if c.tool == "spawn_agent" && c.status != "failed" => {
                         out.items.push(Item::Call(ToolCall {
+                            parent: None,
                             tool: "spawn_agent".into(),
                             subagent: Some(String::new()),
                             creates: None,
@@ -191,6 +192,7 @@ impl Codex {
                     "file_change" => {
                         for path in c.added {
                             out.items.push(Item::Call(ToolCall {
+                                parent: None,
                                 tool: "file_change".into(),
                                 subagent: None,
                                 creates: Some(path),
@@ -207,6 +209,7 @@ impl Codex {
                             c.tool
                         };
                         out.items.push(Item::Call(ToolCall {
+                            parent: None,
                             tool,
                             subagent: None,
                             creates: None,

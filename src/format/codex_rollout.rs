@@ -268,12 +268,14 @@ impl CodexRollout {
                 let subagent = (c.name == "spawn_agent").then(String::new);
                 let first = (!creates.is_empty()).then(|| creates.remove(0));
                 out.items.push(Item::Call(ToolCall {
+                    parent: None,
                     tool: c.name.clone(),
                     subagent,
                     creates: first,
                 }));
                 for path in creates {
                     out.items.push(Item::Call(ToolCall {
+                        parent: None,
                         tool: c.name.clone(),
                         subagent: None,
                         creates: Some(path),

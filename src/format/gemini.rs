@@ -199,6 +199,7 @@ impl Gemini {
                     self.remember(p.clone());
                 }
                 out.items.push(Item::Call(ToolCall {
+                    parent: None,
                     tool: c.tool_name,
                     subagent: None,
                     creates,

@@ -177,6 +177,7 @@ impl State {
         let worker = self.message.ty == "gemini";
         if worker {
             self.message.items.push(Item::Call(ToolCall {
+                parent: None,
                 tool: call.name,
                 subagent: None,
                 creates,

@@ -172,7 +172,7 @@ pub struct Place {
 }
 
 /// A tool call of the worker.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ToolCall {
     pub tool: String,
     /// `input.subagent_type` of a `Task`/`Agent` call.
@@ -181,6 +181,9 @@ pub struct ToolCall {
     /// or edited before (Claude Code makes a worker read a file before overwriting it),
     /// or an `Edit` with an empty `old_string`.
     pub creates: Option<String>,
+    /// The call of the worker's whose subagent made this call (Claude Code's
+    /// `parent_tool_use_id`); `None` for the worker's own calls.
+    pub parent: Option<String>,
 }
 
 /// One thing a record says, in the order it says it.

@@ -23,6 +23,9 @@ struct CallLine<'a> {
     subagent: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     creates: Option<&'a str>,
+    /// A subagent's call: the worker's call that started the subagent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    parent: Option<&'a str>,
     #[serde(flatten)]
     at: Position,
 }
@@ -100,6 +103,7 @@ pub fn write_event(out: &mut impl Write, event: &Event) -> io::Result<()> {
             tool,
             subagent,
             creates,
+            parent,
         } => crate::report::json_text::to_writer(
             &mut *out,
             &CallLine {
@@ -107,6 +111,7 @@ pub fn write_event(out: &mut impl Write, event: &Event) -> io::Result<()> {
                 tool,
                 subagent: subagent.as_deref(),
                 creates: creates.as_deref(),
+                parent: parent.as_deref(),
                 at: event.at,
             },
         )?,

@@ -61,6 +61,7 @@ impl<F: FnMut(Event)> LineScan<'_, F> {
                     tool: call.tool,
                     subagent: call.subagent,
                     creates: call.creates,
+                    parent: call.parent,
                 })),
                 Item::Text(events) => {
                     for event in events {

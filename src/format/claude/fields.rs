@@ -131,6 +131,8 @@ pub(super) struct Current {
     pub(super) agent_id: String,
     /// `parent_tool_use_id` is a string: a subagent's record.
     pub(super) in_subagent: bool,
+    /// That string: the worker's call that started the subagent.
+    pub(super) parent: String,
     pub(super) sidechain: bool,
     /// The record has a `parentUuid`: it comes from an on-disk session file.
     pub(super) session_file: bool,
@@ -171,12 +173,9 @@ impl Current {
             Target::Command => &mut self.block.command,
             Target::MessageId => &mut self.message_id,
             Target::AgentId => &mut self.agent_id,
+            Target::Parent => &mut self.parent,
             Target::TerminalReason => &mut self.terminal_reason,
-            Target::Skip
-            | Target::Text
-            | Target::Parent
-            | Target::OldString
-            | Target::PlainContent => return None,
+            Target::Skip | Target::Text | Target::OldString | Target::PlainContent => return None,
         })
     }
 
@@ -266,7 +265,10 @@ impl JsonSink<Key> for Current {
             Target::Text => {
                 self.text = Some(Box::default());
             }
-            Target::Parent => self.in_subagent = true,
+            Target::Parent => {
+                self.in_subagent = true;
+                self.parent.clear();
+            }
             Target::OldString => self.block.old_string = Some(false),
             _ => {
                 if let Some(field) = self.field(target) {

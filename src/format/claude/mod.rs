@@ -139,13 +139,16 @@ impl ClaudeCode {
                 }
             }
             "assistant" => {
-                // A subagent's text is its own, not the worker's; the files it creates
-                // are the task's.
+                // A subagent's text is its own, not the worker's; its calls are events
+                // with their parent (the worker's call that started it), and the files
+                // it creates are the task's.
+                let parent = (!c.parent.is_empty()).then_some(c.parent);
                 for block in c.blocks.into_iter().filter(|b| b.ty == "tool_use") {
                     let call = self.call(block, line, false);
-                    if call.creates.is_some() {
-                        out.items.push(Item::Call(call));
-                    }
+                    out.items.push(Item::Call(ToolCall {
+                        parent: parent.clone(),
+                        ..call
+                    }));
                 }
             }
             "user" if own => {
@@ -275,6 +278,7 @@ impl ClaudeCode {
             self.bash_calls.insert(id);
         }
         ToolCall {
+            parent: None,
             subagent: (own
                 && matches!(name.as_str(), "Task" | "Agent")
                 && !subagent_type.is_empty())
@@ -395,9 +399,15 @@ mod tests {
     fn files_a_subagent_creates_count_but_its_bash_output_and_calls_do_not() {
         let mut s = ClaudeCode::default();
         let r = s.record(br#"{"type":"assistant","message":{"content":[{"type":"tool_use","id":"w","name":"Write","input":{"file_path":"s.py","content":"x"}}]},"parent_tool_use_id":"toolu_task"}"#);
-        assert!(matches!(&r.items[..], [Item::Call(c)] if c.creates.as_deref() == Some("s.py")));
+        assert!(
+            matches!(&r.items[..], [Item::Call(c)] if c.creates.as_deref() == Some("s.py") && c.parent.as_deref() == Some("toolu_task"))
+        );
+        // A subagent's own spawn is an event with its parent, and backs no SUBAGENT_SPAWN
+        // of the worker's.
         let r = s.record(br#"{"type":"assistant","message":{"content":[{"type":"tool_use","id":"t","name":"Task","input":{"subagent_type":"nested"}}]},"parent_tool_use_id":"toolu_task"}"#);
-        assert!(r.items.is_empty());
+        assert!(
+            matches!(&r.items[..], [Item::Call(c)] if c.tool == "Task" && c.subagent.is_none() && c.parent.as_deref() == Some("toolu_task"))
+        );
         s.record(br#"{"type":"assistant","message":{"content":[{"type":"tool_use","id":"b","name":"Bash","input":{"command":"x"}}]},"isSidechain":true}"#);
         let r = s.record(br#"{"type":"user","message":{"content":[{"type":"tool_result","tool_use_id":"b","content":"TASK_START: sub"}]}}"#);
         assert!(texts(&r).is_empty());
