@@ -576,6 +576,64 @@ fn an_interrupted_claude_session_is_cancelled_and_progress_is_known() {
     assert_eq!(v["cause"], "idle", "{v}");
 }
 
+/// Current Gemini CLI chat files are JSON Lines: the header, then a message per line and
+/// `$set` updates. The worker's messages are read for markers; a chat that ends on the
+/// user's prompt is in flight.
+#[test]
+fn a_gemini_json_lines_chat_is_read_message_by_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let chat = concat!(
+        r#"{"sessionId":"s-1","projectHash":"ab","startTime":"2026-05-17T22:11:44.837Z","lastUpdated":"2026-05-17T22:11:44.837Z","kind":"main"}"#,
+        "\n",
+        r#"{"id":"u1","timestamp":"2026-05-17T22:11:45.327Z","type":"user","content":[{"text":"start the session"}]}"#,
+        "\n",
+        r#"{"$set":{"lastUpdated":"2026-05-17T22:11:45.327Z"}}"#,
+        "\n",
+        r#"{"id":"g1","timestamp":"2026-05-17T22:11:46.342Z","type":"gemini","content":"SESSION_START: researcher-2026-05-17T22:11:46\nTASK_START: h-1\n","model":"gemini-3-flash-preview"}"#,
+        "\n",
+        r#"{"$set":{"lastUpdated":"2026-05-17T22:11:46.342Z"}}"#,
+        "\n",
+    );
+    let path = dir.path().join("chat.jsonl");
+    std::fs::write(&path, chat).unwrap();
+    let events = String::from_utf8(qs().arg("parse").arg(&path).output().unwrap().stdout).unwrap();
+    assert!(
+        events.contains(r#""kind":"session_start""#) && events.contains(r#""kind":"task_start""#),
+        "{events}"
+    );
+    qs().args(["check", "--format", "json"])
+        .arg(&path)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            r#""records":2,"unknown_records":0,"broken_records":0"#,
+        ));
+    let pm = qs()
+        .args(["postmortem", "--format", "json"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&pm.stdout).unwrap();
+    assert_eq!(v["cause"], "idle", "{v}");
+    // Ending on the user's prompt: the reply is in flight.
+    let waiting = dir.path().join("waiting.jsonl");
+    std::fs::write(
+        &waiting,
+        format!(
+            "{chat}{}\n",
+            r#"{"id":"u2","timestamp":"2026-05-17T22:12:00.000Z","type":"user","content":[{"text":"and now?"}]}"#
+        ),
+    )
+    .unwrap();
+    let pm = qs()
+        .args(["postmortem", "--format", "json"])
+        .arg(&waiting)
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&pm.stdout).unwrap();
+    assert_eq!(v["cause"], "in-flight", "{v}");
+}
+
 /// The captures of SOURCES.md's "Second set" (`dir/file`): newer CLI versions whose
 /// reading is issue 26's work (progress records, interrupted sessions, failed runs as
 /// errors). The first set's checks below must keep holding; the second set's expected

@@ -6,7 +6,13 @@
 //! is read, and each message becomes a [`Record`] when its object ends, placed on the
 //! line its text started on. The worker speaks in its `gemini` messages and in the output
 //! of its `run_shell_command` calls that run something; a `write_file` to a new path
-//! backs `FILES_CREATED`. A chat file has no final record: its end is `idle`.
+//! backs `FILES_CREATED`. A chat file has no final record: its end is `idle`, or
+//! `in-flight` when it ends on the user's prompt (the model's reply never came).
+//!
+//! Current Gemini CLI writes the chat as JSON Lines instead: the header object
+//! (`{"sessionId",…,"kind":"main"}`) on its own line, then one message per line
+//! (`{"id","timestamp","type":"user"|"gemini","content",…,"toolCalls"}`) and
+//! `{"$set":{…}}` updates. After the header, each further line is read as a message.
 
 use std::collections::{HashSet, VecDeque};
 
@@ -29,6 +35,8 @@ enum Key {
     FunctionResponse,
     Response,
     Output,
+    /// `$set`: an update of the JSON Lines chat's header.
+    Set,
     Other,
 }
 
@@ -50,6 +58,7 @@ impl KeySet for Key {
             b"functionResponse" => Key::FunctionResponse,
             b"response" => Key::Response,
             b"output" => Key::Output,
+            b"$set" => Key::Set,
             _ => Key::Other,
         }
     }
@@ -71,6 +80,8 @@ struct Message {
     held: Vec<u8>,
     items: Vec<Item>,
     call: Call,
+    /// A `{"$set":…}` update (JSON Lines), not a message.
+    update: bool,
 }
 
 /// The tool call being read.
@@ -105,6 +116,23 @@ struct State {
     messages: u64,
     unknown: u64,
     worker_messages: u64,
+    /// JSON Lines: each value after the header is a message, at the root.
+    lines: bool,
+    /// Lines that were not one JSON value (JSON Lines).
+    broken: u64,
+    /// The last message was the user's prompt, on this line: the reply is in flight.
+    waiting: Option<u64>,
+}
+
+/// Where `path` is within a message: past `messages[i]` in the one-document chat, the
+/// path itself in the JSON Lines one; `None` outside any message.
+fn in_message(lines: bool, path: &[Frame<Key>]) -> Option<&[Frame<Key>]> {
+    use Frame::{Array, Object};
+    match path {
+        _ if lines => Some(path),
+        [Object(Key::Messages), Array, rest @ ..] => Some(rest),
+        _ => None,
+    }
 }
 
 /// A Gemini CLI chat file.
@@ -117,31 +145,16 @@ pub struct GeminiChat {
 fn target(path: &[Frame<Key>]) -> Option<Target> {
     use Frame::{Array, Object};
     Some(match path {
-        [Object(Key::Messages), Array, Object(Key::Type)] => Target::Type,
-        [Object(Key::Messages), Array, Object(Key::Timestamp)] => Target::Timestamp,
-        [Object(Key::Messages), Array, Object(Key::Content)] => Target::Content,
-        [
-            Object(Key::Messages),
-            Array,
-            Object(Key::ToolCalls),
-            Array,
-            Object(Key::Name),
-        ] => Target::CallName,
-        [
-            Object(Key::Messages),
-            Array,
-            Object(Key::ToolCalls),
-            Array,
-            Object(Key::Args),
-            Object(k),
-        ] => match k {
+        [Object(Key::Type)] => Target::Type,
+        [Object(Key::Timestamp)] => Target::Timestamp,
+        [Object(Key::Content)] => Target::Content,
+        [Object(Key::ToolCalls), Array, Object(Key::Name)] => Target::CallName,
+        [Object(Key::ToolCalls), Array, Object(Key::Args), Object(k)] => match k {
             Key::FilePath => Target::CallPath,
             Key::Command => Target::CallCommand,
             _ => return None,
         },
         [
-            Object(Key::Messages),
-            Array,
             Object(Key::ToolCalls),
             Array,
             Object(Key::Result),
@@ -191,7 +204,20 @@ impl State {
     /// A message ended: it becomes a record.
     fn end_message(&mut self) {
         let mut m = std::mem::take(&mut self.message);
+        if m.update && m.ty.is_empty() {
+            // A `$set` of the header's fields: nothing the worker says.
+            return;
+        }
         self.messages += 1;
+        self.waiting = match m.ty.as_str() {
+            "user" => Some(if m.at.line == 0 {
+                self.at.line
+            } else {
+                m.at.line
+            }),
+            "gemini" => None,
+            _ => self.waiting,
+        };
         let mut items = Vec::new();
         match m.ty.as_str() {
             "gemini" => {
@@ -221,6 +247,12 @@ impl State {
 impl JsonSink<Key> for State {
     fn start(&mut self, path: &[Frame<Key>], kind: Kind) {
         self.target = None;
+        let Some(path) = in_message(self.lines, path) else {
+            return;
+        };
+        if path == [Frame::Object(Key::Set)] {
+            self.message.update = true;
+        }
         if kind != Kind::String {
             return;
         }
@@ -282,9 +314,16 @@ impl JsonSink<Key> for State {
         if kind != Kind::Object {
             return;
         }
+        // The header's own end (the root, in the one-document chat) is no message.
+        if !self.lines && path.is_empty() {
+            return;
+        }
+        let Some(path) = in_message(self.lines, path) else {
+            return;
+        };
         match path {
-            [Object(Key::Messages), Array] => self.end_message(),
-            [Object(Key::Messages), Array, Object(Key::ToolCalls), Array] => self.end_call(),
+            [] => self.end_message(),
+            [Object(Key::ToolCalls), Array] => self.end_call(),
             _ => {}
         }
     }
@@ -293,6 +332,17 @@ impl JsonSink<Key> for State {
 impl Document for GeminiChat {
     fn feed(&mut self, bytes: &[u8], at: Place) {
         self.state.at = at;
+        // A value after the first (JSON Lines): a message of its own. A line that was
+        // not one value is counted, and the next line starts afresh.
+        let starts_value = bytes.iter().any(|b| !b.is_ascii_whitespace());
+        if starts_value && self.lexer.is_done() {
+            self.state.lines = true;
+            self.lexer.reset();
+        } else if starts_value && self.state.lines && self.lexer.is_error() {
+            self.state.broken += 1;
+            self.state.message = Message::default();
+            self.lexer.reset();
+        }
         self.lexer.feed(bytes, &mut self.state);
     }
 
@@ -304,6 +354,13 @@ impl Document for GeminiChat {
         WorkerRun {
             messages: self.state.worker_messages,
             session_file: true,
+            // A chat that ends on the user's prompt: the model's reply is in flight.
+            in_flight: self.state.waiting.map(|line| super::InFlight {
+                tool: "the model's reply".to_owned(),
+                line,
+                subagent: None,
+                detail: None,
+            }),
             ..WorkerRun::default()
         }
     }
@@ -312,7 +369,7 @@ impl Document for GeminiChat {
         RecordCounts {
             records: self.state.messages,
             unknown_records: self.state.unknown,
-            broken_records: u64::from(self.lexer.is_error()),
+            broken_records: self.state.broken + u64::from(self.lexer.is_error()),
             note: None,
         }
     }
