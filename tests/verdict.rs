@@ -634,6 +634,153 @@ fn a_gemini_json_lines_chat_is_read_message_by_message() {
     assert_eq!(v["cause"], "in-flight", "{v}");
 }
 
+/// Every real capture, both sets of SOURCES.md: only `no-session` (and, on a failed run,
+/// `worker-error-exit`, exit 1), no unknown or broken record (but in the derived torn
+/// files), every tool call an event, a byte-exact passthrough, and the post-mortem cause
+/// that `expected-causes.json` gives.
+#[test]
+fn every_real_capture_ends_as_its_source_says() {
+    let Some(root) = real_world() else { return };
+    let want: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root.join("expected-causes.json")).unwrap())
+            .unwrap();
+    let mut files = Vec::new();
+    let mut dirs = vec![root.clone()];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e != "md")
+                && path
+                    .file_name()
+                    .is_some_and(|n| n != "expected-causes.json")
+            {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    assert!(files.len() >= 50, "{} captures", files.len());
+    let mut wrong = Vec::new();
+    for path in &files {
+        let rel = path
+            .strip_prefix(&root)
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        let expected = want.get(&rel).cloned().unwrap_or(serde_json::Value::Null);
+        let failed = expected == "error";
+        let data = std::fs::read(path).unwrap();
+        let check = qs()
+            .args(["check", "--format", "json"])
+            .arg(path)
+            .output()
+            .unwrap();
+        let report = String::from_utf8_lossy(&check.stdout).into_owned();
+        let objects: Vec<serde_json::Value> = report
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect();
+        let rules: std::collections::BTreeSet<String> = objects
+            .iter()
+            .filter(|o| o["kind"] == "diagnostic")
+            .map(|o| o["rule"].as_str().unwrap_or("").to_owned())
+            .collect();
+        let summary = objects
+            .iter()
+            .rev()
+            .find(|o| o["kind"] == "summary")
+            .cloned()
+            .unwrap_or_default();
+        let mut problems = Vec::new();
+        if check.status.code() != Some(if failed { 1 } else { 0 }) {
+            problems.push(format!("exit {:?}", check.status.code()));
+        }
+        let allowed: std::collections::BTreeSet<String> = ["no-session".to_owned()]
+            .into_iter()
+            .chain(failed.then(|| "worker-error-exit".to_owned()))
+            .collect();
+        if !rules.is_subset(&allowed) || rules.contains("worker-error-exit") != failed {
+            problems.push(format!("rules {rules:?}"));
+        }
+        if summary["unknown_records"].as_u64().unwrap_or(0) != 0 {
+            problems.push(format!("unknown {}", summary["unknown_records"]));
+        }
+        if summary["broken_records"].as_u64().unwrap_or(0) != 0 && !rel.contains("derived") {
+            problems.push(format!("broken {}", summary["broken_records"]));
+        }
+        // Every tool call an event, where the calls can be counted from the records.
+        let mut calls = std::collections::BTreeSet::new();
+        for line in data.split(|&b| b == b'\n') {
+            let Ok(o) = serde_json::from_slice::<serde_json::Value>(line) else {
+                continue;
+            };
+            if o["type"] == "assistant" {
+                for b in o["message"]["content"].as_array().into_iter().flatten() {
+                    if b["type"] == "tool_use" {
+                        calls.insert(b["id"].to_string());
+                    }
+                }
+            }
+            let item = &o["item"];
+            if o["type"] == "item.completed"
+                && [
+                    "command_execution",
+                    "file_change",
+                    "mcp_tool_call",
+                    "web_search",
+                ]
+                .iter()
+                .any(|t| item["type"] == *t)
+            {
+                calls.insert(item["id"].to_string());
+            }
+        }
+        let counted = rel.starts_with("claude")
+            || (rel.starts_with("codex/") && data.windows(6).any(|w| w == b"\"item."));
+        let events = String::from_utf8_lossy(&qs().arg("parse").arg(path).output().unwrap().stdout)
+            .lines()
+            .filter(|l| l.contains(r#""kind":"tool_call""#))
+            .count();
+        if counted && events != calls.len() {
+            problems.push(format!(
+                "{events} tool-call events of {} calls",
+                calls.len()
+            ));
+        }
+        let piped = qs()
+            .arg("check")
+            .write_stdin(data.clone())
+            .output()
+            .unwrap();
+        if piped.stdout != data {
+            problems.push("passthrough differs".to_owned());
+        }
+        let pm = qs()
+            .args(["postmortem", "--format", "json"])
+            .arg(path)
+            .output()
+            .unwrap();
+        let cause = serde_json::from_slice::<serde_json::Value>(&pm.stdout)
+            .map(|v| v["cause"].clone())
+            .unwrap_or_default();
+        // "not in-flight": no single right answer, but the call is not in flight.
+        let right = match expected.as_str() {
+            None => true,
+            Some("not in-flight") => cause != "in-flight",
+            Some(_) => cause == expected,
+        };
+        if !right {
+            problems.push(format!("cause {cause} (expected {expected})"));
+        }
+        if !problems.is_empty() {
+            wrong.push(format!("{rel}: {}", problems.join("; ")));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
 /// The captures of SOURCES.md's "Second set" (`dir/file`): newer CLI versions whose
 /// reading is issue 26's work (progress records, interrupted sessions, failed runs as
 /// errors). The first set's checks below must keep holding; the second set's expected
