@@ -523,6 +523,18 @@ fn json_report(path: &Path) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
+/// The cause `postmortem` gives for `path` (`null` when it prints no JSON).
+fn cause_of(path: &Path) -> serde_json::Value {
+    let out = qs()
+        .args(["postmortem", "--format", "json"])
+        .arg(path)
+        .output()
+        .unwrap();
+    serde_json::from_slice::<serde_json::Value>(&out.stdout)
+        .map(|v| v["cause"].clone())
+        .unwrap_or_default()
+}
+
 fn real_world() -> Option<std::path::PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/real-world");
     if dir.is_dir() {
@@ -550,13 +562,7 @@ fn an_interrupted_claude_session_is_cancelled_and_progress_is_known() {
     );
     let interrupted = dir.path().join("interrupted.jsonl");
     std::fs::write(&interrupted, head).unwrap();
-    let pm = qs()
-        .args(["postmortem", "--format", "json"])
-        .arg(&interrupted)
-        .output()
-        .unwrap();
-    let v: serde_json::Value = serde_json::from_slice(&pm.stdout).unwrap();
-    assert_eq!(v["cause"], "cancelled", "{v}");
+    assert_eq!(cause_of(&interrupted), "cancelled");
     qs().args(["check", "--format", "json"])
         .arg(&interrupted)
         .assert()
@@ -567,13 +573,7 @@ fn an_interrupted_claude_session_is_cancelled_and_progress_is_known() {
     let answered = dir.path().join("answered.jsonl");
     let more = r#"{"parentUuid":"u2","isSidechain":false,"type":"assistant","message":{"id":"m2","role":"assistant","content":[{"type":"text","text":"Stopped."}]},"uuid":"a2","timestamp":"2026-11-23T10:00:04.000Z"}"#;
     std::fs::write(&answered, format!("{head}{more}\n")).unwrap();
-    let pm = qs()
-        .args(["postmortem", "--format", "json"])
-        .arg(&answered)
-        .output()
-        .unwrap();
-    let v: serde_json::Value = serde_json::from_slice(&pm.stdout).unwrap();
-    assert_eq!(v["cause"], "idle", "{v}");
+    assert_eq!(cause_of(&answered), "idle");
 }
 
 /// Current Gemini CLI chat files are JSON Lines: the header, then a message per line and
@@ -608,13 +608,7 @@ fn a_gemini_json_lines_chat_is_read_message_by_message() {
         .stdout(predicate::str::contains(
             r#""records":2,"unknown_records":0,"broken_records":0"#,
         ));
-    let pm = qs()
-        .args(["postmortem", "--format", "json"])
-        .arg(&path)
-        .output()
-        .unwrap();
-    let v: serde_json::Value = serde_json::from_slice(&pm.stdout).unwrap();
-    assert_eq!(v["cause"], "idle", "{v}");
+    assert_eq!(cause_of(&path), "idle");
     // Ending on the user's prompt: the reply is in flight.
     let waiting = dir.path().join("waiting.jsonl");
     std::fs::write(
@@ -625,13 +619,7 @@ fn a_gemini_json_lines_chat_is_read_message_by_message() {
         ),
     )
     .unwrap();
-    let pm = qs()
-        .args(["postmortem", "--format", "json"])
-        .arg(&waiting)
-        .output()
-        .unwrap();
-    let v: serde_json::Value = serde_json::from_slice(&pm.stdout).unwrap();
-    assert_eq!(v["cause"], "in-flight", "{v}");
+    assert_eq!(cause_of(&waiting), "in-flight");
 }
 
 /// Every real capture, both sets of SOURCES.md: only `no-session` (and, on a failed run,
@@ -757,14 +745,7 @@ fn every_real_capture_ends_as_its_source_says() {
         if piped.stdout != data {
             problems.push("passthrough differs".to_owned());
         }
-        let pm = qs()
-            .args(["postmortem", "--format", "json"])
-            .arg(path)
-            .output()
-            .unwrap();
-        let cause = serde_json::from_slice::<serde_json::Value>(&pm.stdout)
-            .map(|v| v["cause"].clone())
-            .unwrap_or_default();
+        let cause = cause_of(path);
         // "not in-flight": no single right answer, but the call is not in flight.
         let right = match expected.as_str() {
             None => true,
