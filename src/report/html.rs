@@ -19,7 +19,6 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use super::{FileSummary, Totals};
-use crate::finding::Finding;
 use crate::rule::Severity;
 use crate::sink::{Flow, Item, Sink};
 use crate::state::Status;
@@ -362,11 +361,6 @@ impl<W: Write> Html<W> {
 }
 
 impl<W: Write> Html<W> {
-    fn finding(&mut self, _file: &str, _finding: &Finding) -> io::Result<()> {
-        // Findings are drawn from the timeline, each in its session.
-        Ok(())
-    }
-
     fn end_file(&mut self, summary: &FileSummary<'_>) -> io::Result<()> {
         self.begin()?;
         self.input(summary)
@@ -389,12 +383,13 @@ impl<W: Write> Html<W> {
 impl<W: Write> Sink for Html<W> {
     type Error = io::Error;
 
-    fn push(&mut self, input: &str, item: Item<'_>) -> io::Result<Flow> {
+    fn push(&mut self, _input: &str, item: Item<'_>) -> io::Result<Flow> {
         match item {
-            Item::Finding(f) => self.finding(input, &f)?,
             Item::InputEnd(summary) => self.end_file(summary)?,
             Item::RunEnd { inputs, totals } => self.end_run(inputs, totals)?,
-            Item::Followed
+            // Findings come with the timeline, drawn where they happened.
+            Item::Finding(_)
+            | Item::Followed
             | Item::Event(_)
             | Item::Settled(_)
             | Item::Note(_)

@@ -34,7 +34,6 @@ use opentelemetry_proto::tonic::trace::v1::{
 };
 
 use super::{FileSummary, Totals};
-use crate::finding::Finding;
 use crate::sink::{Flow, Item, Sink};
 use crate::timeline::{Axis, Point, RunCap, SessionSpan, SpanKind, Timeline};
 
@@ -326,11 +325,6 @@ impl<W: Write> Otlp<W> {
 }
 
 impl<W: Write> Otlp<W> {
-    fn finding(&mut self, _file: &str, _finding: &Finding) -> io::Result<()> {
-        // Findings are span events, from the timeline.
-        Ok(())
-    }
-
     fn end_file(&mut self, summary: &FileSummary<'_>) -> io::Result<()> {
         let Some(t) = summary.timeline else {
             return Ok(());
@@ -356,12 +350,13 @@ impl<W: Write> Otlp<W> {
 impl<W: Write> Sink for Otlp<W> {
     type Error = io::Error;
 
-    fn push(&mut self, input: &str, item: Item<'_>) -> io::Result<Flow> {
+    fn push(&mut self, _input: &str, item: Item<'_>) -> io::Result<Flow> {
         match item {
-            Item::Finding(f) => self.finding(input, &f)?,
             Item::InputEnd(summary) => self.end_file(summary)?,
             Item::RunEnd { inputs, totals } => self.end_run(inputs, totals)?,
-            Item::Followed
+            // Findings come with the timeline, drawn where they happened.
+            Item::Finding(_)
+            | Item::Followed
             | Item::Event(_)
             | Item::Settled(_)
             | Item::Note(_)
@@ -528,10 +523,6 @@ impl OtlpPost {
 }
 
 impl OtlpPost {
-    fn finding(&mut self, _file: &str, _finding: &Finding) -> io::Result<()> {
-        Ok(())
-    }
-
     fn session_drawn(&mut self, file: &str, session: &SessionSpan, axis: Axis) -> io::Result<()> {
         let one = Timeline {
             axis,
@@ -557,10 +548,11 @@ impl Sink for OtlpPost {
 
     fn push(&mut self, input: &str, item: Item<'_>) -> io::Result<Flow> {
         match item {
-            Item::Finding(f) => self.finding(input, &f)?,
             Item::SessionDrawn(session, axis) => self.session_drawn(input, session, axis)?,
             Item::InputEnd(summary) => self.end_file(summary)?,
-            Item::Followed
+            // Findings come with the timeline, drawn where they happened.
+            Item::Finding(_)
+            | Item::Followed
             | Item::Event(_)
             | Item::Settled(_)
             | Item::Note(_)

@@ -20,7 +20,6 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use super::{FileSummary, Totals};
-use crate::finding::Finding;
 use crate::sink::{Flow, Item, Sink};
 use crate::timeline::{
     Axis, MAX_LANES, MAX_RUN_ITEMS, Point, RunCap, SessionSpan, Span, SpanKind, Timeline,
@@ -320,11 +319,6 @@ impl<W: Write> Perfetto<W> {
 }
 
 impl<W: Write> Perfetto<W> {
-    fn finding(&mut self, _file: &str, _finding: &Finding) -> io::Result<()> {
-        // Findings are drawn from the timeline, at their place.
-        Ok(())
-    }
-
     fn end_file(&mut self, summary: &FileSummary<'_>) -> io::Result<()> {
         self.begin()?;
         if let Some(t) = summary.timeline {
@@ -356,12 +350,13 @@ impl<W: Write> Perfetto<W> {
 impl<W: Write> Sink for Perfetto<W> {
     type Error = io::Error;
 
-    fn push(&mut self, input: &str, item: Item<'_>) -> io::Result<Flow> {
+    fn push(&mut self, _input: &str, item: Item<'_>) -> io::Result<Flow> {
         match item {
-            Item::Finding(f) => self.finding(input, &f)?,
             Item::InputEnd(summary) => self.end_file(summary)?,
             Item::RunEnd { inputs, totals } => self.end_run(inputs, totals)?,
-            Item::Followed
+            // Findings come with the timeline, drawn where they happened.
+            Item::Finding(_)
+            | Item::Followed
             | Item::Event(_)
             | Item::Settled(_)
             | Item::Note(_)
