@@ -327,8 +327,11 @@ fn lint(
                     };
                     let checked = analyse(path, &mut buf, scan, rules, wanted, &mut out)
                         .map(|(analysis, _)| analysis);
-                    // What was found before an error is reported too.
-                    let _ = out.push("", Item::Settled(u64::MAX));
+                    if checked.is_err() {
+                        // What was found before the error is reported too (a read to
+                        // its end has handed on everything already).
+                        let _ = out.push("", Item::Settled(u64::MAX));
+                    }
                     let mut batches = out.into_inner();
                     batches.send();
                     if tx.send(FromWorker::Done(i, Box::new(checked))).is_err() {

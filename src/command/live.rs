@@ -274,7 +274,7 @@ impl<'r, 'w> Live<'r, 'w> {
     }
 
     /// The counts so far, with the sessions started.
-    fn totals(&mut self) -> crate::summary::Totals {
+    fn totals(&self) -> crate::summary::Totals {
         crate::summary::Totals {
             sessions: self.pipeline.sessions(),
             ..self.tally.totals()
@@ -283,7 +283,7 @@ impl<'r, 'w> Live<'r, 'w> {
 
     /// Checking stopped because stdout's reader went away (pipe mode): whatever was
     /// not read is not checked, so the verdict is clean only if no session was open.
-    pub(super) fn closed(mut self) -> Result<Outcome, Fatal> {
+    pub(super) fn closed(self) -> Result<Outcome, Fatal> {
         let open = self.pipeline.open_session();
         let at = match &open {
             Some((id, line)) => {

@@ -76,11 +76,6 @@ impl Tally {
         self.states.clear();
     }
 
-    /// Whether the timeline is drawn.
-    pub fn draws(&self) -> bool {
-        self.timeline.is_some()
-    }
-
     /// The worker's output has no clock of its own under `run`: its arrival time is.
     pub fn tick(&mut self, micros: i64) {
         if let Some(t) = &mut self.timeline {
@@ -112,13 +107,6 @@ impl Tally {
 pub struct Through<'t, S> {
     tally: &'t mut Tally,
     inner: S,
-}
-
-impl<S> Through<'_, S> {
-    /// The sink it forwards to.
-    pub fn inner(&mut self) -> &mut S {
-        &mut self.inner
-    }
 }
 
 impl<S: Sink> Sink for Through<'_, S> {
