@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 seconds="${1:-60}"; shift || true
-targets=("$@"); [ ${#targets[@]} -gt 0 ] || targets=(framing json_input checkpoint config)
+targets=("$@"); [ ${#targets[@]} -gt 0 ] || targets=(framing json_input wrapped checkpoint config)
 host="$(rustc -vV | sed -n 's/^host: //p')"
 # Coverage instrumentation for libFuzzer without the nightly `-Zsanitizer`; the explicit
 # --target keeps build scripts (and proc macros) uninstrumented, or they fail to link.

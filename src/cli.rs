@@ -195,7 +195,7 @@ pub struct CheckArgs {
     /// checkpoint-problem rule).
     #[arg(long, value_name = "DIR")]
     pub checkpoints: Option<PathBuf>,
-    /// Which files to check in directories (repeatable; default `*.log`, `*.txt`, `*.jsonl` (Claude Code session files) and `*.ndjson`).
+    /// Which files to check in directories (repeatable; default `*.log`, `*.txt`, `*.jsonl` (Claude Code session files) and `*.ndjson`, each also gzip-compressed as `*.log.gz`, …).
     #[arg(long, value_name = "GLOB")]
     pub glob: Vec<String>,
     /// Walk directories whole: hidden files and directories, and what .gitignore
@@ -295,7 +295,7 @@ pub struct WatchArgs {
     #[arg(long, value_name = "DURATION", default_value = "15m", value_parser = parse_stale)]
     pub stale: std::time::Duration,
     /// Which files to follow in directories (repeatable; default `*.log`, `*.txt`,
-    /// `*.jsonl`, `*.ndjson`).
+    /// `*.jsonl`, `*.ndjson`, and each gzip-compressed).
     #[arg(long, value_name = "GLOB")]
     pub glob: Vec<String>,
     /// Follow hidden files and what .gitignore excludes, too.

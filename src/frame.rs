@@ -37,10 +37,11 @@ pub trait FrameSink {
     fn segment(&mut self, seg: Segment<'_>);
     /// The bytes of the current segment beyond its first [`MAX_HEAD`], as they arrive:
     /// `head` is those first bytes, given with the first overflow of a segment only.
+    /// The segment is on `line`, and starts at byte `offset` of the input.
     /// Most consumers ignore them (only a line's start can hold a marker); a reader of
     /// stream-json records needs every byte of a record.
-    fn overflow(&mut self, head: Option<&[u8]>, more: &[u8]) {
-        let _ = (head, more);
+    fn overflow(&mut self, line: u64, offset: u64, head: Option<&[u8]>, more: &[u8]) {
+        let _ = (line, offset, head, more);
     }
 
     /// Which segments may be passed over unseen (their lines are still counted),
@@ -376,7 +377,12 @@ impl Framer {
         self.head.extend_from_slice(kept);
         if !more.is_empty() {
             let first = self.carried_len + kept.len() as u64 == MAX_HEAD as u64;
-            sink.overflow(first.then_some(&self.head[..]), more);
+            sink.overflow(
+                self.line,
+                self.seg_offset,
+                first.then_some(&self.head[..]),
+                more,
+            );
         }
         self.carried_len += bytes.len() as u64;
     }
@@ -397,7 +403,12 @@ impl Framer {
             }
         } else if !tail.is_empty() {
             if tail.len() > MAX_HEAD {
-                sink.overflow(Some(&tail[..MAX_HEAD]), &tail[MAX_HEAD..]);
+                sink.overflow(
+                    self.line,
+                    self.seg_offset,
+                    Some(&tail[..MAX_HEAD]),
+                    &tail[MAX_HEAD..],
+                );
             }
             sink.segment(Segment {
                 bytes: &tail[..tail.len().min(MAX_HEAD)],

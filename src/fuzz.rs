@@ -153,6 +153,33 @@ pub fn json_input(data: &[u8]) {
     }
 }
 
+/// Wrapped inputs (gzip, UTF-16, a byte-order mark) and the documents and prelude that
+/// detection reads. Whatever the bytes (a corrupt gzip, a UTF-16 that breaks off): no
+/// panic, the same events however they are chunked. And the text they hold, wrapped in
+/// gzip or UTF-16, gives the events of the plain text.
+pub fn wrapped(data: &[u8]) {
+    use std::io::Write;
+    let data = &data[..data.len().min(MAX_INPUT)];
+    scan_both_ways(data, ScanOptions::default());
+    let (cuts, body) = cuts(data);
+    let text = String::from_utf8_lossy(body);
+    let text = text.trim_start_matches('\u{feff}');
+    let auto = ScanOptions::default();
+    let plain = events(text.as_bytes(), &auto, &[]);
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    let _ = gz.write_all(text.as_bytes());
+    let gz = gz.finish().unwrap_or_default();
+    let utf16: Vec<u8> = [0xff, 0xfe]
+        .into_iter()
+        .chain(text.encode_utf16().flat_map(u16::to_le_bytes))
+        .collect();
+    for (what, wrapped) in [("gzip", gz), ("UTF-16", utf16)] {
+        let cuts: Vec<usize> = cuts.iter().map(|c| c % (wrapped.len() + 1)).collect();
+        let got = events(&wrapped, &auto, &cuts);
+        assert!(got == plain, "{what} changed the events at cuts {cuts:?}");
+    }
+}
+
 /// Checkpoint judging and repair, and its report.
 pub fn checkpoint(data: &[u8]) {
     let data = &data[..data.len().min(MAX_INPUT)];
@@ -187,9 +214,10 @@ pub fn config(data: &[u8]) {
 pub type Target = fn(&[u8]);
 
 /// The targets by name, as the corpus directories are named.
-pub const TARGETS: [(&str, Target); 4] = [
+pub const TARGETS: [(&str, Target); 5] = [
     ("framing", framing),
     ("json_input", json_input),
+    ("wrapped", wrapped),
     ("checkpoint", checkpoint),
     ("config", config),
 ];

@@ -345,10 +345,16 @@ impl<'r, 'w> Live<'r, 'w> {
             },
             not_checked: &not_checked,
         };
+        // A broken wrapping (corrupt gzip): what came before the break was checked, the
+        // input was not read to its end.
+        let damage = self
+            .pipeline
+            .damage()
+            .map(|d| format!("error: {name}: {d}"));
         let outcome = Outcome {
             files: 1,
             totals,
-            trouble: false,
+            trouble: damage.is_some(),
             interrupted,
             // Checking stopped before the end (`--stop-on`): what was not checked cannot
             // be called clean, whatever the finding that stopped it was.
@@ -363,6 +369,9 @@ impl<'r, 'w> Live<'r, 'w> {
             ));
         }
         super::outcome::end_run(reports, &outcome)?;
+        if let Some(damage) = &damage {
+            super::note(damage);
+        }
         if let Some(sig) = interrupted {
             let unshown = match reports.unshown() {
                 0 => String::new(),

@@ -29,7 +29,17 @@ impl Target {
 }
 
 /// The names a directory walk reads unless `--glob` says otherwise.
-pub const DEFAULT_GLOBS: [&str; 4] = ["*.log", "*.txt", "*.jsonl", "*.ndjson"];
+/// Each may be gzip-compressed (`x.log.gz`, how old runs are kept).
+pub const DEFAULT_GLOBS: [&str; 8] = [
+    "*.log",
+    "*.txt",
+    "*.jsonl",
+    "*.ndjson",
+    "*.log.gz",
+    "*.txt.gz",
+    "*.jsonl.gz",
+    "*.ndjson.gz",
+];
 
 /// The globs of a directory walk, and how they read in a message (`*.log, *.txt, …`).
 pub(super) fn globs(patterns: &[String]) -> Result<(GlobSet, String), Fatal> {

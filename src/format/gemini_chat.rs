@@ -66,8 +66,6 @@ impl KeySet for Key {
 
 const MAX_HELD: usize = 64 * 1024;
 const MAX_PATHS: usize = 100_000;
-/// Records completed but not yet taken (the scanner takes them after every line).
-const MAX_READY: usize = 4096;
 
 /// The message being read.
 #[derive(Debug, Default)]
@@ -237,10 +235,10 @@ impl State {
             exit: None,
             timestamp: crate::grammar::parse_timestamp(&m.timestamp),
         };
-        if self.ready.len() < MAX_READY {
-            let at = if m.at.line == 0 { self.at } else { m.at };
-            self.ready.push_back((at, record));
-        }
+        // The scanner takes the records after every piece it feeds (of at most
+        // 1 KiB): the queue stays short, and no record is ever dropped.
+        let at = if m.at.line == 0 { self.at } else { m.at };
+        self.ready.push_back((at, record));
     }
 }
 

@@ -148,9 +148,27 @@ pub fn looks_like_record(line: &[u8]) -> bool {
             && memchr::memmem::find(&t[..t.len().min(4096)], b"\"type\":").is_some())
 }
 
+/// Whether `line`, met among lines of text before any session, opens a stream of an
+/// agent CLI's records (a CLI's warning on the pseudo-terminal before its stream, where
+/// stderr and stdout merge): a record that some CLI's format tells as its own, or one
+/// of the record types Claude Code writes. A worker that prints some other JSON object
+/// in a plain transcript does not turn it into a stream.
+pub fn opens_stream(line: &[u8]) -> bool {
+    if !looks_like_record(line) {
+        return false;
+    }
+    let head = &line[..line.len().min(4096)];
+    claude::knows(head)
+        || FORMATS
+            .iter()
+            .any(|s| s.cli != claude::SPEC.cli && (s.detect)(head))
+}
+
 /// A reader of a document: fed the whole input, it hands out records as they complete.
 pub trait Document: std::fmt::Debug + Send {
-    /// Feeds the next piece of the document, which is on the line at `at`.
+    /// Feeds the next piece of the document, which is on the line at `at`. The caller
+    /// takes the records it completed ([`Document::next_record`]) before the next piece,
+    /// and keeps pieces short, so what waits stays small.
     fn feed(&mut self, bytes: &[u8], at: Place);
     /// The next record completed so far, with the place it is put at.
     fn next_record(&mut self) -> Option<(Place, Record)>;

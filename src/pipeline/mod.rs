@@ -220,7 +220,22 @@ impl Pipeline {
                 return Ok(Flow::Stop);
             }
         }
-        self.finish(sink)
+        let flow = self.finish(sink)?;
+        match self.damage() {
+            // What came before the break was checked; the input was not read whole.
+            Some(damage) => Err(InputError::read(
+                &self.name,
+                std::io::Error::new(std::io::ErrorKind::InvalidData, damage),
+            )
+            .into()),
+            None => Ok(flow),
+        }
+    }
+
+    /// What broke in the input's wrapping (corrupt or cut gzip), once it is read: the
+    /// input could not be read to its end.
+    pub fn damage(&self) -> Option<&str> {
+        self.scanner.damage()
     }
 
     /// Lines seen so far (a last line without `\n` counts).
@@ -388,21 +403,9 @@ fn in_blocks(file: &std::fs::File, scan: &ScanOptions, buf: &mut [u8]) -> Option
         InputKind::Text => Some(threads),
         InputKind::Cli(_) => None,
         InputKind::Auto => {
-            // The first non-blank line decides, as it does for the scanner.
+            // The first lines decide, as they do for the scanner.
             let n = file.read_at(buf, 0).ok()?;
-            let first = buf[..n]
-                .split(|&b| b == b'\n')
-                .find(|l| !l.trim_ascii().is_empty())?;
-            let whole = first.len() < n;
-            // A record stream, or a JSON document (its first line `{` alone), is read
-            // in one piece.
-            let document = first
-                .trim_ascii_start()
-                .strip_prefix(b"{")
-                .is_some_and(|rest| crate::format::document_reader(None, rest).is_some());
-            let text =
-                !crate::format::looks_like_record(first) && first.trim_ascii() != b"{" && !document;
-            (whole && text).then_some(threads)
+            crate::scan::plain_text_from(&buf[..n], n as u64 == meta.len()).then_some(threads)
         }
     }
 }

@@ -18,6 +18,9 @@ use crate::text::TextLines;
 
 mod partial;
 mod record;
+mod wrapping;
+
+use wrapping::{Told, Wrapping};
 
 /// Options that change how lines are framed.
 #[derive(Debug, Clone, Default)]
@@ -78,7 +81,15 @@ enum Mode {
     Pending,
     /// One JSON document (a Gemini chat file), lexed whole as it is read.
     Document,
+    /// Plain text so far, before any session: a CLI's record may still open a stream
+    /// (a warning on the pseudo-terminal before it), for [`PRELUDE_LINES`] lines.
+    Prelude,
 }
+
+/// How many non-blank lines of text may come before a stream of records (a CLI's
+/// warnings on the pseudo-terminal, where stderr and stdout merge) without turning the
+/// input into plain text.
+pub const PRELUDE_LINES: u32 = 64;
 
 /// Turns a chunked byte stream into events.
 #[derive(Debug, Default)]
@@ -97,6 +108,12 @@ pub struct Scanner {
     /// line's raw bytes, then the text of each continuation, and where the first line is.
     partial: [Vec<u8>; 2],
     partial_at: [Position; 2],
+    /// Non-blank lines of text read in [`Mode::Prelude`].
+    prelude: u32,
+    /// How the input is wrapped (gzip, UTF-16), told by its first bytes.
+    wrapping: Wrapping,
+    /// What broke in the wrapping (corrupt gzip): the input was not read to its end.
+    damage: Option<String>,
 }
 
 impl Scanner {
@@ -119,6 +136,7 @@ impl Scanner {
                 ..options.clone()
             },
             mode: Mode::Text,
+            wrapping: Wrapping::Plain,
             text: TextLines::new(options.strip_prefix.clone()),
             ..Scanner::default()
         }
@@ -138,19 +156,63 @@ impl Scanner {
 
     /// Feeds a chunk; `sink` receives the events of every line that ended in it.
     pub fn feed<F: FnMut(Event)>(&mut self, chunk: &[u8], sink: &mut F) {
-        let (framer, mut lines) = self.split(sink);
-        framer.feed(chunk, &mut lines);
+        if let Wrapping::Plain = self.wrapping {
+            let (framer, mut lines, _) = self.split(sink);
+            framer.feed(chunk, &mut lines);
+        } else {
+            self.unwrap(chunk, false, sink);
+        }
     }
 
     /// Ends the input, flushing a last line that has no line break.
     pub fn finish<F: FnMut(Event)>(&mut self, sink: &mut F) {
-        let (framer, mut lines) = self.split(sink);
+        if !matches!(self.wrapping, Wrapping::Plain) {
+            self.unwrap(&[], true, sink);
+        }
+        let (framer, mut lines, _) = self.split(sink);
         framer.finish(&mut lines);
         lines.flush_partials();
     }
 
-    /// The framer, and the line state it pushes segments into.
-    fn split<'s, F>(&'s mut self, sink: &'s mut F) -> (&'s mut Framer, LineScan<'s, F>) {
+    /// Feeds a chunk of a wrapped input, or of one whose first bytes have not told yet
+    /// (`last` at its end).
+    #[cold]
+    fn unwrap<F: FnMut(Event)>(&mut self, chunk: &[u8], last: bool, sink: &mut F) {
+        let mut chunk = chunk;
+        if let Wrapping::Undecided(held) = &mut self.wrapping {
+            let Some((told, held, rest)) = wrapping::decide(held, chunk, last) else {
+                return;
+            };
+            chunk = rest;
+            self.wrapping = Wrapping::new(&told);
+            let mut skip = 0;
+            if let Told::Plain(bom) = told
+                && bom > 0
+            {
+                // A UTF-8 byte-order mark: skipped, offsets stay the file's.
+                self.framer = Framer::starting_at(bom as u64);
+                skip = bom;
+            }
+            self.unwrap(&held[skip..], false, sink);
+        }
+        let (framer, mut lines, wrapping) = self.split(sink);
+        let broke = wrapping.unwrap(chunk, last, &mut |piece| framer.feed(piece, &mut lines));
+        if broke.is_some() && self.damage.is_none() {
+            self.damage = broke;
+        }
+    }
+
+    /// What broke in the input's wrapping (corrupt or cut gzip): what came before it
+    /// was checked, the rest could not be read.
+    pub fn damage(&self) -> Option<&str> {
+        self.damage.as_deref()
+    }
+
+    /// The framer, the line state it pushes segments into, and the wrapping.
+    fn split<'s, F>(
+        &'s mut self,
+        sink: &'s mut F,
+    ) -> (&'s mut Framer, LineScan<'s, F>, &'s mut Wrapping) {
         let Scanner {
             framer,
             options,
@@ -161,6 +223,9 @@ impl Scanner {
             streaming,
             partial,
             partial_at,
+            prelude,
+            wrapping,
+            damage: _,
         } = self;
         let lines = LineScan {
             options,
@@ -171,9 +236,10 @@ impl Scanner {
             streaming,
             partial,
             partial_at,
+            prelude,
             sink,
         };
-        (framer, lines)
+        (framer, lines, wrapping)
     }
 
     /// Lines seen so far (a last line without `\n` counts).
@@ -224,6 +290,7 @@ struct LineScan<'s, F> {
     streaming: &'s mut bool,
     partial: &'s mut [Vec<u8>; 2],
     partial_at: &'s mut [Position; 2],
+    prelude: &'s mut u32,
     sink: &'s mut F,
 }
 
@@ -255,15 +322,15 @@ impl<F: FnMut(Event)> FrameSink for LineScan<'_, F> {
         self.text.awaiting()
     }
 
-    /// A long line: when it is a stream-json record, every byte of it is read.
-    fn overflow(&mut self, head: Option<&[u8]>, more: &[u8]) {
+    /// A long line: when it is a stream-json record or a line of a JSON document, every
+    /// byte of it is read as it arrives.
+    fn overflow(&mut self, line: u64, offset: u64, head: Option<&[u8]>, more: &[u8]) {
+        let here = Place { line, offset };
         if let Some(head) = head {
             self.decide_mode(head);
-            if *self.mode == Mode::Document
-                && let Some(doc) = self.doc
-            {
+            if *self.mode == Mode::Document && self.doc.is_some() {
                 *self.streaming = true;
-                doc.feed(head, Place::default());
+                self.document_bytes(head, here);
             }
             if *self.mode == Mode::Json && format::looks_like_record(head) {
                 *self.streaming = true;
@@ -273,9 +340,7 @@ impl<F: FnMut(Event)> FrameSink for LineScan<'_, F> {
             }
         }
         if *self.streaming && *self.mode == Mode::Document {
-            if let Some(doc) = self.doc {
-                doc.feed(more, Place::default());
-            }
+            self.document_bytes(more, here);
         } else if *self.streaming
             && let Some(json) = self.json
         {
@@ -296,29 +361,39 @@ fn reader<'j>(
 }
 
 impl<F: FnMut(Event)> LineScan<'_, F> {
-    /// The first non-blank line decides what the input is.
+    /// The first non-blank line decides what the input is; on auto-detection, text may
+    /// still turn into a stream of records within its first [`PRELUDE_LINES`] lines.
     fn decide_mode(&mut self, first: &[u8]) {
         // Decided once: every later line returns here at once.
-        if !matches!(*self.mode, Mode::Undecided | Mode::Pending) || first.trim_ascii().is_empty() {
+        if !matches!(*self.mode, Mode::Undecided | Mode::Pending | Mode::Prelude)
+            || first.trim_ascii().is_empty()
+        {
             return;
         }
+        let input = self.options.input;
         if *self.mode == Mode::Pending {
             // A Gemini chat file begins `{` then `"sessionId": …`; anything else after a
             // lone `{` is text (that line held no marker).
-            match format::document_reader(self.options.input.cli(), first) {
+            match format::document_reader(input.cli(), first) {
                 Some(mut doc) => {
                     doc.feed(b"{\n", Place { line: 1, offset: 0 });
                     *self.doc = Some(doc);
                     *self.mode = Mode::Document;
                 }
+                None if input == InputKind::Auto => *self.mode = Mode::Prelude,
                 None => *self.mode = Mode::Text,
             }
             return;
         }
-        if *self.mode != Mode::Undecided {
-            return;
+        let prelude = *self.mode == Mode::Prelude;
+        if prelude {
+            // A session read as text, or enough lines: plain text from here on.
+            if self.text.in_session() || *self.prelude >= PRELUDE_LINES {
+                *self.mode = Mode::Text;
+                return;
+            }
+            *self.prelude += 1;
         }
-        let input = self.options.input;
         let json_input = input != InputKind::Text && format::has_documents(input.cli());
         if json_input && first.trim_ascii() == b"{" {
             *self.mode = Mode::Pending;
@@ -335,17 +410,22 @@ impl<F: FnMut(Event)> LineScan<'_, F> {
             *self.mode = Mode::Document;
             return;
         }
-        *self.mode = match self.options.input {
+        *self.mode = match input {
             InputKind::Text => Mode::Text,
             InputKind::Cli(_) => Mode::Json,
-            InputKind::Auto if format::looks_like_record(first) => Mode::Json,
-            InputKind::Auto => Mode::Text,
+            // After lines of text, only a record some CLI writes opens a stream.
+            InputKind::Auto if prelude && format::opens_stream(first) => Mode::Json,
+            InputKind::Auto if !prelude && format::looks_like_record(first) => Mode::Json,
+            InputKind::Auto => Mode::Prelude,
         };
     }
 
     #[inline(never)]
     fn segment(&mut self, seg: Segment<'_>) {
-        self.decide_mode(seg.bytes);
+        if !*self.streaming {
+            // (A long line was looked at when its head overflowed.)
+            self.decide_mode(seg.bytes);
+        }
         if matches!(*self.mode, Mode::Undecided | Mode::Pending) {
             return;
         }
@@ -382,6 +462,39 @@ impl ScanOptions {
             join_partial: false,
         }
     }
+}
+
+/// Whether an input that starts with `start` (its first bytes; `whole` when that is all
+/// of it) is plain text to its end as auto-detection sees it: no record or JSON document
+/// among its first [`PRELUDE_LINES`] non-blank lines. Unsure (those lines are not all in
+/// `start`) is no, and so is a wrapped input (gzip, a byte-order mark).
+pub fn plain_text_from(start: &[u8], whole: bool) -> bool {
+    if !matches!(wrapping::tell(start, whole), Told::Plain(0)) {
+        return false;
+    }
+    let mut lines = start
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.trim_ascii().is_empty());
+    for (i, line) in lines.by_ref().take(PRELUDE_LINES as usize + 1).enumerate() {
+        let ended = whole || line.as_ptr_range().end < start.as_ptr_range().end;
+        if !ended {
+            return false;
+        }
+        let opens = if i == 0 {
+            format::looks_like_record(line)
+        } else {
+            format::opens_stream(line)
+        };
+        let document = line.trim_ascii() == b"{"
+            || line
+                .trim_ascii_start()
+                .strip_prefix(b"{")
+                .is_some_and(|rest| format::document_reader(None, rest).is_some());
+        if opens || document {
+            return false;
+        }
+    }
+    true
 }
 
 /// Moves an event `lines` lines down: the events of a block scanned on its own get the

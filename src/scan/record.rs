@@ -112,34 +112,49 @@ fn on_record_line(mut event: Event, seg: &Segment<'_>) -> Event {
     event
 }
 
+/// A document is fed in pieces of at most this many bytes, and the records each
+/// completed are taken before the next: however many messages a one-line document
+/// holds, its reader never keeps more than a few hundred waiting (no record is dropped,
+/// none waits for the line's end).
+const DOCUMENT_PIECE: usize = 1024;
+
 impl<F: FnMut(Event)> LineScan<'_, F> {
-    /// A line of a JSON document (a Gemini chat file): fed to its reader, and the records
-    /// it completed turned into events, each on the line its text started on.
+    /// A line of a JSON document (a Gemini chat file): fed to its reader (all but its
+    /// head was fed as it arrived, when it is long), and the records it completed turned
+    /// into events, each on the line its text started on.
     pub(super) fn document_line(&mut self, seg: &Segment<'_>) {
         let streamed = std::mem::take(self.streaming);
         let here = crate::format::Place {
             line: seg.line,
             offset: seg.offset,
         };
-        let Some(doc) = self.doc.as_mut() else {
-            return;
-        };
         if !streamed {
-            doc.feed(seg.bytes, here);
+            self.document_bytes(seg.bytes, here);
         }
-        doc.feed(b"\n", here);
-        while let Some(doc) = self.doc.as_mut()
-            && let Some((place, record)) = doc.next_record()
-        {
-            let visible = doc.calls_visible().filter(|_| doc.counts().records == 1);
-            let at = Segment {
-                bytes: b"",
-                truncated: false,
-                line: place.line,
-                column: 1,
-                offset: place.offset,
+        self.document_bytes(b"\n", here);
+    }
+
+    /// Feeds bytes of the document's line at `here`, turning the records they complete
+    /// into events as they complete.
+    pub(super) fn document_bytes(&mut self, bytes: &[u8], here: crate::format::Place) {
+        for piece in bytes.chunks(DOCUMENT_PIECE) {
+            let Some(doc) = self.doc.as_mut() else {
+                return;
             };
-            self.emit_record(&at, record, visible);
+            doc.feed(piece, here);
+            while let Some(doc) = self.doc.as_mut()
+                && let Some((place, record)) = doc.next_record()
+            {
+                let visible = doc.calls_visible().filter(|_| doc.counts().records == 1);
+                let at = Segment {
+                    bytes: b"",
+                    truncated: false,
+                    line: place.line,
+                    column: 1,
+                    offset: place.offset,
+                };
+                self.emit_record(&at, record, visible);
+            }
         }
     }
 }
