@@ -186,30 +186,10 @@ pub fn judge(mut cp: Checkpoint, bytes: &[u8]) -> Checkpoint {
 fn load(path: &Path) -> Result<Vec<u8>, (CheckpointStatus, String)> {
     use std::io::Read;
     let invalid = |message: String| (CheckpointStatus::Invalid, message);
-    let not_regular =
-        || invalid("is not a regular file (a device, FIFO or socket); not read".into());
-    match std::fs::metadata(path) {
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err((CheckpointStatus::Missing, "no such file".into()));
-        }
-        Err(e) => return Err(invalid(format!("cannot read: {e}"))),
-        Ok(m) if m.is_dir() => return Err(invalid("is a directory".into())),
-        Ok(m) if !m.is_file() => return Err(not_regular()),
-        Ok(_) => {}
-    }
-    let mut options = std::fs::File::options();
-    options.read(true);
-    // Never wait in `open` for a file swapped for a FIFO since it was looked at.
-    #[cfg(target_os = "linux")]
-    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, O_NONBLOCK);
-    let file = options
-        .open(path)
-        .map_err(|e| invalid(format!("cannot read: {e}")))?;
-    match file.metadata() {
-        Ok(m) if m.is_file() => {}
-        Ok(_) => return Err(not_regular()),
-        Err(e) => return Err(invalid(format!("cannot read: {e}"))),
-    }
+    let file = crate::source::open_regular(path).map_err(|e| match e {
+        crate::source::NotRegular::Missing => (CheckpointStatus::Missing, e.to_string()),
+        crate::source::NotRegular::Other(why) => invalid(why),
+    })?;
     let mut bytes = Vec::new();
     file.take(MAX_SIZE + 1)
         .read_to_end(&mut bytes)
@@ -221,10 +201,6 @@ fn load(path: &Path) -> Result<Vec<u8>, (CheckpointStatus, String)> {
     }
     Ok(bytes)
 }
-
-/// `O_NONBLOCK` on Linux.
-#[cfg(target_os = "linux")]
-const O_NONBLOCK: i32 = 0o4000;
 
 /// Reads the checkpoint of pane `pane` in `dir` (`--checkpoints DIR`). A symbolic link
 /// there is followed only when it stays inside `dir`: a committed `pane-0.json ->

@@ -340,7 +340,8 @@ pub struct LintArgs {
     /// exit status comes from those alone; entries that no longer match are stale.
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
-    /// Record every finding of this run in FILE, for --baseline.
+    /// Record every finding of this run in FILE, for --baseline (exit 0: recording does
+    /// not judge).
     #[arg(long, value_name = "FILE")]
     pub write_baseline: Option<PathBuf>,
     /// Report the findings only: no summaries, notes or totals.

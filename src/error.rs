@@ -119,6 +119,14 @@ impl InputError {
         }
     }
 
+    /// The input's wrapping broke part way (corrupt gzip): `what` says how.
+    pub fn damaged(name: &str, what: &str) -> Self {
+        InputError::read(
+            name,
+            std::io::Error::new(std::io::ErrorKind::InvalidData, what.to_owned()),
+        )
+    }
+
     pub fn read(name: &str, e: std::io::Error) -> Self {
         let kind = if e.kind() == std::io::ErrorKind::Interrupted {
             InputErrorKind::Interrupted

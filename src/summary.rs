@@ -40,4 +40,7 @@ pub struct FileSummary<'a> {
     pub worker: Option<&'a crate::format::WorkerRun>,
     /// The rules that could not run on this input, and why (SPEC §10).
     pub not_checked: &'a [(crate::rule::Rule, &'static str)],
+    /// With `--baseline`: the findings of this input the baseline held (not reported,
+    /// not counted).
+    pub baselined: Option<u64>,
 }

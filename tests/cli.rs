@@ -565,7 +565,7 @@ fn a_large_file_read_in_parallel_blocks_reports_what_stdin_does() {
     let unprinted = |text: &str| -> String {
         text.lines()
             .map(|l| match l.find(",\"fingerprint\":\"") {
-                Some(i) => format!("{}{}", &l[..i], &l[i + 33..]),
+                Some(i) => format!("{}{}", &l[..i], &l[i + 49..]),
                 None => l.to_owned(),
             })
             .collect::<Vec<_>>()

@@ -269,6 +269,19 @@ fn broken_gzip_is_said_and_never_clean() {
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{}: {stderr}", path.display());
         assert!(stderr.contains("gzip data is damaged"), "{stderr}");
+        // What came before the break is reported and summed up.
+        let out = quant()
+            .args(["check", "--format", "json"])
+            .arg(path)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        let json = String::from_utf8_lossy(&out.stdout);
+        assert!(json.contains(r#""kind":"summary""#), "{json}");
+        for command in ["state", "parse"] {
+            let out = quant().arg(command).arg(path).output().unwrap();
+            assert_eq!(out.status.code(), Some(2), "{command}");
+        }
         let out = quant().args(["check"]).write_stdin(bytes).output().unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "pipe: {stderr}");

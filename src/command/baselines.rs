@@ -17,11 +17,15 @@ use crate::summary::Totals;
 pub(super) struct Baselines {
     baseline: Option<crate::baseline::Baseline>,
     writer: Option<(ReportFile, crate::baseline::Writer<BufWriter<File>>)>,
-    /// The input being reported, and its fingerprints so far.
+    /// The input being reported, its path as fingerprints hold it, and its
+    /// fingerprints so far.
     file: String,
+    key: String,
     prints: crate::baseline::Fingerprinter,
     /// Findings of the input being reported that the baseline holds, by severity.
     pub(super) unchanged: Totals,
+    /// Findings of the whole run that the baseline held (not reported).
+    hidden: u64,
 }
 
 impl Baselines {
@@ -55,9 +59,23 @@ impl Baselines {
             baseline,
             writer,
             file: String::new(),
+            key: String::new(),
             prints: Default::default(),
             unchanged: Totals::default(),
+            hidden: 0,
         })
+    }
+
+    /// Whether a baseline is read (`--baseline`): summaries then say how many findings
+    /// it held.
+    pub(super) fn reading(&self) -> bool {
+        self.baseline.is_some()
+    }
+
+    /// Whether a baseline is written (`--write-baseline`): the run records, it does not
+    /// judge (exit 0 unless something failed).
+    pub(super) fn writing(&self) -> bool {
+        self.writer.is_some()
     }
 
     /// Fingerprints `f` (reported for `file`), records it, and says whether the baseline
@@ -65,13 +83,14 @@ impl Baselines {
     pub(super) fn tag(&mut self, file: &str, f: &mut Finding) -> Result<bool, Fatal> {
         if self.file != file {
             self.file = file.to_owned();
+            self.key = crate::baseline::path_key(file);
             self.prints = Default::default();
             self.unchanged = Totals::default();
         }
-        let fingerprint = self.prints.fingerprint(file, f);
+        let fingerprint = self.prints.fingerprint(&self.key, f);
         if let Some((pending, writer)) = &mut self.writer {
             writer
-                .add(file, f, &fingerprint)
+                .add(&self.key, f, &fingerprint)
                 .map_err(|e| Fatal::write(WriteTo::File(pending.path.clone()), e))?;
         }
         let state = self.baseline.as_mut().map(|b| {
@@ -83,6 +102,7 @@ impl Baselines {
         });
         let unchanged = state == Some(crate::baseline::State::Unchanged);
         if unchanged {
+            self.hidden += 1;
             match f.severity {
                 crate::rule::Severity::Error => self.unchanged.errors += 1,
                 crate::rule::Severity::Warning => self.unchanged.warnings += 1,
@@ -108,7 +128,7 @@ impl Baselines {
     /// Input `file` was read to its end.
     pub(super) fn checked(&mut self, file: &str) {
         if let Some(b) = &mut self.baseline {
-            b.checked(file);
+            b.checked(&crate::baseline::path_key(file));
         }
     }
 
@@ -126,15 +146,20 @@ impl Baselines {
             }
         }
         if let Some(b) = &self.baseline {
-            let stale = b.stale();
-            if !stale.is_empty() {
+            super::note(&format!(
+                "baseline: {} it holds {} not reported",
+                crate::finding::plural(self.hidden, "finding", "findings"),
+                if self.hidden == 1 { "was" } else { "were" }
+            ));
+            let count = b.stale_count();
+            if count > 0 {
                 const SHOWN: usize = 20;
                 let mut text = format!(
                     "baseline: {} no longer match{} (stale; write the baseline again to drop them):",
-                    crate::finding::plural(stale.len() as u64, "entry", "entries"),
-                    if stale.len() == 1 { "es" } else { "" }
+                    crate::finding::plural(count as u64, "entry", "entries"),
+                    if count == 1 { "es" } else { "" }
                 );
-                for e in stale.iter().take(SHOWN) {
+                for e in b.stale(SHOWN) {
                     text.push_str(&format!(
                         "\n  {}:{}: {} {}",
                         crate::sanitize::escape(e.file.as_bytes()),
@@ -143,8 +168,8 @@ impl Baselines {
                         crate::sanitize::escape(e.message.as_bytes())
                     ));
                 }
-                if stale.len() > SHOWN {
-                    text.push_str(&format!("\n  and {} more", stale.len() - SHOWN));
+                if count > SHOWN {
+                    text.push_str(&format!("\n  and {} more", count - SHOWN));
                 }
                 super::note(&text);
             }

@@ -78,8 +78,10 @@ pub fn run(args: &CheckArgs) -> Result<ExitCode, Fatal> {
         )?;
         (outcome, reports)
     };
+    // Recording a baseline records; it does not judge (exit 0 unless something failed).
+    let records = baselines.writing();
     baselines.finish(outcome.interrupted.or_else(interrupt::signal).is_some())?;
-    conclude(outcome, reports, args.lint.exit_zero)
+    conclude(outcome, reports, args.lint.exit_zero || records)
 }
 
 /// After a signal, how many chunks already read are still passed through and checked:
@@ -410,7 +412,17 @@ fn lint(
                     timeline: checked.timeline.as_ref(),
                     worker: checked.worker.as_ref(),
                     not_checked: &not_checked,
+                    baselined: out
+                        .baselines
+                        .reading()
+                        .then_some(known.errors + known.warnings),
                 };
+                if let Some(damage) = &checked.damage {
+                    // Checked up to the break, summed up, and never called clean.
+                    super::note(&format!("error: {file}: {damage}"));
+                    outcome.trouble = true;
+                    out.push(&file, Item::Unreadable(damage))?;
+                }
                 out.push(&file, Item::InputEnd(&summary))?;
             }
         }

@@ -321,6 +321,7 @@ impl<'r, 'w> Live<'r, 'w> {
         if interrupted.is_none() {
             self.baselines.checked(&name);
         }
+        let known = self.baselines.take_unchanged(&name);
         let totals = self.totals();
         let lines = self.pipeline.lines();
         let timeline = self.tally.take_timeline(lines);
@@ -344,6 +345,10 @@ impl<'r, 'w> Live<'r, 'w> {
                 worker.as_ref()
             },
             not_checked: &not_checked,
+            baselined: self
+                .baselines
+                .reading()
+                .then_some(known.errors + known.warnings),
         };
         // A broken wrapping (corrupt gzip): what came before the break was checked, the
         // input was not read to its end.

@@ -72,6 +72,10 @@ pub fn run(args: &ParseArgs) -> Result<ExitCode, Fatal> {
         Some(e) => Err(e),
         None => events.out.flush(),
     };
+    if let Some(damage) = pipeline.damage() {
+        // The events up to the break are out; the input was not read to its end.
+        return Err(InputError::damaged(&name, damage).into());
+    }
     match result {
         Ok(()) => Ok(ExitCode::from(EXIT_CLEAN)),
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(ExitCode::from(EXIT_CLEAN)),

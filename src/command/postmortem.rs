@@ -32,7 +32,14 @@ fn analyse_all(file: Option<&Path>, frame: &FrameArgs) -> Result<Analysis, Fatal
         },
         StatesOnly,
     )
-    .map(|(analysis, _)| analysis)
+    .and_then(|(analysis, _)| match &analysis.damage {
+        // What the states would say of a damaged input is not all of it.
+        Some(damage) => Err(Fatal::Input(crate::error::InputError::damaged(
+            &display_name(file),
+            damage,
+        ))),
+        None => Ok(analysis),
+    })
 }
 
 /// `state`, `postmortem` and `summary` report the sessions' states and the counts the

@@ -293,8 +293,10 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, Fatal> {
         draw,
     );
     let outcome = supervise(args, &worker, &rx, &mut log, live)?;
+    // Recording a baseline records; it does not judge (exit 0 unless something failed).
+    let records = baselines.writing();
     baselines.finish(outcome.interrupted.is_some())?;
-    conclude(outcome, reports, args.lint.exit_zero)
+    conclude(outcome, reports, args.lint.exit_zero || records)
 }
 
 /// The main loop: the worker's output passed through and checked, its exit, signals,

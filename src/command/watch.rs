@@ -504,6 +504,7 @@ fn end_of_file(
         timeline: timeline.as_ref(),
         worker: None,
         not_checked: &not_checked,
+        baselined: None,
     };
     view.push(&pane.name, Item::InputEnd(&summary))?;
     Ok(totals)

@@ -41,6 +41,9 @@ pub struct Analysis {
     pub timeline: Option<crate::timeline::Timeline>,
     /// The rules that could not run on it, and why.
     pub not_checked: Vec<(crate::rule::Rule, &'static str)>,
+    /// What broke in its wrapping (corrupt gzip): what came before was checked, but it
+    /// was not read to its end (exit 2).
+    pub damage: Option<String>,
 }
 
 /// One more finding about the last session, made once the input is read (the
@@ -220,16 +223,9 @@ impl Pipeline {
                 return Ok(Flow::Stop);
             }
         }
-        let flow = self.finish(sink)?;
-        match self.damage() {
-            // What came before the break was checked; the input was not read whole.
-            Some(damage) => Err(InputError::read(
-                &self.name,
-                std::io::Error::new(std::io::ErrorKind::InvalidData, damage),
-            )
-            .into()),
-            None => Ok(flow),
-        }
+        // (A broken wrapping is kept in [`Pipeline::damage`]: what came before the
+        // break was checked, and is summed up.)
+        self.finish(sink)
     }
 
     /// What broke in the input's wrapping (corrupt or cut gzip), once it is read: the
@@ -375,6 +371,7 @@ where
             worker: pipeline.worker_run(),
             timeline,
             not_checked: pipeline.not_checked(),
+            damage: pipeline.damage().map(str::to_owned),
         },
         sink,
     ))

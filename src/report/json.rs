@@ -91,6 +91,8 @@ struct Summary<'a> {
     records: Option<RecordCounts>,
     #[serde(skip_serializing_if = "Option::is_none")]
     worker_exit: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    baselined: Option<u64>,
     not_checked: Vec<NotChecked<'a>>,
 }
 
@@ -110,6 +112,7 @@ pub fn write_summary(out: &mut (impl Write + ?Sized), summary: &FileSummary<'_>)
             totals: summary.totals,
             records: summary.records,
             worker_exit: summary.worker_exit,
+            baselined: summary.baselined,
             not_checked: summary
                 .not_checked
                 .iter()

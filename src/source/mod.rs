@@ -55,6 +55,54 @@ impl Input {
     }
 }
 
+/// Why a file that must be a regular file was not opened.
+#[derive(Debug)]
+pub enum NotRegular {
+    Missing,
+    /// Why, said as a message ends (`is a directory`, `cannot read: …`).
+    Other(String),
+}
+
+impl std::fmt::Display for NotRegular {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NotRegular::Missing => f.write_str("no such file"),
+            NotRegular::Other(why) => f.write_str(why),
+        }
+    }
+}
+
+/// Opens `path` for reading only if it is a regular file, never waiting in `open` (a
+/// file swapped for a FIFO since it was looked at): how the files the tool reads
+/// besides its inputs (checkpoints, baselines) are opened, since they are untrusted.
+pub fn open_regular(path: &Path) -> Result<File, NotRegular> {
+    let not_regular =
+        || NotRegular::Other("is not a regular file (a device, FIFO or socket); not read".into());
+    match std::fs::metadata(path) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(NotRegular::Missing),
+        Err(e) => return Err(NotRegular::Other(format!("cannot read: {e}"))),
+        Ok(m) if m.is_dir() => return Err(NotRegular::Other("is a directory".into())),
+        Ok(m) if !m.is_file() => return Err(not_regular()),
+        Ok(_) => {}
+    }
+    let mut options = File::options();
+    options.read(true);
+    #[cfg(target_os = "linux")]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, O_NONBLOCK);
+    let file = options
+        .open(path)
+        .map_err(|e| NotRegular::Other(format!("cannot read: {e}")))?;
+    match file.metadata() {
+        Ok(m) if m.is_file() => Ok(file),
+        Ok(_) => Err(not_regular()),
+        Err(e) => Err(NotRegular::Other(format!("cannot read: {e}"))),
+    }
+}
+
+/// `O_NONBLOCK` on Linux.
+#[cfg(target_os = "linux")]
+const O_NONBLOCK: i32 = 0o4000;
+
 /// The name a report uses for an input.
 pub fn display_name(path: Option<&Path>) -> String {
     match path {
