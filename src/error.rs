@@ -137,6 +137,16 @@ impl InputError {
     }
 }
 
+impl InputError {
+    /// What went wrong, without the input's name.
+    pub fn what(&self) -> String {
+        match &self.kind {
+            InputErrorKind::Open(e) | InputErrorKind::Read(e) => e.to_string(),
+            InputErrorKind::Interrupted => "interrupted".to_owned(),
+        }
+    }
+}
+
 impl std::fmt::Display for InputError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match &self.kind {

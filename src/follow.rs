@@ -35,6 +35,11 @@ pub struct Ended {
     pub hint: Option<crate::scan::PrefixHint>,
     pub records: Option<crate::format::RecordCounts>,
     pub not_checked: Vec<(crate::rule::Rule, &'static str)>,
+    /// The session still open when following stopped (the watch ended): its id and
+    /// start line. Not judged: its worker may be running.
+    pub open: Option<(String, u64)>,
+    /// What broke in the file's wrapping (corrupt gzip).
+    pub damage: Option<String>,
 }
 
 impl Ended {
@@ -45,6 +50,8 @@ impl Ended {
             hint: p.prefix_hint(),
             records: p.records(),
             not_checked: p.not_checked(),
+            open: p.open_session(),
+            damage: p.damage().map(str::to_owned),
         }
     }
 }
@@ -60,9 +67,11 @@ pub struct Followed {
     pipeline: Pipeline,
     scan: ScanOptions,
     rules: RuleOptions,
-    /// When bytes last came, and whether the silence since was reported.
+    /// When bytes last came, and whether the silence since was reported, and whether
+    /// a completion block left open was closed since.
     pub last_growth: Instant,
     pub stall_reported: bool,
+    pub settled: bool,
 }
 
 /// Bytes read per call, at most.
@@ -78,11 +87,21 @@ impl Followed {
     ) -> io::Result<Followed> {
         let mut file = File::open(path)?;
         let meta = file.metadata()?;
+        if meta.is_dir() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "is a directory",
+            ));
+        }
+
         let offset = if from_end {
             file.seek(SeekFrom::End(0))?
         } else {
             0
         };
+        // Silent since it was last written: a log untouched for hours is stalled at
+        // once, not "2s" because the watch just started.
+        let last_growth = written_at(&file);
         Ok(Followed {
             path: path.to_path_buf(),
             file: Some(file),
@@ -91,8 +110,9 @@ impl Followed {
             pipeline: new_pipeline(path, scan, rules),
             scan: scan.clone(),
             rules: rules.clone(),
-            last_growth: Instant::now(),
+            last_growth,
             stall_reported: false,
+            settled: false,
         })
     }
 
@@ -153,6 +173,8 @@ impl Followed {
         match change {
             Change::Deleted => self.file = None,
             Change::Rotated => match File::open(&self.path) {
+                // Replaced by a directory: nothing more to follow there.
+                Ok(file) if file.metadata()?.is_dir() => self.file = None,
                 Ok(file) => {
                     let meta = file.metadata()?;
                     self.id = (meta.dev(), meta.ino());
@@ -194,8 +216,11 @@ impl Followed {
                 return Ok(());
             }
             self.offset += got as u64;
-            self.last_growth = Instant::now();
+            // When it was written, not when it is read: what a log held when the watch
+            // started may be hours old.
+            self.last_growth = written_at(file);
             self.stall_reported = false;
+            self.settled = false;
             if self.pipeline.feed(&buf[..got], out)? == Flow::Stop {
                 // The sink has what it wants of this file for now.
                 return Ok(());
@@ -203,13 +228,23 @@ impl Followed {
         }
     }
 
-    /// Ends following: the rest of the file is read and its sessions finished.
-    pub fn finish<S: Sink>(&mut self, buf: &mut [u8], out: &mut S) -> Result<Ended, S::Error>
+    /// The file fell silent after a session's completion block: the block is closed,
+    /// so that the session's end is known without waiting for the next marker (a
+    /// worker prints its block in one burst).
+    pub fn settle<S: Sink>(&mut self, out: &mut S) -> Result<Flow, S::Error> {
+        self.settled = true;
+        self.pipeline.settle(out)
+    }
+
+    /// Stops following a file that may still grow (the watch ends): what is there is
+    /// read, a completed session closed, and a session still open left open (stopping
+    /// the watch is not a crash of the worker; [`Ended::open`] names it).
+    pub fn stop<S: Sink>(&mut self, buf: &mut [u8], out: &mut S) -> Result<Ended, S::Error>
     where
         S::Error: From<InputError>,
     {
         self.read_available(buf, out)?;
-        self.pipeline.finish(out)?;
+        self.pipeline.settle(out)?;
         Ok(Ended::of(&self.pipeline))
     }
 
@@ -217,6 +252,18 @@ impl Followed {
     pub fn silent(&self) -> Duration {
         self.last_growth.elapsed()
     }
+}
+
+/// When `file` was last written, as an instant (now, when that cannot be told).
+fn written_at(file: &File) -> Instant {
+    let now = Instant::now();
+    let age = file
+        .metadata()
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|m| m.elapsed().ok())
+        .unwrap_or_default();
+    now.checked_sub(age).unwrap_or(now)
 }
 
 fn new_pipeline(path: &Path, scan: &ScanOptions, rules: &RuleOptions) -> Pipeline {

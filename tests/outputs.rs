@@ -174,6 +174,12 @@ fn every_command_draws_the_same_pictures_of_the_same_output() {
             ("run", from_run(format, dir.path())),
             ("watch", from_watch(format, dir.path())),
         ] {
+            let mut file = file.clone();
+            if command == "watch" {
+                // The watch stops while the input's last session is open: its worker
+                // may be running, so it is not reported as cut off.
+                file.retain(|mark| !mark.contains("missing-session-complete"));
+            }
             assert_eq!(
                 drawn(format, &text),
                 file,

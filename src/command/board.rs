@@ -1,6 +1,7 @@
-//! The live board of `watch` on a terminal (SPEC §8): one row per pane with its worker,
-//! session, phase, current task, open subagents, counts, the age of its last marker and
-//! its latest finding; Enter opens a pane's findings, `q` quits. It redraws only when
+//! The live board of `watch` on a terminal (SPEC §8): one row per pane with its session
+//! (whose id names the worker), phase, current task, open subagents, counts, how long
+//! its file has been silent and, when there is room, its latest finding (the columns
+//! fit the terminal's width); Enter opens a pane's findings, `q` quits. It redraws only when
 //! something changed (at most ten times a second, and once a second for the ages), and
 //! the terminal is restored on exit, on a panic and on a signal.
 //!
@@ -64,14 +65,16 @@ impl Phase {
 
 /// One pane's row.
 struct Pane {
-    worker: String,
     session: String,
+    /// The session's id as the input has it (which session a `SessionEnd` is about).
+    session_id: String,
     phase: Phase,
     task: String,
     subagents: u64,
     tasks: u64,
     files: u64,
-    last_marker: Option<Instant>,
+    /// How long its file has been silent (from its modification time at first).
+    silent: Option<Duration>,
     totals: Totals,
     latest: String,
     findings: VecDeque<(Severity, String)>,
@@ -80,14 +83,14 @@ struct Pane {
 impl Pane {
     fn new() -> Pane {
         Pane {
-            worker: String::new(),
             session: String::new(),
+            session_id: String::new(),
             phase: Phase::Waiting,
             task: String::new(),
             subagents: 0,
             tasks: 0,
             files: 0,
-            last_marker: None,
+            silent: None,
             totals: Totals::default(),
             latest: String::new(),
             findings: VecDeque::new(),
@@ -147,7 +150,6 @@ impl Board {
             return;
         };
         let pane = self.pane(file);
-        pane.last_marker = Some(Instant::now());
         if pane.phase == Phase::Stalled {
             pane.phase = if pane.task.is_empty() {
                 Phase::Start
@@ -157,8 +159,8 @@ impl Board {
         }
         match marker {
             Marker::SessionStart { session } => {
-                pane.session = esc(&session.id, 40);
-                pane.worker = esc(&session.worker_type, 16);
+                pane.session = esc(&session.id, 80);
+                pane.session_id.clone_from(&session.id);
                 pane.phase = Phase::Start;
                 pane.task.clear();
                 pane.subagents = 0;
@@ -176,7 +178,10 @@ impl Board {
             }
             Marker::SubagentSpawn { .. } => pane.subagents += 1,
             Marker::SubagentComplete { .. } => pane.subagents = pane.subagents.saturating_sub(1),
-            Marker::FilesCreated { count } => pane.files = pane.files.saturating_add(*count),
+            // The completion block restates the session's total: not added again.
+            Marker::FilesCreated { count } if pane.phase != Phase::Complete => {
+                pane.files = pane.files.saturating_add(*count);
+            }
             Marker::DistillationRequest { .. } | Marker::DistillationComplete => {
                 pane.phase = Phase::Distillation;
             }
@@ -209,10 +214,16 @@ impl Board {
 
     fn session_end(&mut self, file: &str, state: &SessionState) {
         let pane = self.pane(file);
+        // The end of an earlier session (cut off by a nested `SESSION_START`) does not
+        // change the row of the session that follows it.
+        if state.session_id != pane.session_id {
+            return;
+        }
         pane.phase = match state.status {
             Status::Complete => Phase::Complete,
             Status::Crashed => Phase::Crashed,
         };
+        pane.files = state.files_created;
     }
 
     fn note(&mut self, file: &str, message: &str) {
@@ -256,10 +267,12 @@ impl crate::sink::Sink for Board {
     }
 }
 
-/// `3s`, `12m`, `2h`: the age of a pane's last marker.
-fn age(at: Option<Instant>) -> String {
-    let Some(at) = at else { return "-".into() };
-    let s = at.elapsed().as_secs();
+/// `3s`, `12m`, `2h`: how long a pane's file has been silent.
+fn age(silent: Option<Duration>) -> String {
+    let Some(silent) = silent else {
+        return "-".into();
+    };
+    let s = silent.as_secs();
     match s {
         0..60 => format!("{s}s"),
         60..3600 => format!("{}m", s / 60),
@@ -306,21 +319,21 @@ fn draw(board: &mut Board, frame: &mut ratatui::Frame<'_>) {
         frame.render_stateful_widget(list, top, &mut state);
         return;
     }
-    let header = Row::new([
-        "PANE",
-        "WORKER",
-        "SESSION",
-        "PHASE",
-        "TASK",
-        "SUBAG",
-        "TASKS",
-        "FILES",
-        "LAST",
-        "ERR",
-        "WARN",
-        "LATEST FINDING",
-    ])
-    .style(Style::default().add_modifier(Modifier::BOLD));
+    // Pane names as the files are named, without their extension when narrow.
+    let names: Vec<String> = board.panes.keys().map(|f| pane_name(f, false)).collect();
+    let longest = names.iter().map(|n| n.chars().count()).max().unwrap_or(4);
+    let mut layout = Columns::fit(top.width.saturating_sub(2), longest);
+    let short = layout.pane < longest as u16;
+    if short {
+        let longest = board
+            .panes
+            .keys()
+            .map(|f| pane_name(f, true).chars().count())
+            .max()
+            .unwrap_or(4);
+        layout = Columns::fit(top.width.saturating_sub(2), longest);
+    }
+    let header = Row::new(layout.titles()).style(Style::default().add_modifier(Modifier::BOLD));
     let rows: Vec<Row<'_>> = board
         .panes
         .iter()
@@ -331,43 +344,29 @@ fn draw(board: &mut Board, frame: &mut ratatui::Frame<'_>) {
                 Phase::Distillation => Color::Cyan,
                 Phase::Waiting | Phase::Start | Phase::Tasks => Color::Reset,
             };
-            let name = std::path::Path::new(file)
-                .file_name()
-                .map_or_else(|| file.clone(), |n| n.to_string_lossy().into_owned());
-            Row::new([
-                Cell::from(esc(&name, 24)),
-                Cell::from(p.worker.clone()),
-                Cell::from(p.session.clone()),
+            let mut cells = vec![
+                Cell::from(tail(&pane_name(file, short), layout.pane)),
+                Cell::from(middle(&p.session, layout.session)),
                 Cell::from(p.phase.word()).style(board.style(phase_color)),
                 Cell::from(p.task.clone()),
                 Cell::from(p.subagents.to_string()),
                 Cell::from(p.tasks.to_string()),
                 Cell::from(p.files.to_string()),
-                Cell::from(age(p.last_marker)),
+                Cell::from(age(p.silent)),
                 Cell::from(p.totals.errors.to_string()).style(if p.totals.errors > 0 {
                     board.style(Color::Red)
                 } else {
                     Style::default()
                 }),
                 Cell::from(p.totals.warnings.to_string()),
-                Cell::from(p.latest.clone()),
-            ])
+            ];
+            if layout.latest > 0 {
+                cells.push(Cell::from(p.latest.clone()));
+            }
+            Row::new(cells)
         })
         .collect();
-    let widths = [
-        Constraint::Length(14),
-        Constraint::Length(11),
-        Constraint::Length(30),
-        Constraint::Length(12),
-        Constraint::Length(10),
-        Constraint::Length(5),
-        Constraint::Length(5),
-        Constraint::Length(5),
-        Constraint::Length(5),
-        Constraint::Length(4),
-        Constraint::Length(4),
-        Constraint::Min(10),
-    ];
+    let widths = layout.widths();
     let count = board.panes.len();
     let title = format!(
         " quant-session watch — {} pane{} ",
@@ -381,6 +380,114 @@ fn draw(board: &mut Board, frame: &mut ratatui::Frame<'_>) {
     let mut state =
         TableState::default().with_selected((count > 0).then_some(board.selected.min(count - 1)));
     frame.render_stateful_widget(table, top, &mut state);
+}
+
+/// The board's columns, fitted to the terminal's width: the counts keep the width of
+/// their titles, the pane and session names take what is left (a session id whole when
+/// it fits, else its end, which tells sessions apart), and the latest finding gets a
+/// column only when there is room for it (it is in the findings view anyway).
+struct Columns {
+    pane: u16,
+    session: u16,
+    task: u16,
+    latest: u16,
+}
+
+/// The fixed columns after TASK: title and width.
+const COUNTS: [(&str, u16); 6] = [
+    ("SUBAG", 5),
+    ("TASKS", 5),
+    ("FILES", 5),
+    ("LAST", 4),
+    ("ERR", 4),
+    ("WARN", 4),
+];
+const PHASE: u16 = 12;
+
+impl Columns {
+    /// The columns for a board `width` wide whose longest pane name is `longest`.
+    fn fit(width: u16, longest: usize) -> Columns {
+        let counts: u16 = COUNTS.iter().map(|(_, w)| w + 1).sum();
+        // PANE, SESSION, PHASE, TASK and the counts, one space between columns.
+        let free = width.saturating_sub(counts + PHASE + 4);
+        let pane = (longest as u16).clamp(4, (free / 3).clamp(4, 24));
+        let task = (free / 5).clamp(5, 12);
+        // A session id whole (`researcher-2026-11-23T10:15:30.123456` is 37).
+        let session = free.saturating_sub(pane + task).clamp(8, 40);
+        let rest = free.saturating_sub(pane + task + session);
+        Columns {
+            pane,
+            session,
+            task,
+            latest: if rest > 30 { rest - 1 } else { 0 },
+        }
+    }
+
+    fn titles(&self) -> Vec<&'static str> {
+        let mut titles = vec!["PANE", "SESSION", "PHASE", "TASK"];
+        titles.extend(COUNTS.iter().map(|(t, _)| *t));
+        if self.latest > 0 {
+            titles.push("LATEST FINDING");
+        }
+        titles
+    }
+
+    fn widths(&self) -> Vec<Constraint> {
+        let mut widths = vec![
+            Constraint::Length(self.pane),
+            Constraint::Length(self.session),
+            Constraint::Length(PHASE),
+            Constraint::Length(self.task),
+        ];
+        widths.extend(COUNTS.iter().map(|(_, w)| Constraint::Length(*w)));
+        if self.latest > 0 {
+            widths.push(Constraint::Min(self.latest));
+        }
+        widths
+    }
+}
+
+/// A pane's name on the board: its file's name, without its extension when `short`.
+fn pane_name(file: &str, short: bool) -> String {
+    let path = std::path::Path::new(file);
+    let name = if short {
+        path.file_stem()
+    } else {
+        path.file_name()
+    };
+    let name = name.map_or_else(|| file.to_owned(), |n| n.to_string_lossy().into_owned());
+    esc(&name, 80)
+}
+
+/// A session id in at most `width` characters: whole, or the worker type it starts
+/// with, `…`, and its end (the time that tells sessions apart).
+fn middle(text: &str, width: u16) -> String {
+    let width = usize::from(width);
+    let n = text.chars().count();
+    if n <= width || width < 8 {
+        return tail(text, width as u16);
+    }
+    let worker = text.split('-').next().unwrap_or("").chars().count();
+    let head = worker.min(width / 2 - 1);
+    let keep_tail = width - head - 1;
+    text.chars()
+        .take(head)
+        .chain(std::iter::once('…'))
+        .chain(text.chars().skip(n - keep_tail))
+        .collect()
+}
+
+/// `text` in at most `width` characters: whole, or `…` and its end.
+fn tail(text: &str, width: u16) -> String {
+    let width = usize::from(width);
+    let n = text.chars().count();
+    if n <= width || width == 0 {
+        return text.to_owned();
+    }
+    let skip = n - (width - 1);
+    std::iter::once('…')
+        .chain(text.chars().skip(skip))
+        .collect()
 }
 
 /// Whether colours are used: `--color`, then NO_COLOR.
@@ -465,6 +572,11 @@ fn board_loop(
             let mut both = WithReports::new(&mut *board, reports);
             fleet.step(&mut both)?;
             last_step = Some(Instant::now());
+        }
+        for (name, silent) in fleet.silences() {
+            if let Some(pane) = board.panes.get_mut(name) {
+                pane.silent = Some(silent);
+            }
         }
         // At most ten frames a second; once a second for the ages.
         let since = last_draw.map_or(Duration::MAX, |t| t.elapsed());

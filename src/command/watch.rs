@@ -36,6 +36,10 @@ use crate::summary::{FileSummary, Totals};
 /// notified, and the grain of `--stale`.
 pub(super) const POLL: Duration = Duration::from_millis(500);
 
+/// How long a file is silent after a completion block before the block is taken as
+/// ended (a worker prints it in one burst).
+const SETTLE: Duration = Duration::from_secs(1);
+
 /// One followed file and what is known about it.
 struct Pane {
     followed: Followed,
@@ -45,6 +49,9 @@ struct Pane {
     tally: Tally,
     /// The start line of the last session compared with its checkpoint.
     checked: Option<u64>,
+    /// A file at its path was damaged (corrupt gzip) or could not be read on: the
+    /// watch cannot call the fleet clean.
+    damaged: bool,
 }
 
 /// The sessions a pane keeps for its summary file.
@@ -92,6 +99,11 @@ pub(super) struct Fleet<'a> {
     pub(super) drawn: bool,
     /// Files that ended (for the reports' totals).
     pub(super) files_seen: usize,
+    /// A file was damaged or could not be read on (exit 2).
+    pub(super) trouble: bool,
+    /// Files the watch writes (its stdout, `--report` files): never followed, or the
+    /// watch would read its own output.
+    pub(super) own: std::collections::HashSet<(u64, u64)>,
 }
 
 impl<'a> Fleet<'a> {
@@ -133,6 +145,8 @@ impl<'a> Fleet<'a> {
             first: true,
             drawn: false,
             files_seen: 0,
+            trouble: false,
+            own: Default::default(),
         })
     }
 
@@ -140,7 +154,7 @@ impl<'a> Fleet<'a> {
     /// (rotations, truncations and deletions reported), silences measured.
     pub(super) fn step(&mut self, view: &mut dyn Sink<Error = Fatal>) -> Result<(), Fatal> {
         for path in self.targets.present() {
-            if self.panes.contains_key(&path) {
+            if self.panes.contains_key(&path) || self.is_own(&path) {
                 continue;
             }
             // Files there when the watch starts may be skipped to their end; files that
@@ -156,6 +170,7 @@ impl<'a> Fleet<'a> {
                         name,
                         tally: Tally::new(Keep::Recent(KEPT_SESSIONS), self.drawn),
                         checked: None,
+                        damaged: false,
                     };
                     self.panes.insert(path, pane);
                 }
@@ -173,14 +188,27 @@ impl<'a> Fleet<'a> {
         self.first = false;
         let mut gone = Vec::new();
         for (path, pane) in self.panes.iter_mut() {
-            poll_pane(
+            let polled = poll_pane(
                 self.args,
                 &self.rules,
                 pane,
                 &mut self.buf,
                 view,
                 &mut self.files_seen,
-            )?;
+            );
+            match polled {
+                Ok(()) => {}
+                // One pane's trouble is that pane's: said, and the pane is dropped (it
+                // is followed again from its start if a file comes back there).
+                Err(Fatal::Input(e)) => {
+                    let note = format!("{}; no longer followed", e.what());
+                    view.push(&pane.name, Item::Note(&note))?;
+                    pane.damaged = true;
+                    gone.push(path.clone());
+                }
+                Err(e) => return Err(e),
+            }
+            self.trouble |= pane.damaged;
             if !pane.followed.alive() {
                 gone.push(path.clone());
             }
@@ -189,6 +217,18 @@ impl<'a> Fleet<'a> {
             self.panes.remove(&path);
         }
         Ok(())
+    }
+
+    /// How long each pane's file has been silent, by the name reports give it.
+    pub(super) fn silences(&self) -> impl Iterator<Item = (&str, Duration)> {
+        self.panes
+            .values()
+            .map(|p| (p.name.as_str(), p.followed.silent()))
+    }
+
+    /// Whether `path` is a file the watch itself writes.
+    fn is_own(&self, path: &Path) -> bool {
+        std::fs::metadata(path).is_ok_and(|m| self.own.contains(&crate::report::file::identity(&m)))
     }
 
     /// Sleeps until something changes, or at most `most`.
@@ -222,10 +262,20 @@ impl<'a> Fleet<'a> {
     pub(super) fn finish(&mut self, view: &mut dyn Sink<Error = Fatal>) -> Result<Totals, Fatal> {
         let mut totals = Totals::default();
         for pane in self.panes.values_mut() {
+            // Stopping the watch is not the end of the workers: a session still open
+            // is said to be running, not reported as crashed.
             let ended = pane
                 .followed
-                .finish(&mut self.buf, &mut pane.tally.through(&mut *view))?;
+                .stop(&mut self.buf, &mut pane.tally.through(&mut *view))?;
+            if let Some((session, line)) = &ended.open {
+                let note = format!(
+                    "session {} (line {line}) was still open when the watch stopped: not judged",
+                    sanitize::escape(session.as_bytes())
+                );
+                view.push(&pane.name, Item::Note(&note))?;
+            }
             totals.add(end_of_file(self.args, &self.rules, pane, ended, view)?);
+            self.trouble |= pane.damaged;
             self.files_seen += 1;
         }
         Ok(totals)
@@ -256,6 +306,22 @@ pub fn run(args: &WatchArgs) -> Result<ExitCode, Fatal> {
         globs: &fleet.targets.globs,
     };
     let beside = Beside::open(&args.report, args.otlp_endpoint.as_deref(), &inputs)?;
+    // Its own output is never followed: stdout redirected into a watched directory
+    // (the `--report` files cannot be there: `Beside::open` refuses them).
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsFd;
+        if let Ok(meta) = io::stdout()
+            .as_fd()
+            .try_clone_to_owned()
+            .map(std::fs::File::from)
+            .and_then(|f| f.metadata())
+            && meta.is_file()
+        {
+            fleet.own.insert(crate::report::file::identity(&meta));
+        }
+    }
+
     fleet.drawn = beside.draws(crate::cli::Format::Human);
     let mut reports = beside.alone();
     let (interrupted, totals) =
@@ -281,7 +347,8 @@ pub fn run(args: &WatchArgs) -> Result<ExitCode, Fatal> {
         .map_err(|(what, e)| Fatal::write(WriteTo::Doing(what), e))?;
     interrupt::finished();
     let code = exit_code(interrupted, totals);
-    Ok(ExitCode::from(if failed && code == super::EXIT_CLEAN {
+    let failed = failed || fleet.trouble;
+    Ok(ExitCode::from(if failed && interrupted.is_none() {
         super::EXIT_TROUBLE
     } else {
         code
@@ -456,6 +523,16 @@ fn poll_pane(
             break;
         }
     }
+    // A silence after a completion block: the session's end is known now (summaries,
+    // checkpoints, the `complete` line), not at the next marker.
+    if !pane.followed.settled && pane.followed.silent() >= SETTLE {
+        let before = pane.tally.ended();
+        pane.followed.settle(&mut pane.tally.through(&mut *view))?;
+        if pane.tally.ended() != before {
+            compare_checkpoint(args, rules, pane, view)?;
+            write_summary_file(args, pane);
+        }
+    }
     // A silence past --stale while a session is open: once per silence.
     let followed = &mut pane.followed;
     if !followed.stall_reported
@@ -506,7 +583,14 @@ fn end_of_file(
         not_checked: &not_checked,
         baselined: None,
     };
+    if let Some(damage) = &ended.damage {
+        // Checked up to the break, summed up, and never called clean.
+        super::note(&format!("error: {}: {damage}", pane.name));
+        view.push(&pane.name, Item::Unreadable(damage))?;
+        pane.damaged = true;
+    }
     view.push(&pane.name, Item::InputEnd(&summary))?;
+    write_summary_file(args, pane);
     Ok(totals)
 }
 

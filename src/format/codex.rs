@@ -30,6 +30,7 @@ pub const SPEC: super::Spec = super::Spec {
         })
     },
     reader: || Box::new(Codex::default()),
+    opens: &[b"thread.started"],
     documents: &[],
 };
 

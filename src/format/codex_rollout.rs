@@ -32,6 +32,7 @@ pub const SPEC: super::Spec = super::Spec {
         )
     },
     reader: || Box::new(CodexRollout::default()),
+    opens: &[],
     documents: &[],
 };
 

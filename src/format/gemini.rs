@@ -35,6 +35,7 @@ pub const SPEC: super::Spec = super::Spec {
         _ => false,
     },
     reader: || Box::new(Gemini::default()),
+    opens: &[b"init"],
     documents: &[
         super::DocumentSpec {
             detect: |second| second.trim_ascii_start().starts_with(b"\"sessionId\""),

@@ -59,6 +59,10 @@ pub struct Spec {
     pub detect: fn(&[u8]) -> bool,
     /// A reader of its records.
     pub reader: fn() -> Box<dyn Format>,
+    /// The types of the records its stream on stdout starts with: one of them after
+    /// lines of text opens the stream (see [`opens_stream`]); empty for files the CLI
+    /// writes on disk, which nothing prints before.
+    pub opens: &'static [&'static [u8]],
     /// Its one-document shapes (a pretty-printed JSON file): told by the line after a
     /// lone `{`, or by the document's first key when it is on one line.
     pub documents: &'static [DocumentSpec],
@@ -150,18 +154,16 @@ pub fn looks_like_record(line: &[u8]) -> bool {
 
 /// Whether `line`, met among lines of text before any session, opens a stream of an
 /// agent CLI's records (a CLI's warning on the pseudo-terminal before its stream, where
-/// stderr and stdout merge): a record that some CLI's format tells as its own, or one
-/// of the record types Claude Code writes. A worker that prints some other JSON object
-/// in a plain transcript does not turn it into a stream.
+/// stderr and stdout merge): a record of a type a CLI's stream starts with (Claude
+/// Code's `system`, Codex's `thread.started`, Gemini's `init`). Any other record — a
+/// worker that prints some JSON of its own, or the `result` of a CLI it ran — leaves a
+/// plain transcript plain.
 pub fn opens_stream(line: &[u8]) -> bool {
     if !looks_like_record(line) {
         return false;
     }
     let head = &line[..line.len().min(4096)];
-    claude::knows(head)
-        || FORMATS
-            .iter()
-            .any(|s| s.cli != claude::SPEC.cli && (s.detect)(head))
+    type_of(head).is_some_and(|t| FORMATS.iter().any(|s| s.opens.contains(&t)))
 }
 
 /// A reader of a document: fed the whole input, it hands out records as they complete.

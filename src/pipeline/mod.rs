@@ -161,6 +161,16 @@ impl Pipeline {
         }
     }
 
+    /// Stops reading an input that may still grow (the watch ends): a completed
+    /// session's block is closed; a last line without its line break, and a session
+    /// still open, are left as they are (the worker may be writing them).
+    pub fn settle<S: Sink>(&mut self, sink: &mut S) -> Result<Flow, S::Error> {
+        match &mut self.machine {
+            Some(machine) => machine.settle(&self.name, sink),
+            None => Ok(Flow::Continue),
+        }
+    }
+
     /// Reads `input` to its end and finishes: a large plain-text file in blocks on all
     /// cores (when allowed), anything else chunk by chunk in `buf`. A signal stops it
     /// between chunks (an `Interrupted` input error).
@@ -396,13 +406,13 @@ fn in_blocks(file: &std::fs::File, scan: &ScanOptions, buf: &mut [u8]) -> Option
     if threads < 2 {
         return None;
     }
+    let n = file.read_at(buf, 0).ok()?;
+    let whole = n as u64 == meta.len();
     match scan.input {
-        InputKind::Text => Some(threads),
+        // A wrapped file (gzip, a byte-order mark) is unwrapped in one piece.
+        InputKind::Text => crate::scan::unwrapped(&buf[..n], whole).then_some(threads),
         InputKind::Cli(_) => None,
-        InputKind::Auto => {
-            // The first lines decide, as they do for the scanner.
-            let n = file.read_at(buf, 0).ok()?;
-            crate::scan::plain_text_from(&buf[..n], n as u64 == meta.len()).then_some(threads)
-        }
+        // The first lines decide, as they do for the scanner.
+        InputKind::Auto => crate::scan::plain_text_from(&buf[..n], whole).then_some(threads),
     }
 }

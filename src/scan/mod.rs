@@ -179,12 +179,12 @@ impl Scanner {
     #[cold]
     fn unwrap<F: FnMut(Event)>(&mut self, chunk: &[u8], last: bool, sink: &mut F) {
         let mut chunk = chunk;
-        if let Wrapping::Undecided(held) = &mut self.wrapping {
+        if let Wrapping::Undecided { held, .. } = &mut self.wrapping {
             let Some((told, held, rest)) = wrapping::decide(held, chunk, last) else {
                 return;
             };
             chunk = rest;
-            self.wrapping = Wrapping::new(&told);
+            self.wrapping = Wrapping::new(&told, 0);
             let mut skip = 0;
             if let Told::Plain(bom) = told
                 && bom > 0
@@ -394,7 +394,9 @@ impl<F: FnMut(Event)> LineScan<'_, F> {
             }
             *self.prelude += 1;
         }
-        let json_input = input != InputKind::Text && format::has_documents(input.cli());
+        // A JSON document is told by the first line only: after lines of text, a
+        // worker's own JSON (or a CLI's answer it prints) must not swallow the rest.
+        let json_input = !prelude && input != InputKind::Text && format::has_documents(input.cli());
         if json_input && first.trim_ascii() == b"{" {
             *self.mode = Mode::Pending;
             return;
@@ -472,8 +474,9 @@ pub fn plain_text_from(start: &[u8], whole: bool) -> bool {
     if !matches!(wrapping::tell(start, whole), Told::Plain(0)) {
         return false;
     }
+    // Segments, as the framer cuts them (a `\r` ends one too).
     let mut lines = start
-        .split(|&b| b == b'\n')
+        .split(|&b| b == b'\n' || b == b'\r')
         .filter(|l| !l.trim_ascii().is_empty());
     for (i, line) in lines.by_ref().take(PRELUDE_LINES as usize + 1).enumerate() {
         let ended = whole || line.as_ptr_range().end < start.as_ptr_range().end;
@@ -482,19 +485,25 @@ pub fn plain_text_from(start: &[u8], whole: bool) -> bool {
         }
         let opens = if i == 0 {
             format::looks_like_record(line)
+                || line.trim_ascii() == b"{"
+                || line
+                    .trim_ascii_start()
+                    .strip_prefix(b"{")
+                    .is_some_and(|rest| format::document_reader(None, rest).is_some())
         } else {
             format::opens_stream(line)
         };
-        let document = line.trim_ascii() == b"{"
-            || line
-                .trim_ascii_start()
-                .strip_prefix(b"{")
-                .is_some_and(|rest| format::document_reader(None, rest).is_some());
-        if opens || document {
+        if opens {
             return false;
         }
     }
     true
+}
+
+/// Whether an input that starts with `start` is unwrapped plain bytes (no gzip, no
+/// byte-order mark): only such a file can be read in blocks.
+pub fn unwrapped(start: &[u8], whole: bool) -> bool {
+    matches!(wrapping::tell(start, whole), Told::Plain(0))
 }
 
 /// Moves an event `lines` lines down: the events of a block scanned on its own get the

@@ -21,8 +21,9 @@ const UTF16_OUT: usize = 16 * 1024;
 
 /// The wrapping of an input, once its first bytes have told it.
 pub enum Wrapping {
-    /// Not told yet: the first bytes, held until there are enough to tell.
-    Undecided(Vec<u8>),
+    /// Not told yet: the first bytes, held until there are enough to tell; inside how
+    /// many gzip layers.
+    Undecided { held: Vec<u8>, depth: u8 },
     /// Plain bytes.
     Plain,
     /// gzip, and what it holds (told by its own first bytes: a gzip of a UTF-16 file
@@ -43,14 +44,21 @@ pub enum Wrapping {
 
 impl Default for Wrapping {
     fn default() -> Self {
-        Wrapping::Undecided(Vec::new())
+        Wrapping::Undecided {
+            held: Vec::new(),
+            depth: 0,
+        }
     }
 }
+
+/// gzip layers unwrapped at most (a gzip of a gzip is how some rotations keep logs;
+/// deeper is an attack: each layer costs a decoder, and thousands exhaust the stack).
+const MAX_GZIP_DEPTH: u8 = 2;
 
 impl std::fmt::Debug for Wrapping {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Wrapping::Undecided(held) => write!(f, "Undecided({held:?})"),
+            Wrapping::Undecided { held, depth } => write!(f, "Undecided({held:?}, {depth})"),
             Wrapping::Plain => f.write_str("Plain"),
             Wrapping::Gzip { inner, .. } => write!(f, "Gzip({inner:?})"),
             Wrapping::Utf16 { .. } => f.write_str("Utf16"),
@@ -109,14 +117,20 @@ pub fn decide<'b>(
 }
 
 impl Wrapping {
-    /// The wrapping `told` says, ready to unwrap.
-    pub fn new(told: &Told) -> Wrapping {
+    /// The wrapping `told` says, ready to unwrap, inside `depth` gzip layers.
+    pub fn new(told: &Told, depth: u8) -> Wrapping {
         match told {
-            Told::Wait => Wrapping::default(),
+            Told::Wait => Wrapping::Undecided {
+                held: Vec::new(),
+                depth,
+            },
             Told::Plain(_) => Wrapping::Plain,
             Told::Gzip => Wrapping::Gzip {
                 decoder: Box::new(MultiGzDecoder::new(Vec::new())),
-                inner: Box::default(),
+                inner: Box::new(Wrapping::Undecided {
+                    held: Vec::new(),
+                    depth: depth + 1,
+                }),
             },
             Told::Utf16(encoding) => Wrapping::Utf16 {
                 decoder: encoding.new_decoder_with_bom_removal(),
@@ -134,10 +148,17 @@ impl Wrapping {
         out: &mut dyn FnMut(&[u8]),
     ) -> Option<String> {
         match self {
-            Wrapping::Undecided(held) => {
+            Wrapping::Undecided { held, depth } => {
                 // (Inside another wrapping: a byte-order mark is dropped.)
+                let depth = *depth;
                 let (told, held, rest) = decide(held, bytes, last)?;
-                *self = Wrapping::new(&told);
+                if matches!(told, Told::Gzip) && depth >= MAX_GZIP_DEPTH {
+                    *self = Wrapping::Broken;
+                    return Some(format!(
+                        "gzip nested more than {MAX_GZIP_DEPTH} deep: not unwrapped further"
+                    ));
+                }
+                *self = Wrapping::new(&told, depth);
                 let skip = match told {
                     Told::Plain(bom) => bom,
                     _ => 0,
@@ -181,6 +202,10 @@ fn gunzip(
     last: bool,
     out: &mut dyn FnMut(&[u8]),
 ) -> Option<String> {
+    if crate::interrupt::signal().is_some() {
+        // The run ends here: the rest is not read, and not called damaged.
+        return None;
+    }
     let mut broke = None;
     let mut drain = |decoder: &mut MultiGzDecoder<Vec<u8>>, last: bool| {
         let made = decoder.get_mut();
@@ -191,6 +216,11 @@ fn gunzip(
         }
     };
     for step in bytes.chunks(GZIP_STEP) {
+        if crate::interrupt::signal().is_some() {
+            // A signal ends the run: a chunk of a gzip bomb takes long to inflate, and
+            // the report of what was read so far must come within a second.
+            return broke;
+        }
         if let Err(e) = decoder.write_all(step) {
             drain(decoder, true);
             return Some(format!("the gzip data is damaged ({e})"));

@@ -308,6 +308,15 @@ impl Machine {
         out.status
     }
 
+    /// The input stops being read while it may still grow (the watch ends): a completed
+    /// session's block is closed, an open session is left open — it is not cut off,
+    /// its worker may well be running.
+    pub fn settle<S: Sink>(&mut self, input: &str, sink: &mut S) -> Result<Flow, S::Error> {
+        let mut out = Latch::new(input, sink);
+        self.close_block(&mut out);
+        out.status
+    }
+
     fn on_finish(&mut self, lines: u64, sink: &mut impl Out) {
         self.close_block(sink);
         let failed_exit = self

@@ -41,29 +41,10 @@ pub const SPEC: super::Spec = super::Spec {
     cli: "claude",
     detect: |_| true,
     reader: || Box::new(ClaudeCode::default()),
+    // `system` `init` (or a hook's `system` record before it).
+    opens: &[b"system"],
     documents: &[],
 };
-
-/// The record types Claude Code writes in normal use (SPEC §7): a line of one of these
-/// types opens a stream even after lines of text (see [`super::opens_stream`]).
-pub const RECORD_TYPES: &[&[u8]] = &[
-    b"assistant",
-    b"user",
-    b"result",
-    b"system",
-    b"stream_event",
-    b"summary",
-    b"rate_limit_event",
-    b"conversation_reset",
-    b"file-history-snapshot",
-    b"queue-operation",
-    b"progress",
-];
-
-/// Whether the record whose first bytes are `head` is one Claude Code writes.
-pub fn knows(head: &[u8]) -> bool {
-    super::type_of(head).is_some_and(|t| RECORD_TYPES.contains(&t))
-}
 
 /// How many calls without a result are remembered (bounded memory on any input).
 const MAX_PENDING: usize = 4096;
