@@ -18,12 +18,15 @@ pub enum Command {
     /// Print the protocol events of a transcript as JSON Lines.
     Parse(ParseArgs),
     /// Check transcripts against the protocol rules; with no FILE, act as a pipe filter.
+    #[command(after_help = EXIT_STATUS)]
     Check(CheckArgs),
     /// Run a worker and check it live: its output to stdout as it comes, findings on
     /// stderr, its exit part of the verdict.
+    #[command(after_help = RUN_EXIT_STATUS)]
     Run(RunArgs),
     /// Follow a fleet's transcripts as they are written: a live board on a terminal,
     /// JSON Lines otherwise.
+    #[command(after_help = WATCH_EXIT_STATUS)]
     Watch(WatchArgs),
     /// Print the rebuilt state of every session as JSON (the seed's SessionState fields
     /// and more).
@@ -54,15 +57,31 @@ pub enum Command {
     Man,
 }
 
+/// The exit statuses of `check` (SPEC §4), as `--help` ends.
+const EXIT_STATUS: &str = "Exit status: 0 every input read to its end and clean (warnings allowed); \
+1 an error-severity finding, or a session left open when checking stopped early; \
+2 usage or I/O error (an unreadable input, a bad flag, a damaged gzip); \
+128+N a signal ended it (130 SIGINT, 143 SIGTERM, 129 SIGHUP), after reporting what was read.";
+
+const RUN_EXIT_STATUS: &str = "Exit status: 0 the worker's output read to its end and clean \
+(warnings allowed; a worker that failed is an error); 1 an error-severity finding, or \
+checking stopped (--stop-on) or cut short (--exit-grace); 2 usage or I/O error; \
+128+N a signal ended it (passed on to the worker). Examples: quant-session run -- python3 \
+worker.py --pane 1; quant-session run --stop-on error --log panes/pane-1.log python3 worker.py";
+
+const WATCH_EXIT_STATUS: &str = "Exit status: 0 no error found; 1 an error-severity finding \
+(sessions still open when the watch stops are running, not judged); 2 a file damaged or \
+no longer readable, or a usage error; 128+N a signal ended it (130 SIGINT, 143 SIGTERM).";
+
 /// Options of how lines are framed.
 #[derive(Debug, Args)]
 pub struct FrameArgs {
     /// Strip this per-line prefix (a regex, anchored at the line start) before matching,
     /// e.g. '\[pane-\d+\] ', or a preset: docker, cri, github, journald.
-    #[arg(long, value_name = "REGEX")]
+    #[arg(long, value_name = "REGEX", help_heading = "Input")]
     pub strip_prefix: Option<String>,
     /// What the input is; `auto` recognises each agent CLI's JSON by its first line.
-    #[arg(long, value_parser = input_kind(), default_value = "auto")]
+    #[arg(long, value_parser = input_kind(), default_value = "auto", help_heading = "Input")]
     pub input: crate::scan::InputKind,
 }
 
@@ -191,19 +210,19 @@ pub struct CheckArgs {
     /// Without any, stdin is passed through to stdout unchanged and findings go to
     /// stderr.
     pub files: Vec<PathBuf>,
+    #[command(flatten)]
+    pub lint: LintArgs,
     /// Check each `pane-N.*` transcript's checkpoint DIR/pane-N.json (adds the
     /// checkpoint-problem rule).
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", help_heading = "Input")]
     pub checkpoints: Option<PathBuf>,
     /// Which files to check in directories (repeatable; default `*.log`, `*.txt`, `*.jsonl` (Claude Code session files) and `*.ndjson`, each also gzip-compressed as `*.log.gz`, …).
-    #[arg(long, value_name = "GLOB")]
+    #[arg(long, value_name = "GLOB", help_heading = "Input")]
     pub glob: Vec<String>,
     /// Walk directories whole: hidden files and directories, and what .gitignore
     /// excludes, too.
-    #[arg(long)]
+    #[arg(long, help_heading = "Input")]
     pub no_ignore: bool,
-    #[command(flatten)]
-    pub lint: LintArgs,
 }
 
 /// `quant-session run [OPTIONS] -- CMD [ARGS…]`.
@@ -211,24 +230,39 @@ pub struct CheckArgs {
 pub struct RunArgs {
     /// Run the worker on plain pipes instead of a pseudo-terminal (its stdout and
     /// stderr then share one pipe; it may buffer its output and lose it when killed).
-    #[arg(long)]
+    #[arg(long, help_heading = "Worker")]
     pub no_pty: bool,
     /// Also append the worker's raw output to FILE (the pane log `tmux pipe-pane` would
     /// write).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = "Worker")]
     pub log: Option<PathBuf>,
     /// Stop the worker at the first finding of this kind: `error`, `warning` (any
     /// finding), or rule ids (comma list). SIGTERM, then SIGKILL 5 s later.
-    #[arg(long, value_name = "error|warning|RULE,…", value_delimiter = ',')]
+    #[arg(
+        long,
+        value_name = "error|warning|RULE,…",
+        value_delimiter = ',',
+        help_heading = "Worker"
+    )]
     pub stop_on: Vec<String>,
     /// Report `worker-stalled` when a session is open and the worker has printed
     /// nothing for this long (e.g. 30s, 15m, 1h).
-    #[arg(long, value_name = "DURATION", default_value = "15m", value_parser = parse_stale)]
+    #[arg(long, value_name = "DURATION", default_value = "15m", value_parser = parse_stale, help_heading = "Worker")]
     pub stale: std::time::Duration,
+    /// After the worker exits, read what the processes it started still print (a
+    /// launcher that forks, `nohup … &`) until its terminal closes, at most this long.
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_stale, help_heading = "Worker")]
+    pub exit_grace: std::time::Duration,
     #[command(flatten)]
     pub lint: LintArgs,
-    /// The worker and its arguments, after `--`.
-    #[arg(required = true, last = true, value_name = "CMD")]
+    /// The worker and its arguments (after `--`, or after the options: what follows
+    /// the command is its own).
+    #[arg(
+        required = true,
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "CMD"
+    )]
     pub command: Vec<std::ffi::OsString>,
 }
 
@@ -285,39 +319,39 @@ pub struct WatchArgs {
     /// followed; the current directory when none.
     pub paths: Vec<PathBuf>,
     /// Skip what the files hold when the watch starts: follow only what is written next.
-    #[arg(long)]
+    #[arg(long, help_heading = "Watch")]
     pub from_end: bool,
     /// What to write: the board on a terminal, or JSON Lines.
-    #[arg(long, value_enum, default_value_t = WatchFormat::Human)]
+    #[arg(long, value_enum, default_value_t = WatchFormat::Human, help_heading = "Watch")]
     pub format: WatchFormat,
     /// Report `worker-stalled` when a session is open and its file has not grown for
     /// this long (e.g. 30s, 15m, 1h).
-    #[arg(long, value_name = "DURATION", default_value = "15m", value_parser = parse_stale)]
+    #[arg(long, value_name = "DURATION", default_value = "15m", value_parser = parse_stale, help_heading = "Watch")]
     pub stale: std::time::Duration,
     /// Which files to follow in directories (repeatable; default `*.log`, `*.txt`,
     /// `*.jsonl`, `*.ndjson`, and each gzip-compressed).
-    #[arg(long, value_name = "GLOB")]
+    #[arg(long, value_name = "GLOB", help_heading = "Watch")]
     pub glob: Vec<String>,
     /// Follow hidden files and what .gitignore excludes, too.
-    #[arg(long)]
+    #[arg(long, help_heading = "Watch")]
     pub no_ignore: bool,
     /// Compare each `pane-N.*` file's sessions with DIR/pane-N.json as they end (adds
     /// the checkpoint-problem rule).
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", help_heading = "Watch")]
     pub checkpoints: Option<PathBuf>,
     /// Keep DIR/pane-N.md session summaries up to date as sessions end.
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", help_heading = "Watch")]
     pub summaries: Option<PathBuf>,
     /// Also write a report in FORMAT to PATH (repeatable; each file's part as it ends,
     /// complete when the watch ends), e.g. `--report html=fleet.html`.
-    #[arg(long, value_name = "FORMAT=PATH", value_parser = parse_report)]
+    #[arg(long, value_name = "FORMAT=PATH", value_parser = parse_report, help_heading = "Watch")]
     pub report: Vec<ReportTarget>,
     /// Also POST the OTLP/JSON traces to this OTLP/HTTP collector, each session as it
     /// ends.
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", help_heading = "Watch")]
     pub otlp_endpoint: Option<String>,
     /// When to colour the board.
-    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, help_heading = "Watch")]
     pub color: ColorChoice,
     #[command(flatten)]
     pub rules: RuleArgs,
@@ -327,34 +361,34 @@ pub struct WatchArgs {
 #[derive(Debug, Args)]
 pub struct LintArgs {
     /// Report format (on stdout; on stderr in pipe mode and under `run`).
-    #[arg(long, value_enum, default_value_t = Format::Human)]
+    #[arg(long, value_enum, default_value_t = Format::Human, help_heading = "Output")]
     pub format: Format,
     /// Also write a report in FORMAT to PATH (repeatable), e.g. `--report sarif=out.sarif`.
-    #[arg(long, value_name = "FORMAT=PATH", value_parser = parse_report)]
+    #[arg(long, value_name = "FORMAT=PATH", value_parser = parse_report, help_heading = "Output")]
     pub report: Vec<ReportTarget>,
     /// Also POST the OTLP/JSON traces to this OTLP/HTTP collector (`http://HOST:4318`;
     /// `/v1/traces` unless a path is given), each session as it ends.
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", help_heading = "Output")]
     pub otlp_endpoint: Option<String>,
     /// Report only the findings this baseline (from --write-baseline) does not hold; the
     /// exit status comes from those alone; entries that no longer match are stale.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = "Baselines")]
     pub baseline: Option<PathBuf>,
     /// Record every finding of this run in FILE, for --baseline (exit 0: recording does
     /// not judge).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = "Baselines")]
     pub write_baseline: Option<PathBuf>,
     /// Report the findings only: no summaries, notes or totals.
-    #[arg(short, long)]
+    #[arg(short, long, help_heading = "Output")]
     pub quiet: bool,
     /// Instead of the findings, a count per rule (most first) and the total.
-    #[arg(long, conflicts_with = "quiet")]
+    #[arg(long, conflicts_with = "quiet", help_heading = "Output")]
     pub statistics: bool,
     /// Report, but always exit 0 (for adopting the tool on an existing corpus).
-    #[arg(long)]
+    #[arg(long, help_heading = "Output")]
     pub exit_zero: bool,
     /// When to colour the human report.
-    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, help_heading = "Output")]
     pub color: ColorChoice,
     #[command(flatten)]
     pub rules: RuleArgs,
@@ -364,33 +398,43 @@ pub struct LintArgs {
 #[derive(Debug, Args)]
 pub struct RuleArgs {
     /// Report these rules as errors; `--deny warnings` makes every warning an error.
-    #[arg(long, value_name = "RULE", value_delimiter = ',', value_parser = rule_names(), hide_possible_values = true)]
+    #[arg(long, value_name = "RULE", value_delimiter = ',', value_parser = rule_names(), hide_possible_values = true, help_heading = "Rules")]
     pub deny: Vec<String>,
     /// Report these rules as warnings.
-    #[arg(long, value_name = "RULE", value_delimiter = ',', value_parser = rule_names(), hide_possible_values = true)]
+    #[arg(long, value_name = "RULE", value_delimiter = ',', value_parser = rule_names(), hide_possible_values = true, help_heading = "Rules")]
     pub warn: Vec<String>,
     /// Do not report these rules.
-    #[arg(long, value_name = "RULE", value_delimiter = ',', value_parser = rule_names(), hide_possible_values = true)]
+    #[arg(long, value_name = "RULE", value_delimiter = ',', value_parser = rule_names(), hide_possible_values = true, help_heading = "Rules")]
     pub allow: Vec<String>,
     /// Run only these rules (`all`: every rule), as ruff's --select.
-    #[arg(long, value_name = "RULE", value_delimiter = ',', value_parser = rule_names(), hide_possible_values = true)]
+    #[arg(long, value_name = "RULE", value_delimiter = ',', value_parser = rule_names(), hide_possible_values = true, help_heading = "Rules")]
     pub select: Vec<String>,
     /// Do not run these rules (`all`: none), as ruff's --ignore (the same as --allow).
-    #[arg(long, value_name = "RULE", value_delimiter = ',', value_parser = rule_names(), hide_possible_values = true)]
+    #[arg(long, value_name = "RULE", value_delimiter = ',', value_parser = rule_names(), hide_possible_values = true, help_heading = "Rules")]
     pub ignore: Vec<String>,
     /// Use this configuration file instead of the quant-session.toml found upward.
-    #[arg(long, value_name = "PATH", conflicts_with = "no_config")]
+    #[arg(
+        long,
+        value_name = "PATH",
+        conflicts_with = "no_config",
+        help_heading = "Configuration"
+    )]
     pub config: Option<PathBuf>,
     /// Use no configuration file (not the quant-session.toml found upward).
-    #[arg(long)]
+    #[arg(long, help_heading = "Configuration")]
     pub no_config: bool,
     /// Print the settings in effect (the configuration file used, every rule's level)
     /// and exit.
-    #[arg(long)]
+    #[arg(long, help_heading = "Configuration")]
     pub show_settings: bool,
     /// Pattern files PATTERN_FILES_READ must name (comma list; default
     /// what-works.md,what-fails.md).
-    #[arg(long, value_name = "FILES", value_delimiter = ',')]
+    #[arg(
+        long,
+        value_name = "FILES",
+        value_delimiter = ',',
+        help_heading = "Rules"
+    )]
     pub required_patterns: Option<Vec<String>>,
     #[command(flatten)]
     pub frame: FrameArgs,

@@ -214,7 +214,11 @@ fn stop_on_stops_the_worker_at_the_first_such_finding_and_says_why() {
         stderr.contains("stopping the worker") && stderr.contains("patterns-not-read on line 2"),
         "{stderr}"
     );
-    assert_eq!(summary(&stderr)["worker_exit"], "signal:SIGTERM");
+    // The tool stopped it: its cause says so, and its SIGTERM is not the worker's
+    // failure (one finding, no worker-error-exit).
+    assert_eq!(summary(&stderr)["worker_exit"], "stopped:patterns-not-read");
+    assert_eq!(summary(&stderr)["errors"], 1, "{stderr}");
+    assert!(!stderr.contains("worker-error-exit"), "{stderr}");
     // The sink said stop: what came after is passed through, not checked, and said so.
     assert!(
         stderr.contains("checking stopped at line 2 (--stop-on)"),
@@ -368,4 +372,87 @@ fn usage_errors_exit_2() {
     qs().args(["run", "--stale", "soon", "--", "true"])
         .assert()
         .code(2);
+}
+
+#[test]
+fn run_refuses_two_outputs_at_one_path_and_points_a_failed_exit_at_the_last_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("pane-1.log");
+    std::fs::write(&log, "yesterday's pane log\n").unwrap();
+    // `--log F` with a report or a baseline at F (however spelled) would overwrite the
+    // pane log: refused before the worker starts.
+    for clash in [
+        vec!["--report".to_owned(), format!("html={}", log.display())],
+        vec![
+            "--write-baseline".to_owned(),
+            format!("{}/./pane-1.log", dir.path().display()),
+        ],
+    ] {
+        let out = qs()
+            .args(["run", "--log"])
+            .arg(&log)
+            .args(&clash)
+            .args(["--", "sh", "-c", "echo started > started"])
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains("name one file"), "{stderr}");
+        assert!(!dir.path().join("started").exists(), "the worker ran");
+    }
+    assert_eq!(
+        std::fs::read_to_string(&log).unwrap(),
+        "yesterday's pane log\n"
+    );
+    // A failed exit points at the worker's last line of output, not past its end; and
+    // the command may come without `--`.
+    let out = qs()
+        .args(["run", "--format", "json", "sh", "-c"])
+        .arg("echo 'SESSION_START: researcher-2026-11-23T10:15:30'; echo 'Traceback: boom'; exit 3")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    let exit = stderr
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|v| v["rule"] == "worker-error-exit")
+        .unwrap_or_else(|| panic!("{stderr}"));
+    assert_eq!(exit["line"], 2, "{exit}");
+}
+
+#[test]
+fn what_children_print_after_the_worker_exits_is_read_until_exit_grace() {
+    // A launcher that forks and exits: what its child prints afterwards is passed
+    // through and checked (on pipes; on a terminal the kernel hangs it up when the
+    // worker exits). A child still printing after --exit-grace: said, never clean.
+    let out = qs()
+        .args(["run", "--no-pty", "--format", "concise", "--", "sh", "-c"])
+        .arg("(sleep 1; echo 'SESSION_START: researcher-2026-11-23T10:15:30'; echo 'TASK_COMPLETE: x') & exit 0")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stdout.contains("TASK_COMPLETE: x"), "{stdout}");
+    assert!(stderr.contains("task-not-started"), "{stderr}");
+    let started = Instant::now();
+    let out = qs()
+        .args([
+            "run",
+            "--no-pty",
+            "--exit-grace",
+            "1s",
+            "--format",
+            "concise",
+            "--",
+            "sh",
+            "-c",
+        ])
+        .arg("(sleep 20; echo late) & echo 'SESSION_START: researcher-2026-11-23T10:15:30'; exit 0")
+        .output()
+        .unwrap();
+    assert!(started.elapsed() < Duration::from_secs(15));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--exit-grace"), "{stderr}");
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
 }

@@ -44,6 +44,7 @@ pub fn run(args: &CheckArgs) -> Result<ExitCode, Fatal> {
     let (globs, looked_for) = globs(&args.glob)?;
     let targets = expand(&args.files, &globs, &looked_for, args.no_ignore)?;
     let inputs = inputs(&args.files, &targets, &globs);
+    super::reports::distinct_files(&args.lint, None)?;
     let beside = Beside::open(
         &args.lint.report,
         args.lint.otlp_endpoint.as_deref(),

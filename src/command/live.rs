@@ -69,6 +69,8 @@ impl StopOn {
 struct Stopping {
     stop_on: StopOn,
     why: Option<String>,
+    /// The rule of the finding that stopped the worker (its `cause`: `stopped:RULE`).
+    rule: Option<crate::rule::Rule>,
 }
 
 /// Says "stop" at the first finding `--stop-on` names, once it is reported.
@@ -84,6 +86,7 @@ impl<S: Sink> Sink for Stopper<'_, S> {
         let Item::Finding(f) = &item else {
             return self.inner.push(input, item);
         };
+        let rule = f.rule;
         let why = match self.state.why {
             None => self.state.stop_on.matches(f).map(|what| {
                 format!(
@@ -99,6 +102,7 @@ impl<S: Sink> Sink for Stopper<'_, S> {
         match why {
             Some(why) => {
                 self.state.why = Some(why);
+                self.state.rule = Some(rule);
                 Ok(Flow::Stop)
             }
             None => Ok(flow),
@@ -146,6 +150,8 @@ pub(super) struct Live<'r, 'w> {
     checking: bool,
     /// The line checking stopped at when a sink said stop (`--stop-on`).
     stopped_at: Option<u64>,
+    /// The input was left before its end (`run`: children still printing).
+    unfinished: bool,
     /// A report or baseline write that failed: the run's error, at its end.
     failed: Option<Fatal>,
     /// What cannot be checked whatever the input holds (no pane checkpoint).
@@ -186,7 +192,11 @@ impl<'r, 'w> Live<'r, 'w> {
         );
         Live {
             pipeline,
-            stopping: Stopping { stop_on, why: None },
+            stopping: Stopping {
+                stop_on,
+                why: None,
+                rule: None,
+            },
             baselines,
             tally: Tally::new(Keep::Last, draw),
             reports,
@@ -194,6 +204,7 @@ impl<'r, 'w> Live<'r, 'w> {
             stdout_closed: false,
             checking: true,
             stopped_at: None,
+            unfinished: false,
             failed: None,
             not_checked,
             supervised,
@@ -231,6 +242,18 @@ impl<'r, 'w> Live<'r, 'w> {
     /// Why the worker must stop (`--stop-on`), once: taken.
     pub(super) fn stop(&mut self) -> Option<String> {
         self.stopping.why.take()
+    }
+
+    /// The input did not end, and will not be read on: `why` is said, and the run is
+    /// never called clean.
+    pub(super) fn unfinished(&mut self, why: &str) {
+        super::note(why);
+        self.unfinished = true;
+    }
+
+    /// The rule whose finding stopped the worker (`--stop-on`), once it did.
+    pub(super) fn stopped_by(&self) -> Option<crate::rule::Rule> {
+        self.stopping.rule
     }
 
     /// The worker's output has no clock of its own under `run`: its arrival time is.
@@ -363,7 +386,7 @@ impl<'r, 'w> Live<'r, 'w> {
             interrupted,
             // Checking stopped before the end (`--stop-on`): what was not checked cannot
             // be called clean, whatever the finding that stopped it was.
-            incomplete: self.stopped_at.is_some(),
+            incomplete: self.stopped_at.is_some() || self.unfinished,
         };
         let reports = &mut *self.reports;
         reports.push(&name, Item::InputEnd(&summary))?;

@@ -147,3 +147,49 @@ pub(super) fn style(choice: ColorChoice, terminal: bool) -> Style {
         ColorChoice::Auto => Style::Plain,
     }
 }
+
+/// SPEC §4: no two of the files a run writes or reads besides its inputs (`--report`
+/// files, `--write-baseline`, `--baseline`, `run --log`) may name one file: one would
+/// overwrite the other (a pane log lost under a report). A usage error before anything
+/// starts.
+pub(super) fn distinct_files(
+    lint: &crate::cli::LintArgs,
+    log: Option<&std::path::Path>,
+) -> Result<(), Fatal> {
+    let mut named: Vec<(String, &std::path::Path)> = lint
+        .report
+        .iter()
+        .map(|r| {
+            (
+                format!("--report {:?}=", r.format).to_lowercase(),
+                r.path.as_path(),
+            )
+        })
+        .collect();
+    named.extend(
+        lint.write_baseline
+            .as_deref()
+            .map(|p| ("--write-baseline ".to_owned(), p)),
+    );
+    named.extend(
+        lint.baseline
+            .as_deref()
+            .map(|p| ("--baseline ".to_owned(), p)),
+    );
+    named.extend(log.map(|p| ("--log ".to_owned(), p)));
+    for (i, (first, a)) in named.iter().enumerate() {
+        for (second, b) in &named[i + 1..] {
+            if crate::report::file::same_file(a, b) {
+                let shown = |p: &std::path::Path| {
+                    crate::sanitize::escape(p.display().to_string().as_bytes())
+                };
+                return Err(Fatal::usage(format!(
+                    "{first}{} and {second}{} name one file: one would overwrite the other",
+                    shown(a),
+                    shown(b)
+                )));
+            }
+        }
+    }
+    Ok(())
+}

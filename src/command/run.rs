@@ -35,7 +35,6 @@ const NAME: &str = "<worker>";
 
 /// How long the worker's output is still read after it exited (a child it left behind
 /// may hold the terminal open), and after a signal was passed on to it.
-const DRAIN_AFTER_EXIT: Duration = Duration::from_millis(500);
 const DRAIN_AFTER_SIGNAL: Duration = Duration::from_millis(300);
 
 /// Between SIGTERM and SIGKILL when `--stop-on` stops the worker.
@@ -211,7 +210,47 @@ fn listen(tx: mpsc::SyncSender<Msg>) -> Result<(), Fatal> {
     Ok(())
 }
 
-/// How the worker ended, as `cause` says it: `exit:N` or `signal:NAME`.
+/// The last bytes of the worker's output (at most 4 KiB).
+#[derive(Default)]
+struct Tail(Vec<u8>);
+
+impl Tail {
+    const KEEP: usize = 4096;
+
+    fn push(&mut self, chunk: &[u8]) {
+        let chunk = &chunk[chunk.len().saturating_sub(Self::KEEP)..];
+        let over = (self.0.len() + chunk.len()).saturating_sub(Self::KEEP);
+        self.0.drain(..over);
+        self.0.extend_from_slice(chunk);
+    }
+
+    /// The last line with something on it, in an output of `lines` lines and `bytes`
+    /// bytes (line 1, empty, when there was none).
+    fn last_line(&self, lines: u64, bytes: u64) -> std::sync::Arc<LineText> {
+        let kept = &self.0;
+        let content = kept.trim_ascii_end();
+        let after = kept[content.len()..]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count() as u64;
+        let start = memchr::memrchr(b'\n', content).map_or(0, |i| i + 1);
+        let line = if after == 0 {
+            lines
+        } else {
+            lines.saturating_sub(after - 1)
+        };
+        let text = &content[start..];
+        std::sync::Arc::new(LineText {
+            line: line.max(1),
+            column: 1,
+            offset: bytes - (kept.len() - start) as u64,
+            bytes: text[..text.len().min(LineText::MAX)].into(),
+        })
+    }
+}
+
+/// How the worker ended, as `cause` says it: `exit:N` or `signal:NAME` (or
+/// `stopped:RULE` when `--stop-on` stopped it).
 fn cause(status: &ExitStatus) -> String {
     match (status.code(), status.signal()) {
         (Some(code), _) => format!("exit:{code}"),
@@ -255,6 +294,7 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, Fatal> {
         dirs: Vec::new(),
         globs: &no_globs,
     };
+    super::reports::distinct_files(&args.lint, args.log.as_deref())?;
     let beside = Beside::open(
         &args.lint.report,
         args.lint.otlp_endpoint.as_deref(),
@@ -316,6 +356,8 @@ fn supervise(
     let mut interrupted: Option<i32> = None;
     let mut last_output = Instant::now();
     let mut stall_reported = false;
+    // The end of the output, for the line a failed exit points at.
+    let mut tail = Tail::default();
     loop {
         if output_ended && exited.is_some() {
             break;
@@ -340,6 +382,7 @@ fn supervise(
                 // The worker's output has no clock of its own: its arrival time is.
                 live.tick(crate::timeline::now_micros());
                 live.check(chunk);
+                tail.push(chunk);
                 last_output = Instant::now();
                 stall_reported = false;
             }
@@ -351,7 +394,9 @@ fn supervise(
             Ok(Msg::Exited(status)) => {
                 exited = Some(status.map_err(|e| InputError::read(NAME, e))?);
                 if !output_ended {
-                    drain_until.get_or_insert(Instant::now() + DRAIN_AFTER_EXIT);
+                    // Its children may still print (a launcher that forks): read on
+                    // until the terminal closes, at most --exit-grace.
+                    drain_until.get_or_insert(Instant::now() + args.exit_grace);
                 }
             }
             Ok(Msg::Signal(sig)) => {
@@ -392,15 +437,28 @@ fn supervise(
         // Interrupted with the worker still running: it had its signal; it is not
         // waited for.
         worker.signal(libc::SIGTERM);
+    } else if !output_ended && interrupted.is_none() {
+        // Processes the worker started still hold its output: what they print from
+        // now on is not read, so the run cannot be called clean.
+        live.unfinished(&format!(
+            "the worker exited, but processes it started still held its output {} later: \
+             what they print from now on is neither shown nor checked (--exit-grace)",
+            crate::rules::live::show(args.exit_grace)
+        ));
     }
-    let how = exited.as_ref().map(cause);
-    if let (Some(status), Some(how)) = (&exited, &how)
+    // Stopped by the tool (`--stop-on`): the worker's end is the tool's doing, not a
+    // failure of the worker's.
+    let stopped = live.stopped_by().map(|rule| format!("stopped:{rule}"));
+    let how = stopped.clone().or_else(|| exited.as_ref().map(cause));
+    if let (Some(status), Some(how), None) = (&exited, &how, &stopped)
         && !status.success()
     {
+        // At the worker's last line of output, which the report shows.
+        let text = tail.last_line(live.pipeline.lines(), live.pipeline.bytes());
         let at = Position {
-            line: live.pipeline.lines().max(1),
+            line: text.line,
             column: 1,
-            offset: live.pipeline.bytes(),
+            offset: text.offset,
             block_line: None,
         };
         let event = Event {
@@ -412,7 +470,7 @@ fn supervise(
                 num_turns: None,
                 total_cost_usd: None,
             },
-            text: LineText::empty(at.line, 1, at.offset),
+            text,
         };
         live.inject(event);
     }
