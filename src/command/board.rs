@@ -568,7 +568,7 @@ fn board_loop(
                 _ => {}
             }
         }
-        if fleet.changed() || last_step.is_none_or(|t| t.elapsed() >= POLL) {
+        if last_step.is_none_or(|t| t.elapsed() >= POLL) {
             let mut both = WithReports::new(&mut *board, reports);
             fleet.step(&mut both)?;
             last_step = Some(Instant::now());
