@@ -53,7 +53,35 @@ impl Error {
 /// must never turn into a panic or stop the passthrough (the exit status still tells).
 pub fn note(text: &str) {
     use std::io::Write;
+    if NOTES_AS_JSON.load(std::sync::atomic::Ordering::Relaxed) {
+        // JSON escapes the C0 controls; DEL and the C1 controls are escaped too, as
+        // every JSON output of the tool writes them.
+        let quoted = serde_json::to_string(text).unwrap_or_default();
+        let mut message = String::with_capacity(quoted.len());
+        for c in quoted.chars() {
+            if c == '\u{7f}' || ('\u{80}'..='\u{9f}').contains(&c) {
+                message.push_str(&format!("\\u{:04x}", c as u32));
+            } else {
+                message.push(c);
+            }
+        }
+        let _ = writeln!(
+            std::io::stderr(),
+            r#"{{"kind":"note","message":{message}}}"#
+        );
+        return;
+    }
     let _ = writeln!(std::io::stderr(), "quant-session: {text}");
+}
+
+/// Whether notes are written as JSON Lines objects (`{"kind":"note","message":…}`):
+/// when the JSON report itself goes to stderr (pipe mode, `run`), so that stderr stays
+/// one JSON Lines stream a reader such as `jq` can take whole.
+static NOTES_AS_JSON: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Notes are written as JSON Lines from now on (see [`note`]).
+pub fn notes_as_json() {
+    NOTES_AS_JSON.store(true, std::sync::atomic::Ordering::Relaxed);
 }
 
 impl From<InputError> for Error {

@@ -228,12 +228,12 @@ impl Followed {
         }
     }
 
-    /// The file fell silent after a session's completion block: the block is closed,
-    /// so that the session's end is known without waiting for the next marker (a
-    /// worker prints its block in one burst).
+    /// The file fell silent after a session's completion block: the session's end is
+    /// told without waiting for the next marker, its block kept open for fields still
+    /// to come (the verdict is the whole file's, however late they are).
     pub fn settle<S: Sink>(&mut self, out: &mut S) -> Result<Flow, S::Error> {
         self.settled = true;
-        self.pipeline.settle(out)
+        self.pipeline.announce(out)
     }
 
     /// Stops following a file that may still grow (the watch ends): what is there is

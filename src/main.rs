@@ -20,6 +20,12 @@ static RECORD_CLOSED_DESCRIPTORS: extern "C" fn() = {
 };
 
 fn main() -> ExitCode {
+    // `run`'s session keeper (an internal mode, not a subcommand a user types).
+    let mut args = std::env::args_os();
+    if args.nth(1).is_some_and(|a| a == command::keeper::MODE) {
+        let rest: Vec<_> = args.skip_while(|a| a == "--").collect();
+        return command::keeper::run(&rest);
+    }
     let cli = Cli::parse();
     let result = match &cli.command {
         Command::Parse(args) => command::parse::run(args),

@@ -424,17 +424,25 @@ fn run_refuses_two_outputs_at_one_path_and_points_a_failed_exit_at_the_last_line
 #[test]
 fn what_children_print_after_the_worker_exits_is_read_until_exit_grace() {
     // A launcher that forks and exits: what its child prints afterwards is passed
-    // through and checked (on pipes; on a terminal the kernel hangs it up when the
-    // worker exits). A child still printing after --exit-grace: said, never clean.
-    let out = qs()
-        .args(["run", "--no-pty", "--format", "concise", "--", "sh", "-c"])
-        .arg("(sleep 1; echo 'SESSION_START: researcher-2026-11-23T10:15:30'; echo 'TASK_COMPLETE: x') & exit 0")
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stdout.contains("TASK_COMPLETE: x"), "{stdout}");
-    assert!(stderr.contains("task-not-started"), "{stderr}");
+    // through and checked, on a terminal too (the worker does not lead the terminal's
+    // session, so its exit does not hang the terminal up under the child). A child
+    // still printing after --exit-grace: said, never clean.
+    for pty in [true, false] {
+        let mut cmd = qs();
+        cmd.args(["run", "--format", "concise"]);
+        if !pty {
+            cmd.arg("--no-pty");
+        }
+        let out = cmd
+            .args(["--", "sh", "-c"])
+            .arg("(sleep 1; echo 'SESSION_START: researcher-2026-11-23T10:15:30'; echo 'TASK_COMPLETE: x') & exit 0")
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stdout.contains("TASK_COMPLETE: x"), "pty {pty}: {stdout}");
+        assert!(stderr.contains("task-not-started"), "pty {pty}: {stderr}");
+    }
     let started = Instant::now();
     let out = qs()
         .args([
@@ -455,4 +463,41 @@ fn what_children_print_after_the_worker_exits_is_read_until_exit_grace() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("--exit-grace"), "{stderr}");
     assert_eq!(out.status.code(), Some(1), "{stderr}");
+    // Its session did not end: it is running, not cut off.
+    assert!(!stderr.contains("missing-session-complete"), "{stderr}");
+    assert!(
+        stderr.contains("still open when reading stopped"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn with_format_json_stderr_is_one_json_lines_stream() {
+    // Findings, summary and the tool's notes (the stop, where checking stopped) alike:
+    // `2>&1 >/dev/null | jq` reads it whole.
+    let out = qs()
+        .args(["run", "--format", "json", "--stop-on", "error", "--", "sh", "-c"])
+        .arg("echo 'SESSION_START: researcher-2026-11-23T10:15:30'; echo 'PATTERN_FILES_READ: a.md'; sleep 5")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    let kinds: Vec<String> = stderr
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value =
+                serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l:?}: {e}"));
+            v["kind"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    assert!(kinds.contains(&"note".to_owned()), "{stderr}");
+    assert!(kinds.contains(&"summary".to_owned()), "{stderr}");
+    let piped = qs()
+        .args(["check", "--format", "json"])
+        .write_stdin("SESSION_START: researcher-2026-11-23T10:15:30\n")
+        .output()
+        .unwrap();
+    for line in String::from_utf8(piped.stderr).unwrap().lines() {
+        serde_json::from_str::<serde_json::Value>(line)
+            .unwrap_or_else(|e| panic!("not JSON: {line:?}: {e}"));
+    }
 }

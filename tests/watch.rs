@@ -582,3 +582,28 @@ fn the_board_fits_the_terminal_and_counts_what_state_counts() {
         tmux(&["kill-session", "-t", &session]);
     }
 }
+
+#[test]
+fn a_block_field_that_comes_late_is_read_as_check_reads_it() {
+    // The session's end is told once its file is silent after the completion block,
+    // but the block stays open: a field written seconds later is the block's, not a
+    // marker outside any session, and nothing is reported missing.
+    let dir = tempfile::tempdir().unwrap();
+    let pane = dir.path().join("pane-1.log");
+    let (head, last) = CLEAN.trim_end().rsplit_once('\n').unwrap();
+    append(&pane, &format!("{head}\n"));
+    let mut w = Watch::start(&["--format", "json"], dir.path());
+    w.expect("complete", |v| {
+        is(v, "session", "pane-1.log") && v["event"] == "complete"
+    });
+    std::thread::sleep(Duration::from_millis(1500));
+    append(&pane, &format!("{last}\n"));
+    std::thread::sleep(Duration::from_millis(1000));
+    let (code, all) = w.stop(libc::SIGTERM);
+    assert_eq!(code, Some(143));
+    let diagnostics: Vec<_> = all.iter().filter(|v| v["kind"] == "diagnostic").collect();
+    assert!(diagnostics.is_empty(), "{diagnostics:#?}");
+    let summary = all.iter().find(|v| is(v, "summary", "pane-1.log")).unwrap();
+    assert_eq!(summary["errors"], 0);
+    assert_eq!(summary["warnings"], 0);
+}

@@ -115,6 +115,8 @@ struct Board {
     color: bool,
     /// The summaries told when the watch ends, printed after the board is gone.
     summaries: Vec<String>,
+    /// The watch is ending: notes go with the summaries.
+    ending: bool,
 }
 
 impl Board {
@@ -208,7 +210,7 @@ impl Board {
             finding.rule,
             esc(&finding.message, 200)
         );
-        pane.latest = esc(&format!("{}: {}", finding.rule, finding.message), 60);
+        pane.latest = esc(&format!("{}: {}", finding.rule, finding.message), 200);
         pane.keep(finding.severity, text);
     }
 
@@ -227,9 +229,14 @@ impl Board {
     }
 
     fn note(&mut self, file: &str, message: &str) {
+        if self.ending {
+            // Said after the board is gone, with the summaries.
+            self.summaries
+                .push(format!("{}: {}", esc(file, 200), esc(message, 400)));
+        }
         let pane = self.pane(file);
         pane.keep(Severity::Warning, format!("note: {message}"));
-        pane.latest = esc(message, 60);
+        pane.latest = esc(message, 200);
     }
 
     fn summary(&mut self, summary: &FileSummary<'_>) {
@@ -513,12 +520,14 @@ pub(super) fn run(
         dirty: true,
         color: colored(args),
         summaries: Vec::new(),
+        ending: false,
     };
     // Raw mode, the alternate screen, and a panic hook that restores the terminal.
     let mut terminal = ratatui::init();
     let result = board_loop(&mut terminal, &mut board, fleet, reports);
     ratatui::restore();
     let interrupted = result?;
+    board.ending = true;
     let mut both = WithReports::new(&mut board, reports);
     let totals = fleet.finish(&mut both)?;
     let mut text = board.summaries.join("\n");

@@ -53,6 +53,10 @@ pub fn run(args: &CheckArgs) -> Result<ExitCode, Fatal> {
     let draw = beside.draws(args.lint.format);
     let mut baselines = Baselines::open(&args.lint, &inputs)?;
     let (outcome, reports) = if args.files.is_empty() {
+        if args.lint.format == crate::cli::Format::Json {
+            // stderr carries the JSON report: notes join it as JSON Lines.
+            crate::error::notes_as_json();
+        }
         let stderr = io::stderr();
         let style = style(args.lint.color, stderr.is_terminal());
         // Buffered: a report is written in many small pieces, and stderr is unbuffered;

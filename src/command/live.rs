@@ -336,7 +336,18 @@ impl<'r, 'w> Live<'r, 'w> {
         interrupted: Option<i32>,
         worker_exit: Option<&str>,
     ) -> Result<Outcome, Fatal> {
-        if self.checking {
+        if self.checking && self.unfinished {
+            // The output did not end (processes the worker started still write to it):
+            // a session still open is running, not cut off.
+            let flow = self.pipeline.settle(&mut chain!(self));
+            self.answered(flow);
+            if let Some((session, line)) = self.pipeline.open_session() {
+                super::note(&format!(
+                    "session {} (line {line}) was still open when reading stopped: not judged",
+                    crate::sanitize::escape(session.as_bytes())
+                ));
+            }
+        } else if self.checking {
             let flow = self.pipeline.finish(&mut chain!(self));
             self.answered(flow);
         }

@@ -3,6 +3,7 @@
 mod baselines;
 pub mod board;
 pub mod check;
+pub mod keeper;
 mod live;
 mod outcome;
 pub mod parse;

@@ -1,7 +1,8 @@
 //! `quant-session run [OPTIONS] -- CMD [ARGS…]` (SPEC §8): one worker supervised.
 //!
 //! The worker runs on a pseudo-terminal (or, with `--no-pty`, on one pipe for its stdout
-//! and stderr), in a session and process group of its own. Its output goes to stdout
+//! and stderr), in a session and process group of its own, led by a keeper on a
+//! terminal (see [`super::keeper`]) so that its children's output outlives it. Its output goes to stdout
 //! byte for byte the moment it is read (and to `--log`), and through the one pipeline
 //! driver; findings go to stderr as `check` reports a pipe. Its exit is part of the
 //! verdict (`worker-error-exit` with `exit:N` or `signal:NAME`). A signal to the tool is
@@ -47,6 +48,8 @@ enum Msg {
     End,
     Failed(io::Error),
     Exited(io::Result<ExitStatus>),
+    /// The worker could not be started (told by the session keeper).
+    CannotRun(String),
     Signal(i32),
     Resize,
 }
@@ -89,6 +92,7 @@ impl Worker {
 fn spawn(command: &[OsString], pty: bool, tx: &mpsc::SyncSender<Msg>) -> Result<Worker, Fatal> {
     let shown = || crate::sanitize::escape(command[0].to_string_lossy().as_bytes());
     let cannot = |e: &dyn std::fmt::Display| Fatal::usage(format!("cannot run `{}`: {e}", shown()));
+    let mut exit_status: Option<File> = None;
     let (child, output, input, master): (std::process::Child, File, Option<File>, Option<OwnedFd>) =
         if pty {
             let (pty, pts) = pty_process::blocking::open().map_err(|e| cannot(&e))?;
@@ -102,10 +106,28 @@ fn spawn(command: &[OsString], pty: bool, tx: &mpsc::SyncSender<Msg>) -> Result<
                 let _ =
                     rustix::termios::tcsetattr(&pty, rustix::termios::OptionalActions::Now, &modes);
             }
-            let child = pty_process::blocking::Command::new(&command[0])
-                .args(&command[1..])
-                .spawn(pts)
+            // The worker does not lead its terminal's session: a keeper does, so that
+            // its children's output outlives it (see `keeper`).
+            let exe = std::env::current_exe().map_err(|e| cannot(&e))?;
+            let (status_read, status_write) = io::pipe().map_err(|e| cannot(&e))?;
+            let status_write = OwnedFd::from(status_write);
+            // The keeper inherits the write end (and only the keeper: it is spawned
+            // at once, and the end is closed here right after).
+            rustix::io::fcntl_setfd(&status_write, rustix::io::FdFlags::empty())
                 .map_err(|e| cannot(&e))?;
+            let child = pty_process::blocking::Command::new(exe)
+                .arg(super::keeper::MODE)
+                .arg("--")
+                .args(command)
+                .env(
+                    super::keeper::STATUS_FD,
+                    std::os::fd::AsRawFd::as_raw_fd(&status_write).to_string(),
+                )
+                .spawn(pts)
+                .map_err(|e| cannot(&e));
+            drop(status_write);
+            let child = child?;
+            exit_status = Some(File::from(OwnedFd::from(status_read)));
             let master = OwnedFd::from(pty);
             let output = File::from(master.try_clone().map_err(|e| cannot(&e))?);
             let input = File::from(master.try_clone().map_err(|e| cannot(&e))?);
@@ -130,7 +152,7 @@ fn spawn(command: &[OsString], pty: bool, tx: &mpsc::SyncSender<Msg>) -> Result<
         master,
     };
     read_output(output, tx.clone());
-    wait_for(child, tx.clone());
+    wait_for(child, exit_status, tx.clone());
     if let Some(input) = input {
         pass_input(input, pty);
     }
@@ -158,9 +180,25 @@ fn read_output(mut output: File, tx: mpsc::SyncSender<Msg>) {
     });
 }
 
-/// Waits for the worker's exit on a thread of its own.
-fn wait_for(mut child: std::process::Child, tx: mpsc::SyncSender<Msg>) {
+/// Waits for the worker's exit on a thread of its own: told by the session keeper the
+/// moment the worker exits (on a terminal), else the child's own exit.
+fn wait_for(mut child: std::process::Child, told: Option<File>, tx: mpsc::SyncSender<Msg>) {
     std::thread::spawn(move || {
+        if let Some(mut told) = told {
+            let mut text = String::new();
+            let _ = told.read_to_string(&mut text);
+            if let Some(why) = text.trim().strip_prefix("error ") {
+                let _ = tx.send(Msg::CannotRun(why.to_owned()));
+                let _ = child.wait();
+                return;
+            }
+            if let Ok(raw) = text.trim().parse::<i32>() {
+                let _ = tx.send(Msg::Exited(Ok(ExitStatus::from_raw(raw))));
+                // The keeper stays while the worker's children do: reaped when it goes.
+                let _ = child.wait();
+                return;
+            }
+        }
         let _ = tx.send(Msg::Exited(child.wait()));
     });
 }
@@ -317,6 +355,10 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, Fatal> {
     let worker = spawn(&args.command, !args.no_pty, &tx)?;
     drop(tx);
     worker.resize();
+    if args.lint.format == crate::cli::Format::Json {
+        // stderr carries the JSON report: notes join it as JSON Lines.
+        crate::error::notes_as_json();
+    }
     let stderr = io::stderr();
     let style = style(args.lint.color, stderr.is_terminal());
     let buffered = io::BufWriter::with_capacity(16 * 1024, stderr.lock());
@@ -398,6 +440,12 @@ fn supervise(
                     // until the terminal closes, at most --exit-grace.
                     drain_until.get_or_insert(Instant::now() + args.exit_grace);
                 }
+            }
+            Ok(Msg::CannotRun(why)) => {
+                return Err(Fatal::usage(format!(
+                    "cannot run `{}`: {why}",
+                    crate::sanitize::escape(args.command[0].to_string_lossy().as_bytes())
+                )));
             }
             Ok(Msg::Signal(sig)) => {
                 // Ctrl-C reaches the worker: it is in a session of its own, so the

@@ -134,6 +134,12 @@ impl<'a> Fleet<'a> {
                 sanitize::escape(f.display().to_string().as_bytes())
             ));
         }
+        if let Some(dir) = args.checkpoints.as_deref().filter(|d| !d.is_dir()) {
+            super::note(&format!(
+                "--checkpoints {}: not a directory (yet): every pane's checkpoint is missing until it is",
+                sanitize::escape(dir.display().to_string().as_bytes())
+            ));
+        }
         if let Some(dir) = &args.summaries {
             std::fs::create_dir_all(dir)
                 .map_err(|e| Fatal::write(WriteTo::File(dir.clone()), e))?;
@@ -467,6 +473,9 @@ fn poll_pane(
         }
         let Some((change, ended)) = change else { break };
         let note = match change {
+            Change::Rotated if !pane.followed.alive() => {
+                "replaced by something that is not a file: finished, no longer followed"
+            }
             Change::Rotated => {
                 "rotated: the old file is finished, the new one followed from its start"
             }

@@ -161,6 +161,15 @@ impl Pipeline {
         }
     }
 
+    /// The input fell silent after a completion block: the session's end is told, its
+    /// block kept open for fields still to come.
+    pub fn announce<S: Sink>(&mut self, sink: &mut S) -> Result<Flow, S::Error> {
+        match &mut self.machine {
+            Some(machine) => machine.announce(&self.name, sink),
+            None => Ok(Flow::Continue),
+        }
+    }
+
     /// Stops reading an input that may still grow (the watch ends): a completed
     /// session's block is closed; a last line without its line break, and a session
     /// still open, are left as they are (the worker may be writing them).

@@ -52,6 +52,9 @@ pub fn show(d: Duration) -> String {
     parts.join(" ")
 }
 
+/// The longest duration an option takes: 30 days.
+const MAX_SECONDS: u64 = 30 * 24 * 3600;
+
 /// Parses a duration: `90` or `90s`, `15m`, `2h`, `1h30m`.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let bad = || format!("`{text}` is not a duration (e.g. 30s, 15m, 1h30m)");
@@ -78,12 +81,23 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     if total == 0 {
         return Err(format!("`{text}`: a duration must be longer than 0s"));
     }
+    // A bound that any clock can add to (a deadline past it would overflow).
+    if total > MAX_SECONDS {
+        return Err(format!("`{text}`: a duration is at most 720h (30 days)"));
+    }
     Ok(Duration::from_secs(total))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations_past_30_days_are_refused() {
+        assert!(parse_duration("720h").is_ok());
+        assert!(parse_duration("721h").is_err());
+        assert!(parse_duration("3000000000000000h").is_err());
+    }
 
     #[test]
     fn durations_read_and_show() {

@@ -22,6 +22,9 @@ pub(super) struct Block {
     /// Microseconds between the `SESSION_START` and `SESSION_COMPLETE` records (session
     /// files), and the start's label.
     pub(super) elapsed: Option<(i64, Label)>,
+    /// The session's end was told already (the input fell silent after the block, under
+    /// `watch`): its close only reports what the block lacks.
+    pub(super) announced: bool,
 }
 
 pub(super) const BLOCK_FIELDS: [Keyword; 4] = [
@@ -83,9 +86,24 @@ impl Machine {
             let Some(block) = self.block.take() else {
                 return;
             };
-            sink.session_end(&block.state);
+            if !block.announced {
+                sink.session_end(&block.state);
+            }
             return;
         }
-        sink.session_end(&block.state);
+        if !block.announced {
+            sink.session_end(&block.state);
+        }
+    }
+
+    /// Tells the completed session's end while its block stays open for fields still
+    /// to come (the input fell silent after it): nothing is judged early.
+    pub(super) fn announce_block(&mut self, sink: &mut impl Out) {
+        if let Some(block) = self.block.as_mut()
+            && !block.announced
+        {
+            block.announced = true;
+            sink.session_end(&block.state);
+        }
     }
 }

@@ -308,6 +308,15 @@ impl Machine {
         out.status
     }
 
+    /// The input fell silent after a completion block: the session's end is told now,
+    /// its block kept open for fields still to come (so nothing differs from reading
+    /// the whole file).
+    pub fn announce<S: Sink>(&mut self, input: &str, sink: &mut S) -> Result<Flow, S::Error> {
+        let mut out = Latch::new(input, sink);
+        self.announce_block(&mut out);
+        out.status
+    }
+
     /// The input stops being read while it may still grow (the watch ends): a completed
     /// session's block is closed, an open session is left open — it is not cut off,
     /// its worker may well be running.
@@ -644,6 +653,7 @@ impl Machine {
                     .zip(self.clock)
                     .and_then(|(from, to)| from.micros_until(&to))
                     .map(|micros| (micros, s.start.clone())),
+                announced: false,
             });
         }
     }
