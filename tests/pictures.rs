@@ -125,7 +125,9 @@ fn otlp_reads_back_through_opentelemetry_proto_and_is_stable() {
     let (path, request) = otlp_file(SESSION_FILE, dir.path());
     let spans = &request.resource_spans[0].scope_spans[0].spans;
     let root = &spans[0];
-    assert_eq!(root.name, "session researcher-2026-11-23T22:43:11.764000");
+    // The GenAI conventions' agent span: `invoke_agent {agent}`, the session as the
+    // conversation, Unset on success.
+    assert_eq!(root.name, "invoke_agent researcher");
     assert_eq!(root.trace_id.len(), 16);
     assert_eq!(root.span_id.len(), 8);
     assert!(root.parent_span_id.is_empty());
@@ -148,6 +150,10 @@ fn otlp_reads_back_through_opentelemetry_proto_and_is_stable() {
     assert_eq!(
         attr(root, "gen_ai.agent.name").as_deref(),
         Some("researcher")
+    );
+    assert_eq!(
+        attr(root, "gen_ai.conversation.id").as_deref(),
+        Some("researcher-2026-11-23T22:43:11.764000")
     );
     // Every child belongs to the trace, under the root.
     for child in &spans[1..] {
@@ -343,10 +349,7 @@ fn otlp_endpoint_posts_the_traces_to_a_collector() {
     assert_eq!(got[0].0, "POST /v1/traces HTTP/1.1");
     let request: ExportTraceServiceRequest = serde_json::from_slice(&got[0].1).unwrap();
     let spans = &request.resource_spans[0].scope_spans[0].spans;
-    assert_eq!(
-        spans[0].name,
-        "session researcher-2026-11-23T22:43:11.764000"
-    );
+    assert_eq!(spans[0].name, "invoke_agent researcher");
     // The same trace as the file report: a re-export is identical.
     let dir = tempfile::tempdir().unwrap();
     let (_, file) = otlp_file(SESSION_FILE, dir.path());
@@ -360,20 +363,37 @@ fn otlp_endpoint_posts_the_traces_to_a_collector() {
         .assert()
         .code(1);
     let got = server.join().unwrap();
-    let names: Vec<String> = got
+    let roots: Vec<(String, u64)> = got
         .iter()
         .map(|(_, body)| {
             let r: ExportTraceServiceRequest = serde_json::from_slice(body).unwrap();
-            r.resource_spans[0].scope_spans[0].spans[0].name.clone()
+            let root = &r.resource_spans[0].scope_spans[0].spans[0];
+            let id = root
+                .attributes
+                .iter()
+                .find(|kv| kv.key == "gen_ai.conversation.id")
+                .and_then(|kv| kv.value.as_ref())
+                .and_then(|v| match &v.value {
+                    Some(
+                        opentelemetry_proto::tonic::common::v1::any_value::Value::StringValue(s),
+                    ) => Some(s.clone()),
+                    _ => None,
+                })
+                .unwrap();
+            (id, root.start_time_unix_nano)
         })
         .collect();
     assert_eq!(
-        names,
+        roots.iter().map(|(id, _)| id.as_str()).collect::<Vec<_>>(),
         [
-            "session researcher-2026-11-23T10:15:30",
-            "session researcher-2026-11-23T11:15:30"
+            "researcher-2026-11-23T10:15:30",
+            "researcher-2026-11-23T11:15:30"
         ]
     );
+    // A text input has no clock: each session is dated by its id, never 1970
+    // (2026-11-23T10:15:30Z and an hour later).
+    assert_eq!(roots[0].1, 1_795_428_930_000_000_000);
+    assert_eq!(roots[1].1, 1_795_432_530_000_000_000);
 
     // A collector that is not there is an I/O error (exit 2), named; https is refused
     // up front.

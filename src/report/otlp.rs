@@ -37,7 +37,7 @@ use super::{FileSummary, Totals};
 use crate::sink::{Flow, Item, Sink};
 use crate::timeline::{Axis, Point, RunCap, SessionSpan, SpanKind, Timeline};
 
-/// Nanoseconds per line on a line axis (and from the epoch: such traces sit in 1970).
+/// Nanoseconds per line on a line axis (see [`Dating`]).
 const LINE_NANOS: u64 = 1_000_000;
 
 /// A stable id from `parts` ([`crate::baseline::fnv`]), never all zeroes.
@@ -82,11 +82,44 @@ fn int(key: &str, value: u64) -> KeyValue {
     )
 }
 
-/// Nanoseconds since the epoch of a point.
-fn nanos(t: &Timeline, p: Point) -> u64 {
-    match t.axis {
-        Axis::Clock => u64::try_from(t.at(p)).unwrap_or(0).saturating_mul(1000),
-        Axis::Lines => p.line.saturating_mul(LINE_NANOS),
+/// Where a session's points are in time: on a clock axis, their own times; on a line
+/// axis (a text input, no timestamps), the session starts at the time its id carries
+/// (`researcher-2026-11-23T10:15:30` is 10:15:30 UTC that day), else now, and each line
+/// after its start is a millisecond — a trace store's default time window shows it,
+/// where a trace in 1970 would be hidden.
+struct Dating {
+    axis: Axis,
+    /// Nanoseconds since the epoch of the session's start, and its line (line axis).
+    base: u64,
+    start_line: u64,
+}
+
+impl Dating {
+    fn of(t: &Timeline, session: &SessionSpan) -> Dating {
+        let from_id = session
+            .id
+            .strip_prefix(session.worker_type.as_str())
+            .and_then(|rest| rest.strip_prefix('-'))
+            .and_then(crate::grammar::parse_timestamp)
+            .map(|ts| crate::timeline::unix_micros(&ts));
+        let micros = from_id.unwrap_or_else(crate::timeline::now_micros);
+        Dating {
+            axis: t.axis,
+            base: u64::try_from(micros).unwrap_or(0).saturating_mul(1000),
+            start_line: session.start.line,
+        }
+    }
+
+    /// Nanoseconds since the epoch of a point.
+    fn nanos(&self, t: &Timeline, p: Point) -> u64 {
+        match self.axis {
+            Axis::Clock => u64::try_from(t.at(p)).unwrap_or(0).saturating_mul(1000),
+            Axis::Lines => self.base.saturating_add(
+                p.line
+                    .saturating_sub(self.start_line)
+                    .saturating_mul(LINE_NANOS),
+            ),
+        }
     }
 }
 
@@ -108,6 +141,8 @@ fn session_spans_capped(
     let drawn_marks = cap.take(session.marks.len());
     let past_run_cap = cap.left_out - at;
     let trace = trace_id(file, session);
+    let dating = Dating::of(t, session);
+    let nanos = |t: &Timeline, p: Point| dating.nanos(t, p);
     let root_id = span_id(&trace, "session", &session.id, session.start.line);
     let end = session.end.unwrap_or(session.start);
     let crashed = !matches!(session.status, Some(crate::state::Status::Complete));
@@ -119,6 +154,7 @@ fn session_spans_capped(
     let mut attributes = vec![
         s("gen_ai.operation.name", "invoke_agent"),
         s("gen_ai.agent.name", session.worker_type.clone()),
+        s("gen_ai.conversation.id", session.id.clone()),
         s("quant_session.session.id", session.id.clone()),
         s(
             "quant_session.session.status",
@@ -163,15 +199,16 @@ fn session_spans_capped(
             },
         }
     } else {
+        // Success is Unset, as the conventions ask (Ok is an operator's override).
         Status {
-            code: StatusCode::Ok as i32,
+            code: StatusCode::Unset as i32,
             message: String::new(),
         }
     };
     let mut spans = vec![Span {
         trace_id: trace.clone(),
         span_id: root_id.clone(),
-        name: format!("session {}", session.id),
+        name: format!("invoke_agent {}", session.worker_type),
         kind: Kind::Internal as i32,
         start_time_unix_nano: nanos(t, session.start),
         end_time_unix_nano: nanos(t, end).max(nanos(t, session.start)),
