@@ -297,6 +297,13 @@ fn stale_reports_a_silent_open_session() {
     assert!(all.contains(r#""rule":"worker-stalled""#), "{all}");
     assert!(all.contains("printed nothing for"), "{all}");
     assert_eq!(status.code(), Some(143), "{all}");
+    // It points at the worker's last line, not past the end of its output.
+    let stalled: serde_json::Value = all
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|v| v["rule"] == "worker-stalled")
+        .unwrap();
+    assert_eq!(stalled["line"], 4, "worker: waiting: {stalled}");
 }
 
 fn signal(pid: u32, sig: i32) {

@@ -476,8 +476,9 @@ fn supervise(
             && let Some((session, _)) = live.pipeline.open_session()
         {
             stall_reported = true;
-            let line = live.pipeline.lines();
-            let f = crate::rules::live::stalled(&session, silent, line, live.pipeline.bytes());
+            // At the worker's last line, which the report shows.
+            let last = tail.last_line(live.pipeline.lines(), live.pipeline.bytes());
+            let f = crate::rules::live::stalled(&session, silent, last);
             live.report(f);
         }
     }

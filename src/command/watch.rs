@@ -512,7 +512,9 @@ fn poll_pane(
     {
         followed.stall_reported = true;
         let p = followed.pipeline();
-        let f = crate::rules::live::stalled(&session, followed.silent(), p.lines(), p.bytes());
+        // (The watch keeps no line of a file: the place is shown, not its text.)
+        let last = crate::event::LineText::empty(p.lines().max(1), 1, p.bytes());
+        let f = crate::rules::live::stalled(&session, followed.silent(), last);
         followed
             .pipeline_mut()
             .report(f, &mut pane.tally.through(view))?;

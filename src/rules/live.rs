@@ -2,6 +2,7 @@
 //! output has gone silent for longer than `--stale` may hang. Only `run` and `watch`,
 //! which see the output as it is written, can observe a silence.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::event::{LineText, Position};
@@ -12,12 +13,12 @@ use crate::rule::Rule;
 pub const RULES: &[Rule] = &[Rule::WorkerStalled];
 
 /// `worker-stalled`: session `session` (escaped) is open, and nothing came for
-/// `silent` after line `line` (at byte `offset`).
-pub fn stalled(session: &str, silent: Duration, line: u64, offset: u64) -> Finding {
+/// `silent` after `last`, the last line read (empty when it is not known).
+pub fn stalled(session: &str, silent: Duration, last: Arc<LineText>) -> Finding {
     let at = Position {
-        line: line.max(1),
+        line: last.line.max(1),
         column: 1,
-        offset,
+        offset: last.offset,
         block_line: None,
     };
     Finding::new(
@@ -28,9 +29,9 @@ pub fn stalled(session: &str, silent: Duration, line: u64, offset: u64) -> Findi
         ),
         Label {
             at,
-            len: 0,
+            len: last.bytes.len() as u64,
             message: "the last line read".into(),
-            text: LineText::empty(at.line, 1, offset),
+            text: last,
         },
     )
 }
