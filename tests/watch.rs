@@ -253,23 +253,7 @@ fn the_board_in_a_real_terminal() {
         "SESSION_START: converter-2026-11-23T10:15:30\nTASK_START: c-1\n",
     );
     let session = format!("qs-board-{}", std::process::id());
-    let bin = assert_cmd::cargo::cargo_bin("quant-session");
-    let command = format!(
-        "{} watch --color never {}; echo EXIT=$?; sleep 60",
-        bin.display(),
-        dir.path().display()
-    );
-    tmux(&[
-        "new-session",
-        "-d",
-        "-s",
-        &session,
-        "-x",
-        "150",
-        "-y",
-        "20",
-        &command,
-    ]);
+    open_board(&session, (150, 20), dir.path());
     let s = wait_for(&session, "pane-2.log");
     assert!(s.contains("researcher-2026-11-23T10:15:30"), "{s}");
     assert!(s.contains("h-017") && s.contains("tasks"), "{s}");
@@ -283,12 +267,39 @@ fn the_board_in_a_real_terminal() {
     assert!(detail.contains("pane-2.log"), "{detail}");
     tmux(&["send-keys", "-t", &session, "Escape"]);
     wait_for(&session, "LATEST FINDING");
-    tmux(&["send-keys", "-t", &session, "q"]);
-    let end = wait_for(&session, "EXIT=");
+    let end = quit_board(&session);
     // The terminal is back to normal: the summaries and the exit status are printed.
     assert!(end.contains("pane-1.log: 1 session"), "{end}");
     assert!(end.contains("EXIT=1"), "{end}");
-    tmux(&["kill-session", "-t", &session]);
+}
+
+/// Starts the board on `dir` in a tmux session of `size` (columns, rows).
+fn open_board(session: &str, size: (u16, u16), dir: &Path) {
+    let command = format!(
+        "{} watch --color never {}; echo EXIT=$?; sleep 60",
+        assert_cmd::cargo::cargo_bin("quant-session").display(),
+        dir.display()
+    );
+    let (width, height) = (size.0.to_string(), size.1.to_string());
+    tmux(&[
+        "new-session",
+        "-d",
+        "-s",
+        session,
+        "-x",
+        &width,
+        "-y",
+        &height,
+        &command,
+    ]);
+}
+
+/// Quits the board with `q`: the screen after it, with its exit status.
+fn quit_board(session: &str) -> String {
+    tmux(&["send-keys", "-t", session, "q"]);
+    let end = wait_for(session, "EXIT=");
+    tmux(&["kill-session", "-t", session]);
+    end
 }
 
 #[test]
@@ -525,25 +536,9 @@ fn the_board_fits_the_terminal_and_counts_what_state_counts() {
         &dir.path().join("pane-2.log"),
         "SESSION_START: converter-2026-11-23T10:15:30.000001\nSESSION_START: converter-2026-11-23T10:15:30.000002\n",
     );
-    let bin = assert_cmd::cargo::cargo_bin("quant-session");
-    for (width, height) in [(80, 24), (200, 24)] {
+    for width in [80, 200] {
         let session = format!("qs-fit-{}-{width}", std::process::id());
-        let command = format!(
-            "{} watch --color never {}; echo EXIT=$?; sleep 60",
-            bin.display(),
-            dir.path().display()
-        );
-        tmux(&[
-            "new-session",
-            "-d",
-            "-s",
-            &session,
-            "-x",
-            &width.to_string(),
-            "-y",
-            &height.to_string(),
-            &command,
-        ]);
+        open_board(&session, (width, 24), dir.path());
         let s = wait_for(&session, "complete");
         let row = |pane: &str| {
             s.lines()
@@ -576,10 +571,8 @@ fn the_board_fits_the_terminal_and_counts_what_state_counts() {
             assert!(two.contains("30.000002"), "{two}\n{s}");
             assert!(s.lines().all(|l| l.chars().count() <= 80), "{s}");
         }
-        tmux(&["send-keys", "-t", &session, "q"]);
-        let end = wait_for(&session, "EXIT=");
+        let end = quit_board(&session);
         assert!(end.contains("EXIT=1"), "nested-session is an error: {end}");
-        tmux(&["kill-session", "-t", &session]);
     }
 }
 
