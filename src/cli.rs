@@ -346,10 +346,13 @@ pub struct WatchArgs {
     /// complete when the watch ends), e.g. `--report html=fleet.html`.
     #[arg(long, value_name = "FORMAT=PATH", value_parser = parse_report, help_heading = "Watch")]
     pub report: Vec<ReportTarget>,
-    /// Also POST the OTLP/JSON traces to this OTLP/HTTP collector, each session as it
-    /// ends.
+    /// Also export the traces to an OTLP/HTTP collector at this URL, each session as it
+    /// ends (the rest of the `OTEL_EXPORTER_OTLP_*` environment applies).
     #[arg(long, value_name = "URL", help_heading = "Watch")]
     pub otlp_endpoint: Option<String>,
+    /// Also export the traces where the `OTEL_EXPORTER_OTLP_*` environment says.
+    #[arg(long, help_heading = "Watch")]
+    pub otlp: bool,
     /// When to colour the board.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, help_heading = "Watch")]
     pub color: ColorChoice,
@@ -366,10 +369,15 @@ pub struct LintArgs {
     /// Also write a report in FORMAT to PATH (repeatable), e.g. `--report sarif=out.sarif`.
     #[arg(long, value_name = "FORMAT=PATH", value_parser = parse_report, help_heading = "Output")]
     pub report: Vec<ReportTarget>,
-    /// Also POST the OTLP/JSON traces to this OTLP/HTTP collector (`http://HOST:4318`;
-    /// `/v1/traces` unless a path is given), each session as it ends.
+    /// Also export the traces to an OTLP/HTTP collector at this URL (`http://HOST:4318`
+    /// or https; `/v1/traces` unless a path is given), each session as it ends; the
+    /// rest of the `OTEL_EXPORTER_OTLP_*` environment applies.
     #[arg(long, value_name = "URL", help_heading = "Output")]
     pub otlp_endpoint: Option<String>,
+    /// Also export the traces where the `OTEL_EXPORTER_OTLP_*` environment says
+    /// (endpoint, headers, protocol, timeout, compression), as the OpenTelemetry SDKs do.
+    #[arg(long, help_heading = "Output")]
+    pub otlp: bool,
     /// Report only the findings this baseline (from --write-baseline) does not hold; the
     /// exit status comes from those alone; entries that no longer match are stale.
     #[arg(long, value_name = "FILE", help_heading = "Baselines")]
@@ -392,6 +400,18 @@ pub struct LintArgs {
     pub color: ColorChoice,
     #[command(flatten)]
     pub rules: RuleArgs,
+}
+
+impl LintArgs {
+    /// Where traces are exported: `--otlp-endpoint URL`, or the environment's endpoint
+    /// (`--otlp`), or nowhere.
+    pub fn otlp(&self) -> Option<Option<&str>> {
+        match (&self.otlp_endpoint, self.otlp) {
+            (Some(url), _) => Some(Some(url.as_str())),
+            (None, true) => Some(None),
+            (None, false) => None,
+        }
+    }
 }
 
 /// Which rules apply and how input is read: `check`, `run` and `watch`.

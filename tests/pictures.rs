@@ -294,23 +294,52 @@ fn a_hostile_transcript_renders_inert() {
     }
 }
 
-/// The requests a collector received: request line and body.
-type Received = std::thread::JoinHandle<Vec<(String, Vec<u8>)>>;
+/// What a fake collector received: each request's line, headers (lower-case names)
+/// and body.
+type Received = std::thread::JoinHandle<Vec<Request>>;
 
-/// A collector on 127.0.0.1: accepts `n` requests, answers 200, hands each over.
-fn collector(n: usize) -> (String, Received) {
+struct Request {
+    line: String,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Request {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The request as its content type says (protobuf by default, or JSON).
+    fn decode(&self) -> ExportTraceServiceRequest {
+        match self.header("content-type") {
+            Some("application/x-protobuf") => {
+                <ExportTraceServiceRequest as prost::Message>::decode(&self.body[..]).unwrap()
+            }
+            Some("application/json") => serde_json::from_slice(&self.body).unwrap(),
+            other => panic!("content type {other:?}"),
+        }
+    }
+}
+
+/// A collector on 127.0.0.1 that takes `n` requests, answering each with the next of
+/// `statuses` (then 200).
+fn collector_answering(n: usize, statuses: &[u16]) -> (String, Received) {
     use std::io::{BufRead, BufReader, Read, Write};
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
+    let statuses: Vec<u16> = statuses.to_vec();
     let handle = std::thread::spawn(move || {
+        let mut statuses = statuses.into_iter();
         let mut got = Vec::new();
         for stream in listener.incoming().take(n) {
             let mut stream = stream.unwrap();
             let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut request_line = String::new();
-            reader.read_line(&mut request_line).unwrap();
-            let mut length = 0;
-            let mut content_type = String::new();
+            let mut line = String::new();
+            reader.read_line(&mut line).unwrap();
+            let mut headers = Vec::new();
             loop {
                 let mut header = String::new();
                 reader.read_line(&mut header).unwrap();
@@ -319,35 +348,50 @@ fn collector(n: usize) -> (String, Received) {
                     break;
                 }
                 let (name, value) = header.split_once(':').unwrap();
-                match name.to_ascii_lowercase().as_str() {
-                    "content-length" => length = value.trim().parse().unwrap(),
-                    "content-type" => content_type = value.trim().to_owned(),
-                    _ => {}
-                }
+                headers.push((name.to_ascii_lowercase(), value.trim().to_owned()));
             }
-            assert_eq!(content_type, "application/json");
+            let length: usize = headers
+                .iter()
+                .find(|(n, _)| n == "content-length")
+                .map_or(0, |(_, v)| v.parse().unwrap());
             let mut body = vec![0u8; length];
             reader.read_exact(&mut body).unwrap();
-            stream
-                .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}")
-                .unwrap();
-            got.push((request_line.trim_end().to_owned(), body));
+            let status = statuses.next().unwrap_or(200);
+            write!(
+                stream,
+                "HTTP/1.1 {status} X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            )
+            .unwrap();
+            got.push(Request {
+                line: line.trim_end().to_owned(),
+                headers,
+                body,
+            });
         }
         got
     });
     (url, handle)
 }
 
+fn collector(n: usize) -> (String, Received) {
+    collector_answering(n, &[])
+}
+
 #[test]
 fn otlp_endpoint_posts_the_traces_to_a_collector() {
-    // File mode: one request per input.
+    // File mode: one request per input, binary protobuf (what the SDKs send by default,
+    // and all some stores take).
     let (url, server) = collector(1);
     qs().args(["check", "--otlp-endpoint", &url, SESSION_FILE])
         .assert()
         .code(1);
     let got = server.join().unwrap();
-    assert_eq!(got[0].0, "POST /v1/traces HTTP/1.1");
-    let request: ExportTraceServiceRequest = serde_json::from_slice(&got[0].1).unwrap();
+    assert_eq!(got[0].line, "POST /v1/traces HTTP/1.1");
+    assert_eq!(
+        got[0].header("content-type"),
+        Some("application/x-protobuf")
+    );
+    let request = got[0].decode();
     let spans = &request.resource_spans[0].scope_spans[0].spans;
     assert_eq!(spans[0].name, "invoke_agent researcher");
     // The same trace as the file report: a re-export is identical.
@@ -365,8 +409,8 @@ fn otlp_endpoint_posts_the_traces_to_a_collector() {
     let got = server.join().unwrap();
     let roots: Vec<(String, u64)> = got
         .iter()
-        .map(|(_, body)| {
-            let r: ExportTraceServiceRequest = serde_json::from_slice(body).unwrap();
+        .map(|r| {
+            let r = r.decode();
             let root = &r.resource_spans[0].scope_spans[0].spans[0];
             let id = root
                 .attributes
@@ -395,8 +439,7 @@ fn otlp_endpoint_posts_the_traces_to_a_collector() {
     assert_eq!(roots[0].1, 1_795_428_930_000_000_000);
     assert_eq!(roots[1].1, 1_795_432_530_000_000_000);
 
-    // A collector that is not there is an I/O error (exit 2), named; https is refused
-    // up front.
+    // A collector that is not there: said with its URL when the run ends, exit 2.
     let out = qs()
         .args([
             "check",
@@ -406,16 +449,118 @@ fn otlp_endpoint_posts_the_traces_to_a_collector() {
         ])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("POST http://127.0.0.1:9"));
-    qs().args([
-        "check",
-        "--otlp-endpoint",
-        "https://collector:4318",
-        SESSION_FILE,
-    ])
-    .assert()
-    .code(2);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("OTLP export to http://127.0.0.1:9/v1/traces: 1 of 1 requests failed"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn otlp_follows_the_standard_environment_and_retries_a_busy_collector() {
+    // `--otlp`: the endpoint, protocol, headers, compression and the resource from the
+    // OTEL_* environment; a 503 is retried.
+    let (url, server) = collector_answering(2, &[503]);
+    qs().args(["check", "--otlp", SESSION_FILE])
+        .env("OTEL_EXPORTER_OTLP_ENDPOINT", &url)
+        .env("OTEL_EXPORTER_OTLP_PROTOCOL", "http/json")
+        .env(
+            "OTEL_EXPORTER_OTLP_HEADERS",
+            "api_key=s3cr%20et,x-team=quant",
+        )
+        .env("OTEL_EXPORTER_OTLP_COMPRESSION", "none")
+        .env("OTEL_SERVICE_NAME", "fleet-7")
+        .env("OTEL_RESOURCE_ATTRIBUTES", "deployment.environment=lab")
+        .assert()
+        .code(1);
+    let got = server.join().unwrap();
+    assert_eq!(got.len(), 2, "the 503 is retried");
+    let last = &got[1];
+    assert_eq!(last.header("content-type"), Some("application/json"));
+    assert_eq!(last.header("api_key"), Some("s3cr et"));
+    assert_eq!(last.header("x-team"), Some("quant"));
+    let request = last.decode();
+    let resource = request.resource_spans[0].resource.as_ref().unwrap();
+    let value = |key: &str| {
+        resource
+            .attributes
+            .iter()
+            .find(|kv| kv.key == key)
+            .and_then(|kv| kv.value.as_ref())
+            .map(|v| format!("{:?}", v.value))
+    };
+    assert!(value("service.name").unwrap().contains("fleet-7"));
+    assert!(value("deployment.environment").unwrap().contains("lab"));
+    // gzip, as `OTEL_EXPORTER_OTLP_COMPRESSION=gzip` asks.
+    let (url, server) = collector(1);
+    qs().args(["check", "--otlp", SESSION_FILE])
+        .env(
+            "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+            format!("{url}/v1/traces"),
+        )
+        .env("OTEL_EXPORTER_OTLP_COMPRESSION", "gzip")
+        .assert()
+        .code(1);
+    let got = server.join().unwrap();
+    assert_eq!(got[0].header("content-encoding"), Some("gzip"));
+    let mut plain = Vec::new();
+    std::io::Read::read_to_end(
+        &mut flate2::read::GzDecoder::new(&got[0].body[..]),
+        &mut plain,
+    )
+    .unwrap();
+    let _: ExportTraceServiceRequest = prost::Message::decode(&plain[..]).unwrap();
+}
+
+#[test]
+fn a_collector_that_never_answers_never_holds_up_the_passthrough() {
+    // It accepts and says nothing: the export waits on its own thread, within its
+    // deadline (OTEL_EXPORTER_OTLP_TIMEOUT), while the worker's lines pass at once.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming() {
+            held.push(stream);
+        }
+    });
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("quant-session"))
+        .args(["check", "--otlp-endpoint", &url])
+        .env("OTEL_EXPORTER_OTLP_TIMEOUT", "2000")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    use std::io::{BufRead, Write};
+    let started = std::time::Instant::now();
+    for n in 0..3 {
+        // A session that ends (its trace is exported), then a line that must pass.
+        writeln!(
+            stdin,
+            "SESSION_START: researcher-2026-11-23T10:15:3{n}\nSESSION_COMPLETE: researcher-2026-11-23T10:15:3{n}\nSESSION_START: x-2026-11-23T10:15:3{n}\nline {n}"
+        )
+        .unwrap();
+        stdin.flush().unwrap();
+        let mut line = String::new();
+        while !line.starts_with("line") {
+            line.clear();
+            stdout.read_line(&mut line).unwrap();
+        }
+    }
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(2),
+        "the passthrough waited for the collector: {:?}",
+        started.elapsed()
+    );
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("requests failed"), "{stderr}");
 }
 
 #[test]

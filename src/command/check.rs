@@ -45,11 +45,7 @@ pub fn run(args: &CheckArgs) -> Result<ExitCode, Fatal> {
     let targets = expand(&args.files, &globs, &looked_for, args.no_ignore)?;
     let inputs = inputs(&args.files, &targets, &globs);
     super::reports::distinct_files(&args.lint, None)?;
-    let beside = Beside::open(
-        &args.lint.report,
-        args.lint.otlp_endpoint.as_deref(),
-        &inputs,
-    )?;
+    let beside = Beside::open(&args.lint.report, args.lint.otlp(), &inputs)?;
     let draw = beside.draws(args.lint.format);
     let mut baselines = Baselines::open(&args.lint, &inputs)?;
     let (outcome, reports) = if args.files.is_empty() {

@@ -68,9 +68,11 @@ pub(super) struct Beside {
 impl Beside {
     /// Opens the `--report` files (none where the run is about to read: exit 2 before
     /// anything is read) and the `--otlp-endpoint` exporter.
+    /// `otlp`: export to a collector, at this URL (`--otlp-endpoint`) or where the
+    /// environment says (`--otlp`: `Some(None)`).
     pub(super) fn open(
         targets: &[ReportTarget],
-        otlp_endpoint: Option<&str>,
+        otlp: Option<Option<&str>>,
         inputs: &Inputs<'_>,
     ) -> Result<Beside, Fatal> {
         let mut members = Vec::new();
@@ -92,17 +94,22 @@ impl Beside {
             ));
             draws |= t.format.pictures();
         }
-        if let Some(url) = otlp_endpoint {
-            let endpoint = crate::report::otlp::Endpoint::parse(url).map_err(|e| {
+        if let Some(url) = otlp {
+            let config = crate::report::otlp_export::Config::from_env(url).map_err(|e| {
                 Fatal::usage(format!(
-                    "--otlp-endpoint {}",
+                    "{} {}",
+                    if url.is_some() {
+                        "--otlp-endpoint"
+                    } else {
+                        "--otlp"
+                    },
                     crate::sanitize::escape(e.as_bytes())
                 ))
             })?;
-            let shown = crate::sanitize::escape(url.as_bytes());
+            let shown = crate::sanitize::escape(config.url.as_bytes());
             members.push((
                 format!("exporting to {shown}"),
-                Box::new(crate::report::otlp::OtlpPost::new(endpoint)),
+                Box::new(crate::report::otlp::OtlpPost::new(config)),
                 None,
             ));
             draws = true;

@@ -333,11 +333,7 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, Fatal> {
         globs: &no_globs,
     };
     super::reports::distinct_files(&args.lint, args.log.as_deref())?;
-    let beside = Beside::open(
-        &args.lint.report,
-        args.lint.otlp_endpoint.as_deref(),
-        &inputs,
-    )?;
+    let beside = Beside::open(&args.lint.report, args.lint.otlp(), &inputs)?;
     let draw = beside.draws(args.lint.format);
     let mut log = match &args.log {
         Some(path) => Some(

@@ -305,7 +305,12 @@ pub fn run(args: &WatchArgs) -> Result<ExitCode, Fatal> {
         dirs,
         globs: &fleet.targets.globs,
     };
-    let beside = Beside::open(&args.report, args.otlp_endpoint.as_deref(), &inputs)?;
+    let otlp = match (&args.otlp_endpoint, args.otlp) {
+        (Some(url), _) => Some(Some(url.as_str())),
+        (None, true) => Some(None),
+        (None, false) => None,
+    };
+    let beside = Beside::open(&args.report, otlp, &inputs)?;
     // Its own output is never followed: stdout redirected into a watched directory
     // (the `--report` files cannot be there: `Beside::open` refuses them).
     #[cfg(unix)]

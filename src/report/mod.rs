@@ -11,6 +11,7 @@ pub mod human;
 pub mod json;
 pub mod json_text;
 pub mod otlp;
+pub mod otlp_export;
 pub mod perfetto;
 pub mod postmortem;
 pub mod quiet;

@@ -295,10 +295,19 @@ pub fn resource_spans(file: &str, t: &Timeline) -> ResourceSpans {
 /// The resource of an input holding `spans`; it says what the input's timeline left
 /// out, when it did.
 fn resource_with(file: &str, t: &Timeline, spans: Vec<Span>) -> ResourceSpans {
-    let mut attributes = vec![
-        s("service.name", "quant-session"),
-        s("quant_session.input", file),
-    ];
+    // `OTEL_SERVICE_NAME` and `OTEL_RESOURCE_ATTRIBUTES`, as the SDKs read them.
+    let service = std::env::var("OTEL_SERVICE_NAME")
+        .ok()
+        .filter(|n| !n.trim().is_empty())
+        .unwrap_or_else(|| "quant-session".to_owned());
+    let mut attributes = vec![s("service.name", service), s("quant_session.input", file)];
+    if let Ok(extra) = std::env::var("OTEL_RESOURCE_ATTRIBUTES") {
+        for (k, v) in super::otlp_export::key_values(&extra) {
+            if k != "service.name" && !k.starts_with("quant_session.") {
+                attributes.push(s(&k, v));
+            }
+        }
+    }
     let left_out = t.left_out();
     if let Some(sentence) = left_out.sentence() {
         attributes.push(int("quant_session.sessions_dropped", left_out.sessions));
@@ -418,114 +427,20 @@ impl<W: Write> Otlp<W> {
     }
 }
 
-/// `--otlp-endpoint URL`: the same traces POSTed to an OTLP/HTTP collector
-/// (`/v1/traces`, JSON), each session as it ends in live modes (pipe, `run`), each input
-/// as it ends in file mode; a session is sent once. Plain `http://` only: a collector
-/// usually listens on the machine or beside it (for TLS, put it behind one that does).
+/// `--otlp` and `--otlp-endpoint URL`: the same traces exported to an OTLP/HTTP
+/// collector (see [`super::otlp_export`]), each session as it ends in live modes (pipe,
+/// `run`, `watch`), each input as it ends in file mode; a session is sent once. What
+/// could not be sent is said when the run ends.
 pub struct OtlpPost {
-    endpoint: Endpoint,
+    exporter: super::otlp_export::Exporter,
     /// Sessions already sent (their trace ids).
     sent: std::collections::HashSet<Vec<u8>>,
 }
 
-/// Where the collector listens.
-#[derive(Debug, Clone)]
-pub struct Endpoint {
-    host: String,
-    port: u16,
-    path: String,
-    /// As the user gave it (for messages).
-    pub url: String,
-}
-
-impl Endpoint {
-    /// Parses `http://HOST[:PORT][/PATH]`; the path defaults to `/v1/traces`.
-    pub fn parse(url: &str) -> Result<Endpoint, String> {
-        let rest = url.strip_prefix("http://").ok_or_else(|| {
-            if url.starts_with("https://") {
-                format!("{url}: only http:// is supported (send to a local collector, or one behind a TLS proxy)")
-            } else {
-                format!("{url}: expected http://HOST[:PORT][/PATH]")
-            }
-        })?;
-        let (authority, path) = match rest.find('/') {
-            Some(i) => (&rest[..i], &rest[i..]),
-            None => (rest, ""),
-        };
-        let path = if path.is_empty() || path == "/" {
-            "/v1/traces".to_owned()
-        } else {
-            path.to_owned()
-        };
-        let (host, port) = match authority.rsplit_once(':') {
-            Some((h, p)) if !h.ends_with(']') || authority.starts_with('[') => (
-                h.to_owned(),
-                p.parse::<u16>()
-                    .map_err(|_| format!("{url}: `{p}` is not a port"))?,
-            ),
-            _ => (authority.to_owned(), 80),
-        };
-        if host.is_empty() {
-            return Err(format!("{url}: no host"));
-        }
-        Ok(Endpoint {
-            host,
-            port,
-            path,
-            url: url.to_owned(),
-        })
-    }
-
-    /// POSTs `body` (JSON); a status other than 2xx is an error.
-    pub fn post(&self, body: &[u8]) -> io::Result<()> {
-        use std::io::Read;
-        use std::net::ToSocketAddrs;
-        let timeout = std::time::Duration::from_secs(10);
-        let host = self.host.trim_start_matches('[').trim_end_matches(']');
-        let addr = (host, self.port)
-            .to_socket_addrs()?
-            .next()
-            .ok_or_else(|| io::Error::other(format!("{}: no address", self.host)))?;
-        let mut stream = std::net::TcpStream::connect_timeout(&addr, timeout)?;
-        stream.set_read_timeout(Some(timeout))?;
-        stream.set_write_timeout(Some(timeout))?;
-        write!(
-            stream,
-            "POST {} HTTP/1.1\r\nHost: {}:{}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nUser-Agent: quant-session/{}\r\nConnection: close\r\n\r\n",
-            self.path,
-            self.host,
-            self.port,
-            body.len(),
-            env!("CARGO_PKG_VERSION")
-        )?;
-        stream.write_all(body)?;
-        stream.flush()?;
-        let mut head = Vec::new();
-        let mut byte = [0u8; 1];
-        // The status line is enough.
-        while head.len() < 1024 && !head.ends_with(b"\r\n") {
-            if stream.read(&mut byte)? == 0 {
-                break;
-            }
-            head.push(byte[0]);
-        }
-        let line = String::from_utf8_lossy(&head);
-        let status = line.split_whitespace().nth(1).unwrap_or("");
-        if status.starts_with('2') {
-            Ok(())
-        } else {
-            Err(io::Error::other(format!(
-                "the collector answered `{}`",
-                crate::sanitize::escape(line.trim_end().as_bytes())
-            )))
-        }
-    }
-}
-
 impl OtlpPost {
-    pub fn new(endpoint: Endpoint) -> Self {
+    pub fn new(config: super::otlp_export::Config) -> Self {
         OtlpPost {
-            endpoint,
+            exporter: super::otlp_export::Exporter::start(config),
             sent: std::collections::HashSet::new(),
         }
     }
@@ -548,10 +463,8 @@ impl OtlpPost {
         let request = ExportTraceServiceRequest {
             resource_spans: vec![resource_spans(file, &part)],
         };
-        let body = serde_json::to_vec(&request).map_err(io::Error::other)?;
-        self.endpoint
-            .post(&body)
-            .map_err(|e| io::Error::new(e.kind(), format!("POST {}: {e}", self.endpoint.url)))?;
+        // Queued, not sent here: the pipeline never waits for the collector.
+        self.exporter.export(&request)?;
         for s in &part.sessions {
             self.sent.insert(trace_id(file, s));
         }
@@ -587,6 +500,8 @@ impl Sink for OtlpPost {
         match item {
             Item::SessionDrawn(session, axis) => self.session_drawn(input, session, axis)?,
             Item::InputEnd(summary) => self.end_file(summary)?,
+            // The run ends: what is queued is sent, what could not be is said.
+            Item::RunEnd { .. } => self.exporter.finish()?,
             // Findings come with the timeline, drawn where they happened.
             Item::Finding(_)
             | Item::Followed
@@ -594,8 +509,7 @@ impl Sink for OtlpPost {
             | Item::Settled(_)
             | Item::Note(_)
             | Item::SessionEnd(_)
-            | Item::Unreadable(_)
-            | Item::RunEnd { .. } => {}
+            | Item::Unreadable(_) => {}
         }
         Ok(Flow::Continue)
     }
