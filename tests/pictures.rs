@@ -804,3 +804,39 @@ fn pictures_past_the_cap_per_run_say_what_they_left_out() {
                 && e["args"]["left_out_past_run_cap"].as_u64().unwrap_or(0) > 0)
     );
 }
+
+#[test]
+fn under_run_the_sessions_join_the_callers_trace() {
+    // A worker started inside a traced job (TRACEPARENT): its sessions are spans of that
+    // trace, their roots children of the job's span.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("run.otlp.jsonl");
+    qs().args(["run", "--no-pty", "--report"])
+        .arg(format!("otlp={}", path.display()))
+        .args(["--", "cat", SESSION_FILE])
+        .env(
+            "TRACEPARENT",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+        )
+        .assert()
+        .code(1);
+    let request = read_otlp_lines(&std::fs::read_to_string(&path).unwrap());
+    let spans = &request.resource_spans[0].scope_spans[0].spans;
+    let trace: Vec<u8> = (0..16)
+        .map(|i| {
+            u8::from_str_radix(&"4bf92f3577b34da6a3ce929d0e0e4736"[i * 2..i * 2 + 2], 16).unwrap()
+        })
+        .collect();
+    assert!(spans.iter().all(|s| s.trace_id == trace));
+    assert_eq!(
+        spans[0].parent_span_id,
+        vec![0x00, 0xf0, 0x67, 0xaa, 0x0b, 0xa9, 0x02, 0xb7]
+    );
+    // A malformed one is said, and the sessions keep traces of their own.
+    let out = qs()
+        .args(["run", "--no-pty", "--", "true"])
+        .env("TRACEPARENT", "not-a-traceparent")
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a W3C traceparent"));
+}

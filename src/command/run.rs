@@ -333,6 +333,15 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, Fatal> {
         globs: &no_globs,
     };
     super::reports::distinct_files(&args.lint, args.log.as_deref())?;
+    // Started inside a traced job: its sessions join that trace.
+    if let Ok(traceparent) = std::env::var("TRACEPARENT")
+        && !crate::report::otlp::join_trace(&traceparent)
+    {
+        super::note(&format!(
+            "TRACEPARENT `{}` is not a W3C traceparent: the sessions get traces of their own",
+            crate::sanitize::escape(traceparent.as_bytes())
+        ));
+    }
     let beside = Beside::open(&args.lint.report, args.lint.otlp(), &inputs)?;
     let draw = beside.draws(args.lint.format);
     let mut log = match &args.log {

@@ -45,6 +45,41 @@ fn hash(seed: u64, parts: &[&[u8]]) -> u64 {
     crate::baseline::fnv(seed, parts).max(1)
 }
 
+/// The span a run's sessions belong to: W3C `TRACEPARENT` (`00-TRACE-SPAN-FLAGS`) as
+/// `run` found it, so that a worker started inside a traced job (a CI step, an agent
+/// harness) appears in that job's trace.
+static PARENT: std::sync::OnceLock<(Vec<u8>, Vec<u8>)> = std::sync::OnceLock::new();
+
+/// Joins the sessions' traces to `traceparent`'s span; false when it is not a valid
+/// W3C `traceparent` (then they stay traces of their own).
+pub fn join_trace(traceparent: &str) -> bool {
+    let hex = |s: &str, n: usize| {
+        (s.len() == n * 2)
+            .then(|| {
+                (0..n)
+                    .map(|i| u8::from_str_radix(&s[i * 2..i * 2 + 2], 16).ok())
+                    .collect::<Option<Vec<u8>>>()
+            })
+            .flatten()
+            .filter(|b| b.iter().any(|&x| x != 0))
+    };
+    let parts: Vec<&str> = traceparent.trim().split('-').collect();
+    match parts.as_slice() {
+        [version, trace, span, flags]
+            if version.len() == 2 && *version != "ff" && flags.len() == 2 =>
+        {
+            match (hex(trace, 16), hex(span, 8)) {
+                (Some(trace), Some(span)) => {
+                    let _ = PARENT.set((trace, span));
+                    true
+                }
+                _ => false,
+            }
+        }
+        _ => false,
+    }
+}
+
 /// The trace id of a session: 16 bytes from the input's name and the session.
 pub fn trace_id(file: &str, session: &SessionSpan) -> Vec<u8> {
     let line = session.start.line.to_le_bytes();
@@ -140,10 +175,14 @@ fn session_spans_capped(
     let drawn_spans = cap.take(session.spans.len());
     let drawn_marks = cap.take(session.marks.len());
     let past_run_cap = cap.left_out - at;
-    let trace = trace_id(file, session);
+    // The session's own trace, or the one `TRACEPARENT` named (its span ids stay the
+    // session's own, so that sessions sharing that trace never share a span id).
+    let own = trace_id(file, session);
+    let parent = PARENT.get();
+    let trace = parent.map_or_else(|| own.clone(), |(trace, _)| trace.clone());
     let dating = Dating::of(t, session);
     let nanos = |t: &Timeline, p: Point| dating.nanos(t, p);
-    let root_id = span_id(&trace, "session", &session.id, session.start.line);
+    let root_id = span_id(&own, "session", &session.id, session.start.line);
     let end = session.end.unwrap_or(session.start);
     let crashed = !matches!(session.status, Some(crate::state::Status::Complete));
     let errors = session
@@ -208,6 +247,7 @@ fn session_spans_capped(
     let mut spans = vec![Span {
         trace_id: trace.clone(),
         span_id: root_id.clone(),
+        parent_span_id: parent.map(|(_, span)| span.clone()).unwrap_or_default(),
         name: format!("invoke_agent {}", session.worker_type),
         kind: Kind::Internal as i32,
         start_time_unix_nano: nanos(t, session.start),
@@ -250,7 +290,7 @@ fn session_spans_capped(
         ));
         // The index keeps two spans of one name on one line apart.
         let id = span_id(
-            &trace,
+            &own,
             span.kind.word(),
             &format!("{}#{i}", span.name),
             span.start.line,
