@@ -1,7 +1,7 @@
 //! OTLP against a real trace store (issue 28): Arize Phoenix, an LLM-observability store
 //! agent users run (`pip install arize-phoenix`; `.ci/run` installs it in
-//! `.ci/venv`). The test starts `phoenix serve` on free ports, exports two transcripts
-//! to it with `--otlp-endpoint` (binary protobuf, as Phoenix takes only that), and reads
+//! `.ci/venv`). The test starts `phoenix serve` on free ports, exports to it from file
+//! mode, pipe mode and `run` (binary protobuf, as Phoenix takes only that), and reads
 //! the spans back through Phoenix's REST API: every span there, named by the GenAI
 //! conventions, dated when the sessions ran (never 1970), a failed session an Error.
 //! Skipped, saying so, when Phoenix is not installed.
@@ -107,17 +107,39 @@ fn phoenix_takes_the_traces_dated_and_named_by_the_conventions() {
             String::from_utf8_lossy(&out.stderr)
         );
     }
-    // Phoenix writes what it takes in the background: read until all 17 spans are there.
+    // Pipe mode and `run` export each session as it ends: two more sessions, one each
+    // (the second crashes: its worker is cut off).
+    let piped = "SESSION_START: converter-2026-11-24T09:00:00\nPATTERN_FILES_READ: what-works.md, what-fails.md\n@sigma-distiller: distill\nDISTILLATION_COMPLETE\nPATTERNS_UPDATED: what-works.md (+1 entries)\nSESSION_COMPLETE: converter-2026-11-24T09:00:00\nDURATION: 1m\nTASKS_COMPLETED: 0\nSTRATEGIES_PRODUCED: 0\nHYPOTHESES_QUEUED: 0\n";
+    assert_cmd::Command::cargo_bin("quant-session")
+        .unwrap()
+        .args(["check", "--otlp-endpoint", &base])
+        .write_stdin(piped)
+        .assert()
+        .code(0);
+    assert_cmd::Command::cargo_bin("quant-session")
+        .unwrap()
+        .args(["run", "--no-pty", "--otlp"])
+        .env("OTEL_EXPORTER_OTLP_ENDPOINT", &base)
+        .args([
+            "--",
+            "sh",
+            "-c",
+            "echo 'SESSION_START: optimizer-2026-11-24T10:00:00'",
+        ])
+        .assert()
+        .code(1);
+    // Phoenix writes what it takes in the background: read until all 20 spans are there
+    // (17, then a session with its distillation, then a bare session).
     let mut spans = Vec::new();
     let started = Instant::now();
-    while spans.len() < 17 && started.elapsed() < Duration::from_secs(60) {
+    while spans.len() < 20 && started.elapsed() < Duration::from_secs(60) {
         std::thread::sleep(Duration::from_millis(500));
         if let Some(text) = get(&format!("{base}/v1/projects/default/spans?limit=100")) {
             let v: serde_json::Value = serde_json::from_str(&text).unwrap();
             spans = v["data"].as_array().cloned().unwrap_or_default();
         }
     }
-    assert_eq!(spans.len(), 17, "{spans:#?}");
+    assert_eq!(spans.len(), 20, "{spans:#?}");
     let named = |name: &str| {
         spans
             .iter()
@@ -134,11 +156,30 @@ fn phoenix_takes_the_traces_dated_and_named_by_the_conventions() {
     assert_eq!(statuses, ["ERROR", "UNSET"]);
     assert!(!named("execute_tool Write").is_empty());
     assert!(!named("invoke_agent quant-backtester").is_empty());
-    // Dated when the sessions ran, the plain transcript's by its session id.
+    assert_eq!(status(&named("invoke_agent converter")[0]), "UNSET");
+    assert_eq!(status(&named("invoke_agent optimizer")[0]), "ERROR");
+    // Dated when the sessions ran: a recorded one by its records or its session id,
+    // the one `run` watched by the clock as its lines came (today).
+    let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
     for span in &spans {
         let start = span["start_time"].as_str().unwrap();
-        assert!(start.starts_with("2026-11-23T"), "{span}");
+        assert!(
+            start.starts_with("2026-11-2") || start.starts_with(&today),
+            "{span}"
+        );
     }
+    assert!(
+        named("invoke_agent converter")[0]["start_time"]
+            .as_str()
+            .unwrap()
+            .starts_with("2026-11-24T09:00:00")
+    );
+    assert!(
+        named("invoke_agent optimizer")[0]["start_time"]
+            .as_str()
+            .unwrap()
+            .starts_with(&today)
+    );
     assert!(
         roots.iter().any(|r| r["start_time"]
             .as_str()

@@ -840,3 +840,41 @@ fn under_run_the_sessions_join_the_callers_trace() {
         .unwrap();
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a W3C traceparent"));
 }
+
+#[test]
+fn a_collector_that_trickles_its_answer_is_held_to_the_deadline() {
+    // One byte of its status line every half second: the request's deadline
+    // (OTEL_EXPORTER_OTLP_TIMEOUT) ends it, not the collector; said, exit 2.
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 65536];
+                let _ = stream.read(&mut buf);
+                for b in b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n" {
+                    if stream.write_all(&[*b]).is_err() {
+                        return;
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(500));
+                }
+            });
+        }
+    });
+    let started = std::time::Instant::now();
+    let out = qs()
+        .args(["check", "--otlp-endpoint", &url, SESSION_FILE])
+        .env("OTEL_EXPORTER_OTLP_TIMEOUT", "1500")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("requests failed"), "{stderr}");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(8),
+        "{:?}",
+        started.elapsed()
+    );
+}
