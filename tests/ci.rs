@@ -126,6 +126,25 @@ fn sarif_validates_against_the_official_schema() {
         run["tool"]["driver"]["rules"].as_array().unwrap().len(),
         quant_session::rule::Rule::ALL.len()
     );
+    // What GitHub shows beside an alert: each rule's whole `explain` page, as text and
+    // Markdown, its tags and precision; the run's category.
+    for rule in run["tool"]["driver"]["rules"].as_array().unwrap() {
+        let id = rule["id"].as_str().unwrap();
+        assert!(
+            rule["help"]["text"].as_str().unwrap().starts_with(id),
+            "{rule}"
+        );
+        let markdown = rule["help"]["markdown"].as_str().unwrap();
+        assert!(
+            markdown.contains("#### How to fix the worker"),
+            "{markdown}"
+        );
+        assert!(markdown.contains("```text\n"), "{markdown}");
+        assert!(rule["properties"]["tags"][0] == "quant-session", "{rule}");
+        assert!(rule["properties"]["precision"].is_string(), "{rule}");
+        assert!(rule.get("helpUri").is_none(), "no published repository yet");
+    }
+    assert_eq!(run["automationDetails"]["id"], "quant-session/");
     let results = run["results"].as_array().unwrap();
     let first = &results[0];
     assert_eq!(first["ruleId"], "task-not-completed");

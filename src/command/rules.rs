@@ -20,10 +20,7 @@ pub fn list(format: crate::cli::RulesFormat) -> Result<ExitCode, Fatal> {
         let rules: Vec<serde_json::Value> = Rule::ALL
             .iter()
             .map(|r| {
-                let family = crate::rules::FAMILIES
-                    .iter()
-                    .find(|(_, rules)| rules.contains(r))
-                    .map_or("", |(name, _)| name);
+                let family = crate::rules::family_of(*r);
                 serde_json::json!({
                     "id": r.id(),
                     "family": family,

@@ -54,10 +54,14 @@ impl<W: Write> Sarif<W> {
                 "rules": Rule::ALL.iter().map(|&r| rule_descriptor(r)).collect::<Vec<_>>(),
             }
         });
+        // The category GitHub code scanning files the results under (one per tool).
+        let automation = json!({ "id": "quant-session/" });
         self.out.write_all(
             b"{\n  \"$schema\": \"https://json.schemastore.org/sarif-2.1.0.json\",\n  \"version\": \"2.1.0\",\n  \"runs\": [\n    {\n      \"tool\": ",
         )?;
         crate::report::json_text::to_writer(&mut self.out, &tool)?;
+        self.out.write_all(b",\n      \"automationDetails\": ")?;
+        crate::report::json_text::to_writer(&mut self.out, &automation)?;
         self.out
             .write_all(b",\n      \"columnKind\": \"utf16CodeUnits\",\n      \"results\": [")
     }
@@ -119,10 +123,18 @@ fn rule_descriptor(rule: Rule) -> Value {
         "name": rule.id(),
         "shortDescription": { "text": rule.summary() },
         "fullDescription": { "text": rule.why() },
+        // The whole `explain` page: what GitHub shows beside an alert, no URL needed.
         "help": {
-            "text": format!("{}. Run `quant-session explain {}` for an example.", rule.fix(), rule.id())
+            "text": rule.documentation(),
+            "markdown": rule.documentation_markdown(),
         },
         "defaultConfiguration": { "level": level(rule.default_severity()) },
+        "properties": {
+            "tags": ["quant-session", crate::rules::family_of(rule)],
+            // The claims rules compare what a worker says with the tool calls it made,
+            // which a CLI may not show whole; the others read the markers themselves.
+            "precision": if crate::rules::family_of(rule) == "claims" { "high" } else { "very-high" },
+        },
     });
     if let Some(uri) = help_uri(env!("CARGO_PKG_REPOSITORY")) {
         descriptor["helpUri"] = json!(uri);

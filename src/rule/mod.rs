@@ -307,6 +307,29 @@ Not checked on Claude Code stream-json, Codex exec --json, Gemini --output-forma
     }
 }
 
+impl Rule {
+    /// The `explain` page as Markdown (SARIF's `help.markdown`, which GitHub shows
+    /// beside an alert): the same sections, the example in a code block.
+    pub fn documentation_markdown(self) -> String {
+        let example: String = match digest(self.example()) {
+            Some(lines) => lines
+                .lines()
+                .map(|l| format!("{}\n", l.trim_start()))
+                .collect(),
+            None => self.example().lines().map(|l| format!("{l}\n")).collect(),
+        };
+        format!(
+            "**{summary}.** (default: {severity})\n\n#### Why it matters\n\n{why}\n\n#### Example that triggers it\n\n```text\n{example}```\n\n#### On each input\n\n{inputs}\n\n#### How to fix the worker\n\n{fix}. `quant-session explain {id}` prints this page.\n",
+            id = self.id(),
+            severity = self.default_severity().as_str(),
+            summary = capitalize(self.summary()),
+            why = self.why(),
+            fix = capitalize(self.fix()),
+            inputs = self.on_each_input(),
+        )
+    }
+}
+
 /// A Claude Code example (JSON records) as what each record says, one line each:
 /// the raw records are too long to read in a terminal.
 fn digest(example: &str) -> Option<String> {

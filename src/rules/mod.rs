@@ -21,6 +21,14 @@ pub(crate) fn q(s: &str) -> String {
 }
 
 /// The rule families, each the owner of its rules' detection, and the rules each owns.
+/// The family a rule belongs to (`session`, `task`, …).
+pub fn family_of(rule: Rule) -> &'static str {
+    FAMILIES
+        .iter()
+        .find(|(_, rules)| rules.contains(&rule))
+        .map_or("", |(name, _)| name)
+}
+
 pub const FAMILIES: &[(&str, &[Rule])] = &[
     ("session", session::RULES),
     ("task", task::RULES),
