@@ -82,7 +82,15 @@ impl Watch {
         while let Ok(v) = self.lines.recv_timeout(Duration::from_secs(5)) {
             self.seen.push(v);
         }
-        (status.code(), self.seen)
+        (status.code(), std::mem::take(&mut self.seen))
+    }
+}
+
+impl Drop for Watch {
+    /// A test that fails before stopping the watch leaves nothing running.
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
