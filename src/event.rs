@@ -116,7 +116,13 @@ pub enum EventKind {
         creates: Option<String>,
         /// The worker's call whose subagent made it (see `format::ToolCall::parent`).
         parent: Option<String>,
+        /// The call's id (its result names it).
+        id: Option<String>,
+        /// A digest of its input (see `format::ToolCall::input`).
+        input: u64,
     },
+    /// A tool call's result came (see `format::ToolDone`).
+    ToolDone { id: String, failed: bool },
 }
 
 /// Why a payload did not parse, and where.

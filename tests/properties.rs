@@ -140,7 +140,8 @@ proptest! {
                 | EventKind::Clock(_)
                 | EventKind::SubagentRun { .. }
                 | EventKind::ActionsVisible { .. }
-                | EventKind::ToolCall { .. } => prop_assert!(false, "no stream-json in text mode"),
+                | EventKind::ToolCall { .. }
+                | EventKind::ToolDone { .. } => prop_assert!(false, "no stream-json in text mode"),
             }
         }
     }

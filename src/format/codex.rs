@@ -15,7 +15,11 @@
 use std::collections::HashMap;
 
 use super::lexer::{Frame, JsonSink, KeySet, Kind, Lexer};
-use super::{Exit, Format, InFlight, Item, Record, RecordCounts, ToolCall, WorkerRun, WorkerText};
+use super::usage::{Tokens, Usage};
+use super::{
+    Digest, Exit, Format, InFlight, Item, Record, RecordCounts, ToolCall, ToolDone, WorkerRun,
+    WorkerText,
+};
 
 /// `codex exec --json`: told by its event types (`thread.*`, `turn.*`, `item.*`).
 pub const SPEC: super::Spec = super::Spec {
@@ -48,6 +52,11 @@ enum Key {
     Kind,
     Tool,
     Status,
+    Usage,
+    ExitCode,
+    Arguments,
+    Query,
+    Server,
     Other,
 }
 
@@ -67,6 +76,11 @@ impl KeySet for Key {
             b"kind" => Key::Kind,
             b"tool" => Key::Tool,
             b"status" => Key::Status,
+            b"usage" => Key::Usage,
+            b"exit_code" => Key::ExitCode,
+            b"arguments" => Key::Arguments,
+            b"query" => Key::Query,
+            b"server" => Key::Server,
             _ => Key::Other,
         }
     }
@@ -94,6 +108,14 @@ struct Current {
     change_kind: String,
     /// Paths the item adds.
     added: Vec<String>,
+    /// A command's non-zero `exit_code`.
+    exit_failed: bool,
+    /// A turn's `usage`, and the last key read in it.
+    usage: Tokens,
+    key_name: Vec<u8>,
+    /// The item's input (command, arguments, query, server), digested.
+    input: Digest,
+    hashing: bool,
     target: Option<Target>,
     /// The worker's text in this event: scanned as it is decoded when its owner is known.
     text: Option<WorkerText>,
@@ -124,6 +146,8 @@ pub struct Codex {
     pending: HashMap<String, InFlight>,
     /// A turn started and has not ended.
     in_turn: bool,
+    /// Every turn's usage, summed.
+    usage: Option<Usage>,
     run: WorkerRun,
     /// Records read, of an unknown type, and broken.
     counts: RecordCounts,
@@ -150,6 +174,15 @@ impl Codex {
                 self.run.exit = None;
             }
             "turn.completed" | "turn.failed" => {
+                if !c.usage.is_empty() {
+                    // Codex's input count holds its cached part; its total (as a
+                    // rollout's `total_tokens` says) is input and output.
+                    let mut tokens = c.usage;
+                    if tokens.total_tokens == 0 {
+                        tokens.total_tokens = tokens.input_tokens + tokens.output_tokens;
+                    }
+                    self.usage.get_or_insert_default().add(None, &tokens, None);
+                }
                 self.in_turn = false;
                 self.pending.clear();
                 let failed = c.ty == "turn.failed";
@@ -178,6 +211,12 @@ impl Codex {
             }
             "item.completed" => {
                 self.pending.remove(&c.item_id);
+                let id = (!c.item_id.is_empty()).then(|| c.item_id.clone());
+                let input = c.input.0;
+                let done = Item::Done(ToolDone {
+                    id: c.item_id.clone(),
+                    failed: c.status == "failed" || c.exit_failed,
+                });
                 match c.item_type.as_str() {
                     "agent_message" => self.run.messages += 1,
                     // A subagent started (newer builds): it backs a SUBAGENT_SPAWN, of
@@ -188,7 +227,10 @@ impl Codex {
                             tool: "spawn_agent".into(),
                             subagent: Some(String::new()),
                             creates: None,
+                            id,
+                            input,
                         }));
+                        out.items.push(done);
                     }
                     "file_change" => {
                         for path in c.added {
@@ -197,6 +239,8 @@ impl Codex {
                                 tool: "file_change".into(),
                                 subagent: None,
                                 creates: Some(path),
+                                id: None,
+                                input: 0,
                             }));
                         }
                     }
@@ -214,7 +258,10 @@ impl Codex {
                             tool,
                             subagent: None,
                             creates: None,
+                            id,
+                            input,
                         }));
+                        out.items.push(done);
                     }
                     _ => {}
                 }
@@ -246,6 +293,7 @@ impl Format for Codex {
     fn run(&self) -> WorkerRun {
         WorkerRun {
             in_flight: super::in_flight(&self.pending),
+            usage: self.usage.clone(),
             ..self.run.clone()
         }
     }
@@ -308,8 +356,35 @@ impl Current {
     }
 }
 
+/// Whether a value at `path` is part of an item's input (what it ran or asked).
+fn in_input(path: &[Frame<Key>]) -> bool {
+    use Frame::Object;
+    matches!(
+        path,
+        [
+            Object(Key::Item),
+            Object(Key::Command | Key::Arguments | Key::Query | Key::Server | Key::Tool),
+            ..
+        ]
+    )
+}
+
 impl JsonSink<Key> for Current {
+    fn key(&mut self, path: &[Frame<Key>], name: &[u8]) {
+        use Frame::Object;
+        if let [Object(Key::Usage), Object(_)] = path {
+            self.key_name.clear();
+            self.key_name.extend_from_slice(name);
+        } else if in_input(path) {
+            self.input.feed(name);
+        }
+    }
+
     fn start(&mut self, path: &[Frame<Key>], kind: Kind) {
+        self.hashing = in_input(path);
+        if self.hashing {
+            self.input.mark(kind as u8);
+        }
         self.target = None;
         if kind != Kind::String {
             return;
@@ -326,6 +401,9 @@ impl JsonSink<Key> for Current {
     }
 
     fn string(&mut self, bytes: &[u8]) {
+        if self.hashing {
+            self.input.feed(bytes);
+        }
         match self.target {
             Some(Target::Text) => match &mut self.text {
                 Some(text) => text.feed(bytes),
@@ -345,9 +423,20 @@ impl JsonSink<Key> for Current {
         }
     }
 
-    fn end(&mut self, path: &[Frame<Key>], kind: Kind, _literal: &[u8]) {
+    fn end(&mut self, path: &[Frame<Key>], kind: Kind, literal: &[u8]) {
         use Frame::{Array, Object};
         self.target = None;
+        self.hashing = false;
+        match (path, kind) {
+            ([Object(Key::Usage), Object(_)], Kind::Literal) => {
+                self.usage.set(&self.key_name, literal);
+            }
+            ([Object(Key::Item), Object(Key::ExitCode)], Kind::Literal) => {
+                self.exit_failed = !matches!(literal, b"0" | b"null");
+            }
+            _ if kind == Kind::Literal && in_input(path) => self.input.feed(literal),
+            _ => {}
+        }
         // The end of one change of a `file_change`: an added path is a new file.
         if kind == Kind::Object && matches!(path, [Object(Key::Item), Object(Key::Changes), Array])
         {

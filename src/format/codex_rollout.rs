@@ -17,7 +17,10 @@
 use std::collections::HashMap;
 
 use super::lexer::{Frame, JsonSink, KeySet, Kind, Lexer};
-use super::{Format, InFlight, Item, Record, RecordCounts, ToolCall, WorkerRun, WorkerText};
+use super::usage::{Tokens, Usage};
+use super::{
+    Digest, Format, InFlight, Item, Record, RecordCounts, ToolCall, ToolDone, WorkerRun, WorkerText,
+};
 use crate::event::Event;
 
 /// Codex's on-disk session files: told by their record types; `--input codex` takes
@@ -50,6 +53,9 @@ enum Key {
     CallId,
     Output,
     Input,
+    Info,
+    TotalTokenUsage,
+    Model,
     Other,
 }
 
@@ -69,6 +75,9 @@ impl KeySet for Key {
             b"call_id" => Key::CallId,
             b"output" => Key::Output,
             b"input" => Key::Input,
+            b"info" => Key::Info,
+            b"total_token_usage" => Key::TotalTokenUsage,
+            b"model" => Key::Model,
             _ => Key::Other,
         }
     }
@@ -100,6 +109,7 @@ enum Target {
     Output,
     /// A custom tool call's `input` (the patch of `apply_patch`).
     Input,
+    Model,
 }
 
 /// What is known of the record being read.
@@ -119,6 +129,11 @@ struct Current {
     output: Option<Box<Inner>>,
     /// The files an `apply_patch` input adds, read as it is decoded.
     patch: Option<PatchAdds>,
+    /// A `token_count`'s `total_token_usage`, and the last key read in it.
+    usage: Tokens,
+    key_name: Vec<u8>,
+    /// A `turn_context`'s model.
+    model: String,
 }
 
 /// The paths of the `*** Add File: PATH` lines of an `apply_patch` patch, read line by
@@ -198,6 +213,8 @@ pub struct CodexRollout {
     running: HashMap<String, ()>,
     /// Every call without its output yet, by id.
     pending: HashMap<String, InFlight>,
+    /// The last `token_count`'s totals (the session's), and the model then.
+    usage: Option<Tokens>,
     run: WorkerRun,
     /// Records read, of an unknown type, and broken.
     counts: RecordCounts,
@@ -273,6 +290,8 @@ impl CodexRollout {
                     tool: c.name.clone(),
                     subagent,
                     creates: first,
+                    id: (!c.call_id.is_empty()).then(|| c.call_id.clone()),
+                    input: Digest::of(&c.arguments),
                 }));
                 for path in creates {
                     out.items.push(Item::Call(ToolCall {
@@ -280,6 +299,8 @@ impl CodexRollout {
                         tool: c.name.clone(),
                         subagent: None,
                         creates: Some(path),
+                        id: None,
+                        input: 0,
                     }));
                 }
             }
@@ -289,7 +310,13 @@ impl CodexRollout {
                 if let Some(mut inner) = c.output.take() {
                     out.items.push(Item::Text(inner.finish()));
                 }
+                out.items.push(Item::Done(ToolDone {
+                    id: std::mem::take(&mut c.call_id),
+                    failed: false,
+                }));
             }
+            ("event_msg", "token_count") if !c.usage.is_empty() => self.usage = Some(c.usage),
+            ("turn_context", _) if !c.model.is_empty() => self.run.model = Some(c.model),
             // A new turn (a rollout resumed after a call that never answered): what the
             // abandoned turn had started is no longer in flight.
             ("event_msg", "task_started") => {
@@ -339,6 +366,11 @@ impl Format for CodexRollout {
         WorkerRun {
             in_flight: super::in_flight(&self.pending),
             session_file: true,
+            usage: self.usage.map(|t| {
+                let mut u = Usage::default();
+                u.add(self.run.model.as_deref(), &t, None);
+                u
+            }),
             ..self.run.clone()
         }
     }
@@ -366,6 +398,7 @@ fn target(path: &[Frame<Key>]) -> Option<Target> {
         [Object(Key::Payload), Object(Key::Arguments)] => Target::Arguments,
         [Object(Key::Payload), Object(Key::Output)] => Target::Output,
         [Object(Key::Payload), Object(Key::Input)] => Target::Input,
+        [Object(Key::Payload), Object(Key::Model)] => Target::Model,
         [
             Object(Key::Payload),
             Object(Key::Content),
@@ -437,13 +470,39 @@ impl JsonSink<Key> for Sink<'_> {
             Some(Target::Role) => &mut c.role,
             Some(Target::Name) => &mut c.name,
             Some(Target::CallId) => &mut c.call_id,
+            Some(Target::Model) => &mut c.model,
             None => return,
         };
         crate::format::keep(field, bytes);
     }
 
-    fn end(&mut self, _path: &[Frame<Key>], _kind: Kind, _literal: &[u8]) {
+    fn end(&mut self, path: &[Frame<Key>], kind: Kind, literal: &[u8]) {
+        use Frame::Object;
         self.c.target = None;
+        if kind == Kind::Literal
+            && let [
+                Object(Key::Payload),
+                Object(Key::Info),
+                Object(Key::TotalTokenUsage),
+                Object(_),
+            ] = path
+        {
+            self.c.usage.set(&self.c.key_name, literal);
+        }
+    }
+
+    fn key(&mut self, path: &[Frame<Key>], name: &[u8]) {
+        use Frame::Object;
+        if let [
+            Object(Key::Payload),
+            Object(Key::Info),
+            Object(Key::TotalTokenUsage),
+            Object(_),
+        ] = path
+        {
+            self.c.key_name.clear();
+            self.c.key_name.extend_from_slice(name);
+        }
     }
 }
 

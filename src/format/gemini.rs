@@ -14,7 +14,11 @@
 use std::collections::{HashMap, HashSet};
 
 use super::lexer::{Frame, JsonSink, KeySet, Kind, Lexer};
-use super::{Exit, Format, InFlight, Item, Record, RecordCounts, ToolCall, WorkerRun, WorkerText};
+use super::usage::{ModelUsage, Tokens, Usage};
+use super::{
+    Digest, Exit, Format, InFlight, Item, Record, RecordCounts, ToolCall, ToolDone, WorkerRun,
+    WorkerText,
+};
 
 /// `gemini --output-format stream-json`, told by its event types (`init`, `message`,
 /// `tool_use`, `tool_result`, and `result`/`error` with a `status` where Claude's
@@ -63,6 +67,9 @@ enum Key {
     Command,
     Status,
     Output,
+    Stats,
+    Models,
+    Model,
     Other,
 }
 
@@ -83,6 +90,9 @@ impl KeySet for Key {
             b"command" => Key::Command,
             b"status" => Key::Status,
             b"output" => Key::Output,
+            b"stats" => Key::Stats,
+            b"models" => Key::Models,
+            b"model" => Key::Model,
             _ => Key::Other,
         }
     }
@@ -106,6 +116,15 @@ struct Current {
     path: String,
     command: String,
     status: String,
+    model: String,
+    /// A `result`'s `stats`, and the last key read in them.
+    usage: Tokens,
+    key_name: Vec<u8>,
+    /// `stats.models` (newer builds): each model's share.
+    models: Vec<ModelUsage>,
+    /// A `tool_use`'s parameters, digested.
+    input: Digest,
+    hashing: bool,
     /// Which string is being read, if it is kept.
     target: Option<Key>,
     /// Text of a `content` or `output` whose owner was not known when it began.
@@ -127,6 +146,8 @@ pub struct Gemini {
     pending: HashMap<String, InFlight>,
     /// Paths the session read or wrote: a `write_file` there does not create a file.
     known_paths: HashSet<String>,
+    /// Every `result`'s stats, summed.
+    usage: Option<Usage>,
     run: WorkerRun,
     /// Records read, of an unknown type, and broken.
     counts: RecordCounts,
@@ -161,7 +182,12 @@ impl Gemini {
             out.items.push(Item::Text(found));
         }
         match c.ty.as_str() {
-            "message" | "init" | "error" => {}
+            "init" => {
+                if !c.model.is_empty() && self.run.model.is_none() {
+                    self.run.model = Some(c.model);
+                }
+            }
+            "message" | "error" => {}
             "tool_use" => {
                 let id = c.tool_id.clone();
                 if !id.is_empty() && self.pending.len() < MAX_PENDING {
@@ -204,6 +230,8 @@ impl Gemini {
                     tool: c.tool_name,
                     subagent: None,
                     creates,
+                    id: (!c.tool_id.is_empty()).then_some(c.tool_id),
+                    input: c.input.0,
                 }));
             }
             "tool_result" => {
@@ -214,8 +242,27 @@ impl Gemini {
                 } else if shell && !c.held.is_empty() {
                     out.items.push(Item::Text(WorkerText::scan(&c.held)));
                 }
+                out.items.push(Item::Done(ToolDone {
+                    failed: !c.status.is_empty() && c.status != "success",
+                    id: c.tool_id,
+                }));
             }
             "result" => {
+                if !c.usage.is_empty() {
+                    let usage = self.usage.get_or_insert_default();
+                    if c.models.is_empty() {
+                        usage.add(self.run.model.as_deref(), &c.usage, None);
+                    } else {
+                        // The run's totals as given, and each model's share.
+                        usage.tokens.add(&c.usage.totalled());
+                        for m in &c.models {
+                            let mut share = Usage::default();
+                            share.add(Some(&m.model), &m.tokens, None);
+                            share.tokens = Default::default();
+                            usage.merge(&share);
+                        }
+                    }
+                }
                 self.pending.clear();
                 let status = if c.status.is_empty() {
                     "unknown".to_owned()
@@ -268,6 +315,7 @@ impl Format for Gemini {
     fn run(&self) -> WorkerRun {
         WorkerRun {
             in_flight: super::in_flight(&self.pending),
+            usage: self.usage.clone(),
             ..self.run.clone()
         }
     }
@@ -307,6 +355,7 @@ impl Sink<'_> {
             Key::FilePath => &mut self.c.path,
             Key::Command => &mut self.c.command,
             Key::Status => &mut self.c.status,
+            Key::Model => &mut self.c.model,
             _ => return None,
         })
     }
@@ -320,13 +369,54 @@ fn target(path: Path<'_>) -> Option<Key> {
             Object(Key::Parameters),
             Object(k @ (Key::FilePath | Key::Command)),
         ] => Some(*k),
-        [Object(k)] if *k != Key::Other && *k != Key::Parameters && *k != Key::Delta => Some(*k),
+        [Object(k)] if !matches!(k, Key::Other | Key::Parameters | Key::Delta | Key::Stats) => {
+            Some(*k)
+        }
         _ => None,
     }
 }
 
+/// Whether a value at `path` is inside a `tool_use`'s parameters.
+fn in_input(path: Path<'_>) -> bool {
+    matches!(path, [Frame::Object(Key::Parameters), _, ..])
+}
+
 impl JsonSink<Key> for Sink<'_> {
+    fn key(&mut self, path: Path<'_>, name: &[u8]) {
+        use Frame::Object;
+        match path {
+            [Object(Key::Stats), Object(Key::Models), Object(_)] if self.c.models.len() < 16 => {
+                self.c.models.push(ModelUsage {
+                    model: String::from_utf8_lossy(name).into_owned(),
+                    ..ModelUsage::default()
+                });
+                return;
+            }
+            [Object(Key::Stats), Object(_)]
+            | [
+                Object(Key::Stats),
+                Object(Key::Models),
+                Object(_),
+                Object(_),
+            ] => {
+                self.c.key_name.clear();
+                self.c.key_name.extend_from_slice(name);
+                return;
+            }
+            _ => {}
+        }
+        if in_input(path) {
+            self.c.input.feed(name);
+        }
+    }
+
     fn start(&mut self, path: Path<'_>, kind: Kind) {
+        if in_input(path) {
+            self.c.input.mark(kind as u8);
+            if kind == Kind::String {
+                self.c.hashing = true;
+            }
+        }
         self.c.target = None;
         if kind != Kind::String {
             return;
@@ -345,6 +435,9 @@ impl JsonSink<Key> for Sink<'_> {
     }
 
     fn string(&mut self, bytes: &[u8]) {
+        if self.c.hashing {
+            self.c.input.feed(bytes);
+        }
         match self.c.target {
             Some(Key::Content) if self.c.ty == "message" && self.c.role == "assistant" => {
                 self.turn
@@ -369,8 +462,31 @@ impl JsonSink<Key> for Sink<'_> {
         }
     }
 
-    fn end(&mut self, _path: Path<'_>, _kind: Kind, _literal: &[u8]) {
+    fn end(&mut self, path: Path<'_>, kind: Kind, literal: &[u8]) {
         self.c.target = None;
+        self.c.hashing = false;
+        if kind == Kind::Literal {
+            if let [Frame::Object(Key::Stats), Frame::Object(_)] = path {
+                // `input` is the uncached part of `input_tokens` (newer builds).
+                if self.c.key_name != b"input" {
+                    self.c.usage.set(&self.c.key_name, literal);
+                }
+            } else if let [
+                Frame::Object(Key::Stats),
+                Frame::Object(Key::Models),
+                Frame::Object(_),
+                Frame::Object(_),
+            ] = path
+            {
+                if self.c.key_name != b"input"
+                    && let Some(m) = self.c.models.last_mut()
+                {
+                    m.tokens.set(&self.c.key_name, literal);
+                }
+            } else if in_input(path) {
+                self.c.input.feed(literal);
+            }
+        }
     }
 }
 

@@ -17,7 +17,10 @@
 use std::collections::{HashSet, VecDeque};
 
 use super::lexer::{Frame, JsonSink, KeySet, Kind, Lexer};
-use super::{Document, Item, Place, Record, RecordCounts, ToolCall, WorkerRun, WorkerText};
+use super::usage::{Tokens, Usage};
+use super::{
+    Digest, Document, Item, Place, Record, RecordCounts, ToolCall, ToolDone, WorkerRun, WorkerText,
+};
 
 /// The keys of a chat file this reader reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,6 +40,10 @@ enum Key {
     Output,
     /// `$set`: an update of the JSON Lines chat's header.
     Set,
+    Id,
+    Status,
+    Tokens,
+    Model,
     Other,
 }
 
@@ -59,6 +66,10 @@ impl KeySet for Key {
             b"response" => Key::Response,
             b"output" => Key::Output,
             b"$set" => Key::Set,
+            b"id" => Key::Id,
+            b"status" => Key::Status,
+            b"tokens" => Key::Tokens,
+            b"model" => Key::Model,
             _ => Key::Other,
         }
     }
@@ -80,6 +91,8 @@ struct Message {
     call: Call,
     /// A `{"$set":…}` update (JSON Lines), not a message.
     update: bool,
+    model: String,
+    tokens: Tokens,
 }
 
 /// The tool call being read.
@@ -89,6 +102,9 @@ struct Call {
     path: String,
     command: String,
     output: Option<WorkerText>,
+    id: String,
+    status: String,
+    input: Digest,
 }
 
 /// Where a string value goes.
@@ -101,6 +117,9 @@ enum Target {
     CallPath,
     CallCommand,
     CallOutput,
+    CallId,
+    CallStatus,
+    Model,
 }
 
 /// What the lexer pushes into.
@@ -120,6 +139,11 @@ struct State {
     broken: u64,
     /// The last message was the user's prompt, on this line: the reply is in flight.
     waiting: Option<u64>,
+    /// The worker's messages' `tokens`, summed; the last key read in them.
+    usage: Option<Usage>,
+    key_name: Vec<u8>,
+    /// A string inside a call's `args` is being read.
+    hashing: bool,
 }
 
 /// Where `path` is within a message: past `messages[i]` in the one-document chat, the
@@ -146,6 +170,9 @@ fn target(path: &[Frame<Key>]) -> Option<Target> {
         [Object(Key::Type)] => Target::Type,
         [Object(Key::Timestamp)] => Target::Timestamp,
         [Object(Key::Content)] => Target::Content,
+        [Object(Key::Model)] => Target::Model,
+        [Object(Key::ToolCalls), Array, Object(Key::Id)] => Target::CallId,
+        [Object(Key::ToolCalls), Array, Object(Key::Status)] => Target::CallStatus,
         [Object(Key::ToolCalls), Array, Object(Key::Name)] => Target::CallName,
         [Object(Key::ToolCalls), Array, Object(Key::Args), Object(k)] => match k {
             Key::FilePath => Target::CallPath,
@@ -192,10 +219,18 @@ impl State {
                 tool: call.name,
                 subagent: None,
                 creates,
+                id: (!call.id.is_empty()).then(|| call.id.clone()),
+                input: call.input.0,
             }));
         }
         if let Some(output) = call.output.filter(|_| worker) {
             self.message.items.push(Item::Text(output.finish()));
+        }
+        if worker && !call.id.is_empty() && !call.status.is_empty() {
+            self.message.items.push(Item::Done(ToolDone {
+                failed: call.status != "success",
+                id: call.id,
+            }));
         }
     }
 
@@ -220,6 +255,12 @@ impl State {
         match m.ty.as_str() {
             "gemini" => {
                 self.worker_messages += 1;
+                if !m.tokens.is_empty() {
+                    let model = (!m.model.is_empty()).then_some(m.model.as_str());
+                    self.usage
+                        .get_or_insert_default()
+                        .add(model, &m.tokens, None);
+                }
                 let mut events = m.text.take().map(WorkerText::finish).unwrap_or_default();
                 if !m.held.is_empty() {
                     events.extend(WorkerText::scan(&m.held));
@@ -242,12 +283,38 @@ impl State {
     }
 }
 
+/// Whether a value at `path` (within a message) is inside a tool call's `args`.
+fn in_args(path: &[Frame<Key>]) -> bool {
+    use Frame::{Array, Object};
+    matches!(
+        path,
+        [Object(Key::ToolCalls), Array, Object(Key::Args), _, ..]
+    )
+}
+
 impl JsonSink<Key> for State {
-    fn start(&mut self, path: &[Frame<Key>], kind: Kind) {
-        self.target = None;
+    fn key(&mut self, path: &[Frame<Key>], name: &[u8]) {
         let Some(path) = in_message(self.lines, path) else {
             return;
         };
+        if let [Frame::Object(Key::Tokens), Frame::Object(_)] = path {
+            self.key_name.clear();
+            self.key_name.extend_from_slice(name);
+        } else if in_args(path) {
+            self.message.call.input.feed(name);
+        }
+    }
+
+    fn start(&mut self, path: &[Frame<Key>], kind: Kind) {
+        self.target = None;
+        self.hashing = false;
+        let Some(path) = in_message(self.lines, path) else {
+            return;
+        };
+        if in_args(path) {
+            self.message.call.input.mark(kind as u8);
+            self.hashing = kind == Kind::String;
+        }
         if path == [Frame::Object(Key::Set)] {
             self.message.update = true;
         }
@@ -277,6 +344,9 @@ impl JsonSink<Key> for State {
 
     fn string(&mut self, bytes: &[u8]) {
         let m = &mut self.message;
+        if self.hashing {
+            m.call.input.feed(bytes);
+        }
         let field = match self.target {
             Some(Target::Content) => {
                 match &mut m.text {
@@ -301,14 +371,27 @@ impl JsonSink<Key> for State {
             Some(Target::CallName) => &mut m.call.name,
             Some(Target::CallPath) => &mut m.call.path,
             Some(Target::CallCommand) => &mut m.call.command,
+            Some(Target::CallId) => &mut m.call.id,
+            Some(Target::CallStatus) => &mut m.call.status,
+            Some(Target::Model) => &mut m.model,
             None => return,
         };
         crate::format::keep(field, bytes);
     }
 
-    fn end(&mut self, path: &[Frame<Key>], kind: Kind, _literal: &[u8]) {
+    fn end(&mut self, path: &[Frame<Key>], kind: Kind, literal: &[u8]) {
         use Frame::{Array, Object};
         self.target = None;
+        self.hashing = false;
+        if kind == Kind::Literal
+            && let Some(inner) = in_message(self.lines, path)
+        {
+            if let [Object(Key::Tokens), Object(_)] = inner {
+                self.message.tokens.set(&self.key_name, literal);
+            } else if in_args(inner) {
+                self.message.call.input.feed(literal);
+            }
+        }
         if kind != Kind::Object {
             return;
         }
@@ -359,6 +442,13 @@ impl Document for GeminiChat {
                 subagent: None,
                 detail: None,
             }),
+            model: self
+                .state
+                .usage
+                .as_ref()
+                .and_then(|u| u.models.first())
+                .map(|m| m.model.clone()),
+            usage: self.state.usage.clone(),
             ..WorkerRun::default()
         }
     }
@@ -437,7 +527,7 @@ mod tests {
                     })
                     .collect(),
                 Item::Call(c) => vec![format!("call {:?}", c.creates)],
-                Item::SubagentRun(_) => vec![],
+                Item::SubagentRun(_) | Item::Done(_) => vec![],
             })
             .collect();
         assert_eq!(

@@ -9,6 +9,7 @@
 use std::collections::VecDeque;
 
 use super::lexer::{Frame, JsonSink, KeySet, Kind, Lexer};
+use super::usage::{ModelUsage, Usage};
 use super::{Document, Exit, Item, Place, Record, RecordCounts, WorkerRun, WorkerText};
 
 /// What the summary says about such a document.
@@ -35,6 +36,9 @@ enum Key {
     Error,
     Type,
     Message,
+    Stats,
+    Models,
+    Tokens,
     Other,
 }
 
@@ -47,6 +51,9 @@ impl KeySet for Key {
             b"error" => Key::Error,
             b"type" => Key::Type,
             b"message" => Key::Message,
+            b"stats" => Key::Stats,
+            b"models" => Key::Models,
+            b"tokens" => Key::Tokens,
             _ => Key::Other,
         }
     }
@@ -63,9 +70,35 @@ struct State {
     ready: VecDeque<(Place, Record)>,
     records: u64,
     exit: Option<Exit>,
+    /// `stats.models`: each model's `tokens`; the last key read in them.
+    models: Vec<ModelUsage>,
+    key_name: Vec<u8>,
 }
 
 impl JsonSink<Key> for State {
+    fn key(&mut self, path: &[Frame<Key>], name: &[u8]) {
+        use Frame::Object;
+        match path {
+            [Object(Key::Stats), Object(Key::Models), Object(_)] if self.models.len() < 16 => {
+                self.models.push(ModelUsage {
+                    model: String::from_utf8_lossy(name).into_owned(),
+                    ..ModelUsage::default()
+                });
+            }
+            [
+                Object(Key::Stats),
+                Object(Key::Models),
+                Object(_),
+                Object(Key::Tokens),
+                Object(_),
+            ] => {
+                self.key_name.clear();
+                self.key_name.extend_from_slice(name);
+            }
+            _ => {}
+        }
+    }
+
     fn start(&mut self, path: &[Frame<Key>], kind: Kind) {
         use Frame::Object;
         self.target = None;
@@ -92,8 +125,23 @@ impl JsonSink<Key> for State {
         crate::format::keep(field, bytes);
     }
 
-    fn end(&mut self, path: &[Frame<Key>], kind: Kind, _literal: &[u8]) {
+    fn end(&mut self, path: &[Frame<Key>], kind: Kind, literal: &[u8]) {
+        use Frame::Object;
         self.target = None;
+        if let (
+            [
+                Object(Key::Stats),
+                Object(Key::Models),
+                Object(_),
+                Object(Key::Tokens),
+                Object(_),
+            ],
+            Kind::Literal,
+        ) = (path, kind)
+            && let Some(m) = self.models.last_mut()
+        {
+            m.tokens.set(&self.key_name, literal);
+        }
         if !(path.is_empty() && kind == Kind::Object) {
             return;
         }
@@ -144,6 +192,14 @@ impl Document for GeminiJson {
         WorkerRun {
             exit: self.state.exit.clone(),
             messages: u64::from(self.state.exit.is_some()),
+            usage: {
+                let mut u = Usage::default();
+                for m in &self.state.models {
+                    u.add(Some(&m.model), &m.tokens, None);
+                }
+                (!u.is_empty()).then_some(u)
+            },
+            model: self.state.models.first().map(|m| m.model.clone()),
             ..WorkerRun::default()
         }
     }

@@ -45,6 +45,10 @@ pub trait JsonSink<K> {
     fn string(&mut self, bytes: &[u8]);
     /// `literal` is the literal's text (up to 64 bytes), empty for other kinds.
     fn end(&mut self, path: &[Frame<K>], kind: Kind, literal: &[u8]);
+    /// A key was read, at `path` (its object is the last frame); `name` is its first
+    /// [`MAX_KEY`] + 1 bytes. For readers that want a key's own spelling (a model named
+    /// by a key).
+    fn key(&mut self, _path: &[Frame<K>], _name: &[u8]) {}
 }
 
 /// Containers nested deeper than this are skipped, not followed: no field the protocol
@@ -52,7 +56,7 @@ pub trait JsonSink<K> {
 /// container costs a counter, so a record of any depth is still read.
 const MAX_DEPTH: usize = 128;
 /// Keys longer than this are [`KeySet::OTHER`].
-pub const MAX_KEY: usize = 32;
+pub const MAX_KEY: usize = 64;
 const MAX_LITERAL: usize = 64;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -356,6 +360,7 @@ impl<K: KeySet> Lexer<K> {
                     K::from_bytes(&self.key)
                 };
             }
+            sink.key(&self.stack, &self.key);
             self.state = State::Colon;
         } else {
             sink.end(&self.stack, Kind::String, b"");

@@ -14,11 +14,13 @@ pub mod gemini;
 pub mod gemini_chat;
 pub mod gemini_json;
 pub mod lexer;
+pub mod usage;
 
 use std::collections::HashMap;
 
 use crate::event::{Event, Timestamp};
 use crate::text::TextScanner;
+pub use usage::Usage;
 
 /// A reader of one CLI's JSON records, fed a record at a time (in pieces of any size).
 pub trait Format: std::fmt::Debug + Send {
@@ -204,6 +206,51 @@ pub struct ToolCall {
     /// The call of the worker's whose subagent made this call (Claude Code's
     /// `parent_tool_use_id`); `None` for the worker's own calls.
     pub parent: Option<String>,
+    /// The call's id, as the CLI names it (its result names it too).
+    pub id: Option<String>,
+    /// A digest of the call's input (every key and value, in order): two calls of a tool
+    /// with the same digest asked for the same thing.
+    pub input: u64,
+}
+
+/// The result of a tool call.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ToolDone {
+    /// The call's id.
+    pub id: String,
+    /// The tool reported an error (Claude's `is_error`, a command's non-zero exit, a
+    /// failed status).
+    pub failed: bool,
+}
+
+/// A running digest of a tool call's input (FNV-1a: stable, cheap, no allocation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Digest(pub u64);
+
+impl Default for Digest {
+    fn default() -> Self {
+        Digest(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Digest {
+    pub fn feed(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x100_0000_01b3);
+        }
+    }
+
+    /// Marks where one value ends and the next starts.
+    pub fn mark(&mut self, tag: u8) {
+        self.feed(&[0xff, tag]);
+    }
+
+    /// The digest of whole bytes.
+    pub fn of(bytes: &[u8]) -> u64 {
+        let mut d = Digest::default();
+        d.feed(bytes);
+        d.0
+    }
 }
 
 /// One thing a record says, in the order it says it.
@@ -212,6 +259,8 @@ pub enum Item {
     /// Events found in a text of the worker (positions relative to that text).
     Text(Vec<Event>),
     Call(ToolCall),
+    /// A tool call's result came.
+    Done(ToolDone),
     /// A subagent finished; Claude Code 2.1 keeps its records in
     /// `<session>/subagents/agent-<id>.jsonl` beside the session file.
     SubagentRun(String),
@@ -331,6 +380,13 @@ pub struct WorkerRun {
     /// The user's last text is Claude Code's interrupt notice, with no answer after it.
     #[serde(skip)]
     pub interrupted: bool,
+    /// The tokens and cost the CLI reported (see [`usage`]); `None` when it reported
+    /// none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub usage: Option<Usage>,
+    /// The model the CLI said it runs (its first record), when it says.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
 }
 
 impl WorkerRun {

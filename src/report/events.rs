@@ -98,12 +98,13 @@ pub fn write_event(out: &mut impl Write, event: &Event) -> io::Result<()> {
                 at: event.at,
             },
         )?,
-        EventKind::ActionsVisible { .. } => return Ok(()),
+        EventKind::ActionsVisible { .. } | EventKind::ToolDone { .. } => return Ok(()),
         EventKind::ToolCall {
             tool,
             subagent,
             creates,
             parent,
+            ..
         } => crate::report::json_text::to_writer(
             &mut *out,
             &CallLine {

@@ -351,6 +351,13 @@ impl<W: Write> Human<W> {
         if let Some(note) = summary.records.and_then(|r| r.note) {
             writeln!(self.out, "note: {note}")?;
         }
+        if let Some(usage) = summary.worker.and_then(|w| w.usage.as_ref()) {
+            writeln!(
+                self.out,
+                "usage: {}",
+                sanitize::escape(usage.describe().as_bytes())
+            )?;
+        }
         writeln!(
             self.out,
             "{}: {}",

@@ -93,6 +93,9 @@ struct Summary<'a> {
     worker_exit: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     baselined: Option<u64>,
+    /// The tokens and cost the worker's CLI reported.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    usage: Option<&'a crate::format::Usage>,
     not_checked: Vec<NotChecked<'a>>,
 }
 
@@ -113,6 +116,7 @@ pub fn write_summary(out: &mut (impl Write + ?Sized), summary: &FileSummary<'_>)
             records: summary.records,
             worker_exit: summary.worker_exit,
             baselined: summary.baselined,
+            usage: summary.worker.and_then(|w| w.usage.as_ref()),
             not_checked: summary
                 .not_checked
                 .iter()

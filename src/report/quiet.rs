@@ -41,6 +41,9 @@ impl Sink for Quiet<'_> {
 pub struct Statistics<W> {
     pub out: W,
     counts: Vec<(Rule, Severity, u64)>,
+    /// The usage every input's CLI reported, summed, and how many inputs reported one.
+    usage: crate::format::Usage,
+    reporting: u64,
 }
 
 impl<W: Write> Statistics<W> {
@@ -48,6 +51,8 @@ impl<W: Write> Statistics<W> {
         Statistics {
             out,
             counts: Vec::new(),
+            usage: crate::format::Usage::default(),
+            reporting: 0,
         }
     }
 }
@@ -59,6 +64,12 @@ impl<W: Write> Sink for Statistics<W> {
         match item {
             Item::Finding(f) => self.count(&f),
             Item::RunEnd { inputs, totals } => self.end_run(inputs, totals)?,
+            Item::InputEnd(summary) => {
+                if let Some(usage) = summary.worker.and_then(|w| w.usage.as_ref()) {
+                    self.usage.merge(usage);
+                    self.reporting += 1;
+                }
+            }
             // Only the counts per rule, at the end of the run.
             Item::Followed
             | Item::Event(_)
@@ -66,7 +77,6 @@ impl<W: Write> Sink for Statistics<W> {
             | Item::Note(_)
             | Item::SessionEnd(_)
             | Item::SessionDrawn(..)
-            | Item::InputEnd(_)
             | Item::Unreadable(_) => {}
         }
         Ok(Flow::Continue)
@@ -119,6 +129,14 @@ impl<W: Write> Statistics<W> {
             crate::report::human::describe(all),
             super::plural(files as u64, "input", "inputs")
         )?;
+        if self.reporting > 0 {
+            writeln!(
+                self.out,
+                "usage: {} (as reported by {})",
+                crate::sanitize::escape(self.usage.describe().as_bytes()),
+                super::plural(self.reporting, "input", "inputs")
+            )?;
+        }
         self.out.flush()
     }
 }

@@ -62,6 +62,12 @@ impl<F: FnMut(Event)> LineScan<'_, F> {
                     subagent: call.subagent,
                     creates: call.creates,
                     parent: call.parent,
+                    id: call.id,
+                    input: call.input,
+                })),
+                Item::Done(done) => (self.sink)(event(EventKind::ToolDone {
+                    id: done.id,
+                    failed: done.failed,
                 })),
                 Item::Text(events) => {
                     for event in events {

@@ -247,7 +247,7 @@ impl Machine {
                 self.clock = Some(*time);
                 return;
             }
-            EventKind::Envelope(_) => return,
+            EventKind::Envelope(_) | EventKind::ToolDone { .. } => return,
             // What the subagent did comes as its own tool calls (read by the caller).
             EventKind::SubagentRun { .. } => return,
             EventKind::WorkerExit {

@@ -4,7 +4,9 @@
 //! markers is scanned as it is decoded; everything else is skipped.
 
 use crate::event::Event;
+use crate::format::Digest;
 use crate::format::lexer::{JsonSink, KeySet, Kind};
+use crate::format::usage::{ModelUsage, Tokens};
 use crate::text::TextScanner;
 
 /// The object keys of Claude Code records this reader cares about; every other key is
@@ -35,6 +37,9 @@ pub enum Key {
     IsError,
     TerminalReason,
     ParentUuid,
+    Usage,
+    ModelUsage,
+    Model,
     Other,
 }
 
@@ -67,6 +72,9 @@ impl KeySet for Key {
             b"is_error" => Key::IsError,
             b"terminal_reason" => Key::TerminalReason,
             b"parentUuid" => Key::ParentUuid,
+            b"usage" => Key::Usage,
+            b"modelUsage" => Key::ModelUsage,
+            b"model" => Key::Model,
             _ => Key::Other,
         }
     }
@@ -91,6 +99,10 @@ pub(super) struct Block {
     pub(super) agent_id: String,
     /// Its text is Claude Code's interrupt notice.
     pub(super) interrupt: bool,
+    /// A `tool_result`'s `is_error`.
+    pub(super) is_error: bool,
+    /// A `tool_use`'s input, digested.
+    pub(super) input: Digest,
 }
 
 /// Where the string value being read goes.
@@ -113,6 +125,7 @@ enum Target {
     MessageId,
     AgentId,
     TerminalReason,
+    Model,
     /// `message.content` as one string (a user's prompt, or an interrupt notice).
     PlainContent,
 }
@@ -143,6 +156,16 @@ pub(super) struct Current {
     pub(super) terminal_reason: String,
     pub(super) num_turns: Option<u64>,
     pub(super) cost: Option<f64>,
+    /// `message.usage` of an assistant message, or a `result`'s `usage`.
+    pub(super) usage: Tokens,
+    /// `message.model`, or an `init` record's `model`.
+    pub(super) model: String,
+    /// A `result`'s `modelUsage`, per model.
+    pub(super) models: Vec<ModelUsage>,
+    /// The last key read inside a usage object (the name of the count that follows).
+    key_name: Vec<u8>,
+    /// The value being read is inside a `tool_use`'s input.
+    hashing: bool,
     pub(super) block: Block,
     pub(super) blocks: Vec<Block>,
     /// The record holds text the user typed (a text block, or a string content).
@@ -175,6 +198,7 @@ impl Current {
             Target::AgentId => &mut self.agent_id,
             Target::Parent => &mut self.parent,
             Target::TerminalReason => &mut self.terminal_reason,
+            Target::Model => &mut self.model,
             Target::Skip | Target::Text | Target::OldString | Target::PlainContent => return None,
         })
     }
@@ -210,6 +234,9 @@ fn target(path: &[Frame], kind: Kind) -> Target {
         [Object(Key::ParentToolUseId)] if string => Target::Parent,
         [Object(Key::Timestamp)] if string => Target::Timestamp,
         [Object(Key::TerminalReason)] if string => Target::TerminalReason,
+        [Object(Key::Model)] | [Object(Key::Message), Object(Key::Model)] if string => {
+            Target::Model
+        }
         [Object(Key::Message), Object(Key::Id)] if string => Target::MessageId,
         [Object(Key::Message), Object(Key::Content)] if string => Target::PlainContent,
         [Object(Key::ToolUseResult), Object(Key::AgentId)] if string => Target::AgentId,
@@ -256,6 +283,10 @@ impl JsonSink<Key> for Current {
         if path == [Frame::Object(Key::ParentUuid)] {
             self.session_file = true;
         }
+        self.hashing = in_input(path);
+        if self.hashing {
+            self.block.input.mark(kind as u8);
+        }
         let target = target(path, kind);
         self.target = Some(target);
         if matches!(target, Target::Text | Target::PlainContent) {
@@ -279,6 +310,9 @@ impl JsonSink<Key> for Current {
     }
 
     fn string(&mut self, bytes: &[u8]) {
+        if self.hashing {
+            self.block.input.feed(bytes);
+        }
         if matches!(self.target, Some(Target::Text | Target::PlainContent))
             && self.head.len() < INTERRUPTED.len()
         {
@@ -321,7 +355,37 @@ impl JsonSink<Key> for Current {
                 scanner.finish(&mut |e| events.push(e));
             }
         }
+        if kind == Kind::Literal && in_input(path) {
+            self.block.input.feed(literal);
+        }
         match (path, kind) {
+            (
+                [Object(Key::Usage), Object(_)]
+                | [Object(Key::Message), Object(Key::Usage), Object(_)],
+                Kind::Literal,
+            ) => {
+                self.usage.set(&self.key_name, literal);
+            }
+            ([Object(Key::ModelUsage), Object(_), Object(_)], Kind::Literal) => {
+                if let Some(m) = self.models.last_mut() {
+                    if self.key_name == b"costUSD" {
+                        m.cost_usd = crate::format::usage::dollars(literal);
+                    } else {
+                        m.tokens.set(&self.key_name, literal);
+                    }
+                }
+            }
+            (
+                [
+                    Object(Key::Message),
+                    Object(Key::Content),
+                    Array,
+                    Object(Key::IsError),
+                ],
+                Kind::Literal,
+            ) => {
+                self.block.is_error = literal == b"true";
+            }
             ([Object(Key::IsSidechain)], Kind::Literal) => self.sidechain = literal == b"true",
             ([Object(Key::IsError)], Kind::Literal) => self.is_error = literal == b"true",
             ([Object(Key::NumTurns)], Kind::Literal) => {
@@ -345,4 +409,40 @@ impl JsonSink<Key> for Current {
             _ => {}
         }
     }
+
+    fn key(&mut self, path: &[Frame], name: &[u8]) {
+        use crate::format::lexer::Frame::Object;
+        match path {
+            [Object(Key::ModelUsage), Object(_)] if self.models.len() < 16 => {
+                self.models.push(ModelUsage {
+                    model: String::from_utf8_lossy(name).into_owned(),
+                    ..ModelUsage::default()
+                });
+            }
+            [Object(Key::Usage), Object(_)]
+            | [Object(Key::Message), Object(Key::Usage), Object(_)]
+            | [Object(Key::ModelUsage), Object(_), Object(_)] => {
+                self.key_name.clear();
+                self.key_name.extend_from_slice(name);
+            }
+            _ if in_input(path) => self.block.input.feed(name),
+            _ => {}
+        }
+    }
+}
+
+/// Whether a value at `path` is inside a `tool_use` block's input.
+fn in_input(path: &[Frame]) -> bool {
+    use crate::format::lexer::Frame::{Array, Object};
+    matches!(
+        path,
+        [
+            Object(Key::Message),
+            Object(Key::Content),
+            Array,
+            Object(Key::Input),
+            _,
+            ..
+        ]
+    )
 }

@@ -22,7 +22,8 @@ mod fields;
 use std::collections::HashSet;
 
 use super::lexer::Lexer;
-use super::{Exit, Format, InFlight, Item, Record, RecordCounts, ToolCall, WorkerRun};
+use super::usage::{ModelUsage, Tokens, Usage};
+use super::{Exit, Format, InFlight, Item, Record, RecordCounts, ToolCall, ToolDone, WorkerRun};
 use fields::{Block, Current, Key};
 
 /// Claude Code `--output-format stream-json` and its session files: any record the
@@ -66,6 +67,7 @@ pub struct ClaudeCode {
     /// The worker's calls without a result yet, by id.
     pending: std::collections::HashMap<String, InFlight>,
     last_message: String,
+    reported: Reported,
     run: WorkerRun,
     /// Records read, of an unknown type, and broken (a torn last line).
     counts: RecordCounts,
@@ -92,6 +94,7 @@ impl Format for ClaudeCode {
     fn run(&self) -> WorkerRun {
         WorkerRun {
             in_flight: crate::format::in_flight(&self.pending),
+            usage: self.reported.usage(),
             ..self.run.clone()
         }
     }
@@ -124,6 +127,15 @@ impl ClaudeCode {
         };
         let own = !c.in_subagent && !c.sidechain;
         self.run.session_file |= c.session_file;
+        match c.ty.as_str() {
+            "assistant" if !c.usage.is_empty() => {
+                self.reported.message(&c.message_id, &c.model, c.usage);
+            }
+            "system" if self.run.model.is_none() && !c.model.is_empty() => {
+                self.run.model = Some(c.model.clone());
+            }
+            _ => {}
+        }
         match c.ty.as_str() {
             "assistant" if own => {
                 // An answer: whatever interrupt came before, the worker went on.
@@ -163,6 +175,10 @@ impl ClaudeCode {
                         continue;
                     }
                     self.pending.remove(&block.tool_use_id);
+                    out.items.push(Item::Done(ToolDone {
+                        id: block.tool_use_id.clone(),
+                        failed: block.is_error,
+                    }));
                     if self.bash_calls.remove(&block.tool_use_id) {
                         out.items.push(Item::Text(block.events));
                     }
@@ -180,7 +196,17 @@ impl ClaudeCode {
                     out.items.push(Item::SubagentRun(c.agent_id));
                 }
             }
+            "user" => {
+                // A subagent's tool results: its calls' ends.
+                for block in c.blocks.into_iter().filter(|b| b.ty == "tool_result") {
+                    out.items.push(Item::Done(ToolDone {
+                        id: block.tool_use_id,
+                        failed: block.is_error,
+                    }));
+                }
+            }
             "result" => {
+                self.reported.result(c.usage, c.models, c.cost);
                 self.pending.clear();
                 out.exit = Some(Exit {
                     subtype: if c.subtype.is_empty() {
@@ -197,8 +223,7 @@ impl ClaudeCode {
             }
             // Every type SPEC §7 lists: read for what they say, or known to say nothing
             // about the protocol.
-            "user"
-            | "system"
+            "system"
             | "stream_event"
             | "summary"
             | "rate_limit_event"
@@ -224,8 +249,10 @@ impl ClaudeCode {
             file_path,
             command,
             old_string,
+            input,
             ..
         } = block;
+        let call_id = (!id.is_empty()).then(|| id.clone());
         if own && !id.is_empty() && self.pending.len() < MAX_PENDING {
             let detail = if command.is_empty() {
                 &file_path
@@ -281,6 +308,8 @@ impl ClaudeCode {
         }
         ToolCall {
             parent: None,
+            id: call_id,
+            input: input.0,
             subagent: (own
                 && matches!(name.as_str(), "Task" | "Agent")
                 && !subagent_type.is_empty())
@@ -288,6 +317,69 @@ impl ClaudeCode {
             tool: name,
             creates,
         }
+    }
+}
+
+/// Usage as Claude Code reports it (see [`super::usage`]): the last `result`'s
+/// `modelUsage` and `total_cost_usd`, else every `result`'s `usage`, else each
+/// assistant message's `usage` once per message id.
+#[derive(Debug, Default)]
+struct Reported {
+    /// Messages' usage: those whose id has passed, and the last (its records repeat it,
+    /// one per content block, the last one complete).
+    messages: Usage,
+    last: Option<(String, String, Tokens)>,
+    results: Option<Usage>,
+    models: Vec<ModelUsage>,
+    cost: Option<f64>,
+}
+
+impl Reported {
+    fn message(&mut self, id: &str, model: &str, tokens: Tokens) {
+        match &mut self.last {
+            Some((last, _, t)) if last == id && !id.is_empty() => *t = tokens,
+            last => {
+                if let Some((_, model, t)) = last.take() {
+                    self.messages.add(Some(&model), &t, None);
+                }
+                *last = Some((id.to_owned(), model.to_owned(), tokens));
+            }
+        }
+    }
+
+    fn result(&mut self, tokens: Tokens, models: Vec<ModelUsage>, cost: Option<f64>) {
+        self.results
+            .get_or_insert_default()
+            .add(None, &tokens, None);
+        if !models.is_empty() {
+            self.models = models;
+        }
+        if cost.is_some() {
+            self.cost = cost;
+        }
+    }
+
+    fn usage(&self) -> Option<Usage> {
+        let mut usage = if !self.models.is_empty() {
+            let mut u = Usage::default();
+            for m in &self.models {
+                u.add(Some(&m.model), &m.tokens, m.cost_usd);
+            }
+            u.cost_usd = None;
+            u
+        } else if let Some(results) = &self.results {
+            results.clone()
+        } else {
+            let mut u = self.messages.clone();
+            if let Some((_, model, t)) = &self.last {
+                u.add(Some(model), t, None);
+            }
+            u
+        };
+        if self.cost.is_some() {
+            usage.cost_usd = self.cost;
+        }
+        (!usage.is_empty()).then_some(usage)
     }
 }
 
