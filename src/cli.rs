@@ -456,6 +456,11 @@ pub struct RuleArgs {
         help_heading = "Rules"
     )]
     pub required_patterns: Option<Vec<String>>,
+    /// What the run may spend, as the worker's CLI reports it: any of
+    /// `tokens=N,cost=USD,turns=N,duration=DUR` (budget-exceeded; over the
+    /// configuration file's `[budget]`).
+    #[arg(long, value_name = "LIMITS", help_heading = "Rules")]
+    pub budget: Option<String>,
     #[command(flatten)]
     pub frame: FrameArgs,
 }

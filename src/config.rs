@@ -28,6 +28,21 @@ pub struct FileConfig {
     pub allow: Vec<Spanned<String>>,
     pub required_patterns: Option<Vec<String>>,
     pub strip_prefix: Option<Spanned<String>>,
+    /// Tools that poll by design: exempt from tool-loop.
+    #[serde(default)]
+    pub poll_tools: Vec<String>,
+    /// `[budget]`: what a run may spend (budget-exceeded).
+    pub budget: Option<Spanned<BudgetTable>>,
+}
+
+/// `[budget]` in `quant-session.toml`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BudgetTable {
+    pub tokens: Option<u64>,
+    pub cost: Option<f64>,
+    pub turns: Option<u64>,
+    pub duration: Option<String>,
 }
 
 /// A configuration file and what it set.

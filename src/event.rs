@@ -123,6 +123,9 @@ pub enum EventKind {
     },
     /// A tool call's result came (see `format::ToolDone`).
     ToolDone { id: String, failed: bool },
+    /// The usage the CLI reported so far (see `crate::usage`), after a record that
+    /// reported some.
+    Usage(Box<crate::usage::Usage>),
 }
 
 /// Why a payload did not parse, and where.

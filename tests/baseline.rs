@@ -215,12 +215,13 @@ fn every_summary_says_what_was_not_checked() {
         [
             "unbacked-subagent",
             "unbacked-files-created",
+            "tool-loop",
             "duration-mismatch",
             "worker-error-exit",
             "checkpoint-problem"
         ]
     );
-    assert_eq!(text["not_checked"][2]["why"], "no timestamps in the input");
+    assert_eq!(text["not_checked"][3]["why"], "no timestamps in the input");
     // A Claude Code session file: calls and timestamps are there, the process end is not.
     let session = summary_of(&["fixtures/shapes/session.transcript.log"]);
     assert_eq!(
@@ -256,7 +257,7 @@ fn every_summary_says_what_was_not_checked() {
     let human = String::from_utf8(out.stdout).unwrap();
     assert!(
         human.contains(
-            "not checked: unbacked-subagent, unbacked-files-created (no tool calls in the input)"
+            "not checked: unbacked-subagent, unbacked-files-created, tool-loop (no tool calls in the input)"
         ),
         "{human}"
     );

@@ -233,3 +233,216 @@ fn statistics_sum_the_usage_of_a_run() {
         "{text}"
     );
 }
+
+/// A real capture of each CLI kind, with one of its tool calls repeated four more times
+/// in place: tool-loop fires there, and nowhere on the capture as it is.
+#[test]
+fn a_loop_derived_from_a_real_capture_of_each_cli_fires_and_the_capture_stays_clean() {
+    let Some(root) = real_world() else { return };
+    type IsCall = fn(&Value) -> bool;
+    let cases: [(&str, IsCall); 5] = [
+        ("claude-stream/switchboard-tool-vocabulary.jsonl", |r| {
+            r["type"] == "assistant"
+                && r["message"]["content"][0]["type"] == "tool_use"
+                && r["parent_tool_use_id"].is_null()
+        }),
+        ("claude-session/spotter-short.jsonl", |r| {
+            r["type"] == "assistant" && r["message"]["content"][0]["type"] == "tool_use"
+        }),
+        ("codex/hivemind-issue642-run1.jsonl", |r| {
+            r["type"] == "item.completed" && r["item"]["type"] == "command_execution"
+        }),
+        ("codex/agentcmd-rollout-2025-09-25T15-12-14.jsonl", |r| {
+            r["payload"]["type"] == "function_call"
+        }),
+        ("gemini/switchboard-tool-use.stream.jsonl", |r| {
+            r["type"] == "tool_use"
+        }),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    for (name, is_call) in cases {
+        let path = root.join(name);
+        let rules = |p: &Path| -> Vec<String> {
+            let out = Command::cargo_bin("quant-session")
+                .unwrap()
+                .args(["check", "--format", "json"])
+                .arg(p)
+                .output()
+                .unwrap();
+            String::from_utf8(out.stdout)
+                .unwrap()
+                .lines()
+                .map(|l| serde_json::from_str::<Value>(l).unwrap())
+                .filter(|v| v["kind"] == "diagnostic")
+                .map(|v| v["rule"].as_str().unwrap().to_owned())
+                .collect()
+        };
+        assert!(
+            !rules(&path).contains(&"tool-loop".to_owned()),
+            "{name} as it is"
+        );
+        let text = std::fs::read_to_string(&path).unwrap();
+        let mut looped = String::new();
+        let mut done = false;
+        for line in text.lines() {
+            looped.push_str(line);
+            looped.push('\n');
+            let call = serde_json::from_str::<Value>(line).is_ok_and(|r| is_call(&r));
+            if call && !done {
+                for _ in 0..4 {
+                    looped.push_str(line);
+                    looped.push('\n');
+                }
+                done = true;
+            }
+        }
+        assert!(done, "{name}: no tool call found");
+        let copy = dir.path().join(name.replace('/', "-"));
+        std::fs::write(&copy, looped).unwrap();
+        let found = rules(&copy);
+        assert_eq!(
+            found.iter().filter(|r| *r == "tool-loop").count(),
+            1,
+            "{name} with a call repeated: {found:?}"
+        );
+    }
+}
+
+/// `--budget` and `[budget]`: a bad limit is a usage error naming it; the settings show
+/// the budget in effect.
+#[test]
+fn budgets_are_read_from_the_flag_and_the_configuration() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("quant-session.toml"),
+        "poll-tools = [\"wait\"]\n[budget]\ntokens = 50000\nduration = \"2h\"\n",
+    )
+    .unwrap();
+    let qs = || {
+        let mut c = Command::cargo_bin("quant-session").unwrap();
+        c.current_dir(dir.path());
+        c
+    };
+    let out = qs().args(["check", "--show-settings"]).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("budget: tokens=50000, duration=2h\n"),
+        "{text}"
+    );
+    assert!(text.contains("poll tools: wait\n"), "{text}");
+    let out = qs()
+        .args(["check", "--show-settings", "--budget", "cost=2.5"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("budget: tokens=50000, cost=$2.50, duration=2h\n"),
+        "{text}"
+    );
+    let out = qs()
+        .args(["check", "--budget", "dollars=3", "x.log"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("--budget: unknown budget limit `dollars`"),
+        "{err}"
+    );
+    std::fs::write(
+        dir.path().join("quant-session.toml"),
+        "[budget]\ncost = -1\n",
+    )
+    .unwrap();
+    let out = qs().args(["check", "x.log"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("[budget]: cost=-1"), "{err}");
+}
+
+/// A budget in effect, against a fixture: the findings, the exit status, and a plain
+/// transcript (no usage) saying the rule was not checked.
+#[test]
+fn budget_exceeded_fires_once_per_limit_and_says_when_it_cannot_check() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = Command::cargo_bin("quant-session")
+        .unwrap()
+        .current_dir(root)
+        .args([
+            "check",
+            "--format",
+            "json",
+            "--budget",
+            "tokens=100000,cost=1,turns=10",
+        ])
+        .arg("fixtures/rules/budget-exceeded.log")
+        .arg("fixtures/sessions/clean.log")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let lines: Vec<Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let messages: Vec<&str> = lines
+        .iter()
+        .filter(|v| v["rule"] == "budget-exceeded")
+        .map(|v| v["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        messages,
+        [
+            "budget exceeded: 127 430 tokens used, over the budget of 100 000",
+            "budget exceeded: $1.87 spent, over the budget of $1.00",
+            "budget exceeded: 23 turns taken, over the budget of 10",
+        ]
+    );
+    let clean = lines
+        .iter()
+        .find(|v| v["kind"] == "summary" && v["file"] == "fixtures/sessions/clean.log")
+        .unwrap();
+    assert!(
+        clean["not_checked"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n["rule"] == "budget-exceeded" && n["why"] == "the input reports no usage"),
+        "{clean}"
+    );
+}
+
+/// `run --stop-on budget-exceeded` stops a worker as soon as a record passes its budget,
+/// not when it would have ended.
+#[test]
+fn run_stops_a_worker_that_passes_its_budget() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let started = std::time::Instant::now();
+    let out = Command::cargo_bin("quant-session")
+        .unwrap()
+        .current_dir(root)
+        .args([
+            "run",
+            "--budget",
+            "cost=1",
+            "--stop-on",
+            "budget-exceeded",
+            "--format",
+            "json",
+            "--",
+            "sh",
+            "-c",
+            "cat fixtures/rules/budget-exceeded.log; sleep 60",
+        ])
+        .timeout(std::time::Duration::from_secs(50))
+        .output()
+        .unwrap();
+    assert!(started.elapsed() < std::time::Duration::from_secs(30));
+    assert_eq!(out.status.code(), Some(1));
+    let report = String::from_utf8(out.stderr).unwrap();
+    assert!(report.contains(r#""rule":"budget-exceeded""#), "{report}");
+    assert!(
+        report.contains(r#""worker_exit":"stopped:budget-exceeded""#),
+        "{report}"
+    );
+}

@@ -141,7 +141,8 @@ proptest! {
                 | EventKind::SubagentRun { .. }
                 | EventKind::ActionsVisible { .. }
                 | EventKind::ToolCall { .. }
-                | EventKind::ToolDone { .. } => prop_assert!(false, "no stream-json in text mode"),
+                | EventKind::ToolDone { .. }
+                | EventKind::Usage(_) => prop_assert!(false, "no stream-json in text mode"),
             }
         }
     }

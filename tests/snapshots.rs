@@ -51,7 +51,15 @@ fn fixtures() {
         assert_eq!(code, 0);
         insta::assert_snapshot!("events", events);
 
-        let (human, human_code) = run(&["check", "--format", "human", &file]);
+        // budget-exceeded needs a budget: its fixtures are checked against one.
+        let budget: &[&str] = if file.contains("budget-exceeded") {
+            &["--budget", "tokens=100000,cost=1"]
+        } else {
+            &[]
+        };
+        let check =
+            |format: &str| run(&[&["check", "--format", format], budget, &[&file]].concat());
+        let (human, human_code) = check("human");
         insta::assert_snapshot!("human", human);
         for c in human.chars() {
             assert!(
@@ -60,7 +68,7 @@ fn fixtures() {
             );
         }
 
-        let (json, json_code) = run(&["check", "--format", "json", &file]);
+        let (json, json_code) = check("json");
         insta::assert_snapshot!("json", json);
         assert_eq!(human_code, json_code);
         let rules = rules_of(&json);

@@ -76,9 +76,38 @@ pub fn settings(args: &crate::cli::RuleArgs) -> Result<(ScanOptions, RuleOptions
         frame.strip_prefix = Some(value.clone());
     }
     let scan = scan_options(&frame)?;
+    let mut budget = crate::rules::health::Budget::default();
+    if let Some(l) = &loaded
+        && let Some(table) = &l.config.budget
+    {
+        let t = table.get_ref();
+        let mut text = Vec::new();
+        if let Some(n) = t.tokens {
+            text.push(format!("tokens={n}"));
+        }
+        if let Some(c) = t.cost {
+            text.push(format!("cost={c}"));
+        }
+        if let Some(n) = t.turns {
+            text.push(format!("turns={n}"));
+        }
+        if let Some(d) = &t.duration {
+            text.push(format!("duration={d}"));
+        }
+        budget.add(&text.join(",")).map_err(|e| {
+            config_fatal(l.error(format!("[budget]: {e}"), "not a budget", Some(table.span())))
+        })?;
+    }
+    if let Some(text) = &args.budget {
+        budget
+            .add(text)
+            .map_err(|e| Fatal::usage(format!("--budget: {e}")))?;
+    }
     let rules = RuleOptions {
         required_patterns,
         levels,
+        poll_tools: file.map(|f| f.poll_tools.clone()).unwrap_or_default(),
+        budget,
     };
     if args.show_settings {
         let text = show_settings(
@@ -112,6 +141,20 @@ fn show_settings(
         "required patterns: {}\n",
         crate::sanitize::escape(rules.required_patterns.join(", ").as_bytes())
     ));
+    out.push_str(&format!(
+        "budget: {}\n",
+        if rules.budget.is_empty() {
+            "none".to_owned()
+        } else {
+            rules.budget.describe()
+        }
+    ));
+    if !rules.poll_tools.is_empty() {
+        out.push_str(&format!(
+            "poll tools: {}\n",
+            crate::sanitize::escape(rules.poll_tools.join(", ").as_bytes())
+        ));
+    }
     out.push_str(&format!(
         "strip prefix: {}\n",
         frame.strip_prefix.as_deref().map_or_else(

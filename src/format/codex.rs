@@ -15,11 +15,11 @@
 use std::collections::HashMap;
 
 use super::lexer::{Frame, JsonSink, KeySet, Kind, Lexer};
-use super::usage::{Tokens, Usage};
 use super::{
     Digest, Exit, Format, InFlight, Item, Record, RecordCounts, ToolCall, ToolDone, WorkerRun,
     WorkerText,
 };
+use crate::usage::{Tokens, Usage};
 
 /// `codex exec --json`: told by its event types (`thread.*`, `turn.*`, `item.*`).
 pub const SPEC: super::Spec = super::Spec {
@@ -182,6 +182,7 @@ impl Codex {
                         tokens.total_tokens = tokens.input_tokens + tokens.output_tokens;
                     }
                     self.usage.get_or_insert_default().add(None, &tokens, None);
+                    out.usage = self.usage.clone();
                 }
                 self.in_turn = false;
                 self.pending.clear();

@@ -17,11 +17,11 @@
 use std::collections::HashMap;
 
 use super::lexer::{Frame, JsonSink, KeySet, Kind, Lexer};
-use super::usage::{Tokens, Usage};
 use super::{
     Digest, Format, InFlight, Item, Record, RecordCounts, ToolCall, ToolDone, WorkerRun, WorkerText,
 };
 use crate::event::Event;
+use crate::usage::{Tokens, Usage};
 
 /// Codex's on-disk session files: told by their record types; `--input codex` takes
 /// them too.
@@ -134,6 +134,8 @@ struct Current {
     key_name: Vec<u8>,
     /// A `turn_context`'s model.
     model: String,
+    /// A call's `arguments` or `input`, digested whole (the arguments kept are cut).
+    input: Digest,
 }
 
 /// The paths of the `*** Add File: PATH` lines of an `apply_patch` patch, read line by
@@ -291,7 +293,7 @@ impl CodexRollout {
                     subagent,
                     creates: first,
                     id: (!c.call_id.is_empty()).then(|| c.call_id.clone()),
-                    input: Digest::of(&c.arguments),
+                    input: c.input.0,
                 }));
                 for path in creates {
                     out.items.push(Item::Call(ToolCall {
@@ -315,7 +317,10 @@ impl CodexRollout {
                     failed: false,
                 }));
             }
-            ("event_msg", "token_count") if !c.usage.is_empty() => self.usage = Some(c.usage),
+            ("event_msg", "token_count") if !c.usage.is_empty() => {
+                self.usage = Some(c.usage);
+                out.usage = self.run().usage;
+            }
             ("turn_context", _) if !c.model.is_empty() => self.run.model = Some(c.model),
             // A new turn (a rollout resumed after a call that never answered): what the
             // abandoned turn had started is no longer in flight.
@@ -449,12 +454,14 @@ impl JsonSink<Key> for Sink<'_> {
                 return;
             }
             Some(Target::Input) => {
+                c.input.feed(bytes);
                 if let Some(patch) = &mut c.patch {
                     patch.feed(bytes);
                 }
                 return;
             }
             Some(Target::Arguments) => {
+                c.input.feed(bytes);
                 let max = match c.name.as_str() {
                     "apply_patch" | "shell" => MAX_PATCH_ARGUMENTS,
                     _ => MAX_ARGUMENTS,

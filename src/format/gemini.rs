@@ -14,11 +14,11 @@
 use std::collections::{HashMap, HashSet};
 
 use super::lexer::{Frame, JsonSink, KeySet, Kind, Lexer};
-use super::usage::{ModelUsage, Tokens, Usage};
 use super::{
     Digest, Exit, Format, InFlight, Item, Record, RecordCounts, ToolCall, ToolDone, WorkerRun,
     WorkerText,
 };
+use crate::usage::{ModelUsage, Tokens, Usage};
 
 /// `gemini --output-format stream-json`, told by its event types (`init`, `message`,
 /// `tool_use`, `tool_result`, and `result`/`error` with a `status` where Claude's
@@ -262,6 +262,7 @@ impl Gemini {
                             usage.merge(&share);
                         }
                     }
+                    out.usage = self.usage.clone();
                 }
                 self.pending.clear();
                 let status = if c.status.is_empty() {

@@ -17,10 +17,10 @@
 use std::collections::{HashSet, VecDeque};
 
 use super::lexer::{Frame, JsonSink, KeySet, Kind, Lexer};
-use super::usage::{Tokens, Usage};
 use super::{
     Digest, Document, Item, Place, Record, RecordCounts, ToolCall, ToolDone, WorkerRun, WorkerText,
 };
+use crate::usage::{Tokens, Usage};
 
 /// The keys of a chat file this reader reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -252,6 +252,7 @@ impl State {
             _ => self.waiting,
         };
         let mut items = Vec::new();
+        let mut usage = None;
         match m.ty.as_str() {
             "gemini" => {
                 self.worker_messages += 1;
@@ -260,6 +261,7 @@ impl State {
                     self.usage
                         .get_or_insert_default()
                         .add(model, &m.tokens, None);
+                    usage = self.usage.clone();
                 }
                 let mut events = m.text.take().map(WorkerText::finish).unwrap_or_default();
                 if !m.held.is_empty() {
@@ -273,6 +275,7 @@ impl State {
         items.append(&mut m.items);
         let record = Record {
             items,
+            usage,
             exit: None,
             timestamp: crate::grammar::parse_timestamp(&m.timestamp),
         };

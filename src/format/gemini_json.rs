@@ -9,8 +9,8 @@
 use std::collections::VecDeque;
 
 use super::lexer::{Frame, JsonSink, KeySet, Kind, Lexer};
-use super::usage::{ModelUsage, Usage};
 use super::{Document, Exit, Item, Place, Record, RecordCounts, WorkerRun, WorkerText};
+use crate::usage::{ModelUsage, Usage};
 
 /// What the summary says about such a document.
 pub const NOTE: &str = "a Gemini `--output-format json` document holds only the final reply: \
@@ -164,10 +164,22 @@ impl JsonSink<Key> for State {
             line,
             Record {
                 items,
+                usage: self.usage(),
                 exit: Some(exit),
                 timestamp: None,
             },
         ));
+    }
+}
+
+impl State {
+    /// `stats.models`, summed.
+    fn usage(&self) -> Option<Usage> {
+        let mut u = Usage::default();
+        for m in &self.models {
+            u.add(Some(&m.model), &m.tokens, None);
+        }
+        (!u.is_empty()).then_some(u)
     }
 }
 
@@ -192,13 +204,7 @@ impl Document for GeminiJson {
         WorkerRun {
             exit: self.state.exit.clone(),
             messages: u64::from(self.state.exit.is_some()),
-            usage: {
-                let mut u = Usage::default();
-                for m in &self.state.models {
-                    u.add(Some(&m.model), &m.tokens, None);
-                }
-                (!u.is_empty()).then_some(u)
-            },
+            usage: self.state.usage(),
             model: self.state.models.first().map(|m| m.model.clone()),
             ..WorkerRun::default()
         }

@@ -14,13 +14,12 @@ pub mod gemini;
 pub mod gemini_chat;
 pub mod gemini_json;
 pub mod lexer;
-pub mod usage;
 
 use std::collections::HashMap;
 
 use crate::event::{Event, Timestamp};
 use crate::text::TextScanner;
-pub use usage::Usage;
+pub use crate::usage::Usage;
 
 /// A reader of one CLI's JSON records, fed a record at a time (in pieces of any size).
 pub trait Format: std::fmt::Debug + Send {
@@ -363,6 +362,8 @@ pub struct Record {
     pub exit: Option<Exit>,
     /// A session file record's `timestamp`.
     pub timestamp: Option<Timestamp>,
+    /// The record reported usage: the input's usage so far (see [`usage`]).
+    pub usage: Option<Usage>,
 }
 
 /// What is known of the worker process itself: how it ended, and what it was doing.

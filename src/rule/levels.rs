@@ -161,6 +161,10 @@ pub struct RuleOptions {
     pub required_patterns: Vec<String>,
     /// The severity of each rule (or whether it is allowed).
     pub levels: RuleLevels,
+    /// Tools that poll by design, besides `rules::health::POLL_TOOLS` (`poll-tools`).
+    pub poll_tools: Vec<String>,
+    /// What a run may spend (`--budget`, `[budget]`).
+    pub budget: super::Budget,
 }
 
 impl Default for RuleOptions {
@@ -168,6 +172,8 @@ impl Default for RuleOptions {
         RuleOptions {
             required_patterns: vec!["what-works.md".into(), "what-fails.md".into()],
             levels: RuleLevels::default(),
+            poll_tools: Vec::new(),
+            budget: Default::default(),
         }
     }
 }

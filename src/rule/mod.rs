@@ -3,8 +3,10 @@
 //! rule (findings, the session machine, reports, the configuration) reads it from here;
 //! the detection lives in `rules/`, one file per family.
 
+mod budget;
 mod levels;
 
+pub use budget::Budget;
 pub use levels::{Level, RuleLevels, RuleOptions};
 
 use serde::Serialize;
@@ -169,6 +171,14 @@ rules! {
         "the input holds no session, yet markers stand behind a line prefix that --strip-prefix would remove"
         "pass the --strip-prefix preset or regex that removes the prefix (docker, cri, github, journald, or e.g. '\\[pane-\\d+\\] ')"
         "Without --strip-prefix a line that begins with a log envelope's timestamp or a pane tag holds no marker, so a wrapped transcript would be reported clean with 0 sessions. The finding points at the first such line and names the flag that uncovers the markers.";
+    ToolLoop "tool-loop" Warning
+        "the worker made the same tool call (tool and input) five times in a row, or alternated two calls four times, with no other call between"
+        "find out why the call does not give the worker what it needs (an error it misreads, a file that never changes); a tool that polls by design goes in `poll-tools` in quant-session.toml"
+        "An agent that repeats a call with the same input gets the same answer: it is looping, spending tokens and time without progress, and nothing in its own output says so. Five identical calls in a row, or two calls alternating four times (A B A B A B A B), with no other call between, is the no-progress signal agent harnesses watch for. The input of a call is compared whole (every key and value, in order). Reported once per loop, at the call that completes it. Tools that poll by design (Claude Code's BashOutput and TaskOutput, Codex's write_stdin, and those named in `poll-tools`) are exempt.";
+    BudgetExceeded "budget-exceeded" Error
+        "the usage the worker's CLI reported passed a --budget limit (tokens, cost, turns or duration)"
+        "raise the budget if the work needs it, or find out why the run used so much (a loop, a context that keeps growing, a model more expensive than planned)"
+        "A budget is what a run may spend: tokens, dollars (as the CLI reports them: Claude Code's total_cost_usd; no price table), turns, or time. The figures are the CLI's own, checked as they arrive, so a live run (`run --stop-on budget-exceeded`) is stopped when it passes the limit, not after. Reported once per limit and input, at the record that passed it. Set with `--budget tokens=N,cost=USD,turns=N,duration=DUR` or a `[budget]` table in quant-session.toml.";
     WorkerStalled "worker-stalled" Warning
         "a session is open and the worker has printed nothing for longer than --stale (run and watch)"
         "find out why the worker hangs (a tool call that never returns, a prompt waiting for input); print progress markers during long tasks"
@@ -245,6 +255,8 @@ impl Rule {
             }
             Rule::NoSession => fixture!("no-session"),
             Rule::HiddenMarkers => fixture!("hidden-markers"),
+            Rule::ToolLoop => fixture!("tool-loop"),
+            Rule::BudgetExceeded => fixture!("budget-exceeded"),
             Rule::WorkerStalled => {
                 "`quant-session run --stale 10s -- python3 worker.py`, and a worker that stops\n\
                  printing in the middle of a task:\n\n\
@@ -276,6 +288,15 @@ Session files (Claude, Codex rollouts, Gemini chats) and plain text hold no end 
             Rule::DurationMismatch => "Checked where records carry timestamps: Claude Code session files, Codex rollout files, Gemini stream-json and chat files.
 Not checked on Claude Code stream-json, Codex exec --json, Gemini --output-format json or plain text.",
             Rule::CheckpointProblem => "The same on every input: the pane's checkpoint (--checkpoints DIR, pane-N.json) against the last session read.",
+            Rule::ToolLoop => "Claude Code (stream-json, session files): the worker's own tool_use calls (a subagent's calls are its own).
+Codex: command, MCP, web search and collab calls (exec --json); function and custom tool calls (rollout files).
+Gemini: tool_use events (stream-json), toolCalls (chat files).
+Plain text, Gemini --output-format json: not checked (no tool calls in the input).",
+            Rule::BudgetExceeded => "Tokens: Claude Code's usage (result records; per message in session files), Codex's turn.completed usage and rollout token_count, Gemini's result stats and chat message tokens.
+Cost: Claude Code's total_cost_usd only (the other CLIs report none).
+Turns: the num_turns of Claude Code's result record.
+Duration: where records carry timestamps (session files, Gemini stream-json), from the first to the current record.
+Plain text: not checked (no usage in the input).",
             Rule::WorkerStalled => "Any input read live: a worker under `run` (its silence measured as its output arrives); never `check`, which reads a finished file.",
             _ => MARKERS,
         }

@@ -5,6 +5,7 @@
 pub mod checkpoint;
 pub mod claims;
 pub mod distillation;
+pub mod health;
 pub mod input;
 pub mod live;
 pub mod marker;
@@ -40,6 +41,7 @@ pub const FAMILIES: &[(&str, &[Rule])] = &[
     ("input", input::RULES),
     ("live", live::RULES),
     ("checkpoint", checkpoint::RULES),
+    ("health", health::RULES),
 ];
 
 #[cfg(test)]

@@ -79,6 +79,9 @@ impl<F: FnMut(Event)> LineScan<'_, F> {
                 }
             }
         }
+        if let Some(usage) = record.usage {
+            (self.sink)(event(EventKind::Usage(Box::new(usage))));
+        }
         if let Some(exit) = record.exit {
             (self.sink)(Event {
                 at,

@@ -107,6 +107,12 @@ pub struct Machine {
     saw_exit: bool,
     /// The first marker seen behind a line prefix, and the flag that uncovers it.
     hidden: Option<(Label, Option<String>)>,
+    /// The worker's last tool calls (tool-loop).
+    loops: rules::health::LoopWatch,
+    /// The budget's limits passed so far, and the input's first record time.
+    spent: rules::health::Spent,
+    first_clock: Option<crate::event::Timestamp>,
+    saw_usage: bool,
 }
 
 impl Machine {
@@ -118,6 +124,30 @@ impl Machine {
                 .collect(),
             options,
             ..Machine::default()
+        }
+    }
+
+    /// Whether `tool` polls by design (exempt from tool-loop).
+    fn polls(&self, tool: &str) -> bool {
+        rules::health::POLL_TOOLS.contains(&tool)
+            || self.options.poll_tools.iter().any(|t| t == tool)
+    }
+
+    /// A tool call of the task going on: what it claims to back (a subagent, a file).
+    fn claim(&mut self, event: &Event, subagent: &Option<String>, creates: &Option<String>) {
+        if let Some(task) = self.session.as_mut().and_then(|s| s.current()) {
+            if let Some(agent) = subagent {
+                let call = if agent.is_empty() {
+                    "the spawn_agent call"
+                } else {
+                    "the Task/Agent call"
+                };
+                let label = Label::marker(event, call);
+                task.claims().calls.push((agent.clone(), label));
+            }
+            if let Some(path) = creates {
+                task.claims().writes.insert(path.clone());
+            }
         }
     }
 
@@ -137,6 +167,7 @@ impl Machine {
         if !self.actions_visible {
             out.push((Rule::UnbackedSubagent, no_calls));
             out.push((Rule::UnbackedFilesCreated, no_calls));
+            out.push((Rule::ToolLoop, no_calls));
         } else {
             if !self.subagent_calls_visible {
                 out.push((
@@ -159,6 +190,9 @@ impl Machine {
                 Rule::WorkerErrorExit,
                 "the input does not say how the worker ended",
             ));
+        }
+        if !self.options.budget.is_empty() && !self.saw_usage {
+            out.push((Rule::BudgetExceeded, "the input reports no usage"));
         }
         out.retain(|(rule, _)| self.severity(*rule).is_some());
         out
@@ -218,21 +252,29 @@ impl Machine {
                 return;
             }
             EventKind::ToolCall {
+                subagent,
+                creates,
+                tool,
+                input,
+                parent: None,
+                ..
+            } if !self.polls(tool) => {
+                let found = self.loops.call(tool, *input, event);
+                self.emit(found, sink);
+                self.claim(event, subagent, creates);
+                return;
+            }
+            EventKind::ToolCall {
                 subagent, creates, ..
             } => {
-                if let Some(task) = self.session.as_mut().and_then(|s| s.current()) {
-                    if let Some(agent) = subagent {
-                        let call = if agent.is_empty() {
-                            "the spawn_agent call"
-                        } else {
-                            "the Task/Agent call"
-                        };
-                        let label = Label::marker(event, call);
-                        task.claims().calls.push((agent.clone(), label));
-                    }
-                    if let Some(path) = creates {
-                        task.claims().writes.insert(path.clone());
-                    }
+                self.claim(event, subagent, creates);
+                return;
+            }
+            EventKind::Usage(usage) => {
+                self.saw_usage = true;
+                let budget = self.options.budget;
+                for f in self.spent.usage(&budget, usage, event) {
+                    self.emit(Some(f), sink);
                 }
                 return;
             }
@@ -245,6 +287,15 @@ impl Machine {
             }
             EventKind::Clock(time) => {
                 self.clock = Some(*time);
+                let first = *self.first_clock.get_or_insert(*time);
+                let budget = self.options.budget;
+                if budget.duration.is_some()
+                    && let Some(micros) = first.micros_until(time).filter(|m| *m > 0)
+                {
+                    let elapsed = std::time::Duration::from_micros(micros as u64);
+                    let found = self.spent.elapsed(&budget, elapsed, event);
+                    self.emit(found, sink);
+                }
                 return;
             }
             EventKind::Envelope(_) | EventKind::ToolDone { .. } => return,
@@ -254,8 +305,14 @@ impl Machine {
                 subtype,
                 cause,
                 failed,
+                num_turns,
                 ..
             } => {
+                if let Some(turns) = num_turns {
+                    let budget = self.options.budget;
+                    let found = self.spent.turns(&budget, *turns, event);
+                    self.emit(found, sink);
+                }
                 // A process can report more than once: the last result is its exit.
                 let how = if cause == subtype {
                     format!("`{}`", sanitize::escape(cause.as_bytes()))

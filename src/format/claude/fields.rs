@@ -6,8 +6,8 @@
 use crate::event::Event;
 use crate::format::Digest;
 use crate::format::lexer::{JsonSink, KeySet, Kind};
-use crate::format::usage::{ModelUsage, Tokens};
 use crate::text::TextScanner;
+use crate::usage::{ModelUsage, Tokens};
 
 /// The object keys of Claude Code records this reader cares about; every other key is
 /// [`Key::Other`].
@@ -369,7 +369,7 @@ impl JsonSink<Key> for Current {
             ([Object(Key::ModelUsage), Object(_), Object(_)], Kind::Literal) => {
                 if let Some(m) = self.models.last_mut() {
                     if self.key_name == b"costUSD" {
-                        m.cost_usd = crate::format::usage::dollars(literal);
+                        m.cost_usd = crate::usage::dollars(literal);
                     } else {
                         m.tokens.set(&self.key_name, literal);
                     }

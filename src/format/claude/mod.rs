@@ -22,8 +22,8 @@ mod fields;
 use std::collections::HashSet;
 
 use super::lexer::Lexer;
-use super::usage::{ModelUsage, Tokens, Usage};
 use super::{Exit, Format, InFlight, Item, Record, RecordCounts, ToolCall, ToolDone, WorkerRun};
+use crate::usage::{ModelUsage, Tokens, Usage};
 use fields::{Block, Current, Key};
 
 /// Claude Code `--output-format stream-json` and its session files: any record the
@@ -130,6 +130,7 @@ impl ClaudeCode {
         match c.ty.as_str() {
             "assistant" if !c.usage.is_empty() => {
                 self.reported.message(&c.message_id, &c.model, c.usage);
+                out.usage = self.reported.usage();
             }
             "system" if self.run.model.is_none() && !c.model.is_empty() => {
                 self.run.model = Some(c.model.clone());
@@ -207,6 +208,7 @@ impl ClaudeCode {
             }
             "result" => {
                 self.reported.result(c.usage, c.models, c.cost);
+                out.usage = self.reported.usage();
                 self.pending.clear();
                 out.exit = Some(Exit {
                     subtype: if c.subtype.is_empty() {
@@ -320,7 +322,7 @@ impl ClaudeCode {
     }
 }
 
-/// Usage as Claude Code reports it (see [`super::usage`]): the last `result`'s
+/// Usage as Claude Code reports it (see [`crate::usage`]): the last `result`'s
 /// `modelUsage` and `total_cost_usd`, else every `result`'s `usage`, else each
 /// assistant message's `usage` once per message id.
 #[derive(Debug, Default)]
@@ -367,7 +369,7 @@ impl Reported {
             }
             u.cost_usd = None;
             u
-        } else if let Some(results) = &self.results {
+        } else if let Some(results) = self.results.as_ref().filter(|r| !r.tokens.is_empty()) {
             results.clone()
         } else {
             let mut u = self.messages.clone();
