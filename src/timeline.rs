@@ -90,6 +90,12 @@ pub struct Span {
     pub start: Point,
     /// Where it ended; `None`: it never did (the session's end closes it in pictures).
     pub end: Option<Point>,
+    /// A tool call's id, as the CLI names it.
+    pub call_id: Option<String>,
+    /// The call of the worker whose subagent made this call.
+    pub parent_call: Option<String>,
+    /// The tool reported an error.
+    pub failed: bool,
 }
 
 /// A finding at its place.
@@ -118,6 +124,11 @@ pub struct SessionSpan {
     pub dropped: u64,
     /// Of [`SessionSpan::dropped`], the marks (the rest are spans).
     pub dropped_marks: u64,
+    /// The usage the CLI reported while the session was open (its figures at the end less
+    /// those at the start), and the models it named.
+    pub usage: Option<crate::usage::Usage>,
+    /// The input's usage figures when the session started.
+    usage_at_start: Option<crate::usage::Tokens>,
 }
 
 /// The timeline of one input.
@@ -168,6 +179,8 @@ pub struct Builder {
     kept_spans: usize,
     kept_marks: usize,
     any_clock: bool,
+    /// The usage the input's CLI reported so far.
+    usage: Option<crate::usage::Usage>,
 }
 
 impl Default for Builder {
@@ -190,6 +203,7 @@ impl Builder {
             kept_spans: 0,
             kept_marks: 0,
             any_clock: false,
+            usage: None,
         }
     }
 
@@ -235,7 +249,27 @@ impl Builder {
             name: name.to_owned(),
             start: at,
             end: None,
+            call_id: None,
+            parent_call: None,
+            failed: false,
         });
+    }
+
+    /// A tool call with an id: open until its result comes (keyed by the id).
+    fn open_call(&mut self, tool: &str, id: &str, parent: Option<&String>, at: Point) {
+        let key = format!("#{id}");
+        self.open_span(SpanKind::Tool, &key, at);
+        if let Some(s) = &mut self.open
+            && let Some(&i) = self
+                .open_spans
+                .get(&(SpanKind::Tool, key))
+                .and_then(|l| l.last())
+            && let Some(span) = s.spans.get_mut(i)
+        {
+            span.name = tool.to_owned();
+            span.call_id = Some(id.to_owned());
+            span.parent_call = parent.cloned();
+        }
     }
 
     fn close_span(&mut self, kind: SpanKind, name: &str, at: Point) {
@@ -262,12 +296,36 @@ impl Builder {
                 self.clock = Some(unix_micros(t));
                 self.any_clock = true;
             }
+            EventKind::ToolCall {
+                tool,
+                id: Some(id),
+                parent,
+                ..
+            } => {
+                let at = self.point(event.at.line);
+                self.open_call(tool, id, parent.as_ref(), at);
+            }
             EventKind::ToolCall { tool, .. } => {
                 let at = self.point(event.at.line);
-                // A tool call is a point on the axis: its result's time is not known here.
+                // A call without an id is a point on the axis: its result is not known.
                 self.open_span(SpanKind::Tool, tool, at);
                 self.close_span(SpanKind::Tool, tool, at);
             }
+            EventKind::ToolDone { id, failed } => {
+                let at = self.point(event.at.line);
+                let key = format!("#{id}");
+                if let Some(s) = &mut self.open
+                    && let Some(&i) = self
+                        .open_spans
+                        .get(&(SpanKind::Tool, key.clone()))
+                        .and_then(|l| l.last())
+                    && let Some(span) = s.spans.get_mut(i)
+                {
+                    span.failed = *failed;
+                }
+                self.close_span(SpanKind::Tool, &key, at);
+            }
+            EventKind::Usage(usage) => self.usage = Some((**usage).clone()),
             EventKind::Marker(m) => self.marker(m, event.at.line),
             _ => {}
         }
@@ -288,6 +346,8 @@ impl Builder {
                     marks: Vec::new(),
                     dropped: 0,
                     dropped_marks: 0,
+                    usage: None,
+                    usage_at_start: self.usage.as_ref().map(|u| u.tokens),
                 });
             }
             Marker::TaskStart { task } => self.open_span(SpanKind::Task, task, at),
@@ -396,6 +456,34 @@ impl Builder {
         self.open_spans.clear();
         if s.end.is_none() {
             s.end = at;
+        }
+        if let Some(now) = &self.usage {
+            let start = s.usage_at_start.unwrap_or_default();
+            let mut tokens = now.tokens;
+            tokens.input_tokens = tokens.input_tokens.saturating_sub(start.input_tokens);
+            tokens.output_tokens = tokens.output_tokens.saturating_sub(start.output_tokens);
+            tokens.cache_read_tokens = tokens
+                .cache_read_tokens
+                .saturating_sub(start.cache_read_tokens);
+            tokens.cache_creation_tokens = tokens
+                .cache_creation_tokens
+                .saturating_sub(start.cache_creation_tokens);
+            tokens.reasoning_tokens = tokens
+                .reasoning_tokens
+                .saturating_sub(start.reasoning_tokens);
+            tokens.total_tokens = tokens.total_tokens.saturating_sub(start.total_tokens);
+            s.usage = Some(crate::usage::Usage {
+                tokens,
+                cost_usd: None,
+                models: now
+                    .models
+                    .iter()
+                    .map(|m| crate::usage::ModelUsage {
+                        model: m.model.clone(),
+                        ..Default::default()
+                    })
+                    .collect(),
+            });
         }
         if self.sessions.len() >= MAX_SESSIONS {
             let first = self.sessions.remove(0);

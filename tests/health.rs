@@ -446,3 +446,97 @@ fn run_stops_a_worker_that_passes_its_budget() {
         "{report}"
     );
 }
+
+/// The OTLP spans carry what the CLI reported (GenAI conventions): the provider, model
+/// and token usage on the session's span; each tool call's id; a failed tool as an Error;
+/// a subagent's calls under the worker's call that started the subagent.
+#[test]
+fn otlp_spans_carry_usage_tool_call_ids_failures_and_nesting() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = tempfile::tempdir().unwrap();
+    let spans = |fixture: &str| -> Vec<Value> {
+        let out = dir.path().join("traces.jsonl");
+        Command::cargo_bin("quant-session")
+            .unwrap()
+            .current_dir(root)
+            .args(["check", "--report"])
+            .arg(format!("otlp={}", out.display()))
+            .arg(fixture)
+            .output()
+            .unwrap();
+        std::fs::read_to_string(&out)
+            .unwrap()
+            .lines()
+            .flat_map(|l| {
+                let v: Value = serde_json::from_str(l).unwrap();
+                v["resourceSpans"][0]["scopeSpans"][0]["spans"]
+                    .as_array()
+                    .unwrap()
+                    .clone()
+            })
+            .collect()
+    };
+    let attr = |span: &Value, key: &str| -> Option<Value> {
+        span["attributes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["key"] == key)
+            .map(|a| {
+                a["value"]
+                    .as_object()
+                    .unwrap()
+                    .values()
+                    .next()
+                    .unwrap()
+                    .clone()
+            })
+    };
+    let looped = spans("fixtures/rules/tool-loop.log");
+    let session = &looped[0];
+    assert_eq!(session["name"], "invoke_agent researcher");
+    assert_eq!(attr(session, "gen_ai.provider.name").unwrap(), "anthropic");
+    assert_eq!(
+        attr(session, "gen_ai.response.model").unwrap(),
+        "claude-sonnet-4-5"
+    );
+    assert_eq!(attr(session, "gen_ai.usage.input_tokens").unwrap(), "6010");
+    assert_eq!(attr(session, "gen_ai.usage.output_tokens").unwrap(), "200");
+    let bash: Vec<&Value> = looped
+        .iter()
+        .filter(|s| s["name"] == "execute_tool Bash")
+        .collect();
+    assert_eq!(bash.len(), 5);
+    for b in &bash {
+        assert_eq!(b["status"]["code"], 2, "{b}");
+        assert_eq!(attr(b, "error.type").unwrap(), "tool_error");
+        assert!(
+            attr(b, "gen_ai.tool.call.id")
+                .unwrap()
+                .as_str()
+                .unwrap()
+                .starts_with("toolu_l")
+        );
+    }
+    let read = looped
+        .iter()
+        .find(|s| s["name"] == "execute_tool Read")
+        .unwrap();
+    assert_eq!(read["status"]["code"], 0);
+    assert_eq!(attr(read, "gen_ai.tool.call.id").unwrap(), "toolu_01");
+
+    let nested = spans("fixtures/shapes/session.stream-json.log");
+    let task = nested
+        .iter()
+        .find(|s| s["name"] == "execute_tool Task")
+        .unwrap();
+    let under: Vec<&Value> = nested
+        .iter()
+        .filter(|s| s["parentSpanId"] == task["spanId"])
+        .collect();
+    assert!(!under.is_empty(), "no call nests under the Task call");
+    assert!(
+        under.iter().all(|s| s["name"] == "execute_tool Write"),
+        "{under:?}"
+    );
+}

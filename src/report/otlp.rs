@@ -209,6 +209,30 @@ fn session_spans_capped(
             },
         ),
     ];
+    if let Some(usage) = &session.usage {
+        if let Some(model) = usage.models.first() {
+            if let Some(provider) = provider_of(&model.model) {
+                attributes.push(s("gen_ai.provider.name", provider));
+            }
+            attributes.push(s("gen_ai.response.model", model.model.clone()));
+        }
+        let t = &usage.tokens;
+        attributes.push(int("gen_ai.usage.input_tokens", t.input_tokens));
+        attributes.push(int("gen_ai.usage.output_tokens", t.output_tokens));
+        if t.cache_read_tokens > 0 {
+            attributes.push(int(
+                "gen_ai.usage.cache_read.input_tokens",
+                t.cache_read_tokens,
+            ));
+        }
+        if t.cache_creation_tokens > 0 {
+            attributes.push(int(
+                "gen_ai.usage.cache_creation.input_tokens",
+                t.cache_creation_tokens,
+            ));
+        }
+        attributes.push(int("quant_session.usage.total_tokens", t.total_tokens));
+    }
     if session.dropped + past_run_cap > 0 {
         attributes.push(int("quant_session.dropped", session.dropped + past_run_cap));
     }
@@ -257,7 +281,9 @@ fn session_spans_capped(
         status: Some(status),
         ..Span::default()
     }];
-    for (i, span) in session.spans[..drawn_spans].iter().enumerate() {
+    let drawn = &session.spans[..drawn_spans];
+    let call_span = |id: &str| span_id(&own, "tool-call", id, 0);
+    for (i, span) in drawn.iter().enumerate() {
         let span_end = span.end.unwrap_or(end);
         let (name, mut attributes) = match span.kind {
             SpanKind::Task => (
@@ -275,51 +301,90 @@ fn session_spans_capped(
                 )
             }
             SpanKind::Distillation => ("distillation".to_owned(), Vec::new()),
-            SpanKind::Tool => (
-                format!("execute_tool {}", span.name),
-                vec![
+            SpanKind::Tool => {
+                let mut attributes = vec![
                     s("gen_ai.operation.name", "execute_tool"),
                     s("gen_ai.tool.name", span.name.clone()),
-                ],
-            ),
+                ];
+                if let Some(id) = &span.call_id {
+                    attributes.push(s("gen_ai.tool.call.id", id.clone()));
+                }
+                if span.failed {
+                    attributes.push(s("error.type", "tool_error"));
+                }
+                (format!("execute_tool {}", span.name), attributes)
+            }
         };
         attributes.push(int("quant_session.start_line", span.start.line));
         attributes.push(kv(
             "quant_session.completed",
             Value::BoolValue(span.end.is_some()),
         ));
-        // The index keeps two spans of one name on one line apart.
-        let id = span_id(
-            &own,
-            span.kind.word(),
-            &format!("{}#{i}", span.name),
-            span.start.line,
-        );
+        // A call's span is named by its id (its subagent's calls name it as parent);
+        // the index keeps two other spans of one name on one line apart.
+        let id = match &span.call_id {
+            Some(call) => call_span(call),
+            None => span_id(
+                &own,
+                span.kind.word(),
+                &format!("{}#{i}", span.name),
+                span.start.line,
+            ),
+        };
+        // A subagent's call nests under the worker's call that started the subagent.
+        let parent_span_id = span
+            .parent_call
+            .as_deref()
+            .filter(|p| drawn.iter().any(|o| o.call_id.as_deref() == Some(p)))
+            .map_or_else(|| root_id.clone(), call_span);
+        // A tool call without a result when the session ended is not a failure of its
+        // own (the session's status says what went wrong); a failed tool is.
+        let (code, message) = match (span.kind, span.end.is_some(), span.failed) {
+            (SpanKind::Tool, _, true) => {
+                (StatusCode::Error, "the tool reported an error".to_owned())
+            }
+            (SpanKind::Tool, _, false) | (_, true, _) => (StatusCode::Unset, String::new()),
+            (_, false, _) => (
+                StatusCode::Error,
+                format!("{} never completed", span.kind.word()),
+            ),
+        };
         spans.push(Span {
             trace_id: trace.clone(),
             span_id: id,
-            parent_span_id: root_id.clone(),
+            parent_span_id,
             name,
             kind: Kind::Internal as i32,
             start_time_unix_nano: nanos(t, span.start),
             end_time_unix_nano: nanos(t, span_end).max(nanos(t, span.start)),
             attributes,
             status: Some(Status {
-                code: if span.end.is_some() {
-                    StatusCode::Unset as i32
-                } else {
-                    StatusCode::Error as i32
-                },
-                message: if span.end.is_some() {
-                    String::new()
-                } else {
-                    format!("{} never completed", span.kind.word())
-                },
+                code: code as i32,
+                message,
             }),
             ..Span::default()
         });
     }
     spans
+}
+
+/// The GenAI conventions' `gen_ai.provider.name` of a model, when its name tells it.
+fn provider_of(model: &str) -> Option<&'static str> {
+    let m = model.to_ascii_lowercase();
+    if m.starts_with("claude") {
+        Some("anthropic")
+    } else if m.starts_with("gemini") {
+        Some("gcp.gemini")
+    } else if m.starts_with("gpt")
+        || m.starts_with("codex")
+        || m.starts_with("o1")
+        || m.starts_with("o3")
+        || m.starts_with("o4")
+    {
+        Some("openai")
+    } else {
+        None
+    }
 }
 
 /// The resource of one input: every session's trace.
