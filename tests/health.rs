@@ -540,3 +540,70 @@ fn otlp_spans_carry_usage_tool_call_ids_failures_and_nesting() {
         "{under:?}"
     );
 }
+
+/// `worker-hung` under `run`: a CLI alive `--exit-grace` after its final record, and a
+/// tool result followed by `--stale` of silence; `--stop-on worker-hung` stops it. A
+/// CLI that exits after its result is not hung.
+#[test]
+fn run_reports_and_stops_a_hung_cli() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = tempfile::tempdir().unwrap();
+    let head: String =
+        std::fs::read_to_string(root.join("fixtures/rules/worker-error-exit.ok.log"))
+            .unwrap()
+            .lines()
+            .take(4)
+            .map(|l| format!("{l}\n"))
+            .collect();
+    let tool = dir.path().join("tool.log");
+    std::fs::write(&tool, head).unwrap();
+    let run = |script: String, flags: &[&str]| {
+        let started = std::time::Instant::now();
+        let out = Command::cargo_bin("quant-session")
+            .unwrap()
+            .current_dir(root)
+            .arg("run")
+            .args(flags)
+            .args(["--format", "json", "--", "sh", "-c", &script])
+            .timeout(std::time::Duration::from_secs(60))
+            .output()
+            .unwrap();
+        let report = String::from_utf8(out.stderr).unwrap();
+        (out.status.code(), report, started.elapsed())
+    };
+    let (code, report, took) = run(
+        "cat fixtures/rules/worker-error-exit.ok.log; sleep 40".into(),
+        &["--exit-grace", "1s", "--stop-on", "worker-hung"],
+    );
+    assert!(took < std::time::Duration::from_secs(20), "{took:?}");
+    assert_eq!(code, Some(1));
+    assert!(report.contains(r#""rule":"worker-hung""#), "{report}");
+    assert!(
+        report.contains("printed its final record and is still running 1s later"),
+        "{report}"
+    );
+    assert!(
+        report.contains(r#""worker_exit":"stopped:worker-hung""#),
+        "{report}"
+    );
+
+    let (code, report, took) = run(
+        format!("cat {}; sleep 40", tool.display()),
+        &["--stale", "1s", "--stop-on", "worker-hung"],
+    );
+    assert!(took < std::time::Duration::from_secs(20), "{took:?}");
+    assert_eq!(code, Some(1));
+    assert!(
+        report.contains("last record is a tool result and nothing came for 1s"),
+        "{report}"
+    );
+    // Said as worker-hung, not also as worker-stalled.
+    assert!(!report.contains(r#""rule":"worker-stalled""#), "{report}");
+
+    let (code, report, _) = run(
+        "cat fixtures/rules/worker-error-exit.ok.log; sleep 1".into(),
+        &["--exit-grace", "3s"],
+    );
+    assert_eq!(code, Some(0), "{report}");
+    assert!(!report.contains("worker-hung"), "{report}");
+}

@@ -10,6 +10,7 @@
 //! finding of a kind (SIGTERM, SIGKILL 5 s later); `--stale` reports `worker-stalled`
 //! when an open session goes silent.
 
+use crate::rules::health::LastRecord;
 use std::ffi::OsString;
 use std::fs::File;
 use std::io::{self, IsTerminal, Read, Write};
@@ -403,6 +404,9 @@ fn supervise(
     let mut interrupted: Option<i32> = None;
     let mut last_output = Instant::now();
     let mut stall_reported = false;
+    // Since when the worker's last record is its final one (worker-hung).
+    let mut final_since: Option<Instant> = None;
+    let mut hung_reported = false;
     // The end of the output, for the line a failed exit points at.
     let mut tail = Tail::default();
     loop {
@@ -432,6 +436,11 @@ fn supervise(
                 tail.push(chunk);
                 last_output = Instant::now();
                 stall_reported = false;
+                hung_reported = false;
+                final_since = match live.pipeline.last_record() {
+                    LastRecord::Exit => final_since.or(Some(last_output)),
+                    _ => None,
+                };
             }
             Ok(Msg::End) => output_ended = true,
             Ok(Msg::Failed(e)) => {
@@ -474,7 +483,37 @@ fn supervise(
             worker.signal(libc::SIGKILL);
             kill_at = None;
         }
+        // The CLI said its final word and lives on past --exit-grace: hung.
+        if !hung_reported
+            && exited.is_none()
+            && live.checking()
+            && let Some(since) = final_since
+            && since.elapsed() >= args.exit_grace
+        {
+            hung_reported = true;
+            let last = tail.last_line(live.pipeline.lines(), live.pipeline.bytes());
+            live.report(crate::rules::health::hung(
+                LastRecord::Exit,
+                since.elapsed(),
+                last,
+            ));
+        }
         let silent = last_output.elapsed();
+        // A tool result, then silence: the CLI waits on the model (worker-hung, said
+        // instead of worker-stalled).
+        if !stall_reported
+            && silent >= args.stale
+            && live.checking()
+            && live.pipeline.last_record() == LastRecord::ToolResult
+        {
+            stall_reported = true;
+            let last = tail.last_line(live.pipeline.lines(), live.pipeline.bytes());
+            live.report(crate::rules::health::hung(
+                LastRecord::ToolResult,
+                silent,
+                last,
+            ));
+        }
         if !stall_reported
             && silent >= args.stale
             && live.checking()

@@ -509,6 +509,25 @@ fn poll_pane(
             write_summary_file(args, pane);
         }
     }
+    // A silence past --stale after a tool result: the CLI waits on the model
+    // (worker-hung, said instead of worker-stalled); once per silence.
+    let followed = &mut pane.followed;
+    if !followed.stall_reported
+        && followed.silent() >= args.stale
+        && followed.pipeline().last_record() == crate::rules::health::LastRecord::ToolResult
+    {
+        followed.stall_reported = true;
+        let p = followed.pipeline();
+        let last = crate::event::LineText::empty(p.lines().max(1), 1, p.bytes());
+        let f = crate::rules::health::hung(
+            crate::rules::health::LastRecord::ToolResult,
+            followed.silent(),
+            last,
+        );
+        followed
+            .pipeline_mut()
+            .report(f, &mut pane.tally.through(&mut *view))?;
+    }
     // A silence past --stale while a session is open: once per silence.
     let followed = &mut pane.followed;
     if !followed.stall_reported

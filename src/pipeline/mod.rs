@@ -294,6 +294,14 @@ impl Pipeline {
         self.machine.as_ref().map_or(0, Machine::sessions)
     }
 
+    /// What the worker's last record was (a final record, a tool result).
+    pub fn last_record(&self) -> crate::rules::health::LastRecord {
+        self.machine
+            .as_ref()
+            .map(Machine::last_record)
+            .unwrap_or_default()
+    }
+
     /// The session open now: its id and the line it started on.
     pub fn open_session(&self) -> Option<(String, u64)> {
         self.machine.as_ref().and_then(Machine::open_session)

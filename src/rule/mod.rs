@@ -179,6 +179,10 @@ rules! {
         "the usage the worker's CLI reported passed a --budget limit (tokens, cost, turns or duration)"
         "raise the budget if the work needs it, or find out why the run used so much (a loop, a context that keeps growing, a model more expensive than planned)"
         "A budget is what a run may spend: tokens, dollars (as the CLI reports them: Claude Code's total_cost_usd; no price table), turns, or time. The figures are the CLI's own, checked as they arrive, so a live run (`run --stop-on budget-exceeded`) is stopped when it passes the limit, not after. Reported once per limit and input, at the record that passed it. Set with `--budget tokens=N,cost=USD,turns=N,duration=DUR` or a `[budget]` table in quant-session.toml.";
+    WorkerHung "worker-hung" Warning
+        "the agent CLI hangs: it printed its final record and has not exited --exit-grace later (run), or its last record is a tool result and nothing came for --stale (run and watch)"
+        "see whether the CLI waits on the model API or on a child process; `run --stop-on worker-hung` stops it"
+        "Headless agent CLIs are known to hang: Claude Code processes that print their result and never exit, stream-json that stops after a tool result while the model's next turn never comes. A supervisor that waits for the process to end waits forever, and the pane looks busy. Under `run`, a process still alive --exit-grace (default 30 s) after its final record (Claude's result, Gemini's result, Codex's turn.completed) is hung; under `run` and `watch`, a tool result followed by silence for --stale means the CLI is waiting on the model (a worker that is silent for another reason is worker-stalled). Reported once per silence.";
     WorkerStalled "worker-stalled" Warning
         "a session is open and the worker has printed nothing for longer than --stale (run and watch)"
         "find out why the worker hangs (a tool call that never returns, a prompt waiting for input); print progress markers during long tasks"
@@ -257,6 +261,12 @@ impl Rule {
             Rule::HiddenMarkers => fixture!("hidden-markers"),
             Rule::ToolLoop => fixture!("tool-loop"),
             Rule::BudgetExceeded => fixture!("budget-exceeded"),
+            Rule::WorkerHung => {
+                "`quant-session run -- claude -p \"…\" --output-format stream-json --verbose`, and a CLI that\n\
+                 prints its result and never exits:\n\n\
+                 {\"type\":\"result\",\"subtype\":\"success\",\"is_error\":false,\"num_turns\":12,…}\n\
+                 (the process is still alive 30 seconds later)\n"
+            }
             Rule::WorkerStalled => {
                 "`quant-session run --stale 10s -- python3 worker.py`, and a worker that stops\n\
                  printing in the middle of a task:\n\n\
@@ -297,6 +307,7 @@ Cost: Claude Code's total_cost_usd only (the other CLIs report none).
 Turns: the num_turns of Claude Code's result record.
 Duration: where records carry timestamps (session files, Gemini stream-json), from the first to the current record.
 Plain text: not checked (no usage in the input).",
+            Rule::WorkerHung => "Claude Code, Codex and Gemini streams read live: under `run`, the final record (result, turn.completed) and a process that does not exit; under `run` and `watch`, a tool result followed by silence. Never `check`, which reads a finished file.",
             Rule::WorkerStalled => "Any input read live: a worker under `run` (its silence measured as its output arrives); never `check`, which reads a finished file.",
             _ => MARKERS,
         }

@@ -11,7 +11,7 @@ use crate::rule::Rule;
 use crate::usage::Usage;
 
 /// The rules of this family.
-pub const RULES: &[Rule] = &[Rule::ToolLoop, Rule::BudgetExceeded];
+pub const RULES: &[Rule] = &[Rule::ToolLoop, Rule::BudgetExceeded, Rule::WorkerHung];
 
 /// Tools that poll by design: calling them again with the same input is waiting, not
 /// looping (Claude Code's background shells and tasks, Codex's `write_stdin` to a
@@ -149,6 +149,55 @@ impl Spent {
             )
         })
     }
+}
+
+/// What the worker's last record was, for `worker-hung`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum LastRecord {
+    #[default]
+    Other,
+    /// Its final record (a result, a turn's end).
+    Exit,
+    /// A tool's result: the model's next turn is awaited.
+    ToolResult,
+}
+
+/// `worker-hung`: the CLI's last record is `last` (`Exit` or `ToolResult`), and it has
+/// been silent (`Exit`: alive) for `silent` since, at the line `text`.
+pub fn hung(
+    last: LastRecord,
+    silent: Duration,
+    text: std::sync::Arc<crate::event::LineText>,
+) -> Finding {
+    let message = match last {
+        LastRecord::Exit => format!(
+            "the agent CLI printed its final record and is still running {} later: it hangs",
+            crate::duration::show(silent)
+        ),
+        _ => format!(
+            "the agent CLI's last record is a tool result and nothing came for {}: it waits on the model, or hangs",
+            crate::duration::show(silent)
+        ),
+    };
+    let at = crate::event::Position {
+        line: text.line.max(1),
+        column: 1,
+        offset: text.offset,
+        block_line: None,
+    };
+    Finding::new(
+        Rule::WorkerHung,
+        message,
+        Label {
+            at,
+            len: text.bytes.len() as u64,
+            message: match last {
+                LastRecord::Exit => "the final record".into(),
+                _ => "the last record read".into(),
+            },
+            text,
+        },
+    )
 }
 
 fn exceeded(event: &Event, what: String) -> Finding {

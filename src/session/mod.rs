@@ -113,6 +113,8 @@ pub struct Machine {
     spent: rules::health::Spent,
     first_clock: Option<crate::event::Timestamp>,
     saw_usage: bool,
+    /// What the last record was (worker-hung).
+    last_record: rules::health::LastRecord,
 }
 
 impl Machine {
@@ -198,6 +200,11 @@ impl Machine {
         out
     }
 
+    /// What the worker's last record was (a final record, a tool result).
+    pub fn last_record(&self) -> rules::health::LastRecord {
+        self.last_record
+    }
+
     /// Sessions started so far.
     pub fn sessions(&self) -> u64 {
         self.sessions
@@ -225,6 +232,16 @@ impl Machine {
     }
 
     fn on_event(&mut self, event: &Event, sink: &mut impl Out) {
+        use rules::health::LastRecord;
+        match &event.kind {
+            EventKind::WorkerExit { .. } => self.last_record = LastRecord::Exit,
+            EventKind::ToolDone { .. } => self.last_record = LastRecord::ToolResult,
+            EventKind::Clock(_)
+            | EventKind::Envelope(_)
+            | EventKind::Usage(_)
+            | EventKind::ActionsVisible { .. } => {}
+            _ => self.last_record = LastRecord::Other,
+        }
         if self.session.is_none() && self.block.is_none() {
             // Nothing is open that a later finding could point back at.
             sink.settled(event.at.offset);
