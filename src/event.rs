@@ -126,6 +126,8 @@ pub enum EventKind {
     /// The usage the CLI reported so far (see `crate::usage`), after a record that
     /// reported some.
     Usage(Box<crate::usage::Usage>),
+    /// The CLI hit a rate limit and waits (until this Unix time, when it says).
+    RateLimited { resets_at: Option<i64> },
 }
 
 /// Why a payload did not parse, and where.

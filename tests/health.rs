@@ -607,3 +607,57 @@ fn run_reports_and_stops_a_hung_cli() {
     assert_eq!(code, Some(0), "{report}");
     assert!(!report.contains("worker-hung"), "{report}");
 }
+
+/// `postmortem` of a stream whose last record is a rate limit: the CLI was waiting, and
+/// until when.
+#[test]
+fn postmortem_shows_a_rate_limit_wait() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = tempfile::tempdir().unwrap();
+    let head: String = std::fs::read_to_string(root.join("fixtures/rules/budget-exceeded.log"))
+        .unwrap()
+        .lines()
+        .take(8)
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let path = dir.path().join("pane.log");
+    std::fs::write(
+        &path,
+        format!(
+            "{head}{}\n",
+            r#"{"type":"rate_limit_event","rate_limit_info":{"status":"rejected","resetsAt":1773828000},"session_id":"s"}"#
+        ),
+    )
+    .unwrap();
+    let out = Command::cargo_bin("quant-session")
+        .unwrap()
+        .arg("postmortem")
+        .arg(&path)
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("waiting          on a rate limit until 2026-03-18 10:00:00 UTC"),
+        "{text}"
+    );
+    // A warning that a limit is near is no wait.
+    std::fs::write(
+        &path,
+        format!(
+            "{head}{}\n",
+            r#"{"type":"rate_limit_event","rate_limit_info":{"status":"allowed_warning","resetsAt":1773828000},"session_id":"s"}"#
+        ),
+    )
+    .unwrap();
+    let out = Command::cargo_bin("quant-session")
+        .unwrap()
+        .arg("postmortem")
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        !String::from_utf8(out.stdout)
+            .unwrap()
+            .contains("rate limit")
+    );
+}

@@ -142,7 +142,8 @@ proptest! {
                 | EventKind::ActionsVisible { .. }
                 | EventKind::ToolCall { .. }
                 | EventKind::ToolDone { .. }
-                | EventKind::Usage(_) => prop_assert!(false, "no stream-json in text mode"),
+                | EventKind::Usage(_)
+                | EventKind::RateLimited { .. } => prop_assert!(false, "no stream-json in text mode"),
             }
         }
     }

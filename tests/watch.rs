@@ -608,3 +608,65 @@ fn a_block_field_that_comes_late_is_read_as_check_reads_it() {
     assert_eq!(summary["errors"], 0);
     assert_eq!(summary["warnings"], 0);
 }
+
+/// Agent health on the board: the USAGE column (tokens and cost as the CLI reported
+/// them), a CLI waiting on a rate limit shown as `rate-limited` (not stalled, however long
+/// it waits), and the column gone on an 80-column board.
+#[test]
+fn the_board_shows_usage_and_rate_limit_waits() {
+    if StdCommand::new("tmux").arg("-V").output().is_err() {
+        eprintln!("skipped: tmux is not installed (.ci/run installs it)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let stream = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/rules/budget-exceeded.log"),
+    )
+    .unwrap();
+    append(&dir.path().join("pane-1.log"), &stream);
+    // A worker mid-task whose CLI hit its limit and waits for the reset.
+    let head: String = stream.lines().take(8).map(|l| format!("{l}\n")).collect();
+    append(
+        &dir.path().join("pane-2.log"),
+        &format!(
+            "{head}{}\n",
+            r#"{"type":"rate_limit_event","rate_limit_info":{"status":"rejected","resetsAt":1773828000,"rateLimitType":"five_hour"},"session_id":"s"}"#
+        ),
+    );
+    let session = format!("qs-usage-{}", std::process::id());
+    let command = format!(
+        "{} watch --stale 1s --color never {}; echo EXIT=$?; sleep 60",
+        assert_cmd::cargo::cargo_bin("quant-session").display(),
+        dir.path().display()
+    );
+    tmux(&[
+        "new-session",
+        "-d",
+        "-s",
+        &session,
+        "-x",
+        "150",
+        "-y",
+        "24",
+        &command,
+    ]);
+    let s = wait_for(&session, "rate-limited");
+    assert!(s.contains("USAGE"), "{s}");
+    assert!(s.contains("127k $1.87"), "{s}");
+    // Past --stale, still waiting: no worker-stalled.
+    std::thread::sleep(Duration::from_millis(2500));
+    let s = screen(&session);
+    let two = s.lines().find(|l| l.contains("pane-2")).unwrap().to_owned();
+    assert!(
+        two.contains("rate-limited") && !two.contains("stalled"),
+        "{s}"
+    );
+    quit_board(&session);
+
+    let narrow = format!("qs-usage80-{}", std::process::id());
+    open_board(&narrow, (80, 24), dir.path());
+    let s = wait_for(&narrow, "rate-limited");
+    assert!(!s.contains("USAGE"), "{s}");
+    assert!(s.lines().all(|l| l.chars().count() <= 80), "{s}");
+    quit_board(&narrow);
+}

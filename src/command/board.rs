@@ -47,6 +47,10 @@ enum Phase {
     Complete,
     Crashed,
     Stalled,
+    /// The CLI waits for a rate limit to reset.
+    RateLimited,
+    /// The CLI hangs (worker-hung).
+    Hung,
 }
 
 impl Phase {
@@ -59,6 +63,8 @@ impl Phase {
             Phase::Complete => "complete",
             Phase::Crashed => "crashed",
             Phase::Stalled => "stalled",
+            Phase::RateLimited => "rate-limited",
+            Phase::Hung => "hung",
         }
     }
 }
@@ -78,6 +84,10 @@ struct Pane {
     totals: Totals,
     latest: String,
     findings: VecDeque<(Severity, String)>,
+    /// The usage its CLI reported (`602k $0.66`).
+    usage: String,
+    /// The phase before a rate-limit wait.
+    before_wait: Option<Phase>,
 }
 
 impl Pane {
@@ -94,6 +104,8 @@ impl Pane {
             totals: Totals::default(),
             latest: String::new(),
             findings: VecDeque::new(),
+            usage: String::new(),
+            before_wait: None,
         }
     }
 
@@ -148,11 +160,38 @@ impl Board {
     }
 
     fn event(&mut self, file: &str, event: &Event) {
+        let pane = self.pane(file);
+        match &event.kind {
+            EventKind::Usage(usage) => {
+                pane.usage = crate::usage::short(usage.tokens.total_tokens);
+                if let Some(cost) = usage.cost_usd {
+                    pane.usage.push_str(&format!(" ${cost:.2}"));
+                }
+                return;
+            }
+            EventKind::RateLimited { .. } => {
+                if pane.phase != Phase::RateLimited {
+                    pane.before_wait = Some(pane.phase);
+                    pane.phase = Phase::RateLimited;
+                }
+                return;
+            }
+            EventKind::Marker(_) => {}
+            // Any other record: a wait on a rate limit is over.
+            _ => {
+                if let Some(phase) = pane.before_wait.take() {
+                    pane.phase = phase;
+                }
+                return;
+            }
+        }
         let EventKind::Marker(marker) = &event.kind else {
             return;
         };
-        let pane = self.pane(file);
-        if pane.phase == Phase::Stalled {
+        if let Some(phase) = pane.before_wait.take() {
+            pane.phase = phase;
+        }
+        if matches!(pane.phase, Phase::Stalled | Phase::Hung) {
             pane.phase = if pane.task.is_empty() {
                 Phase::Start
             } else {
@@ -203,6 +242,9 @@ impl Board {
         }
         if finding.rule == Rule::WorkerStalled {
             pane.phase = Phase::Stalled;
+        }
+        if finding.rule == Rule::WorkerHung {
+            pane.phase = Phase::Hung;
         }
         let text = format!(
             "line {}: {} {}",
@@ -347,8 +389,9 @@ fn draw(board: &mut Board, frame: &mut ratatui::Frame<'_>) {
         .map(|(file, p)| {
             let phase_color = match p.phase {
                 Phase::Complete => Color::Green,
-                Phase::Crashed | Phase::Stalled => Color::Red,
+                Phase::Crashed | Phase::Stalled | Phase::Hung => Color::Red,
                 Phase::Distillation => Color::Cyan,
+                Phase::RateLimited => Color::Yellow,
                 Phase::Waiting | Phase::Start | Phase::Tasks => Color::Reset,
             };
             let mut cells = vec![
@@ -367,6 +410,9 @@ fn draw(board: &mut Board, frame: &mut ratatui::Frame<'_>) {
                 }),
                 Cell::from(p.totals.warnings.to_string()),
             ];
+            if layout.usage {
+                cells.insert(7, Cell::from(p.usage.clone()));
+            }
             if layout.latest > 0 {
                 cells.push(Cell::from(p.latest.clone()));
             }
@@ -398,6 +444,7 @@ struct Columns {
     session: u16,
     task: u16,
     latest: u16,
+    usage: bool,
 }
 
 /// The fixed columns after TASK: title and width.
@@ -409,12 +456,33 @@ const COUNTS: [(&str, u16); 6] = [
     ("ERR", 4),
     ("WARN", 4),
 ];
+/// The USAGE column (tokens and cost), after FILES, when the board is this wide.
+const USAGE: u16 = 10;
+const USAGE_FROM: u16 = 100;
 const PHASE: u16 = 12;
 
 impl Columns {
     /// The columns for a board `width` wide whose longest pane name is `longest`.
     fn fit(width: u16, longest: usize) -> Columns {
-        let counts: u16 = COUNTS.iter().map(|(_, w)| w + 1).sum();
+        // USAGE takes room from the latest finding when that stays 25 wide, else from
+        // the names on a board wide enough; an 80-column board has none.
+        let base = Columns::fit_with(width, longest, false);
+        if base.latest > 25 + USAGE {
+            return Columns {
+                latest: base.latest - (USAGE + 1),
+                usage: true,
+                ..base
+            };
+        }
+        if base.latest == 0 && width >= USAGE_FROM {
+            return Columns::fit_with(width, longest, true);
+        }
+        base
+    }
+
+    fn fit_with(width: u16, longest: usize, usage: bool) -> Columns {
+        let counts: u16 =
+            COUNTS.iter().map(|(_, w)| w + 1).sum::<u16>() + if usage { USAGE + 1 } else { 0 };
         // PANE, SESSION, PHASE, TASK and the counts, one space between columns.
         let free = width.saturating_sub(counts + PHASE + 4);
         let pane = (longest as u16).clamp(4, (free / 3).clamp(4, 24));
@@ -427,12 +495,16 @@ impl Columns {
             session,
             task,
             latest: if rest > 30 { rest - 1 } else { 0 },
+            usage,
         }
     }
 
     fn titles(&self) -> Vec<&'static str> {
         let mut titles = vec!["PANE", "SESSION", "PHASE", "TASK"];
         titles.extend(COUNTS.iter().map(|(t, _)| *t));
+        if self.usage {
+            titles.insert(7, "USAGE");
+        }
         if self.latest > 0 {
             titles.push("LATEST FINDING");
         }
@@ -447,6 +519,9 @@ impl Columns {
             Constraint::Length(self.task),
         ];
         widths.extend(COUNTS.iter().map(|(_, w)| Constraint::Length(*w)));
+        if self.usage {
+            widths.insert(7, Constraint::Length(USAGE));
+        }
         if self.latest > 0 {
             widths.push(Constraint::Min(self.latest));
         }

@@ -514,7 +514,10 @@ fn supervise(
                 last,
             ));
         }
+        // Waiting on a rate limit is waiting, not a stall.
+        let waiting = matches!(live.pipeline.last_record(), LastRecord::RateLimited { .. });
         if !stall_reported
+            && !waiting
             && silent >= args.stale
             && live.checking()
             && let Some((session, _)) = live.pipeline.open_session()

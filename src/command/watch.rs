@@ -528,9 +528,14 @@ fn poll_pane(
             .pipeline_mut()
             .report(f, &mut pane.tally.through(&mut *view))?;
     }
-    // A silence past --stale while a session is open: once per silence.
+    // A silence past --stale while a session is open: once per silence (waiting on a
+    // rate limit is waiting, not a stall).
     let followed = &mut pane.followed;
     if !followed.stall_reported
+        && !matches!(
+            followed.pipeline().last_record(),
+            crate::rules::health::LastRecord::RateLimited { .. }
+        )
         && followed.silent() >= args.stale
         && let Some((session, _)) = followed.pipeline().open_session()
     {

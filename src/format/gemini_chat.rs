@@ -276,6 +276,7 @@ impl State {
         let record = Record {
             items,
             usage,
+            rate_limited: None,
             exit: None,
             timestamp: crate::grammar::parse_timestamp(&m.timestamp),
         };

@@ -165,6 +165,7 @@ impl JsonSink<Key> for State {
             Record {
                 items,
                 usage: self.usage(),
+                rate_limited: None,
                 exit: Some(exit),
                 timestamp: None,
             },

@@ -364,6 +364,8 @@ pub struct Record {
     pub timestamp: Option<Timestamp>,
     /// The record reported usage: the input's usage so far (see [`usage`]).
     pub usage: Option<Usage>,
+    /// A rate limit the CLI hit: it waits (until this Unix time, when it says).
+    pub rate_limited: Option<Option<i64>>,
 }
 
 /// What is known of the worker process itself: how it ended, and what it was doing.
@@ -388,6 +390,10 @@ pub struct WorkerRun {
     /// The model the CLI said it runs (its first record), when it says.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
+    /// Its last record said it hit a rate limit and waits: until this Unix time (in
+    /// seconds), when it says.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rate_limited: Option<Option<i64>>,
 }
 
 impl WorkerRun {

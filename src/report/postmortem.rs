@@ -210,6 +210,16 @@ pub fn human(pm: &Postmortem) -> String {
             facts.push(format!("${cost:.2}"));
         }
         let _ = writeln!(out, "worker process {ended}; {}", facts.join(", "));
+        if let Some(resets) = &w.rate_limited {
+            let until = resets
+                .and_then(|s| chrono::DateTime::from_timestamp(s, 0))
+                .map(|t| format!(" until {}", t.format("%Y-%m-%d %H:%M:%S UTC")))
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "  waiting          on a rate limit{until}: the CLI's last record says it hit one (a wait, not a hang)"
+            );
+        }
         if let Some(f) = &w.in_flight {
             let what = f.subagent.as_ref().or(f.detail.as_ref());
             let _ = writeln!(

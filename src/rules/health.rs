@@ -160,6 +160,8 @@ pub enum LastRecord {
     Exit,
     /// A tool's result: the model's next turn is awaited.
     ToolResult,
+    /// A rate limit: the CLI waits for it to reset (at this Unix time, when it says).
+    RateLimited { resets_at: Option<i64> },
 }
 
 /// `worker-hung`: the CLI's last record is `last` (`Exit` or `ToolResult`), and it has

@@ -79,6 +79,9 @@ impl<F: FnMut(Event)> LineScan<'_, F> {
                 }
             }
         }
+        if let Some(resets_at) = record.rate_limited {
+            (self.sink)(event(EventKind::RateLimited { resets_at }));
+        }
         if let Some(usage) = record.usage {
             (self.sink)(event(EventKind::Usage(Box::new(usage))));
         }

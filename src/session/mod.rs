@@ -236,6 +236,11 @@ impl Machine {
         match &event.kind {
             EventKind::WorkerExit { .. } => self.last_record = LastRecord::Exit,
             EventKind::ToolDone { .. } => self.last_record = LastRecord::ToolResult,
+            EventKind::RateLimited { resets_at } => {
+                self.last_record = LastRecord::RateLimited {
+                    resets_at: *resets_at,
+                }
+            }
             EventKind::Clock(_)
             | EventKind::Envelope(_)
             | EventKind::Usage(_)
@@ -315,7 +320,9 @@ impl Machine {
                 }
                 return;
             }
-            EventKind::Envelope(_) | EventKind::ToolDone { .. } => return,
+            EventKind::Envelope(_) | EventKind::ToolDone { .. } | EventKind::RateLimited { .. } => {
+                return;
+            }
             // What the subagent did comes as its own tool calls (read by the caller).
             EventKind::SubagentRun { .. } => return,
             EventKind::WorkerExit {

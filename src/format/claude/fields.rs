@@ -40,6 +40,9 @@ pub enum Key {
     Usage,
     ModelUsage,
     Model,
+    RateLimitInfo,
+    Status,
+    ResetsAt,
     Other,
 }
 
@@ -75,6 +78,9 @@ impl KeySet for Key {
             b"usage" => Key::Usage,
             b"modelUsage" => Key::ModelUsage,
             b"model" => Key::Model,
+            b"rate_limit_info" => Key::RateLimitInfo,
+            b"status" => Key::Status,
+            b"resetsAt" => Key::ResetsAt,
             _ => Key::Other,
         }
     }
@@ -126,6 +132,7 @@ enum Target {
     AgentId,
     TerminalReason,
     Model,
+    RateStatus,
     /// `message.content` as one string (a user's prompt, or an interrupt notice).
     PlainContent,
 }
@@ -162,6 +169,9 @@ pub(super) struct Current {
     pub(super) model: String,
     /// A `result`'s `modelUsage`, per model.
     pub(super) models: Vec<ModelUsage>,
+    /// A `rate_limit_event`'s `rate_limit_info.status` and `resetsAt` (Unix seconds).
+    pub(super) rate_status: String,
+    pub(super) resets_at: Option<i64>,
     /// The last key read inside a usage object (the name of the count that follows).
     key_name: Vec<u8>,
     /// The value being read is inside a `tool_use`'s input.
@@ -199,6 +209,7 @@ impl Current {
             Target::Parent => &mut self.parent,
             Target::TerminalReason => &mut self.terminal_reason,
             Target::Model => &mut self.model,
+            Target::RateStatus => &mut self.rate_status,
             Target::Skip | Target::Text | Target::OldString | Target::PlainContent => return None,
         })
     }
@@ -234,6 +245,7 @@ fn target(path: &[Frame], kind: Kind) -> Target {
         [Object(Key::ParentToolUseId)] if string => Target::Parent,
         [Object(Key::Timestamp)] if string => Target::Timestamp,
         [Object(Key::TerminalReason)] if string => Target::TerminalReason,
+        [Object(Key::RateLimitInfo), Object(Key::Status)] if string => Target::RateStatus,
         [Object(Key::Model)] | [Object(Key::Message), Object(Key::Model)] if string => {
             Target::Model
         }
@@ -385,6 +397,12 @@ impl JsonSink<Key> for Current {
                 Kind::Literal,
             ) => {
                 self.block.is_error = literal == b"true";
+            }
+            ([Object(Key::RateLimitInfo), Object(Key::ResetsAt)], Kind::Literal) => {
+                self.resets_at = std::str::from_utf8(literal)
+                    .ok()
+                    .and_then(|s| s.parse::<f64>().ok())
+                    .map(|f| f as i64);
             }
             ([Object(Key::IsSidechain)], Kind::Literal) => self.sidechain = literal == b"true",
             ([Object(Key::IsError)], Kind::Literal) => self.is_error = literal == b"true",

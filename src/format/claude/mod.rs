@@ -127,6 +127,8 @@ impl ClaudeCode {
         };
         let own = !c.in_subagent && !c.sidechain;
         self.run.session_file |= c.session_file;
+        // A wait on a rate limit lasts until the next record.
+        self.run.rate_limited = None;
         match c.ty.as_str() {
             "assistant" if !c.usage.is_empty() => {
                 self.reported.message(&c.message_id, &c.model, c.usage);
@@ -134,6 +136,13 @@ impl ClaudeCode {
             }
             "system" if self.run.model.is_none() && !c.model.is_empty() => {
                 self.run.model = Some(c.model.clone());
+            }
+            // A limit reached: the CLI waits for it to reset (a warning is no wait).
+            "rate_limit_event"
+                if !c.rate_status.is_empty() && !c.rate_status.starts_with("allowed") =>
+            {
+                out.rate_limited = Some(c.resets_at);
+                self.run.rate_limited = Some(c.resets_at);
             }
             _ => {}
         }
