@@ -127,8 +127,13 @@ pub struct SessionSpan {
     /// The usage the CLI reported while the session was open (its figures at the end less
     /// those at the start), and the models it named.
     pub usage: Option<crate::usage::Usage>,
+    /// The models the input's CLI named by then.
+    pub models: Vec<String>,
     /// The input's usage figures when the session started.
     usage_at_start: Option<crate::usage::Tokens>,
+    /// The input's total tokens (and cost) each time its CLI reported usage in the
+    /// session, at most [`MAX_USAGE_SAMPLES`] (Perfetto's counter track).
+    pub usage_samples: Vec<(Point, u64, Option<f64>)>,
 }
 
 /// The timeline of one input.
@@ -160,6 +165,9 @@ pub fn unix_micros(t: &Timestamp) -> i64 {
     };
     utc.and_utc().timestamp_micros()
 }
+
+/// Usage samples kept per session.
+pub const MAX_USAGE_SAMPLES: usize = 2_000;
 
 /// Builds a timeline from the events and findings of one input.
 #[derive(Debug)]
@@ -325,7 +333,16 @@ impl Builder {
                 }
                 self.close_span(SpanKind::Tool, &key, at);
             }
-            EventKind::Usage(usage) => self.usage = Some((**usage).clone()),
+            EventKind::Usage(usage) => {
+                let at = self.point(event.at.line);
+                if let Some(s) = &mut self.open
+                    && s.usage_samples.len() < MAX_USAGE_SAMPLES
+                {
+                    s.usage_samples
+                        .push((at, usage.tokens.total_tokens, usage.cost_usd));
+                }
+                self.usage = Some((**usage).clone());
+            }
             EventKind::Marker(m) => self.marker(m, event.at.line),
             _ => {}
         }
@@ -348,6 +365,8 @@ impl Builder {
                     dropped_marks: 0,
                     usage: None,
                     usage_at_start: self.usage.as_ref().map(|u| u.tokens),
+                    usage_samples: Vec::new(),
+                    models: Vec::new(),
                 });
             }
             Marker::TaskStart { task } => self.open_span(SpanKind::Task, task, at),
@@ -475,15 +494,9 @@ impl Builder {
             s.usage = Some(crate::usage::Usage {
                 tokens,
                 cost_usd: None,
-                models: now
-                    .models
-                    .iter()
-                    .map(|m| crate::usage::ModelUsage {
-                        model: m.model.clone(),
-                        ..Default::default()
-                    })
-                    .collect(),
+                models: Vec::new(),
             });
+            s.models = now.models.iter().map(|m| m.model.clone()).collect();
         }
         if self.sessions.len() >= MAX_SESSIONS {
             let first = self.sessions.remove(0);

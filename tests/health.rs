@@ -661,3 +661,46 @@ fn postmortem_shows_a_rate_limit_wait() {
             .contains("rate limit")
     );
 }
+
+/// The pictures carry the usage: a Perfetto counter track of the tokens (and cost) as
+/// the CLI reported them, the session's usage in its args, and a line in the HTML report.
+#[test]
+fn perfetto_and_html_show_the_usage() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = tempfile::tempdir().unwrap();
+    let perfetto = dir.path().join("trace.json");
+    let html = dir.path().join("report.html");
+    Command::cargo_bin("quant-session")
+        .unwrap()
+        .current_dir(root)
+        .args(["check", "--report"])
+        .arg(format!("perfetto={}", perfetto.display()))
+        .arg("--report")
+        .arg(format!("html={}", html.display()))
+        .arg("fixtures/rules/tool-loop.log")
+        .output()
+        .unwrap();
+    let trace: Value = serde_json::from_str(&std::fs::read_to_string(&perfetto).unwrap()).unwrap();
+    let counters: Vec<u64> = trace["traceEvents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["ph"] == "C" && e["name"] == "usage")
+        .map(|e| e["args"]["tokens"].as_u64().unwrap())
+        .collect();
+    // One sample per record that reports usage in the session (five messages with
+    // usage, then the result, which adds no counts), never decreasing.
+    assert_eq!(counters, [21240, 42481, 63723, 84966, 106210, 106210]);
+    let session = trace["traceEvents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["cat"] == "session")
+        .unwrap();
+    assert_eq!(session["args"]["usage"]["output_tokens"], 200);
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(
+        page.contains("Usage, as the CLI reported it: 106 210 tokens (6 010 in, 200 out, 100 000 cache read), $1.87 [claude-sonnet-4-5]."),
+        "{page}"
+    );
+}

@@ -301,6 +301,13 @@ impl<W: Write> Html<W> {
                 text(&c)
             ))
         );
+        if let Some(usage) = summary.worker.and_then(|w| w.usage.as_ref()) {
+            let _ = writeln!(
+                out,
+                r#"<p class="usage">Usage, as the CLI reported it: {}.</p>"#,
+                text(&usage.describe())
+            );
+        }
         if let Some(tl) = summary.timeline {
             let axis = match tl.axis {
                 Axis::Clock => "Time axis: the input's own timestamps.".to_owned(),

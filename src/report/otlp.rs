@@ -210,11 +210,11 @@ fn session_spans_capped(
         ),
     ];
     if let Some(usage) = &session.usage {
-        if let Some(model) = usage.models.first() {
-            if let Some(provider) = provider_of(&model.model) {
+        if let Some(model) = session.models.first() {
+            if let Some(provider) = provider_of(model) {
                 attributes.push(s("gen_ai.provider.name", provider));
             }
-            attributes.push(s("gen_ai.response.model", model.model.clone()));
+            attributes.push(s("gen_ai.response.model", model.clone()));
         }
         let t = &usage.tokens;
         attributes.push(int("gen_ai.usage.input_tokens", t.input_tokens));

@@ -188,6 +188,16 @@ impl<W: Write> Perfetto<W> {
                 Some(crate::state::Status::Complete) => "complete",
                 Some(crate::state::Status::Crashed) | None => "crashed",
             };
+            let mut args = serde_json::json!({
+                "worker_type": session.worker_type,
+                "status": status,
+                "start_line": session.start.line,
+                "end_line": session_end.line,
+                "dropped": dropped,
+            });
+            if let Some(usage) = &session.usage {
+                args["usage"] = serde_json::json!(usage);
+            }
             self.event(&TraceEvent {
                 name: &session.id,
                 ph: "X",
@@ -197,13 +207,7 @@ impl<W: Write> Perfetto<W> {
                 ts: Some(start),
                 dur: Some((ts(t, session_end) - start).max(0)),
                 s: None,
-                args: serde_json::json!({
-                    "worker_type": session.worker_type,
-                    "status": status,
-                    "start_line": session.start.line,
-                    "end_line": session_end.line,
-                    "dropped": dropped,
-                }),
+                args,
             })?;
             for kind in [
                 SpanKind::Distillation,
@@ -263,6 +267,24 @@ impl<W: Write> Perfetto<W> {
             }
             for mark in &session.marks[..drawn_marks] {
                 self.event(&finding(t, mark, pid, main))?;
+            }
+            // The usage the CLI reported, as a counter track of the input.
+            for (at, tokens, cost) in &session.usage_samples {
+                let mut args = serde_json::json!({ "tokens": tokens });
+                if let Some(cost) = cost {
+                    args["cost_usd"] = serde_json::json!(cost);
+                }
+                self.event(&TraceEvent {
+                    name: "usage",
+                    ph: "C",
+                    pid,
+                    tid: 0,
+                    cat: Some("usage"),
+                    ts: Some(ts(t, *at)),
+                    dur: None,
+                    s: None,
+                    args,
+                })?;
             }
         }
         if !t.loose.is_empty() {
