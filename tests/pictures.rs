@@ -11,9 +11,12 @@ use std::process::Command as StdCommand;
 use assert_cmd::Command;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 
+/// The binary; these tests count the trace requests, so findings are not also sent as
+/// logs (`otlp_sends_the_findings_as_log_records` tests those).
 fn qs() -> Command {
     let mut c = Command::cargo_bin("quant-session").unwrap();
     c.timeout(std::time::Duration::from_secs(60));
+    c.env("OTEL_LOGS_EXPORTER", "none");
     c
 }
 
@@ -877,4 +880,95 @@ fn a_collector_that_trickles_its_answer_is_held_to_the_deadline() {
         "{:?}",
         started.elapsed()
     );
+}
+
+/// Findings go to the logs endpoint too, as log records in the session's trace (event
+/// `quant_session.finding`); a collector without a logs route (404, as Phoenix) is said
+/// once and is no failure; `OTEL_LOGS_EXPORTER=none` sends none.
+#[test]
+fn otlp_sends_the_findings_as_log_records() {
+    use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
+    let with_logs = || {
+        let mut c = Command::cargo_bin("quant-session").unwrap();
+        c.timeout(std::time::Duration::from_secs(60));
+        c.env_remove("OTEL_LOGS_EXPORTER");
+        c
+    };
+    let (url, server) = collector(2);
+    with_logs()
+        .args(["check", "--otlp-endpoint", &url, SESSION_FILE])
+        .assert()
+        .code(1);
+    let got = server.join().unwrap();
+    let mut lines: Vec<&str> = got.iter().map(|r| r.line.as_str()).collect();
+    lines.sort();
+    assert_eq!(
+        lines,
+        ["POST /v1/logs HTTP/1.1", "POST /v1/traces HTTP/1.1"]
+    );
+    let traces = got
+        .iter()
+        .find(|r| r.line.contains("traces"))
+        .unwrap()
+        .decode();
+    let logs = got.iter().find(|r| r.line.contains("logs")).unwrap();
+    let logs: ExportLogsServiceRequest = prost::Message::decode(&logs.body[..]).unwrap();
+    let records = &logs.resource_logs[0].scope_logs[0].log_records;
+    let root = &traces.resource_spans[0].scope_spans[0].spans[0];
+    assert!(!records.is_empty());
+    for r in records {
+        assert_eq!(r.event_name, "quant_session.finding");
+        assert_eq!(r.trace_id, root.trace_id);
+        assert_eq!(r.span_id, root.span_id);
+        assert!(r.time_unix_nano >= root.start_time_unix_nano, "{r:?}");
+        assert!(matches!(r.severity_text.as_str(), "ERROR" | "WARN"));
+    }
+    // As many records as span events: the same findings.
+    assert_eq!(records.len(), root.events.len());
+
+    // A collector that takes no logs: a note, and the run's verdict as without it.
+    let (url, server) = collector_answering(2, &[]);
+    let logs_404 = {
+        // The logs request gets 404, whichever comes first.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let traces = format!("{url}/v1/traces");
+        std::thread::spawn(move || {
+            use std::io::{Read, Write};
+            if let Some(Ok(mut s)) = listener.incoming().next() {
+                let mut buf = [0u8; 65536];
+                let _ = s.read(&mut buf);
+                let _ = s.write_all(
+                    b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                );
+            }
+        });
+        (base, traces)
+    };
+    let out = with_logs()
+        .args(["check", "--otlp", SESSION_FILE])
+        .env("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", &logs_404.1)
+        .env(
+            "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT",
+            format!("{}/v1/logs", logs_404.0),
+        )
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("the collector answered 404 at") && stderr.contains("it takes no logs"),
+        "{stderr}"
+    );
+    drop(server);
+
+    // OTEL_LOGS_EXPORTER=none: traces only.
+    let (url, server) = collector(1);
+    with_logs()
+        .args(["check", "--otlp-endpoint", &url, SESSION_FILE])
+        .env("OTEL_LOGS_EXPORTER", "none")
+        .assert()
+        .code(1);
+    let got = server.join().unwrap();
+    assert_eq!(got[0].line, "POST /v1/traces HTTP/1.1");
 }

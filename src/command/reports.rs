@@ -95,21 +95,20 @@ impl Beside {
             draws |= t.format.pictures();
         }
         if let Some(url) = otlp {
-            let config = crate::report::otlp_export::Config::from_env(url).map_err(|e| {
-                Fatal::usage(format!(
-                    "{} {}",
-                    if url.is_some() {
-                        "--otlp-endpoint"
-                    } else {
-                        "--otlp"
-                    },
-                    crate::sanitize::escape(e.as_bytes())
-                ))
-            })?;
+            let flag = if url.is_some() {
+                "--otlp-endpoint"
+            } else {
+                "--otlp"
+            };
+            let bad = |e: String| {
+                Fatal::usage(format!("{flag} {}", crate::sanitize::escape(e.as_bytes())))
+            };
+            let config = crate::report::otlp_export::Config::from_env(url).map_err(bad)?;
+            let logs = crate::report::otlp_export::Config::logs_from_env(url).map_err(bad)?;
             let shown = crate::sanitize::escape(config.url.as_bytes());
             members.push((
                 format!("exporting to {shown}"),
-                Box::new(crate::report::otlp::OtlpPost::new(config)),
+                Box::new(crate::report::otlp::OtlpPost::new(config, logs)),
                 None,
             ));
             draws = true;

@@ -23,10 +23,12 @@
 
 use std::io::{self, Write};
 
+use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{
     AnyValue, InstrumentationScope, KeyValue, any_value::Value,
 };
+use opentelemetry_proto::tonic::logs::v1::{LogRecord, ResourceLogs, ScopeLogs, SeverityNumber};
 use opentelemetry_proto::tonic::resource::v1::Resource;
 use opentelemetry_proto::tonic::trace::v1::{
     ResourceSpans, ScopeSpans, Span, Status, span::Event as SpanEvent, span::SpanKind as Kind,
@@ -119,7 +121,8 @@ fn int(key: &str, value: u64) -> KeyValue {
 
 /// Where a session's points are in time: on a clock axis, their own times; on a line
 /// axis (a text input, no timestamps), the session starts at the time its id carries
-/// (`researcher-2026-11-23T10:15:30` is 10:15:30 UTC that day), else now, and each line
+/// (`researcher-2026-11-23T10:15:30` is 10:15:30 UTC that day), else at its file's
+/// modification time, else now, and each line
 /// after its start is a millisecond — a trace store's default time window shows it,
 /// where a trace in 1970 would be hidden.
 struct Dating {
@@ -130,14 +133,22 @@ struct Dating {
 }
 
 impl Dating {
-    fn of(t: &Timeline, session: &SessionSpan) -> Dating {
+    fn of(file: &str, t: &Timeline, session: &SessionSpan) -> Dating {
         let from_id = session
             .id
             .strip_prefix(session.worker_type.as_str())
             .and_then(|rest| rest.strip_prefix('-'))
             .and_then(crate::grammar::parse_timestamp)
             .map(|ts| crate::timeline::unix_micros(&ts));
-        let micros = from_id.unwrap_or_else(crate::timeline::now_micros);
+        // Else the file's modification time (when the input is a file), else now.
+        let modified = || {
+            let at = std::fs::metadata(file).ok()?.modified().ok()?;
+            let since = at.duration_since(std::time::UNIX_EPOCH).ok()?;
+            i64::try_from(since.as_micros()).ok()
+        };
+        let micros = from_id
+            .or_else(modified)
+            .unwrap_or_else(crate::timeline::now_micros);
         Dating {
             axis: t.axis,
             base: u64::try_from(micros).unwrap_or(0).saturating_mul(1000),
@@ -180,7 +191,7 @@ fn session_spans_capped(
     let own = trace_id(file, session);
     let parent = PARENT.get();
     let trace = parent.map_or_else(|| own.clone(), |(trace, _)| trace.clone());
-    let dating = Dating::of(t, session);
+    let dating = Dating::of(file, t, session);
     let nanos = |t: &Timeline, p: Point| dating.nanos(t, p);
     let root_id = span_id(&own, "session", &session.id, session.start.line);
     let end = session.end.unwrap_or(session.start);
@@ -368,6 +379,49 @@ fn session_spans_capped(
     spans
 }
 
+/// A session's findings as OTLP log records (event `quant_session.finding`), each in the
+/// session's trace and on its root span, dated where it happened.
+pub fn session_logs(file: &str, t: &Timeline, session: &SessionSpan) -> Vec<LogRecord> {
+    let own = trace_id(file, session);
+    let parent = PARENT.get();
+    let trace = parent.map_or_else(|| own.clone(), |(trace, _)| trace.clone());
+    let root_id = span_id(&own, "session", &session.id, session.start.line);
+    let dating = Dating::of(file, t, session);
+    let observed = u64::try_from(crate::timeline::now_micros())
+        .unwrap_or(0)
+        .saturating_mul(1000);
+    session
+        .marks
+        .iter()
+        .map(|m| {
+            let (number, text) = match m.severity {
+                crate::rule::Severity::Error => (SeverityNumber::Error, "ERROR"),
+                crate::rule::Severity::Warning => (SeverityNumber::Warn, "WARN"),
+            };
+            LogRecord {
+                time_unix_nano: dating.nanos(t, m.at),
+                observed_time_unix_nano: observed,
+                severity_number: number as i32,
+                severity_text: text.to_owned(),
+                body: Some(AnyValue {
+                    value: Some(Value::StringValue(m.message.clone())),
+                }),
+                attributes: vec![
+                    s("quant_session.rule", m.rule.id()),
+                    s("quant_session.severity", m.severity.as_str()),
+                    int("quant_session.line", m.at.line),
+                    s("quant_session.session.id", session.id.clone()),
+                    s("quant_session.input", file),
+                ],
+                trace_id: trace.clone(),
+                span_id: root_id.clone(),
+                event_name: "quant_session.finding".to_owned(),
+                ..LogRecord::default()
+            }
+        })
+        .collect()
+}
+
 /// The GenAI conventions' `gen_ai.provider.name` of a model, when its name tells it.
 fn provider_of(model: &str) -> Option<&'static str> {
     let m = model.to_ascii_lowercase();
@@ -400,6 +454,27 @@ pub fn resource_spans(file: &str, t: &Timeline) -> ResourceSpans {
 /// The resource of an input holding `spans`; it says what the input's timeline left
 /// out, when it did.
 fn resource_with(file: &str, t: &Timeline, spans: Vec<Span>) -> ResourceSpans {
+    ResourceSpans {
+        resource: Some(resource(file, t)),
+        scope_spans: vec![ScopeSpans {
+            scope: Some(scope()),
+            spans,
+            ..ScopeSpans::default()
+        }],
+        ..ResourceSpans::default()
+    }
+}
+
+fn scope() -> InstrumentationScope {
+    InstrumentationScope {
+        name: "quant-session".into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        ..InstrumentationScope::default()
+    }
+}
+
+/// An input as an OTLP resource: the service, the input, and what its timeline left out.
+fn resource(file: &str, t: &Timeline) -> Resource {
     // `OTEL_SERVICE_NAME` and `OTEL_RESOURCE_ATTRIBUTES`, as the SDKs read them.
     let service = std::env::var("OTEL_SERVICE_NAME")
         .ok()
@@ -426,21 +501,9 @@ fn resource_with(file: &str, t: &Timeline, spans: Vec<Span>) -> ResourceSpans {
         ));
         attributes.push(s("quant_session.left_out", sentence));
     }
-    ResourceSpans {
-        resource: Some(Resource {
-            attributes,
-            ..Resource::default()
-        }),
-        scope_spans: vec![ScopeSpans {
-            scope: Some(InstrumentationScope {
-                name: "quant-session".into(),
-                version: env!("CARGO_PKG_VERSION").into(),
-                ..InstrumentationScope::default()
-            }),
-            spans,
-            ..ScopeSpans::default()
-        }],
-        ..ResourceSpans::default()
+    Resource {
+        attributes,
+        ..Resource::default()
     }
 }
 
@@ -538,14 +601,20 @@ impl<W: Write> Otlp<W> {
 /// could not be sent is said when the run ends.
 pub struct OtlpPost {
     exporter: super::otlp_export::Exporter,
+    /// Findings as log records, to the logs endpoint (unless `OTEL_LOGS_EXPORTER=none`).
+    logs: Option<super::otlp_export::Exporter>,
     /// Sessions already sent (their trace ids).
     sent: std::collections::HashSet<Vec<u8>>,
 }
 
 impl OtlpPost {
-    pub fn new(config: super::otlp_export::Config) -> Self {
+    pub fn new(
+        config: super::otlp_export::Config,
+        logs: Option<super::otlp_export::Config>,
+    ) -> Self {
         OtlpPost {
             exporter: super::otlp_export::Exporter::start(config),
+            logs: logs.map(super::otlp_export::Exporter::start),
             sent: std::collections::HashSet::new(),
         }
     }
@@ -570,6 +639,26 @@ impl OtlpPost {
         };
         // Queued, not sent here: the pipeline never waits for the collector.
         self.exporter.export(&request)?;
+        if let Some(logs) = &mut self.logs {
+            let log_records: Vec<LogRecord> = part
+                .sessions
+                .iter()
+                .flat_map(|session| session_logs(file, &part, session))
+                .collect();
+            if !log_records.is_empty() {
+                logs.export(&ExportLogsServiceRequest {
+                    resource_logs: vec![ResourceLogs {
+                        resource: Some(resource(file, &part)),
+                        scope_logs: vec![ScopeLogs {
+                            scope: Some(scope()),
+                            log_records,
+                            ..ScopeLogs::default()
+                        }],
+                        ..ResourceLogs::default()
+                    }],
+                })?;
+            }
+        }
         for s in &part.sessions {
             self.sent.insert(trace_id(file, s));
         }
@@ -606,7 +695,13 @@ impl Sink for OtlpPost {
             Item::SessionDrawn(session, axis) => self.session_drawn(input, session, axis)?,
             Item::InputEnd(summary) => self.end_file(summary)?,
             // The run ends: what is queued is sent, what could not be is said.
-            Item::RunEnd { .. } => self.exporter.finish()?,
+            Item::RunEnd { .. } => {
+                let logs = self.logs.as_mut().map(|l| l.finish());
+                self.exporter.finish()?;
+                if let Some(logs) = logs {
+                    logs?;
+                }
+            }
             // Findings come with the timeline, drawn where they happened.
             Item::Finding(_)
             | Item::Followed

@@ -16,8 +16,6 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
-
 /// Requests waiting to be sent, at most: past it, new ones are counted as dropped.
 const QUEUE: usize = 256;
 /// Attempts of one request when the collector is busy.
@@ -30,9 +28,34 @@ pub enum Protocol {
     Json,
 }
 
+/// What is exported: traces (sessions as spans) or logs (findings as log records).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Signal {
+    Traces,
+    Logs,
+}
+
+impl Signal {
+    fn path(self) -> &'static str {
+        match self {
+            Signal::Traces => "/v1/traces",
+            Signal::Logs => "/v1/logs",
+        }
+    }
+
+    /// `TRACES` or `LOGS`, as the per-signal variables spell it.
+    fn word(self) -> &'static str {
+        match self {
+            Signal::Traces => "TRACES",
+            Signal::Logs => "LOGS",
+        }
+    }
+}
+
 /// Where and how to export.
 #[derive(Debug, Clone)]
 pub struct Config {
+    pub signal: Signal,
     pub url: String,
     pub protocol: Protocol,
     pub headers: Vec<(String, String)>,
@@ -56,24 +79,49 @@ impl Config {
     /// (`OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` as it is, else
     /// `OTEL_EXPORTER_OTLP_ENDPOINT` + `/v1/traces`, else `http://localhost:4318`).
     pub fn from_env(url: Option<&str>) -> Result<Config, String> {
+        Config::for_signal(Signal::Traces, url)
+    }
+
+    /// The logs exporter's configuration (findings as log records): the logs endpoint
+    /// (`OTEL_EXPORTER_OTLP_LOGS_ENDPOINT` as it is, else the base + `/v1/logs`; a
+    /// `--otlp-endpoint` ending in `/v1/traces` gives its `/v1/logs`). `None` when
+    /// `OTEL_LOGS_EXPORTER=none`, or when `--otlp-endpoint` names a path of its own (no
+    /// logs path can be told from it).
+    pub fn logs_from_env(url: Option<&str>) -> Result<Option<Config>, String> {
+        if std::env::var("OTEL_LOGS_EXPORTER").is_ok_and(|v| v.trim() == "none") {
+            return Ok(None);
+        }
+        let base = match url {
+            Some(u) => {
+                let full = with_path(u, Signal::Traces.path())?;
+                match full.strip_suffix(Signal::Traces.path()) {
+                    Some(base) => Some(base.to_owned()),
+                    None => return Ok(None),
+                }
+            }
+            None => None,
+        };
+        Config::for_signal(Signal::Logs, base.as_deref()).map(Some)
+    }
+
+    fn for_signal(signal: Signal, url: Option<&str>) -> Result<Config, String> {
+        let var = |what: &str| format!("OTEL_EXPORTER_OTLP_{}_{what}", signal.word());
         let url = match url {
-            Some(u) => with_path(u)?,
-            None => match std::env::var("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") {
+            Some(u) => with_path(u, signal.path())?,
+            None => match std::env::var(var("ENDPOINT")) {
                 Ok(u) if !u.trim().is_empty() => check_scheme(u.trim())?.to_owned(),
                 _ => with_path(
                     &std::env::var("OTEL_EXPORTER_OTLP_ENDPOINT")
                         .ok()
                         .filter(|u| !u.trim().is_empty())
                         .unwrap_or_else(|| "http://localhost:4318".to_owned()),
+                    signal.path(),
                 )?,
             },
         };
-        let protocol = match env(
-            "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
-            "OTEL_EXPORTER_OTLP_PROTOCOL",
-        )
-        .as_deref()
-        .map(str::trim)
+        let protocol = match env(&var("PROTOCOL"), "OTEL_EXPORTER_OTLP_PROTOCOL")
+            .as_deref()
+            .map(str::trim)
         {
             None | Some("http/protobuf") => Protocol::Protobuf,
             Some("http/json") => Protocol::Json,
@@ -83,22 +131,16 @@ impl Config {
                 ));
             }
         };
-        let timeout = match env(
-            "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT",
-            "OTEL_EXPORTER_OTLP_TIMEOUT",
-        ) {
+        let timeout = match env(&var("TIMEOUT"), "OTEL_EXPORTER_OTLP_TIMEOUT") {
             Some(ms) => Duration::from_millis(ms.trim().parse::<u64>().map_err(|_| {
                 format!("OTEL_EXPORTER_OTLP_TIMEOUT `{ms}`: expected milliseconds")
             })?),
             None => Duration::from_secs(10),
         }
         .clamp(Duration::from_millis(1), Duration::from_secs(3600));
-        let gzip = match env(
-            "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION",
-            "OTEL_EXPORTER_OTLP_COMPRESSION",
-        )
-        .as_deref()
-        .map(str::trim)
+        let gzip = match env(&var("COMPRESSION"), "OTEL_EXPORTER_OTLP_COMPRESSION")
+            .as_deref()
+            .map(str::trim)
         {
             None | Some("none") => false,
             Some("gzip") => true,
@@ -108,13 +150,11 @@ impl Config {
                 ));
             }
         };
-        let headers = env(
-            "OTEL_EXPORTER_OTLP_TRACES_HEADERS",
-            "OTEL_EXPORTER_OTLP_HEADERS",
-        )
-        .map(|h| key_values(&h))
-        .unwrap_or_default();
+        let headers = env(&var("HEADERS"), "OTEL_EXPORTER_OTLP_HEADERS")
+            .map(|h| key_values(&h))
+            .unwrap_or_default();
         Ok(Config {
+            signal,
             url,
             protocol,
             headers,
@@ -124,13 +164,13 @@ impl Config {
     }
 }
 
-/// `http(s)://HOST[:PORT]` with `/v1/traces` added when it has no path.
-fn with_path(url: &str) -> Result<String, String> {
+/// `http(s)://HOST[:PORT]` with the signal's `path` added when it has no path.
+fn with_path(url: &str, path: &str) -> Result<String, String> {
     let url = check_scheme(url.trim())?;
     let rest = url.split_once("://").map_or("", |(_, r)| r);
     Ok(match rest.find('/') {
         Some(i) if rest.len() > i + 1 => url.to_owned(),
-        _ => format!("{}/v1/traces", url.trim_end_matches('/')),
+        _ => format!("{}{path}", url.trim_end_matches('/')),
     })
 }
 
@@ -187,6 +227,9 @@ struct Tally {
     /// queued then is not sent, and counted).
     give_up: Option<Instant>,
     not_sent: u64,
+    /// How the collector answered a logs request it has no route for (404, 405, 501):
+    /// it takes no logs.
+    unsupported: Option<String>,
 }
 
 /// The exporter: a queue and the thread that empties it.
@@ -224,6 +267,14 @@ impl Exporter {
                     let mut t = tally.lock().unwrap_or_else(|e| e.into_inner());
                     match result {
                         Ok(()) => t.sent += 1,
+                        // A collector without a logs route (Phoenix takes traces only):
+                        // the findings went as span events; said once, not a failure.
+                        Err(e)
+                            if config.signal == Signal::Logs
+                                && [" 404", " 405", " 501"].iter().any(|s| e.ends_with(s)) =>
+                        {
+                            t.unsupported.get_or_insert(e);
+                        }
                         Err(e) => {
                             t.failed += 1;
                             t.first.get_or_insert(e);
@@ -242,7 +293,7 @@ impl Exporter {
     }
 
     /// Queues a request; never waits (a full queue drops it, counted).
-    pub fn export(&mut self, request: &ExportTraceServiceRequest) -> io::Result<()> {
+    pub fn export<R: prost::Message + serde::Serialize>(&mut self, request: &R) -> io::Result<()> {
         let body = encode(self.config.protocol, self.config.gzip, request)?;
         if let Some(queue) = &self.queue
             && queue.try_send(body).is_err()
@@ -268,6 +319,13 @@ impl Exporter {
             let _ = thread.join();
         }
         let t = self.tally.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(answer) = &t.unsupported {
+            crate::error::note(&format!(
+                "{} at {}: it takes no logs; the findings were sent as span events only (OTEL_LOGS_EXPORTER=none stops sending them as logs)",
+                answer,
+                crate::sanitize::escape(self.config.url.as_bytes())
+            ));
+        }
         let unsent = t.not_sent + self.dropped;
         if t.failed == 0 && unsent == 0 {
             return Ok(());
@@ -309,10 +367,10 @@ impl Drop for Exporter {
 }
 
 /// The request's body as the protocol asks, gzip-compressed when configured.
-fn encode(
+fn encode<R: prost::Message + serde::Serialize>(
     protocol: Protocol,
     gzip: bool,
-    request: &ExportTraceServiceRequest,
+    request: &R,
 ) -> io::Result<Vec<u8>> {
     let body = match protocol {
         Protocol::Protobuf => prost::Message::encode_to_vec(request),
