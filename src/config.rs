@@ -42,7 +42,8 @@ pub struct BudgetTable {
     pub tokens: Option<u64>,
     pub cost: Option<f64>,
     pub turns: Option<u64>,
-    pub duration: Option<String>,
+    /// `"90m"`, or seconds as a number (`90`), as the command line takes it.
+    pub duration: Option<toml::Value>,
 }
 
 /// A configuration file and what it set.

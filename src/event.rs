@@ -84,6 +84,9 @@ pub enum EventKind {
         failed: bool,
         num_turns: Option<u64>,
         total_cost_usd: Option<f64>,
+        /// The CLI still runs work of its own (a Claude Code background agent started
+        /// and not finished): more records are to come, this is no final word.
+        more: bool,
     },
     /// A session file record's `timestamp`: the time of the events that follow.
     Clock(Timestamp),

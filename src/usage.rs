@@ -12,8 +12,9 @@
 
 use serde::Serialize;
 
-/// How many models one input's usage names (more are added to the last one kept).
+/// How many models one input's usage names; more share one entry, [`OTHER_MODELS`].
 const MAX_MODELS: usize = 16;
+pub const OTHER_MODELS: &str = "(other models)";
 
 /// Token counts. `input` is as the CLI counts it (Claude's excludes the cache, Codex's
 /// includes it); `total` is the CLI's own total where it reports one, else the sum of
@@ -62,6 +63,18 @@ impl Tokens {
 
     pub fn is_empty(&self) -> bool {
         *self == Tokens::default()
+    }
+
+    /// Takes `o` away (what an earlier record of a message counted).
+    pub fn sub(&mut self, o: &Tokens) {
+        self.input_tokens = self.input_tokens.saturating_sub(o.input_tokens);
+        self.output_tokens = self.output_tokens.saturating_sub(o.output_tokens);
+        self.cache_read_tokens = self.cache_read_tokens.saturating_sub(o.cache_read_tokens);
+        self.cache_creation_tokens = self
+            .cache_creation_tokens
+            .saturating_sub(o.cache_creation_tokens);
+        self.reasoning_tokens = self.reasoning_tokens.saturating_sub(o.reasoning_tokens);
+        self.total_tokens = self.total_tokens.saturating_sub(o.total_tokens);
     }
 
     /// Sets the count a field named `key` (in any CLI's spelling) holds, from a JSON
@@ -157,13 +170,32 @@ impl Usage {
                     });
                     self.models.len() - 1
                 }
-                None => self.models.len() - 1,
+                // Past the cap, the rest share one entry.
+                None => match self.models.iter().position(|m| m.model == OTHER_MODELS) {
+                    Some(at) => at,
+                    None => {
+                        self.models.push(ModelUsage {
+                            model: OTHER_MODELS.to_owned(),
+                            ..ModelUsage::default()
+                        });
+                        self.models.len() - 1
+                    }
+                },
             };
             let m = &mut self.models[at];
             m.tokens.add(&tokens);
             if let Some(cost) = cost {
                 *m.cost_usd.get_or_insert(0.0) += cost;
             }
+        }
+    }
+
+    /// Takes away `tokens` that `add` added for `model` (a message counted again).
+    pub fn remove(&mut self, model: Option<&str>, tokens: &Tokens) {
+        let tokens = tokens.totalled();
+        self.tokens.sub(&tokens);
+        if let Some(m) = model.and_then(|model| self.models.iter_mut().find(|m| m.model == model)) {
+            m.tokens.sub(&tokens);
         }
     }
 
@@ -174,13 +206,12 @@ impl Usage {
             *self.cost_usd.get_or_insert(0.0) += cost;
         }
         for m in &other.models {
-            self.add(Some(&m.model), &Tokens::default(), None);
-            if let Some(mine) = self.models.iter_mut().find(|x| x.model == m.model) {
-                mine.tokens.add(&m.tokens);
-                if let Some(cost) = m.cost_usd {
-                    *mine.cost_usd.get_or_insert(0.0) += cost;
-                }
-            }
+            // Through `add` (which also totals), the overall counts taken back out.
+            let before = self.tokens;
+            let cost = self.cost_usd;
+            self.add(Some(&m.model), &m.tokens, m.cost_usd);
+            self.tokens = before;
+            self.cost_usd = cost;
         }
     }
 
@@ -194,7 +225,10 @@ impl Usage {
         let t = &self.tokens;
         if t.is_empty() {
             return match self.cost_usd {
-                Some(cost) => format!("${cost:.2} (the input reports no token counts)"),
+                Some(cost) => format!(
+                    "{} (the input reports no token counts)",
+                    crate::rule::Budget::dollars(cost)
+                ),
                 None => "none reported".to_owned(),
             };
         }
@@ -213,7 +247,7 @@ impl Usage {
         }
         let mut line = format!("{} tokens ({})", grouped(t.total_tokens), parts.join(", "));
         if let Some(cost) = self.cost_usd {
-            line.push_str(&format!(", ${cost:.2}"));
+            line.push_str(&format!(", {}", crate::rule::Budget::dollars(cost)));
         }
         if !self.models.is_empty() {
             let names: Vec<&str> = self.models.iter().map(|m| m.model.as_str()).collect();

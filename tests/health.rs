@@ -84,18 +84,20 @@ fn expected(kind: &str, path: &Path) -> Option<(u64, u64, u64, Option<f64>)> {
             Some((i, o, t, cost))
         }
         "claude-session" => {
-            // Each assistant message once (its records repeat its usage), last record wins.
+            // Each assistant message once, wherever its records are (they repeat its
+            // usage), the last record of an id winning.
             let mut by_id: Vec<(String, Value)> = Vec::new();
             for r in records(path) {
                 if r["type"] != "assistant" || r["message"]["usage"].is_null() {
                     continue;
                 }
                 let id = r["message"]["id"].as_str().unwrap_or("").to_owned();
-                match by_id.last_mut() {
-                    Some((last, u)) if *last == id && !id.is_empty() => {
-                        *u = r["message"]["usage"].clone()
-                    }
-                    _ => by_id.push((id, r["message"]["usage"].clone())),
+                match by_id
+                    .iter_mut()
+                    .find(|(seen, _)| *seen == id && !id.is_empty())
+                {
+                    Some((_, u)) => *u = r["message"]["usage"].clone(),
+                    None => by_id.push((id, r["message"]["usage"].clone())),
                 }
             }
             if by_id.is_empty() {
@@ -407,7 +409,8 @@ fn budget_exceeded_fires_once_per_limit_and_says_when_it_cannot_check() {
             .as_array()
             .unwrap()
             .iter()
-            .any(|n| n["rule"] == "budget-exceeded" && n["why"] == "the input reports no usage"),
+            .any(|n| n["rule"] == "budget-exceeded"
+                && n["why"] == "tokens: the input reports no token counts"),
         "{clean}"
     );
 }
@@ -703,4 +706,217 @@ fn perfetto_and_html_show_the_usage() {
         page.contains("Usage, as the CLI reported it: 106 210 tokens (6 010 in, 200 out, 100 000 cache read), $1.87 [claude-sonnet-4-5]."),
         "{page}"
     );
+}
+
+/// Rules of the checks that reviews broke, each through the binary: what a loop is not,
+/// how usage adds up, and what a budget cannot check.
+#[test]
+fn reviewed_edge_cases_of_loops_usage_and_budgets() {
+    let dir = tempfile::tempdir().unwrap();
+    let check = |name: &str, text: &str, flags: &[&str]| -> (Vec<Value>, i32) {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        let out = Command::cargo_bin("quant-session")
+            .unwrap()
+            .args(["check", "--format", "json"])
+            .args(flags)
+            .arg(&path)
+            .output()
+            .unwrap();
+        let lines = String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        (lines, out.status.code().unwrap())
+    };
+    let rules = |lines: &[Value]| -> Vec<String> {
+        lines
+            .iter()
+            .filter(|v| v["kind"] == "diagnostic")
+            .map(|v| v["rule"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let summary = |lines: &[Value]| {
+        lines
+            .iter()
+            .find(|v| v["kind"] == "summary")
+            .unwrap()
+            .clone()
+    };
+
+    // Codex: edit, test, edit, test… is work, not a loop; one patch adding six files is
+    // one call.
+    let mut codex = String::from(
+        "{\"type\":\"thread.started\",\"thread_id\":\"t\"}\n{\"type\":\"turn.started\"}\n",
+    );
+    for i in 0..5 {
+        codex.push_str(&format!(
+            "{{\"type\":\"item.completed\",\"item\":{{\"id\":\"item_{}\",\"type\":\"file_change\",\"changes\":[{{\"path\":\"/w/src/lib.rs\",\"kind\":\"update\"}}],\"status\":\"completed\"}}}}\n",
+            2 * i
+        ));
+        codex.push_str(&format!(
+            "{{\"type\":\"item.completed\",\"item\":{{\"id\":\"item_{}\",\"type\":\"command_execution\",\"command\":\"bash -lc 'cargo test'\",\"aggregated_output\":\"FAILED\",\"exit_code\":1,\"status\":\"completed\"}}}}\n",
+            2 * i + 1
+        ));
+    }
+    let adds: Vec<String> = (0..6)
+        .map(|i| format!("{{\"path\":\"/w/m{i}.py\",\"kind\":\"add\"}}"))
+        .collect();
+    codex.push_str(&format!(
+        "{{\"type\":\"item.completed\",\"item\":{{\"id\":\"item_99\",\"type\":\"file_change\",\"changes\":[{}],\"status\":\"completed\"}}}}\n",
+        adds.join(",")
+    ));
+    codex.push_str("{\"type\":\"turn.completed\",\"usage\":{\"input_tokens\":10,\"cached_input_tokens\":0,\"output_tokens\":5}}\n");
+    let (lines, _) = check("codex.jsonl", &codex, &["--budget", "cost=1"]);
+    assert!(
+        !rules(&lines).contains(&"tool-loop".to_owned()),
+        "{lines:?}"
+    );
+    // Codex reports no cost: the cost limit is said to be unchecked.
+    assert!(
+        summary(&lines)["not_checked"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n["why"] == "cost: the input reports no cost"),
+        "{lines:?}"
+    );
+
+    // Claude: a message's records interleaved with another's count once per id.
+    let msg = |id: &str, input: u64, parent: &str| {
+        format!(
+            "{{\"type\":\"assistant\",\"message\":{{\"id\":\"{id}\",\"model\":\"m\",\"content\":[{{\"type\":\"text\",\"text\":\"x\"}}],\"usage\":{{\"input_tokens\":{input},\"output_tokens\":10}}}},\"parent_tool_use_id\":{parent}}}\n"
+        )
+    };
+    let interleaved = [
+        msg("A", 1000, "\"toolu_1\""),
+        msg("B", 2000, "\"toolu_2\""),
+        msg("A", 1000, "\"toolu_1\""),
+        msg("B", 2000, "\"toolu_2\""),
+    ]
+    .concat();
+    let (lines, _) = check("interleaved.jsonl", &interleaved, &[]);
+    assert_eq!(summary(&lines)["usage"]["total_tokens"], 3020);
+
+    // Two runs in one log (a restarted worker): their figures add up.
+    let result = |run: &str, input: u64, cost: f64| {
+        format!(
+            "{{\"type\":\"result\",\"subtype\":\"success\",\"is_error\":false,\"num_turns\":2,\"session_id\":\"{run}\",\"total_cost_usd\":{cost},\"modelUsage\":{{\"m\":{{\"inputTokens\":{input},\"outputTokens\":10,\"costUSD\":{cost}}}}}}}\n"
+        )
+    };
+    let two = [result("run-1", 1000, 0.5), result("run-2", 2000, 0.25)].concat();
+    let (lines, code) = check("two-runs.jsonl", &two, &["--budget", "cost=0.6"]);
+    let usage = &summary(&lines)["usage"];
+    assert_eq!(usage["total_tokens"], 3020, "{usage}");
+    assert_eq!(usage["cost_usd"], 0.75, "{usage}");
+    assert_eq!(code, 1);
+    assert!(rules(&lines).contains(&"budget-exceeded".to_owned()));
+
+    // A subagent's loop is the subagent's, named as such.
+    let grep = |i: u64| {
+        format!(
+            "{{\"type\":\"assistant\",\"message\":{{\"id\":\"s{i}\",\"content\":[{{\"type\":\"tool_use\",\"id\":\"toolu_s{i}\",\"name\":\"Grep\",\"input\":{{\"pattern\":\"TODO\"}}}}]}},\"parent_tool_use_id\":\"toolu_task\"}}\n"
+        )
+    };
+    let sub: String = (0..5).map(grep).collect();
+    let (lines, _) = check("sub.jsonl", &sub, &[]);
+    let message = lines
+        .iter()
+        .find(|v| v["rule"] == "tool-loop")
+        .map(|v| v["message"].as_str().unwrap().to_owned())
+        .unwrap_or_default();
+    assert!(
+        message.starts_with("a subagent (of call \"toolu_task\") called \"Grep\" 5 times"),
+        "{lines:?}"
+    );
+
+    // Budgets as people write them.
+    let settings = |budget: &str| {
+        Command::cargo_bin("quant-session")
+            .unwrap()
+            .args(["check", "--show-settings", "--budget", budget])
+            .output()
+            .unwrap()
+    };
+    let out = settings("tokens=2M,cost=0.005");
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("budget: tokens=2000000, cost=$0.0050\n"),
+        "{text}"
+    );
+    let out = settings("");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8(out.stderr)
+            .unwrap()
+            .contains("no limit given")
+    );
+}
+
+/// `run` keeps a background agent's run alive past a `result` (Claude Code 2.1), times
+/// the worker for `--budget duration`, and a bad TRACEPARENT is a note, not a crash.
+#[test]
+fn run_knows_background_agents_times_its_worker_and_survives_a_bad_traceparent() {
+    let dir = tempfile::tempdir().unwrap();
+    let stream = dir.path().join("bg.jsonl");
+    std::fs::write(
+        &stream,
+        concat!(
+            r#"{"type":"system","subtype":"init","session_id":"r","model":"m"}"#, "\n",
+            r#"{"type":"system","subtype":"task_started","task_id":"bg1","description":"long"}"#, "\n",
+            r#"{"type":"result","subtype":"success","is_error":false,"num_turns":1,"result":"waiting","session_id":"r"}"#, "\n",
+        ),
+    )
+    .unwrap();
+    let out = Command::cargo_bin("quant-session")
+        .unwrap()
+        .args([
+            "run",
+            "--exit-grace",
+            "1s",
+            "--stop-on",
+            "worker-hung",
+            "--",
+            "sh",
+            "-c",
+        ])
+        .arg(format!("cat {}; sleep 3", stream.display()))
+        .timeout(std::time::Duration::from_secs(30))
+        .output()
+        .unwrap();
+    let report = String::from_utf8(out.stderr).unwrap();
+    assert!(!report.contains("worker-hung"), "{report}");
+
+    let out = Command::cargo_bin("quant-session")
+        .unwrap()
+        .args([
+            "run",
+            "--budget",
+            "duration=1s",
+            "--format",
+            "json",
+            "--",
+            "sh",
+            "-c",
+        ])
+        .arg("echo 'SESSION_START: researcher-2026-11-23T10:15:30'; sleep 3")
+        .timeout(std::time::Duration::from_secs(30))
+        .output()
+        .unwrap();
+    let report = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        report.contains("budget exceeded: the worker has run for"),
+        "{report}"
+    );
+    assert!(!report.contains("duration: no timestamps"), "{report}");
+
+    let out = Command::cargo_bin("quant-session")
+        .unwrap()
+        .env("TRACEPARENT", "00-a€a€a€a€a€a€a€a€-0000000000000001-01")
+        .args(["run", "--", "true"])
+        .timeout(std::time::Duration::from_secs(30))
+        .output()
+        .unwrap();
+    assert_ne!(out.status.code(), Some(101), "{out:?}");
 }

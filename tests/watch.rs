@@ -630,7 +630,7 @@ fn the_board_shows_usage_and_rate_limit_waits() {
         &dir.path().join("pane-2.log"),
         &format!(
             "{head}{}\n",
-            r#"{"type":"rate_limit_event","rate_limit_info":{"status":"rejected","resetsAt":1773828000,"rateLimitType":"five_hour"},"session_id":"s"}"#
+            r#"{"type":"rate_limit_event","rate_limit_info":{"status":"rejected","resetsAt":4102444800,"rateLimitType":"five_hour"},"session_id":"s"}"#
         ),
     );
     let session = format!("qs-usage-{}", std::process::id());

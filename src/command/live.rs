@@ -359,11 +359,26 @@ impl<'r, 'w> Live<'r, 'w> {
         let totals = self.totals();
         let lines = self.pipeline.lines();
         let timeline = self.tally.take_timeline(lines);
-        let worker = self.pipeline.worker_run();
+        let worker = self.pipeline.worker_run().map(|w| {
+            if self.supervised {
+                // Under `run` the process's own end is the verdict; the CLI's usage
+                // still counts.
+                crate::format::WorkerRun {
+                    usage: w.usage,
+                    ..Default::default()
+                }
+            } else {
+                w
+            }
+        });
         let mut not_checked = self.pipeline.not_checked();
         if worker_exit.is_some() {
             // The worker's exit is known: what the run could not check is the rest.
             not_checked.retain(|(rule, _)| *rule != Rule::WorkerErrorExit);
+        }
+        if self.supervised {
+            // `run` times the worker itself: a budget's duration is checked.
+            not_checked.retain(|(_, why)| *why != crate::session::BUDGET_NO_CLOCK);
         }
         not_checked.extend(self.not_checked);
         let summary = FileSummary {
@@ -373,11 +388,7 @@ impl<'r, 'w> Live<'r, 'w> {
             records: self.pipeline.records(),
             worker_exit,
             timeline: timeline.as_ref(),
-            worker: if self.supervised {
-                None
-            } else {
-                worker.as_ref()
-            },
+            worker: worker.as_ref(),
             not_checked: &not_checked,
             baselined: self
                 .baselines

@@ -407,6 +407,10 @@ fn supervise(
     // Since when the worker's last record is its final one (worker-hung).
     let mut final_since: Option<Instant> = None;
     let mut hung_reported = false;
+    // `--budget duration=…`: the worker's own time, as `run` measures it.
+    let started = Instant::now();
+    let time_limit = live.pipeline.budget().duration;
+    let mut over_time_reported = false;
     // The end of the output, for the line a failed exit points at.
     let mut tail = Tail::default();
     loop {
@@ -483,6 +487,20 @@ fn supervise(
             worker.signal(libc::SIGKILL);
             kill_at = None;
         }
+        if let Some(limit) = time_limit
+            && !over_time_reported
+            && exited.is_none()
+            && live.checking()
+            && started.elapsed() > limit
+        {
+            over_time_reported = true;
+            let last = tail.last_line(live.pipeline.lines(), live.pipeline.bytes());
+            live.report(crate::rules::health::over_time(
+                started.elapsed(),
+                limit,
+                last,
+            ));
+        }
         // The CLI said its final word and lives on past --exit-grace: hung.
         if !hung_reported
             && exited.is_none()
@@ -515,7 +533,7 @@ fn supervise(
             ));
         }
         // Waiting on a rate limit is waiting, not a stall.
-        let waiting = matches!(live.pipeline.last_record(), LastRecord::RateLimited { .. });
+        let waiting = crate::rules::health::waiting(live.pipeline.last_record(), silent);
         if !stall_reported
             && !waiting
             && silent >= args.stale
@@ -565,6 +583,7 @@ fn supervise(
                 failed: true,
                 num_turns: None,
                 total_cost_usd: None,
+                more: false,
             },
             text,
         };

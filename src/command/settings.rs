@@ -91,8 +91,11 @@ pub fn settings(args: &crate::cli::RuleArgs) -> Result<(ScanOptions, RuleOptions
         if let Some(n) = t.turns {
             text.push(format!("turns={n}"));
         }
-        if let Some(d) = &t.duration {
-            text.push(format!("duration={d}"));
+        match &t.duration {
+            Some(toml::Value::String(d)) => text.push(format!("duration={d}")),
+            Some(toml::Value::Integer(n)) => text.push(format!("duration={n}")),
+            Some(other) => text.push(format!("duration={other}")),
+            None => {}
         }
         budget.add(&text.join(",")).map_err(|e| {
             config_fatal(l.error(format!("[budget]: {e}"), "not a budget", Some(table.span())))

@@ -532,10 +532,7 @@ fn poll_pane(
     // rate limit is waiting, not a stall).
     let followed = &mut pane.followed;
     if !followed.stall_reported
-        && !matches!(
-            followed.pipeline().last_record(),
-            crate::rules::health::LastRecord::RateLimited { .. }
-        )
+        && !crate::rules::health::waiting(followed.pipeline().last_record(), followed.silent())
         && followed.silent() >= args.stale
         && let Some((session, _)) = followed.pipeline().open_session()
     {

@@ -233,8 +233,22 @@ impl Codex {
                         }));
                         out.items.push(done);
                     }
+                    // One call per item, updates too (an edit between two runs of a
+                    // command is no loop); each file it adds backs FILES_CREATED.
                     "file_change" => {
-                        for path in c.added {
+                        // What an edit changes is not in the event: each is its own
+                        // input (its id digested too), never the same call again.
+                        let input = input ^ super::Digest::of(c.item_id.as_bytes()).rotate_left(7);
+                        let mut added = c.added.into_iter();
+                        out.items.push(Item::Call(ToolCall {
+                            parent: None,
+                            tool: "file_change".into(),
+                            subagent: None,
+                            creates: added.next(),
+                            id,
+                            input,
+                        }));
+                        for path in added {
                             out.items.push(Item::Call(ToolCall {
                                 parent: None,
                                 tool: "file_change".into(),
@@ -244,6 +258,7 @@ impl Codex {
                                 input: 0,
                             }));
                         }
+                        out.items.push(done);
                     }
                     // The other tools a turn calls (SPEC §7): a command, an MCP tool (by
                     // its name; a failed one in a good turn is not a failed run), a web
@@ -364,7 +379,9 @@ fn in_input(path: &[Frame<Key>]) -> bool {
         path,
         [
             Object(Key::Item),
-            Object(Key::Command | Key::Arguments | Key::Query | Key::Server | Key::Tool),
+            Object(
+                Key::Command | Key::Arguments | Key::Query | Key::Server | Key::Tool | Key::Changes
+            ),
             ..
         ]
     )

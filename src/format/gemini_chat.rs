@@ -277,6 +277,7 @@ impl State {
             items,
             usage,
             rate_limited: None,
+            more: false,
             exit: None,
             timestamp: crate::grammar::parse_timestamp(&m.timestamp),
         };

@@ -166,6 +166,7 @@ impl JsonSink<Key> for State {
                 items,
                 usage: self.usage(),
                 rate_limited: None,
+                more: false,
                 exit: Some(exit),
                 timestamp: None,
             },

@@ -366,6 +366,8 @@ pub struct Record {
     pub usage: Option<Usage>,
     /// A rate limit the CLI hit: it waits (until this Unix time, when it says).
     pub rate_limited: Option<Option<i64>>,
+    /// A `result` while background work of the CLI's still runs: more is to come.
+    pub more: bool,
 }
 
 /// What is known of the worker process itself: how it ended, and what it was doing.

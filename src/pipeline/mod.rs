@@ -294,6 +294,14 @@ impl Pipeline {
         self.machine.as_ref().map_or(0, Machine::sessions)
     }
 
+    /// What a run may spend (`--budget`).
+    pub fn budget(&self) -> crate::rule::Budget {
+        self.machine
+            .as_ref()
+            .map(Machine::budget)
+            .unwrap_or_default()
+    }
+
     /// What the worker's last record was (a final record, a tool result).
     pub fn last_record(&self) -> crate::rules::health::LastRecord {
         self.machine

@@ -94,8 +94,11 @@ impl Sink for Creations {
             } = &e.kind
         {
             let mut e = e.clone();
-            if let EventKind::ToolCall { subagent, .. } = &mut e.kind {
+            if let EventKind::ToolCall { subagent, id, .. } = &mut e.kind {
                 *subagent = None;
+                // The subagent's calls, credited to its parent's task: no call of the
+                // worker's own (no loop is looked for in them).
+                *id = None;
             }
             self.0.push(e);
         }

@@ -56,7 +56,8 @@ static PARENT: std::sync::OnceLock<(Vec<u8>, Vec<u8>)> = std::sync::OnceLock::ne
 /// W3C `traceparent` (then they stay traces of their own).
 pub fn join_trace(traceparent: &str) -> bool {
     let hex = |s: &str, n: usize| {
-        (s.len() == n * 2)
+        // Hex digits only (a multi-byte character must not be cut in two).
+        (s.len() == n * 2 && s.bytes().all(|b| b.is_ascii_hexdigit()))
             .then(|| {
                 (0..n)
                     .map(|i| u8::from_str_radix(&s[i * 2..i * 2 + 2], 16).ok())
@@ -68,7 +69,10 @@ pub fn join_trace(traceparent: &str) -> bool {
     let parts: Vec<&str> = traceparent.trim().split('-').collect();
     match parts.as_slice() {
         [version, trace, span, flags]
-            if version.len() == 2 && *version != "ff" && flags.len() == 2 =>
+            if version.len() == 2
+                && *version != "ff"
+                && version.bytes().all(|b| b.is_ascii_hexdigit())
+                && flags.len() == 2 =>
         {
             match (hex(trace, 16), hex(span, 8)) {
                 (Some(trace), Some(span)) => {
@@ -293,7 +297,8 @@ fn session_spans_capped(
         ..Span::default()
     }];
     let drawn = &session.spans[..drawn_spans];
-    let call_span = |id: &str| span_id(&own, "tool-call", id, 0);
+    // A call's span is named by its id and line (ids repeat across runs in one log).
+    let call_span = |id: &str, line: u64| span_id(&own, "tool-call", id, line);
     for (i, span) in drawn.iter().enumerate() {
         let span_end = span.end.unwrap_or(end);
         let (name, mut attributes) = match span.kind {
@@ -334,7 +339,7 @@ fn session_spans_capped(
         // A call's span is named by its id (its subagent's calls name it as parent);
         // the index keeps two other spans of one name on one line apart.
         let id = match &span.call_id {
-            Some(call) => call_span(call),
+            Some(call) => call_span(call, span.start.line),
             None => span_id(
                 &own,
                 span.kind.word(),
@@ -346,8 +351,14 @@ fn session_spans_capped(
         let parent_span_id = span
             .parent_call
             .as_deref()
-            .filter(|p| drawn.iter().any(|o| o.call_id.as_deref() == Some(p)))
-            .map_or_else(|| root_id.clone(), call_span);
+            .and_then(|p| {
+                drawn
+                    .iter()
+                    .rev()
+                    .find(|o| o.call_id.as_deref() == Some(p) && o.start.line <= span.start.line)
+                    .map(|o| call_span(p, o.start.line))
+            })
+            .unwrap_or_else(|| root_id.clone());
         // A tool call without a result when the session ended is not a failure of its
         // own (the session's status says what went wrong); a failed tool is.
         let (code, message) = match (span.kind, span.end.is_some(), span.failed) {

@@ -24,22 +24,47 @@ impl Budget {
         Ok(budget)
     }
 
+    /// `$2.50`, or `$0.0042` under a cent.
+    pub fn dollars(usd: f64) -> String {
+        if usd != 0.0 && usd.abs() < 0.01 {
+            format!("${usd:.4}")
+        } else {
+            format!("${usd:.2}")
+        }
+    }
+
     /// Adds the limits of `text` to this budget.
     pub fn add(&mut self, text: &str) -> Result<(), String> {
+        if text.trim().is_empty() {
+            return Err(
+                "no limit given (tokens=N, cost=USD, turns=N, duration=DUR, comma-separated)"
+                    .to_owned(),
+            );
+        }
         for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             let Some((key, value)) = part.split_once('=') else {
                 return Err(format!(
-                    "`{part}` is not LIMIT=VALUE (tokens=N, cost=USD, turns=N, duration=DUR)"
+                    "`{part}` is not LIMIT=VALUE (tokens=N, cost=USD, turns=N, duration=DUR, comma-separated; write 2000000 or 2M, not 2,000,000)"
                 ));
             };
             let value = value.trim();
+            // `2000000`, `2_000_000`, `2M`, `500k`.
             let count = || {
-                value
-                    .replace('_', "")
+                let plain = value.replace('_', "");
+                let (digits, scale) = match plain.char_indices().last() {
+                    Some((i, 'k' | 'K')) => (&plain[..i], 1_000),
+                    Some((i, 'm' | 'M')) => (&plain[..i], 1_000_000),
+                    Some((i, 'g' | 'G')) => (&plain[..i], 1_000_000_000),
+                    _ => (plain.as_str(), 1),
+                };
+                digits
                     .parse::<u64>()
                     .ok()
+                    .and_then(|n| n.checked_mul(scale))
                     .filter(|n| *n > 0)
-                    .ok_or_else(|| format!("{key}={value}: expected a whole number above 0"))
+                    .ok_or_else(|| {
+                        format!("{key}={value}: expected a whole number above 0 (e.g. 2000000, 2_000_000 or 2M)")
+                    })
             };
             match key.trim() {
                 "tokens" => self.tokens = Some(count()?),
@@ -75,7 +100,7 @@ impl Budget {
             parts.push(format!("tokens={t}"));
         }
         if let Some(c) = self.cost {
-            parts.push(format!("cost=${c:.2}"));
+            parts.push(format!("cost={}", Budget::dollars(c)));
         }
         if let Some(t) = self.turns {
             parts.push(format!("turns={t}"));

@@ -43,7 +43,13 @@ pub struct LoopWatch {
 impl LoopWatch {
     /// The call at `at` of `tool` with input digest `input`: a finding when it makes a
     /// loop not reported yet.
-    pub fn call(&mut self, tool: &str, input: u64, event: &Event) -> Option<Finding> {
+    pub fn call(
+        &mut self,
+        tool: &str,
+        input: u64,
+        subagent: Option<&str>,
+        event: &Event,
+    ) -> Option<Finding> {
         let key = crate::format::Digest::of(tool.as_bytes()) ^ input.rotate_left(17);
         self.ring[self.next % WINDOW] = Some(Call { key });
         self.next += 1;
@@ -64,13 +70,17 @@ impl LoopWatch {
             return None;
         }
         let tool = super::q(tool);
+        let who = match subagent {
+            None => "the worker".to_owned(),
+            Some(call) => format!("a subagent (of call {})", super::q(call)),
+        };
         let message = if repeated {
             format!(
-                "the worker called {tool} {REPEATS} times in a row with the same input: it is looping"
+                "{who} called {tool} {REPEATS} times in a row with the same input: it is looping"
             )
         } else {
             format!(
-                "the worker alternated between {tool} and another call {ALTERNATIONS} times with the same inputs: it is looping"
+                "{who} alternated between {tool} and another call {ALTERNATIONS} times with the same inputs: it is looping"
             )
         };
         Some(Finding::new(
@@ -113,7 +123,11 @@ impl Spent {
         {
             out.push(exceeded(
                 event,
-                format!("${cost:.2} spent, over the budget of ${limit:.2}"),
+                format!(
+                    "{} spent, over the budget of {}",
+                    Budget::dollars(cost),
+                    Budget::dollars(limit)
+                ),
             ));
         }
         out
@@ -164,6 +178,26 @@ pub enum LastRecord {
     RateLimited { resets_at: Option<i64> },
 }
 
+/// How long a rate-limit wait that names no reset time is taken for a wait.
+const UNTIMED_WAIT: Duration = Duration::from_secs(3600);
+
+/// Whether a worker whose last record is `last`, silent for `silent`, is waiting on a
+/// rate limit (not stalled): until the reset time it names, else for an hour.
+pub fn waiting(last: LastRecord, silent: Duration) -> bool {
+    match last {
+        LastRecord::RateLimited {
+            resets_at: Some(at),
+        } => {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs() as i64);
+            now < at
+        }
+        LastRecord::RateLimited { resets_at: None } => silent < UNTIMED_WAIT,
+        _ => false,
+    }
+}
+
 /// `worker-hung`: the CLI's last record is `last` (`Exit` or `ToolResult`), and it has
 /// been silent (`Exit`: alive) for `silent` since, at the line `text`.
 pub fn hung(
@@ -202,6 +236,35 @@ pub fn hung(
     )
 }
 
+/// `budget-exceeded` under `run`, which times the worker itself: `elapsed` since it
+/// started, at the last line read (`text`).
+pub fn over_time(
+    elapsed: Duration,
+    limit: Duration,
+    text: std::sync::Arc<crate::event::LineText>,
+) -> Finding {
+    let at = crate::event::Position {
+        line: text.line.max(1),
+        column: 1,
+        offset: text.offset,
+        block_line: None,
+    };
+    Finding::new(
+        Rule::BudgetExceeded,
+        format!(
+            "budget exceeded: the worker has run for {}, over the budget of {}",
+            crate::duration::show(elapsed),
+            crate::duration::show(limit)
+        ),
+        Label {
+            at,
+            len: text.bytes.len() as u64,
+            message: "the last line read then".into(),
+            text,
+        },
+    )
+}
+
 fn exceeded(event: &Event, what: String) -> Finding {
     Finding::new(
         Rule::BudgetExceeded,
@@ -235,7 +298,7 @@ mod tests {
         calls
             .iter()
             .enumerate()
-            .filter_map(|(i, (tool, input))| w.call(tool, *input, &event(i as u64 + 1)))
+            .filter_map(|(i, (tool, input))| w.call(tool, *input, None, &event(i as u64 + 1)))
             .map(|f| f.primary.at.line)
             .collect()
     }

@@ -94,6 +94,7 @@ impl<F: FnMut(Event)> LineScan<'_, F> {
                     subtype: exit.subtype,
                     num_turns: exit.num_turns,
                     total_cost_usd: exit.total_cost_usd,
+                    more: record.more,
                 },
                 text,
             });

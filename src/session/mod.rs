@@ -82,6 +82,10 @@ fn limit(s: &mut Session, event: &Event) -> Option<Finding> {
     Some(crate::rules::input::too_many_open(event, MAX_TRACKED))
 }
 
+/// Why a budget's duration cannot be checked on an input without a clock (`run`, which
+/// times the worker itself, takes it out).
+pub const BUDGET_NO_CLOCK: &str = "duration: no timestamps in the input";
+
 /// The state of one input: the open session, the completion block, counters.
 #[derive(Debug, Default)]
 pub struct Machine {
@@ -107,12 +111,15 @@ pub struct Machine {
     saw_exit: bool,
     /// The first marker seen behind a line prefix, and the flag that uncovers it.
     hidden: Option<(Label, Option<String>)>,
-    /// The worker's last tool calls (tool-loop).
+    /// The worker's last tool calls, and each subagent's (tool-loop).
     loops: rules::health::LoopWatch,
+    subagent_loops: HashMap<String, rules::health::LoopWatch>,
     /// The budget's limits passed so far, and the input's first record time.
     spent: rules::health::Spent,
     first_clock: Option<crate::event::Timestamp>,
     saw_usage: bool,
+    saw_cost: bool,
+    saw_turns: bool,
     /// What the last record was (worker-hung).
     last_record: rules::health::LastRecord,
 }
@@ -126,6 +133,22 @@ impl Machine {
                 .collect(),
             options,
             ..Machine::default()
+        }
+    }
+
+    /// The loop watch of the agent that made a call: the worker's, or its subagent's
+    /// (at most 64 subagents watched; past it they share one).
+    fn loop_watch(&mut self, parent: &Option<String>) -> &mut rules::health::LoopWatch {
+        match parent {
+            None => &mut self.loops,
+            Some(p) => {
+                let key = if self.subagent_loops.len() < 64 || self.subagent_loops.contains_key(p) {
+                    p.clone()
+                } else {
+                    String::new()
+                };
+                self.subagent_loops.entry(key).or_default()
+            }
         }
     }
 
@@ -193,11 +216,33 @@ impl Machine {
                 "the input does not say how the worker ended",
             ));
         }
-        if !self.options.budget.is_empty() && !self.saw_usage {
-            out.push((Rule::BudgetExceeded, "the input reports no usage"));
+        // Each limit of the budget the input cannot be held to.
+        let budget = &self.options.budget;
+        if budget.tokens.is_some() && !self.saw_usage {
+            out.push((
+                Rule::BudgetExceeded,
+                "tokens: the input reports no token counts",
+            ));
+        }
+        if budget.cost.is_some() && !self.saw_cost {
+            out.push((Rule::BudgetExceeded, "cost: the input reports no cost"));
+        }
+        if budget.turns.is_some() && !self.saw_turns {
+            out.push((
+                Rule::BudgetExceeded,
+                "turns: the input reports no turn count",
+            ));
+        }
+        if budget.duration.is_some() && self.clock.is_none() {
+            out.push((Rule::BudgetExceeded, BUDGET_NO_CLOCK));
         }
         out.retain(|(rule, _)| self.severity(*rule).is_some());
         out
+    }
+
+    /// What a run may spend.
+    pub fn budget(&self) -> crate::rule::Budget {
+        self.options.budget
     }
 
     /// What the worker's last record was (a final record, a tool result).
@@ -234,7 +279,7 @@ impl Machine {
     fn on_event(&mut self, event: &Event, sink: &mut impl Out) {
         use rules::health::LastRecord;
         match &event.kind {
-            EventKind::WorkerExit { .. } => self.last_record = LastRecord::Exit,
+            EventKind::WorkerExit { more: false, .. } => self.last_record = LastRecord::Exit,
             EventKind::ToolDone { .. } => self.last_record = LastRecord::ToolResult,
             EventKind::RateLimited { resets_at } => {
                 self.last_record = LastRecord::RateLimited {
@@ -273,15 +318,20 @@ impl Machine {
                 self.file_calls_visible = *files;
                 return;
             }
+            // A call of the worker's, or of a subagent (each agent's calls are watched
+            // apart); a call the CLI gives no id (a second file of one patch, a
+            // subagent's file read afterwards) is no call of its own.
             EventKind::ToolCall {
                 subagent,
                 creates,
                 tool,
                 input,
-                parent: None,
-                ..
+                parent,
+                id: Some(_),
             } if !self.polls(tool) => {
-                let found = self.loops.call(tool, *input, event);
+                let found = self
+                    .loop_watch(parent)
+                    .call(tool, *input, parent.as_deref(), event);
                 self.emit(found, sink);
                 self.claim(event, subagent, creates);
                 return;
@@ -293,7 +343,8 @@ impl Machine {
                 return;
             }
             EventKind::Usage(usage) => {
-                self.saw_usage = true;
+                self.saw_usage |= !usage.tokens.is_empty();
+                self.saw_cost |= usage.cost_usd.is_some();
                 let budget = self.options.budget;
                 for f in self.spent.usage(&budget, usage, event) {
                     self.emit(Some(f), sink);
@@ -333,6 +384,7 @@ impl Machine {
                 ..
             } => {
                 if let Some(turns) = num_turns {
+                    self.saw_turns = true;
                     let budget = self.options.budget;
                     let found = self.spent.turns(&budget, *turns, event);
                     self.emit(found, sink);

@@ -43,6 +43,8 @@ pub enum Key {
     RateLimitInfo,
     Status,
     ResetsAt,
+    SessionId,
+    TaskId,
     Other,
 }
 
@@ -81,6 +83,8 @@ impl KeySet for Key {
             b"rate_limit_info" => Key::RateLimitInfo,
             b"status" => Key::Status,
             b"resetsAt" => Key::ResetsAt,
+            b"session_id" => Key::SessionId,
+            b"task_id" => Key::TaskId,
             _ => Key::Other,
         }
     }
@@ -133,6 +137,8 @@ enum Target {
     TerminalReason,
     Model,
     RateStatus,
+    SessionId,
+    TaskId,
     /// `message.content` as one string (a user's prompt, or an interrupt notice).
     PlainContent,
 }
@@ -169,6 +175,10 @@ pub(super) struct Current {
     pub(super) model: String,
     /// A `result`'s `modelUsage`, per model.
     pub(super) models: Vec<ModelUsage>,
+    /// A `system` task record's `task_id` (a background agent).
+    pub(super) task_id: String,
+    /// The record's `session_id` (a `result`'s names its run).
+    pub(super) session_id: String,
     /// A `rate_limit_event`'s `rate_limit_info.status` and `resetsAt` (Unix seconds).
     pub(super) rate_status: String,
     pub(super) resets_at: Option<i64>,
@@ -210,6 +220,8 @@ impl Current {
             Target::TerminalReason => &mut self.terminal_reason,
             Target::Model => &mut self.model,
             Target::RateStatus => &mut self.rate_status,
+            Target::SessionId => &mut self.session_id,
+            Target::TaskId => &mut self.task_id,
             Target::Skip | Target::Text | Target::OldString | Target::PlainContent => return None,
         })
     }
@@ -246,6 +258,9 @@ fn target(path: &[Frame], kind: Kind) -> Target {
         [Object(Key::Timestamp)] if string => Target::Timestamp,
         [Object(Key::TerminalReason)] if string => Target::TerminalReason,
         [Object(Key::RateLimitInfo), Object(Key::Status)] if string => Target::RateStatus,
+        [Object(Key::Status)] if string => Target::RateStatus,
+        [Object(Key::SessionId)] if string => Target::SessionId,
+        [Object(Key::TaskId)] if string => Target::TaskId,
         [Object(Key::Model)] | [Object(Key::Message), Object(Key::Model)] if string => {
             Target::Model
         }
@@ -412,9 +427,7 @@ impl JsonSink<Key> for Current {
                     .and_then(|s| s.parse().ok());
             }
             ([Object(Key::TotalCostUsd)], Kind::Literal) => {
-                self.cost = std::str::from_utf8(literal)
-                    .ok()
-                    .and_then(|s| s.parse().ok());
+                self.cost = crate::usage::dollars(literal);
             }
             ([Object(Key::Message), Object(Key::Content), Array], Kind::Object) => {
                 let block = std::mem::take(&mut self.block);

@@ -67,6 +67,8 @@ pub struct ClaudeCode {
     /// The worker's calls without a result yet, by id.
     pending: std::collections::HashMap<String, InFlight>,
     last_message: String,
+    /// Background agents started and not finished (`task_started`, `task_notification`).
+    background: HashSet<String>,
     reported: Reported,
     run: WorkerRun,
     /// Records read, of an unknown type, and broken (a torn last line).
@@ -137,6 +139,18 @@ impl ClaudeCode {
             "system" if self.run.model.is_none() && !c.model.is_empty() => {
                 self.run.model = Some(c.model.clone());
             }
+            // A background agent started, and its end (Claude Code 2.1): a result while
+            // one runs is not the CLI's last word.
+            "system"
+                if c.subtype == "task_started"
+                    && !c.task_id.is_empty()
+                    && self.background.len() < MAX_PENDING =>
+            {
+                self.background.insert(c.task_id.clone());
+            }
+            "system" if c.subtype == "task_notification" && !c.rate_status.is_empty() => {
+                self.background.remove(&c.task_id);
+            }
             // A limit reached: the CLI waits for it to reset (a warning is no wait).
             "rate_limit_event"
                 if !c.rate_status.is_empty() && !c.rate_status.starts_with("allowed") =>
@@ -169,8 +183,12 @@ impl ClaudeCode {
                 let parent = (!c.parent.is_empty()).then_some(c.parent);
                 for block in c.blocks.into_iter().filter(|b| b.ty == "tool_use") {
                     let call = self.call(block, line, false);
+                    // A sidechain's call in a session file names no parent: it is not
+                    // the worker's, and no loop is looked for in it (no id).
+                    let id = if parent.is_some() { call.id } else { None };
                     out.items.push(Item::Call(ToolCall {
                         parent: parent.clone(),
+                        id,
                         ..call
                     }));
                 }
@@ -216,7 +234,9 @@ impl ClaudeCode {
                 }
             }
             "result" => {
-                self.reported.result(c.usage, c.models, c.cost);
+                out.more = !self.background.is_empty();
+                self.reported
+                    .result(&c.session_id, c.usage, c.models, c.cost);
                 out.usage = self.reported.usage();
                 self.pending.clear();
                 out.exit = Some(Exit {
@@ -331,66 +351,92 @@ impl ClaudeCode {
     }
 }
 
-/// Usage as Claude Code reports it (see [`crate::usage`]): the last `result`'s
-/// `modelUsage` and `total_cost_usd`, else every `result`'s `usage`, else each
-/// assistant message's `usage` once per message id.
+/// Usage as Claude Code reports it (see [`crate::usage`]), per run (a `result`'s
+/// `session_id`: a log may hold several runs, whose figures add up): the last
+/// `result`'s `modelUsage` and `total_cost_usd`, else every `result`'s `usage`, else
+/// each assistant message's `usage` once per message id (the last record of each id).
 #[derive(Debug, Default)]
 struct Reported {
-    /// Messages' usage: those whose id has passed, and the last (its records repeat it,
-    /// one per content block, the last one complete).
+    /// Messages' usage, summed, and the last usage of each id seen (bounded).
     messages: Usage,
-    last: Option<(String, String, Tokens)>,
+    by_id: std::collections::HashMap<String, (String, Tokens)>,
+    /// The runs before the current one, summed.
+    earlier: Option<Usage>,
+    run_id: String,
     results: Option<Usage>,
     models: Vec<ModelUsage>,
     cost: Option<f64>,
 }
 
+/// Message ids remembered for usage (past it, a new id's usage is added as it comes).
+const MAX_MESSAGE_IDS: usize = 100_000;
+
 impl Reported {
     fn message(&mut self, id: &str, model: &str, tokens: Tokens) {
-        match &mut self.last {
-            Some((last, _, t)) if last == id && !id.is_empty() => *t = tokens,
-            last => {
-                if let Some((_, model, t)) = last.take() {
-                    self.messages.add(Some(&model), &t, None);
-                }
-                *last = Some((id.to_owned(), model.to_owned(), tokens));
-            }
+        if let Some((model, old)) = self.by_id.get(id) {
+            self.messages.remove(Some(model), old);
+        }
+        self.messages.add(Some(model), &tokens, None);
+        if !id.is_empty() && (self.by_id.len() < MAX_MESSAGE_IDS || self.by_id.contains_key(id)) {
+            self.by_id.insert(id.to_owned(), (model.to_owned(), tokens));
         }
     }
 
-    fn result(&mut self, tokens: Tokens, models: Vec<ModelUsage>, cost: Option<f64>) {
+    fn result(&mut self, run: &str, tokens: Tokens, models: Vec<ModelUsage>, cost: Option<f64>) {
+        // Another run's result: the one before is done, its figures kept.
+        if !run.is_empty() && !self.run_id.is_empty() && run != self.run_id {
+            if let Some(done) = self.current() {
+                self.earlier.get_or_insert_default().merge(&done);
+            }
+            self.results = None;
+            self.models.clear();
+            self.cost = None;
+            self.messages = Usage::default();
+            self.by_id.clear();
+        }
+        if !run.is_empty() {
+            self.run_id = run.to_owned();
+        }
         self.results
             .get_or_insert_default()
             .add(None, &tokens, None);
-        if !models.is_empty() {
-            self.models = models;
-        }
+        // The last result's own modelUsage (an earlier one is stale).
+        self.models = models;
         if cost.is_some() {
             self.cost = cost;
         }
     }
 
-    fn usage(&self) -> Option<Usage> {
+    /// The current run's usage.
+    fn current(&self) -> Option<Usage> {
         let mut usage = if !self.models.is_empty() {
             let mut u = Usage::default();
             for m in &self.models {
                 u.add(Some(&m.model), &m.tokens, m.cost_usd);
             }
-            u.cost_usd = None;
             u
         } else if let Some(results) = self.results.as_ref().filter(|r| !r.tokens.is_empty()) {
             results.clone()
         } else {
-            let mut u = self.messages.clone();
-            if let Some((_, model, t)) = &self.last {
-                u.add(Some(model), t, None);
-            }
-            u
+            self.messages.clone()
         };
+        // total_cost_usd when given; else the models' costUSD summed.
         if self.cost.is_some() {
             usage.cost_usd = self.cost;
         }
         (!usage.is_empty()).then_some(usage)
+    }
+
+    fn usage(&self) -> Option<Usage> {
+        match (&self.earlier, self.current()) {
+            (None, now) => now,
+            (Some(before), None) => Some(before.clone()),
+            (Some(before), Some(now)) => {
+                let mut all = before.clone();
+                all.merge(&now);
+                Some(all)
+            }
+        }
     }
 }
 
