@@ -163,12 +163,21 @@ pub enum Format {
     /// One self-contained HTML page: each session's timeline, the findings table, the
     /// summary and the post-mortem verdict.
     Html,
+    /// JUnit XML for CI test reports (Jenkins, GitLab, Azure): a `testsuite` per input,
+    /// a `testcase` per session, a `failure` per error finding, warnings in `system-out`.
+    Junit,
 }
 
 impl Format {
     /// Whether the format draws when things happened (it needs the timeline).
     pub fn pictures(self) -> bool {
         matches!(self, Format::Perfetto | Format::Otlp | Format::Html)
+    }
+
+    /// Whether the format shows every session, the clean ones too (it needs each
+    /// session's end).
+    pub fn sessions(self) -> bool {
+        matches!(self, Format::Junit)
     }
 }
 
@@ -185,7 +194,7 @@ fn parse_report(s: &str) -> Result<ReportTarget, String> {
         .ok_or_else(|| format!("expected FORMAT=PATH, got `{s}`"))?;
     let format = Format::from_str(format, true).map_err(|_| {
         format!(
-            "unknown format `{format}` (human, json, github, sarif, concise, perfetto, otlp, html)"
+            "unknown format `{format}` (human, json, github, sarif, concise, perfetto, otlp, html, junit)"
         )
     })?;
     if path.is_empty() {

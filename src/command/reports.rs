@@ -36,6 +36,7 @@ pub(super) fn reporter<'w>(
         Format::Perfetto => Box::new(crate::report::perfetto::Perfetto::new(out)),
         Format::Otlp => Box::new(crate::report::otlp::Otlp::new(out)),
         Format::Html => Box::new(crate::report::html::Html::new(out)),
+        Format::Junit => Box::new(crate::report::junit::Junit::new(out)),
     }
 }
 

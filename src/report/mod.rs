@@ -10,6 +10,7 @@ pub mod html;
 pub mod human;
 pub mod json;
 pub mod json_text;
+pub mod junit;
 pub mod otlp;
 pub mod otlp_export;
 pub mod perfetto;

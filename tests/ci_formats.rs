@@ -1,0 +1,231 @@
+//! The formats CI systems read besides GitHub's: JUnit XML (Jenkins, GitLab, Azure),
+//! checked through the binary against the schema Jenkins reads.
+
+use std::path::Path;
+use std::process::Command as Process;
+
+use assert_cmd::Command;
+
+fn qs() -> Command {
+    let mut c = Command::cargo_bin("quant-session").unwrap();
+    c.current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("NO_COLOR")
+        .env_remove("CLICOLOR_FORCE")
+        .env_remove("GITHUB_STEP_SUMMARY");
+    c
+}
+
+const JUNIT_XSD: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/schemas/junit.xsd");
+
+/// Validates `xml` against the JUnit schema with `xmllint` (Debian's libxml2-utils,
+/// which `.ci/run` installs): `None` when xmllint is absent, said on stderr.
+fn xmllint(xml: &Path) -> Option<Result<(), String>> {
+    let out = match Process::new("xmllint")
+        .args(["--noout", "--schema", JUNIT_XSD])
+        .arg(xml)
+        .output()
+    {
+        Ok(out) => out,
+        Err(_) => {
+            eprintln!("skipped: xmllint is not installed (apt-get install libxml2-utils)");
+            return None;
+        }
+    };
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    Some(if out.status.success() {
+        Ok(())
+    } else {
+        Err(stderr)
+    })
+}
+
+/// The run's JSON Lines: (errors, warnings) over all inputs, and how many inputs.
+fn json_counts(args: &[&str]) -> (u64, u64, usize) {
+    let out = qs()
+        .args(["check", "--format", "json"])
+        .args(args)
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let summaries: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|v| v["kind"] == "summary")
+        .collect();
+    let sum = |k: &str| summaries.iter().map(|s| s[k].as_u64().unwrap()).sum();
+    (sum("errors"), sum("warnings"), summaries.len())
+}
+
+fn no_control_bytes(xml: &str) {
+    assert!(
+        !xml.chars()
+            .any(|c| (c.is_control() && c != '\n') || c == '\u{fffe}' || c == '\u{ffff}'),
+        "a control character reached the XML"
+    );
+}
+
+#[test]
+fn junit_of_the_session_fixtures_validates_and_counts_what_json_counts() {
+    let out = qs()
+        .args(["check", "--format", "junit", "fixtures/sessions/"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let xml = String::from_utf8(out.stdout).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("junit.xml");
+    std::fs::write(&path, &xml).unwrap();
+    if let Some(valid) = xmllint(&path) {
+        valid.unwrap();
+    }
+    no_control_bytes(&xml);
+    let (errors, warnings, inputs) = json_counts(&["fixtures/sessions/"]);
+    assert_eq!(xml.matches("<testsuite ").count(), inputs);
+    assert_eq!(xml.matches("<failure ").count() as u64, errors);
+    assert_eq!(xml.matches("<system-out>warning[").count() as u64, warnings);
+    // A testcase per session, the clean ones too, in the order they ran.
+    let multi: Vec<&str> = xml
+        .lines()
+        .filter(|l| l.contains("classname=\"fixtures/sessions/multi-session.log\""))
+        .collect();
+    assert_eq!(multi.len(), 3, "{multi:#?}");
+    let case = |name: &str, end: &str| {
+        format!(
+            "    <testcase name=\"{name}\" classname=\"fixtures/sessions/multi-session.log\"{end}"
+        )
+    };
+    assert_eq!(
+        multi[0],
+        case("researcher-2026-11-23T10:15:30.123456", "/>")
+    );
+    assert_eq!(multi[1], case("converter-2026-11-23T11:05:00", "/>"));
+    assert_eq!(multi[2], case("backtester-2026-11-23 12:00:00.5", ">"));
+    assert!(xml.contains(
+        "<testsuite name=\"fixtures/sessions/multi-session.log\" tests=\"3\" failures=\"1\" errors=\"0\""
+    ));
+    // A failure says the rule, the line and quotes it.
+    assert!(xml.contains(
+        "<failure message=\"task-not-completed: task &quot;h-017&quot; was started but never completed\" type=\"task-not-completed\">line 5, column 1: task &quot;h-017&quot; was started but never completed\n    5 | TASK_START: h-017\n"
+    ), "{xml}");
+}
+
+#[test]
+fn junit_of_every_fixture_as_a_report_file_validates() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("junit.xml");
+    let out = qs()
+        .args(["check", "--format", "concise", "--report"])
+        .arg(format!("junit={}", path.display()))
+        .arg("fixtures/")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let xml = std::fs::read_to_string(&path).unwrap();
+    if let Some(valid) = xmllint(&path) {
+        valid.unwrap();
+    }
+    no_control_bytes(&xml);
+    let (errors, warnings, inputs) = json_counts(&["fixtures/"]);
+    assert_eq!(xml.matches("<testsuite ").count(), inputs);
+    assert_eq!(xml.matches("<failure ").count() as u64, errors);
+    assert_eq!(xml.matches("<system-out>warning[").count() as u64, warnings);
+    // An input with no session has one testcase that says so.
+    assert!(xml.contains(
+        "<testsuite name=\"fixtures/grammar/empty.log\" tests=\"1\" failures=\"0\" errors=\"0\""
+    ));
+    assert!(xml.contains("<system-out>warning[no-session]"), "{xml}");
+}
+
+#[test]
+fn junit_cannot_be_forged_or_broken_by_a_transcript() {
+    let dir = tempfile::tempdir().unwrap();
+    let name = dir.path().join("pane\"<x>&.log");
+    std::fs::write(
+        &name,
+        "SESSION_START: r-1\"/><testcase name=\"forged\u{1b}[2J\u{0}\u{fffe}\nTASK_START: </failure><injected/>]]>\u{7}\u{9b}\nTASK_START: ok\tx\r\n",
+    )
+    .unwrap();
+    let out = qs()
+        .args(["check", "--format", "junit"])
+        .arg(&name)
+        .arg("fixtures/grammar/hostile.log")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let xml = String::from_utf8(out.stdout).unwrap();
+    let path = dir.path().join("junit.xml");
+    std::fs::write(&path, &xml).unwrap();
+    if let Some(valid) = xmllint(&path) {
+        valid.unwrap();
+    }
+    no_control_bytes(&xml);
+    assert!(!xml.contains("<injected"), "{xml}");
+    assert!(!xml.contains("name=\"forged"), "{xml}");
+    assert!(
+        xml.contains("TASK_START: &lt;/failure&gt;&lt;injected/&gt;]]&gt;\\x07\\u{9b}"),
+        "{xml}"
+    );
+    assert!(
+        xml.contains("pane&quot;&lt;x&gt;&amp;.log"),
+        "the file name is escaped: {xml}"
+    );
+}
+
+#[test]
+fn junit_says_an_unreadable_input_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing.log");
+    let out = qs()
+        .args(["check", "--format", "junit", "fixtures/sessions/clean.log"])
+        .arg(&missing)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let xml = String::from_utf8(out.stdout).unwrap();
+    let path = dir.path().join("junit.xml");
+    std::fs::write(&path, &xml).unwrap();
+    if let Some(valid) = xmllint(&path) {
+        valid.unwrap();
+    }
+    assert!(
+        xml.contains("tests=\"1\" failures=\"0\" errors=\"1\""),
+        "{xml}"
+    );
+    assert!(
+        xml.contains("<error message=\"could not be read (to its end): "),
+        "{xml}"
+    );
+    assert!(xml.ends_with("</testsuites>\n"));
+}
+
+#[test]
+fn junit_reports_a_supervised_worker() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("junit.xml");
+    let out = qs()
+        .args(["run", "--format", "junit", "--report"])
+        .arg(format!("junit={}", path.display()))
+        .args([
+            "--",
+            "sh",
+            "-c",
+            "printf 'SESSION_START: researcher-2026-11-23T10:15:30\\nTASK_START: h-1\\n'",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    let file = std::fs::read_to_string(&path).unwrap();
+    for xml in [&stderr, &file] {
+        assert!(
+            xml.contains(
+                "<testcase name=\"researcher-2026-11-23T10:15:30\" classname=\"&lt;worker&gt;\">"
+            ),
+            "{xml}"
+        );
+        assert!(xml.contains("type=\"task-not-completed\""), "{xml}");
+    }
+    if let Some(valid) = xmllint(&path) {
+        valid.unwrap();
+    }
+}
