@@ -166,6 +166,9 @@ pub enum Format {
     /// JUnit XML for CI test reports (Jenkins, GitLab, Azure): a `testsuite` per input,
     /// a `testcase` per session, a `failure` per error finding, warnings in `system-out`.
     Junit,
+    /// GitLab Code Quality JSON (the `codequality` artefact): an issue per finding with
+    /// its rule, a stable fingerprint, a severity (major, minor) and its line.
+    Gitlab,
 }
 
 impl Format {
@@ -194,7 +197,7 @@ fn parse_report(s: &str) -> Result<ReportTarget, String> {
         .ok_or_else(|| format!("expected FORMAT=PATH, got `{s}`"))?;
     let format = Format::from_str(format, true).map_err(|_| {
         format!(
-            "unknown format `{format}` (human, json, github, sarif, concise, perfetto, otlp, html, junit)"
+            "unknown format `{format}` (human, json, github, sarif, concise, perfetto, otlp, html, junit, gitlab)"
         )
     })?;
     if path.is_empty() {

@@ -229,3 +229,189 @@ fn junit_reports_a_supervised_worker() {
         valid.unwrap();
     }
 }
+
+/// GitLab Code Quality: the report of `args`, parsed, after checking it against GitLab's
+/// schema for an issue and what GitLab's documentation asks of a custom tool's report.
+fn gitlab_issues(report: &str) -> Vec<serde_json::Value> {
+    let report: serde_json::Value = serde_json::from_str(report).unwrap();
+    let gitlab: serde_json::Value =
+        serde_json::from_str(include_str!("data/schemas/gitlab-codequality.json")).unwrap();
+    // GitLab's parser validates each element; the report is the array of them.
+    let schema = serde_json::json!({ "type": "array", "items": gitlab });
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&report)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    // The documented format ("Implement a custom tool"): every field the widget reads.
+    let documented = serde_json::json!({
+        "type": "array",
+        "items": {
+            "type": "object",
+            "required": ["description", "check_name", "fingerprint", "severity", "location"],
+            "properties": {
+                "description": { "type": "string", "minLength": 1 },
+                "check_name": { "type": "string", "minLength": 1 },
+                "fingerprint": { "type": "string", "pattern": "^[0-9a-f]{16,}$" },
+                "severity": { "enum": ["info", "minor", "major", "critical", "blocker"] },
+                "location": {
+                    "type": "object",
+                    "required": ["path", "lines"],
+                    "properties": {
+                        "path": { "type": "string", "minLength": 1 },
+                        "lines": {
+                            "type": "object",
+                            "required": ["begin"],
+                            "properties": { "begin": { "type": "integer", "minimum": 1 } }
+                        }
+                    }
+                }
+            }
+        }
+    });
+    let validator = jsonschema::validator_for(&documented).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&report)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    report.as_array().unwrap().clone()
+}
+
+#[test]
+fn gitlab_code_quality_of_every_fixture_validates_with_a_unique_fingerprint_each() {
+    let out = qs()
+        .args(["check", "--format", "gitlab", "fixtures/"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let issues = gitlab_issues(&String::from_utf8(out.stdout).unwrap());
+    let (errors, warnings, _) = json_counts(&["fixtures/"]);
+    let severity = |s: &str| issues.iter().filter(|i| i["severity"] == s).count() as u64;
+    assert_eq!(severity("major"), errors);
+    assert_eq!(severity("minor"), warnings);
+    let prints: std::collections::HashSet<&str> = issues
+        .iter()
+        .map(|i| i["fingerprint"].as_str().unwrap())
+        .collect();
+    assert_eq!(prints.len(), issues.len(), "fingerprints are unique");
+    let first = issues
+        .iter()
+        .find(|i| i["location"]["path"] == "fixtures/sessions/crashed-mid-task.log")
+        .unwrap();
+    assert_eq!(first["check_name"], "missing-session-complete");
+    assert_eq!(first["location"]["lines"]["begin"], 1);
+    assert!(
+        first["description"]
+            .as_str()
+            .unwrap()
+            .starts_with("session \"researcher-2026-11-23T10:15:30.123456\" never completed"),
+        "{first}"
+    );
+}
+
+#[test]
+fn gitlab_fingerprints_are_the_baselines_and_survive_lines_added_above() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("pane-1.log");
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/sessions/crashed-mid-task.log"),
+    )
+    .unwrap();
+    std::fs::write(&log, &text).unwrap();
+    let baseline = dir.path().join("baseline.jsonl");
+    let report = dir.path().join("codequality.json");
+    let run = |extra: &[&str]| {
+        qs().args(["check", "--format", "json", "--report"])
+            .arg(format!("gitlab={}", report.display()))
+            .args(extra)
+            .arg(&log)
+            .output()
+            .unwrap();
+        let issues = gitlab_issues(&std::fs::read_to_string(&report).unwrap());
+        let mut prints: Vec<String> = issues
+            .iter()
+            .map(|i| i["fingerprint"].as_str().unwrap().to_owned())
+            .collect();
+        prints.sort();
+        prints
+    };
+    let plain = run(&[]);
+    assert_eq!(plain.len(), 2);
+    let recorded = run(&["--write-baseline", baseline.to_str().unwrap()]);
+    assert_eq!(plain, recorded);
+    let mut in_baseline: Vec<String> = std::fs::read_to_string(&baseline)
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            v["fingerprint"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    in_baseline.sort();
+    assert_eq!(plain, in_baseline);
+    // Lines added above move the findings, not their fingerprints.
+    std::fs::write(&log, format!("worker booting\n\n{text}")).unwrap();
+    assert_eq!(run(&[]), plain);
+}
+
+#[test]
+fn gitlab_says_an_unreadable_input_is_a_blocker_and_an_empty_run_is_an_empty_array() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing.log");
+    let out = qs()
+        .args(["check", "--format", "gitlab"])
+        .arg(&missing)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let issues = gitlab_issues(&String::from_utf8(out.stdout).unwrap());
+    assert_eq!(issues.len(), 1);
+    assert_eq!(issues[0]["severity"], "blocker");
+    assert_eq!(issues[0]["check_name"], "unreadable-input");
+    let out = qs()
+        .args(["check", "--format", "gitlab", "fixtures/sessions/clean.log"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), "[]\n");
+}
+
+#[test]
+fn very_many_findings_make_one_valid_junit_and_gitlab_report() {
+    let mut input = String::from(
+        "SESSION_START: researcher-2026-11-23T10:15:30\nPATTERN_FILES_READ: what-works.md, what-fails.md\n",
+    );
+    for _ in 0..20_000 {
+        input.push_str("FILES_CREATED: many\n");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("many.log");
+    std::fs::write(&log, input).unwrap();
+    let junit = dir.path().join("junit.xml");
+    let out = qs()
+        .args(["check", "--format", "gitlab", "--report"])
+        .arg(format!("junit={}", junit.display()))
+        .arg(&log)
+        .output()
+        .unwrap();
+    let issues = gitlab_issues(&String::from_utf8(out.stdout).unwrap());
+    let malformed = issues
+        .iter()
+        .filter(|i| i["check_name"] == "malformed-marker")
+        .count();
+    assert_eq!(malformed, 20_000);
+    // Identical findings still have fingerprints of their own.
+    let prints: std::collections::HashSet<&str> = issues
+        .iter()
+        .map(|i| i["fingerprint"].as_str().unwrap())
+        .collect();
+    assert_eq!(prints.len(), issues.len());
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert_eq!(xml.matches("type=\"malformed-marker\"").count(), 20_000);
+    if let Some(valid) = xmllint(&junit) {
+        valid.unwrap();
+    }
+}

@@ -37,6 +37,7 @@ pub(super) fn reporter<'w>(
         Format::Otlp => Box::new(crate::report::otlp::Otlp::new(out)),
         Format::Html => Box::new(crate::report::html::Html::new(out)),
         Format::Junit => Box::new(crate::report::junit::Junit::new(out)),
+        Format::Gitlab => Box::new(crate::report::gitlab::Gitlab::new(out)),
     }
 }
 

@@ -6,6 +6,7 @@ pub mod concise;
 pub mod events;
 pub mod file;
 pub mod github;
+pub mod gitlab;
 pub mod html;
 pub mod human;
 pub mod json;
