@@ -10,7 +10,8 @@ fn qs_in(dir: &Path) -> Command {
     let mut c = Command::cargo_bin("quant-session").unwrap();
     c.current_dir(dir)
         .env_remove("NO_COLOR")
-        .env_remove("CLICOLOR_FORCE");
+        .env_remove("CLICOLOR_FORCE")
+        .env_remove("GITHUB_STEP_SUMMARY");
     c
 }
 

@@ -35,6 +35,13 @@ fn the_action_is_a_valid_composite_action() {
     }));
     // Inputs reach the shell as variables, never pasted into a script.
     assert!(!runs.iter().any(|r| r.contains("${{")), "{runs:#?}");
+    // The job summary is `--format github`'s (GitHub sets GITHUB_STEP_SUMMARY); an input
+    // turns it off.
+    assert_eq!(action["inputs"]["job-summary"]["default"], "true");
+    assert!(
+        runs.iter()
+            .any(|r| r.contains("--format github") && r.contains("unset GITHUB_STEP_SUMMARY"))
+    );
 }
 
 #[test]

@@ -415,3 +415,103 @@ fn very_many_findings_make_one_valid_junit_and_gitlab_report() {
         valid.unwrap();
     }
 }
+
+#[test]
+fn github_appends_a_job_summary_that_a_transcript_cannot_forge() {
+    let dir = tempfile::tempdir().unwrap();
+    let summary = dir.path().join("step-summary.md");
+    std::fs::write(&summary, "an earlier step's summary\n").unwrap();
+    let hostile = dir.path().join("pane|1 <b>`x`.log");
+    std::fs::write(
+        &hostile,
+        "SESSION_START: r-2026-11-23T10:15:30\nTASK_COMPLETE: a|b`<img src=x>@team\u{1b}[2J\n\n| forged | row |\n",
+    )
+    .unwrap();
+    let out = qs()
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .args(["check", "--format", "github", "fixtures/"])
+        .arg(&hostile)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    // The annotations are unchanged on stdout.
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(stdout.lines().all(|l| l.starts_with("::")), "{stdout}");
+    let md = std::fs::read_to_string(&summary).unwrap();
+    assert!(
+        md.starts_with("an earlier step's summary\n## quant-session\n\n:x: "),
+        "appended: {md}"
+    );
+    let mut args = vec!["fixtures/"];
+    let hostile_arg = hostile.to_str().unwrap().to_owned();
+    args.push(&hostile_arg);
+    let (errors, warnings, inputs) = json_counts(&args);
+    assert!(
+        md.contains(&format!(
+            ":x: {errors} errors, {warnings} warnings in {inputs} inputs ("
+        )),
+        "{md}"
+    );
+    // A row per input, each with exactly its five cells, whatever the names hold.
+    let rows: Vec<&str> = md
+        .lines()
+        .skip_while(|l| !l.starts_with("| input |"))
+        .take_while(|l| l.starts_with('|'))
+        .collect();
+    assert_eq!(rows.len(), 2 + inputs, "{md}");
+    assert!(
+        rows.iter().all(|r| r.matches('|').count() == 6),
+        "{rows:#?}"
+    );
+    assert!(rows.contains(&"| fixtures/sessions/clean.log | 1 | 0 | 0 | — |"));
+    // The first 20 findings, each with its four cells, and how many more.
+    let listed: Vec<&str> = md
+        .lines()
+        .skip_while(|l| !l.starts_with("| severity |"))
+        .take_while(|l| l.starts_with('|'))
+        .collect();
+    assert_eq!(listed.len(), 2 + 20, "{md}");
+    assert!(
+        listed.iter().all(|r| r.matches('|').count() == 5),
+        "{listed:#?}"
+    );
+    assert!(md.contains(&format!(
+        "and {} more findings: see the annotations and the job log",
+        errors + warnings - 20
+    )));
+    assert!(md.contains("### The first 20 findings"));
+    // Nothing from the transcript is markup, a mention or a line of its own.
+    for forged in ["<img", "<b>", "@team", "| forged |", "`x`", "\u{1b}"] {
+        assert!(!md.contains(forged), "{forged:?} in {md}");
+    }
+    assert!(
+        md.contains("pane&#124;1 &#60;b&#62;&#96;x&#96;.log |"),
+        "{md}"
+    );
+}
+
+#[test]
+fn the_job_summary_is_written_only_by_the_report_on_the_job_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let summary = dir.path().join("step-summary.md");
+    let annotations = dir.path().join("annotations.txt");
+    qs().env("GITHUB_STEP_SUMMARY", &summary)
+        .args(["check", "--format", "json", "--report"])
+        .arg(format!("github={}", annotations.display()))
+        .arg("fixtures/sessions/clean.log")
+        .assert()
+        .code(0);
+    assert!(!summary.exists());
+    qs().env("GITHUB_STEP_SUMMARY", &summary)
+        .args(["check", "--format", "github", "fixtures/sessions/clean.log"])
+        .assert()
+        .code(0);
+    let md = std::fs::read_to_string(&summary).unwrap();
+    assert_eq!(
+        md,
+        "## quant-session\n\n:white_check_mark: 0 errors, 0 warnings in 1 input (1 session)\n\n\
+         | input | sessions | errors | warnings | usage |\n\
+         | --- | ---: | ---: | ---: | --- |\n\
+         | fixtures/sessions/clean.log | 1 | 0 | 0 | — |\n\n"
+    );
+}

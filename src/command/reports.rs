@@ -30,7 +30,11 @@ pub(super) fn reporter<'w>(
             session_lines: pipe,
         }),
         Format::Json => Box::new(Json { out, live: pipe }),
-        Format::Github => Box::new(Github { out, live: pipe }),
+        Format::Github => Box::new(Github {
+            out,
+            live: pipe,
+            summary: None,
+        }),
         Format::Sarif => Box::new(Sarif::new(out)),
         Format::Concise => Box::new(crate::report::concise::Concise { out, live: pipe }),
         Format::Perfetto => Box::new(crate::report::perfetto::Perfetto::new(out)),
@@ -52,7 +56,15 @@ pub(super) fn primary_reporter<'w>(
     if lint.statistics {
         return Box::new(crate::report::quiet::Statistics::new(out));
     }
-    let inner = reporter(lint.format, out, style, pipe);
+    let inner: Report<'w> = match lint.format {
+        // On the job's log, GitHub's report also writes the job summary.
+        Format::Github => Box::new(Github {
+            out,
+            live: pipe,
+            summary: crate::report::step_summary::StepSummary::from_env(),
+        }),
+        format => reporter(format, out, style, pipe),
+    };
     if lint.quiet {
         Box::new(crate::report::quiet::Quiet { inner })
     } else {

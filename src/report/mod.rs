@@ -19,6 +19,7 @@ pub mod postmortem;
 pub mod quiet;
 pub mod sarif;
 pub mod set;
+pub mod step_summary;
 
 pub use crate::finding::plural;
 use crate::summary::{FileSummary, Totals};
