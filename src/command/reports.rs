@@ -24,11 +24,7 @@ pub(super) fn reporter<'w>(
     pipe: bool,
 ) -> Report<'w> {
     match format {
-        Format::Human => Box::new(Human {
-            out,
-            style,
-            session_lines: pipe,
-        }),
+        Format::Human => Box::new(Human::new(out, style, pipe)),
         Format::Json => Box::new(Json { out, live: pipe }),
         Format::Github => Box::new(Github {
             out,
