@@ -177,6 +177,15 @@ impl Format {
         matches!(self, Format::Perfetto | Format::Otlp | Format::Html)
     }
 
+    /// Whether the report is one document (SARIF, JUnit, Code Quality, the pictures):
+    /// its frame, counts and summaries are part of it, so `-q` leaves it whole.
+    pub fn document(self) -> bool {
+        !matches!(
+            self,
+            Format::Human | Format::Json | Format::Github | Format::Concise
+        )
+    }
+
     /// Whether the format shows every session, the clean ones too (it needs each
     /// session's end).
     pub fn sessions(self) -> bool {
@@ -398,7 +407,8 @@ pub struct LintArgs {
     /// not judge).
     #[arg(long, value_name = "FILE", help_heading = "Baselines")]
     pub write_baseline: Option<PathBuf>,
-    /// Report the findings only: no summaries, notes or totals.
+    /// Report the findings only: no summaries, notes or totals (a document format,
+    /// sarif, junit, gitlab or a picture, stays whole).
     #[arg(short, long, help_heading = "Output")]
     pub quiet: bool,
     /// Instead of the findings, a count per rule (most first) and the total.

@@ -515,3 +515,48 @@ fn the_job_summary_is_written_only_by_the_report_on_the_job_log() {
          | fixtures/sessions/clean.log | 1 | 0 | 0 | — |\n\n"
     );
 }
+
+#[test]
+fn quiet_leaves_the_document_formats_whole() {
+    for format in ["junit", "gitlab", "sarif"] {
+        let out = qs()
+            .args(["check", "-q", "--format", format])
+            .args([
+                "fixtures/sessions/clean.log",
+                "fixtures/sessions/crashed-mid-task.log",
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{format}");
+        let text = String::from_utf8(out.stdout).unwrap();
+        match format {
+            "junit" => {
+                assert!(text.ends_with("</testsuites>\n"), "{text}");
+                assert_eq!(text.matches("<testsuite ").count(), 2, "{text}");
+                let dir = tempfile::tempdir().unwrap();
+                let path = dir.path().join("junit.xml");
+                std::fs::write(&path, &text).unwrap();
+                if let Some(valid) = xmllint(&path) {
+                    valid.unwrap();
+                }
+            }
+            "gitlab" => assert_eq!(gitlab_issues(&text).len(), 2),
+            _ => {
+                let log: serde_json::Value = serde_json::from_str(&text).unwrap();
+                assert_eq!(log["runs"][0]["results"].as_array().unwrap().len(), 2);
+            }
+        }
+    }
+    // The line formats are quieted as before: findings only.
+    let out = qs()
+        .args([
+            "check",
+            "-q",
+            "--format",
+            "concise",
+            "fixtures/sessions/crashed-mid-task.log",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8(out.stdout).unwrap().lines().count(), 2);
+}

@@ -61,7 +61,9 @@ pub(super) fn primary_reporter<'w>(
         }),
         format => reporter(format, out, style, pipe),
     };
-    if lint.quiet {
+    // A document with its summaries dropped would be cut short (no closing tag, an
+    // empty file): `-q` quiets the line formats only.
+    if lint.quiet && !lint.format.document() {
         Box::new(crate::report::quiet::Quiet { inner })
     } else {
         inner
