@@ -46,6 +46,7 @@ struct Issue<'a> {
 
 /// The GitLab Code Quality reporter.
 pub struct Gitlab<W> {
+    /// Where the JSON array goes, an issue as each finding comes.
     pub out: W,
     /// Issues written so far (a comma goes before every one but the first).
     issues: u64,
@@ -56,6 +57,7 @@ pub struct Gitlab<W> {
 }
 
 impl<W: Write> Gitlab<W> {
+    /// The report on `out`; the array opens with the first issue.
     pub fn new(out: W) -> Self {
         Gitlab {
             out,

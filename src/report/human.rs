@@ -271,6 +271,7 @@ pub struct Human<W> {
 }
 
 impl<W> Human<W> {
+    /// The human report on `out`; `session_lines`: a line as each session ends.
     pub fn new(out: W, style: Style, session_lines: bool) -> Self {
         Human {
             out,

@@ -262,6 +262,7 @@ impl Suite {
 
 /// The JUnit XML reporter.
 pub struct Junit<W> {
+    /// Where the XML goes (a suite at a time, at each input's end).
     pub out: W,
     opened: bool,
     /// The suites of the inputs being read (one in `check`, one per followed file in
@@ -270,6 +271,7 @@ pub struct Junit<W> {
 }
 
 impl<W: Write> Junit<W> {
+    /// The report on `out`; nothing is written before the first input ends.
     pub fn new(out: W) -> Self {
         Junit {
             out,

@@ -83,6 +83,7 @@ impl StepSummary {
         })
     }
 
+    /// A finding of `file`: listed while fewer than [`MAX_FINDINGS`] are, else counted.
     pub fn finding(&mut self, file: &str, f: &Finding) {
         if self.findings.len() >= MAX_FINDINGS {
             self.more_findings += 1;
@@ -97,6 +98,7 @@ impl StepSummary {
         });
     }
 
+    /// An input ended: its row, while fewer than [`MAX_INPUTS`] are, else counted.
     pub fn input_end(&mut self, summary: &FileSummary<'_>) {
         if self.rows.len() >= MAX_INPUTS {
             self.more_inputs += 1;
@@ -120,6 +122,7 @@ impl StepSummary {
         });
     }
 
+    /// An input could not be read (to its end): said above the table.
     pub fn unreadable(&mut self, file: &str, error: &str) {
         if self.unreadable.len() < MAX_INPUTS {
             self.unreadable.push((file.to_owned(), error.to_owned()));
