@@ -163,12 +163,33 @@ pub enum Format {
     /// One self-contained HTML page: each session's timeline, the findings table, the
     /// summary and the post-mortem verdict.
     Html,
+    /// JUnit XML for CI test reports (Jenkins, GitLab, Azure): a `testsuite` per input,
+    /// a `testcase` per session, a `failure` per error finding, warnings in `system-out`.
+    Junit,
+    /// GitLab Code Quality JSON (the `codequality` artefact): an issue per finding with
+    /// its rule, a stable fingerprint, a severity (major, minor) and its line.
+    Gitlab,
 }
 
 impl Format {
     /// Whether the format draws when things happened (it needs the timeline).
     pub fn pictures(self) -> bool {
         matches!(self, Format::Perfetto | Format::Otlp | Format::Html)
+    }
+
+    /// Whether the report is one document (SARIF, JUnit, Code Quality, the pictures):
+    /// its frame, counts and summaries are part of it, so `-q` leaves it whole.
+    pub fn document(self) -> bool {
+        !matches!(
+            self,
+            Format::Human | Format::Json | Format::Github | Format::Concise
+        )
+    }
+
+    /// Whether the format shows every session, the clean ones too (it needs each
+    /// session's end).
+    pub fn sessions(self) -> bool {
+        matches!(self, Format::Junit)
     }
 }
 
@@ -185,7 +206,7 @@ fn parse_report(s: &str) -> Result<ReportTarget, String> {
         .ok_or_else(|| format!("expected FORMAT=PATH, got `{s}`"))?;
     let format = Format::from_str(format, true).map_err(|_| {
         format!(
-            "unknown format `{format}` (human, json, github, sarif, concise, perfetto, otlp, html)"
+            "unknown format `{format}` (human, json, github, sarif, concise, perfetto, otlp, html, junit, gitlab)"
         )
     })?;
     if path.is_empty() {
@@ -386,7 +407,8 @@ pub struct LintArgs {
     /// not judge).
     #[arg(long, value_name = "FILE", help_heading = "Baselines")]
     pub write_baseline: Option<PathBuf>,
-    /// Report the findings only: no summaries, notes or totals.
+    /// Report the findings only: no summaries, notes or totals (a document format,
+    /// sarif, junit, gitlab or a picture, stays whole).
     #[arg(short, long, help_heading = "Output")]
     pub quiet: bool,
     /// Instead of the findings, a count per rule (most first) and the total.

@@ -10,7 +10,8 @@ fn qs_in(dir: &Path) -> Command {
     let mut c = Command::cargo_bin("quant-session").unwrap();
     c.current_dir(dir)
         .env_remove("NO_COLOR")
-        .env_remove("CLICOLOR_FORCE");
+        .env_remove("CLICOLOR_FORCE")
+        .env_remove("GITHUB_STEP_SUMMARY");
     c
 }
 
@@ -54,6 +55,56 @@ fn human_format_for_a_multi_file_run_ends_with_a_total() {
         "{out}"
     );
     insta::assert_snapshot!(out);
+}
+
+#[test]
+fn the_human_report_says_what_was_not_checked_once_per_run_and_json_per_input() {
+    let (out, _) = stdout(qs().args(["check", "fixtures/sessions/"]));
+    let lines: Vec<&str> = out
+        .lines()
+        .filter(|l| l.starts_with("not checked:"))
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            "not checked: unbacked-subagent, unbacked-files-created, tool-loop (no tool calls in the input); \
+          duration-mismatch (no timestamps in the input); worker-error-exit (the input does not \
+          say how the worker ended); checkpoint-problem (no --checkpoints DIR)"
+        ]
+    );
+    // Just before the run's total.
+    assert!(out.ends_with(&format!(
+        "{}\ntotal: 9 sessions, 7 errors, 3 warnings\n",
+        lines[0]
+    )));
+    // Where inputs differ, it says on how many each gap was.
+    let (out, _) = stdout(qs().args([
+        "check",
+        "fixtures/sessions/clean.log",
+        "fixtures/shapes/session.stream-json.log",
+    ]));
+    let lines: Vec<&str> = out
+        .lines()
+        .filter(|l| l.starts_with("not checked:"))
+        .collect();
+    assert_eq!(lines.len(), 1, "{out}");
+    assert!(
+        lines[0].contains("(no tool calls in the input, on 1 of 2 inputs)"),
+        "{out}"
+    );
+    // JSON keeps it in each input's summary.
+    let (out, _) = stdout(qs().args(["check", "--format", "json", "fixtures/sessions/"]));
+    let summaries: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|v| v["kind"] == "summary")
+        .collect();
+    assert_eq!(summaries.len(), 7);
+    assert!(
+        summaries
+            .iter()
+            .all(|s| s["not_checked"].as_array().unwrap().len() == 6)
+    );
 }
 
 #[test]

@@ -35,6 +35,13 @@ fn the_action_is_a_valid_composite_action() {
     }));
     // Inputs reach the shell as variables, never pasted into a script.
     assert!(!runs.iter().any(|r| r.contains("${{")), "{runs:#?}");
+    // The job summary is `--format github`'s (GitHub sets GITHUB_STEP_SUMMARY); an input
+    // turns it off.
+    assert_eq!(action["inputs"]["job-summary"]["default"], "true");
+    assert!(
+        runs.iter()
+            .any(|r| r.contains("--format github") && r.contains("unset GITHUB_STEP_SUMMARY"))
+    );
 }
 
 #[test]
@@ -42,11 +49,33 @@ fn the_pre_commit_hook_is_valid_and_takes_json_lines() {
     let hooks = yaml(&std::fs::read_to_string(".pre-commit-hooks.yaml").unwrap());
     let errors = validate(include_str!("data/schemas/pre-commit-hooks.json"), &hooks);
     assert!(errors.is_empty(), "{errors:#?}");
-    let files = regex::Regex::new(hooks[0]["files"].as_str().unwrap()).unwrap();
-    for name in ["logs/pane-1.log", "a.txt", "session.jsonl", "run.ndjson"] {
-        assert!(files.is_match(name), "{name}");
+    // Two kinds, one behaviour: built with cargo, or installed as a Python wheel.
+    let hooks = hooks.as_array().unwrap();
+    let languages: Vec<&str> = hooks
+        .iter()
+        .map(|h| h["language"].as_str().unwrap())
+        .collect();
+    assert_eq!(languages, ["rust", "python"]);
+    for hook in hooks {
+        assert_eq!(hook["entry"], hooks[0]["entry"]);
+        let files = regex::Regex::new(hook["files"].as_str().unwrap()).unwrap();
+        for name in ["logs/pane-1.log", "a.txt", "session.jsonl", "run.ndjson"] {
+            assert!(files.is_match(name), "{name}");
+        }
+        assert!(!files.is_match("src/main.rs"));
     }
-    assert!(!files.is_match("src/main.rs"));
+    // The Python hook installs the package pyproject.toml describes: maturin's binary.
+    let pyproject: toml::Value =
+        toml::from_str(&std::fs::read_to_string("pyproject.toml").unwrap()).unwrap();
+    assert_eq!(
+        pyproject["build-system"]["build-backend"].as_str(),
+        Some("maturin")
+    );
+    assert_eq!(
+        pyproject["tool"]["maturin"]["bindings"].as_str(),
+        Some("bin")
+    );
+    assert_eq!(pyproject["project"]["name"].as_str(), Some("quant-session"));
 }
 
 #[test]

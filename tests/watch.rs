@@ -362,6 +362,7 @@ fn reports_beside_the_watch_are_complete_when_it_ends() {
     std::fs::create_dir_all(&logs).unwrap();
     let html = dir.path().join("fleet.html");
     let trace = dir.path().join("fleet.trace.json");
+    let junit = dir.path().join("fleet.junit.xml");
     let mut w = Watch::start(
         &[
             "--format",
@@ -370,6 +371,8 @@ fn reports_beside_the_watch_are_complete_when_it_ends() {
             &format!("html={}", html.display()),
             "--report",
             &format!("perfetto={}", trace.display()),
+            "--report",
+            &format!("junit={}", junit.display()),
         ],
         &logs,
     );
@@ -382,8 +385,18 @@ fn reports_beside_the_watch_are_complete_when_it_ends() {
     });
     // Not there before the watch ends: a report is never half-written.
     assert!(!html.exists());
+    assert!(!junit.exists());
     let (code, _) = w.stop(libc::SIGTERM);
     assert_eq!(code, Some(143));
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(
+        xml.contains(&format!(
+            "<testcase name=\"researcher-2026-11-23T10:15:30\" classname=\"{}\">",
+            logs.join("pane-1.log").display()
+        )) && xml.contains("type=\"patterns-not-read\"")
+            && xml.ends_with("</testsuites>\n"),
+        "{xml}"
+    );
     let page = std::fs::read_to_string(&html).unwrap();
     assert!(
         page.contains("session researcher-2026-11-23T10:15:30") && page.ends_with("</html>\n"),

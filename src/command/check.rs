@@ -203,10 +203,26 @@ impl Drop for TurnOver<'_> {
 
 /// What file mode hears from its workers.
 enum FromWorker {
-    /// Findings of input `i`, in position order.
-    Findings(usize, Vec<Finding>),
+    /// Findings of input `i`, in position order, and its sessions' ends among them.
+    Findings(usize, Vec<Found>),
     /// Input `i` was read to its end (or could not be).
     Done(usize, Box<Result<Analysis, Fatal>>),
+}
+
+/// What a file-mode worker hands over of an input.
+enum Found {
+    Finding(Finding),
+    /// A session's end, for the reports that show every session (JUnit).
+    SessionEnd(Box<SessionState>),
+}
+
+impl Found {
+    fn push(self, file: &str, out: &mut impl Sink<Error = Fatal>) -> Result<Flow, Fatal> {
+        match self {
+            Found::Finding(f) => out.push(file, Item::Finding(f)),
+            Found::SessionEnd(state) => out.push(file, Item::SessionEnd(&state)),
+        }
+    }
 }
 
 /// A file-mode worker's sink: findings of input `i` cross to the reporting thread in
@@ -217,8 +233,10 @@ struct Batches<'t> {
     i: usize,
     tx: mpsc::SyncSender<FromWorker>,
     turn: &'t Turn,
-    batch: Vec<Finding>,
+    batch: Vec<Found>,
     sent: usize,
+    /// Whether sessions' ends are handed over too (a report shows every session).
+    sessions: bool,
 }
 
 impl Batches<'_> {
@@ -242,11 +260,14 @@ impl Sink for Batches<'_> {
     fn push(&mut self, _input: &str, item: Item<'_>) -> Result<Flow, Fatal> {
         match item {
             Item::Finding(f) => {
-                self.batch.push(f);
+                self.batch.push(Found::Finding(f));
                 if self.batch.len() >= FINDINGS_BATCH && !self.send() {
                     // Reporting has ended (an error, a signal): stop reading.
                     return Ok(Flow::Stop);
                 }
+            }
+            Item::SessionEnd(state) if self.sessions => {
+                self.batch.push(Found::SessionEnd(Box::new(state.clone())));
             }
             // The reporting thread is told the end of the input with its analysis; the
             // rest (events, session ends) was drawn by the worker's tally.
@@ -279,6 +300,10 @@ fn lint(
     baselines: &mut Baselines,
     draw: bool,
 ) -> Result<Outcome, Fatal> {
+    // A report that shows every session (JUnit) is told each session's end.
+    let sessions = std::iter::once(args.lint.format)
+        .chain(args.lint.report.iter().map(|r| r.format))
+        .any(crate::cli::Format::sessions);
     let mut outcome = Outcome {
         files: targets.len(),
         totals: Totals::default(),
@@ -316,6 +341,7 @@ fn lint(
                         turn,
                         batch: Vec::new(),
                         sent: 0,
+                        sessions,
                     });
                     // The last session's state is wanted only to compare it with its
                     // checkpoint.
@@ -350,7 +376,7 @@ fn lint(
         };
         // Inputs further on than the one being reported: their findings so far, and
         // their end once read.
-        type Waiting = (Vec<Finding>, Option<Result<Analysis, Fatal>>);
+        type Waiting = (Vec<Found>, Option<Result<Analysis, Fatal>>);
         let mut waiting: BTreeMap<usize, Waiting> = BTreeMap::new();
         let mut want = 0;
         for msg in rx {
@@ -363,7 +389,7 @@ fn lint(
                 FromWorker::Findings(i, found) if i == want => {
                     let file = display_name(targets[i].path());
                     for f in found {
-                        out.push(&file, Item::Finding(f))?;
+                        f.push(&file, &mut out)?;
                     }
                 }
                 FromWorker::Findings(i, found) => waiting.entry(i).or_default().0.extend(found),
@@ -373,7 +399,7 @@ fn lint(
             while let Some((findings, done)) = waiting.get_mut(&want) {
                 let file = display_name(targets[want].path());
                 for f in std::mem::take(findings) {
-                    out.push(&file, Item::Finding(f))?;
+                    f.push(&file, &mut out)?;
                 }
                 let Some(checked) = done.take() else { break };
                 waiting.remove(&want);

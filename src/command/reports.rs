@@ -24,18 +24,20 @@ pub(super) fn reporter<'w>(
     pipe: bool,
 ) -> Report<'w> {
     match format {
-        Format::Human => Box::new(Human {
-            out,
-            style,
-            session_lines: pipe,
-        }),
+        Format::Human => Box::new(Human::new(out, style, pipe)),
         Format::Json => Box::new(Json { out, live: pipe }),
-        Format::Github => Box::new(Github { out, live: pipe }),
+        Format::Github => Box::new(Github {
+            out,
+            live: pipe,
+            summary: None,
+        }),
         Format::Sarif => Box::new(Sarif::new(out)),
         Format::Concise => Box::new(crate::report::concise::Concise { out, live: pipe }),
         Format::Perfetto => Box::new(crate::report::perfetto::Perfetto::new(out)),
         Format::Otlp => Box::new(crate::report::otlp::Otlp::new(out)),
         Format::Html => Box::new(crate::report::html::Html::new(out)),
+        Format::Junit => Box::new(crate::report::junit::Junit::new(out)),
+        Format::Gitlab => Box::new(crate::report::gitlab::Gitlab::new(out)),
     }
 }
 
@@ -50,8 +52,18 @@ pub(super) fn primary_reporter<'w>(
     if lint.statistics {
         return Box::new(crate::report::quiet::Statistics::new(out));
     }
-    let inner = reporter(lint.format, out, style, pipe);
-    if lint.quiet {
+    let inner: Report<'w> = match lint.format {
+        // On the job's log, GitHub's report also writes the job summary.
+        Format::Github => Box::new(Github {
+            out,
+            live: pipe,
+            summary: crate::report::step_summary::StepSummary::from_env(),
+        }),
+        format => reporter(format, out, style, pipe),
+    };
+    // A document with its summaries dropped would be cut short (no closing tag, an
+    // empty file): `-q` quiets the line formats only.
+    if lint.quiet && !lint.format.document() {
         Box::new(crate::report::quiet::Quiet { inner })
     } else {
         inner

@@ -1,6 +1,9 @@
 //! GitHub Actions workflow commands, one per finding, so findings show inline on a pull
 //! request: `::error file=F,line=N,col=C,title=RULE::message`.
 //!
+//! With `GITHUB_STEP_SUMMARY` set, the run's job summary is appended to that file too
+//! ([`super::step_summary`]).
+//!
 //! Everything taken from a transcript is escaped as GitHub requires (`%`, `\r`, `\n` in
 //! the message; also `:` and `,` in properties), so no transcript can end the command
 //! early, forge a second annotation or run another workflow command.
@@ -30,6 +33,9 @@ pub struct Github<W> {
     /// report is written in large pieces (a file mode run with 200 000 findings makes a
     /// few hundred writes, not 200 000).
     pub live: bool,
+    /// The job summary, appended at the end of the run (the report on the job's log
+    /// writes it; a `--report github=PATH` file does not).
+    pub summary: Option<super::step_summary::StepSummary>,
 }
 
 impl<W: Write> Github<W> {
@@ -67,16 +73,38 @@ impl<W: Write> Sink for Github<W> {
 
     fn push(&mut self, input: &str, item: Item<'_>) -> io::Result<Flow> {
         match item {
-            Item::Finding(f) => self.finding(input, &f)?,
+            Item::Finding(f) => {
+                if let Some(summary) = &mut self.summary {
+                    summary.finding(input, &f);
+                }
+                self.finding(input, &f)?
+            }
             // What is written so far is complete at each input's end.
-            Item::InputEnd(_) | Item::RunEnd { .. } => self.out.flush()?,
+            Item::InputEnd(end) => {
+                if let Some(summary) = &mut self.summary {
+                    summary.input_end(end);
+                }
+                self.out.flush()?
+            }
+            Item::Unreadable(error) => {
+                if let Some(summary) = &mut self.summary {
+                    summary.unreadable(input, error);
+                }
+            }
+            Item::RunEnd { inputs, totals } => {
+                self.out.flush()?;
+                if let Some(summary) = self.summary.take() {
+                    summary.write(inputs, totals).map_err(|e| {
+                        io::Error::new(e.kind(), format!("GITHUB_STEP_SUMMARY: {e}"))
+                    })?;
+                }
+            }
             Item::Followed
             | Item::Event(_)
             | Item::Settled(_)
             | Item::Note(_)
             | Item::SessionEnd(_)
-            | Item::SessionDrawn(..)
-            | Item::Unreadable(_) => {}
+            | Item::SessionDrawn(..) => {}
         }
         Ok(Flow::Continue)
     }

@@ -265,6 +265,21 @@ pub struct Human<W> {
     pub style: Style,
     /// Print a line when each session ends (pipe mode).
     pub session_lines: bool,
+    /// What the inputs so far did not check, said once at the end of the run (the same
+    /// line for every input of a directory would bury the totals).
+    coverage: super::Coverage,
+}
+
+impl<W> Human<W> {
+    /// The human report on `out`; `session_lines`: a line as each session ends.
+    pub fn new(out: W, style: Style, session_lines: bool) -> Self {
+        Human {
+            out,
+            style,
+            session_lines,
+            coverage: super::Coverage::default(),
+        }
+    }
 }
 
 use super::plural;
@@ -342,9 +357,7 @@ impl<W: Write> Human<W> {
                 plural(r.broken_records, "line", "lines"),
             )?;
         }
-        if let Some(line) = super::not_checked_line(summary.not_checked) {
-            writeln!(self.out, "{line}")?;
-        }
+        self.coverage.add(summary.not_checked);
         if let Some(how) = summary.worker_exit {
             writeln!(self.out, "the worker exited with {how}")?;
         }
@@ -368,6 +381,9 @@ impl<W: Write> Human<W> {
     }
 
     fn end_run(&mut self, files: usize, all: Totals) -> io::Result<()> {
+        if let Some(line) = self.coverage.line() {
+            writeln!(self.out, "{line}")?;
+        }
         if files > 1 {
             writeln!(self.out, "total: {}", describe(all))?;
         }
