@@ -920,3 +920,31 @@ fn run_knows_background_agents_times_its_worker_and_survives_a_bad_traceparent()
         .unwrap();
     assert_ne!(out.status.code(), Some(101), "{out:?}");
 }
+
+/// The GitHub job summary's usage column: tokens, cost and turns as the CLI reported.
+#[test]
+fn the_job_summary_shows_the_usage() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = tempfile::tempdir().unwrap();
+    let summary = dir.path().join("summary.md");
+    Command::cargo_bin("quant-session")
+        .unwrap()
+        .current_dir(root)
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .args(["check", "--format", "github"])
+        .arg("fixtures/rules/budget-exceeded.log")
+        .arg("fixtures/shapes/session.codex.log")
+        .output()
+        .unwrap();
+    let md = std::fs::read_to_string(&summary).unwrap();
+    assert!(
+        md.contains(
+            "| fixtures/rules/budget-exceeded.log | 1 | 0 | 0 | 127k tokens, &#36;1.87, 23 turns |"
+        ),
+        "{md}"
+    );
+    assert!(
+        md.contains("| fixtures/shapes/session.codex.log | 1 | 1 | 0 | 6.2k tokens |"),
+        "{md}"
+    );
+}

@@ -104,14 +104,22 @@ impl StepSummary {
             self.more_inputs += 1;
             return;
         }
+        // The tokens and cost the CLI reported, and its turns.
         let usage = summary.worker.and_then(|w| {
-            let exit = w.exit.as_ref()?;
             let mut parts = Vec::new();
-            if let Some(turns) = exit.num_turns {
-                parts.push(crate::finding::plural(turns, "turn", "turns"));
+            if let Some(u) = &w.usage {
+                if !u.tokens.is_empty() {
+                    parts.push(format!(
+                        "{} tokens",
+                        crate::usage::short(u.tokens.total_tokens)
+                    ));
+                }
+                if let Some(cost) = u.cost_usd {
+                    parts.push(crate::rule::Budget::dollars(cost));
+                }
             }
-            if let Some(cost) = exit.total_cost_usd {
-                parts.push(format!("${cost:.2}"));
+            if let Some(turns) = w.exit.as_ref().and_then(|e| e.num_turns) {
+                parts.push(crate::finding::plural(turns, "turn", "turns"));
             }
             (!parts.is_empty()).then(|| parts.join(", "))
         });
