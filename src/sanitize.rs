@@ -88,6 +88,28 @@ pub fn quote(raw: &[u8], max: usize) -> String {
     }
 }
 
+/// Text from a transcript for markup (XML character data and attribute values, HTML):
+/// control bytes escaped as every report shows them ([`escape`]), then the markup
+/// characters as entities; a tab as `&#9;` (an attribute value would make it a space)
+/// and U+FFFE, U+FFFF (which XML 1.0 forbids) shown escaped.
+pub fn markup(text: &str) -> String {
+    let shown = escape(text.as_bytes());
+    let mut out = String::with_capacity(shown.len());
+    for c in shown.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            '\t' => out.push_str("&#9;"),
+            '\u{fffe}' | '\u{ffff}' => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

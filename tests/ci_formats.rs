@@ -600,3 +600,52 @@ fn the_job_summary_caps_its_table_at_100_inputs() {
     assert_eq!(rows, 100, "{md}");
     assert!(md.contains("and 3 more inputs"), "{md}");
 }
+
+/// Two sessions of one id in one input (a resumed worker) are two testcases, each with
+/// its own findings; a clean one repeated is two passing testcases.
+#[test]
+fn sessions_sharing_an_id_are_testcases_of_their_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let clean = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/sessions/clean.log"),
+    )
+    .unwrap();
+    let twice = dir.path().join("twice.log");
+    std::fs::write(&twice, format!("{clean}{clean}")).unwrap();
+    let out = qs()
+        .args(["check", "--format", "junit"])
+        .arg(&twice)
+        .output()
+        .unwrap();
+    let xml = String::from_utf8(out.stdout).unwrap();
+    assert!(xml.contains("tests=\"2\" failures=\"0\""), "{xml}");
+    assert_eq!(xml.matches("<testcase ").count(), 2, "{xml}");
+    let aba = dir.path().join("aba.log");
+    std::fs::write(
+        &aba,
+        "SESSION_START: a-2026-11-23T10:15:30\nTASK_START: t\nTASK_COMPLETE: t\n\
+         SESSION_START: b-2026-11-23T10:15:30\n\
+         SESSION_START: a-2026-11-23T10:15:30\nTASK_START: u\n",
+    )
+    .unwrap();
+    let out = qs()
+        .args(["check", "--format", "junit"])
+        .arg(&aba)
+        .output()
+        .unwrap();
+    let xml = String::from_utf8(out.stdout).unwrap();
+    // The last session's open task is in the last testcase named `a`, not the first.
+    let last_a = xml
+        .rfind("<testcase name=\"a-2026-11-23T10:15:30\"")
+        .unwrap();
+    let first_a = xml
+        .find("<testcase name=\"a-2026-11-23T10:15:30\"")
+        .unwrap();
+    assert!(first_a < last_a, "{xml}");
+    let u = xml.find("task &quot;u&quot;").unwrap();
+    assert!(u > last_a, "{xml}");
+    assert!(
+        !xml[first_a..last_a].contains("task &quot;u&quot;"),
+        "{xml}"
+    );
+}

@@ -86,19 +86,7 @@ footer{color:#777;font-size:.8rem;margin-top:2rem}
 
 /// Text from a transcript, made safe: control bytes escaped, then HTML-escaped.
 fn text(s: &str) -> String {
-    let shown = crate::sanitize::escape(s.as_bytes());
-    let mut out = String::with_capacity(shown.len());
-    for c in shown.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
+    crate::sanitize::markup(s)
 }
 
 /// How a point reads on the axis.

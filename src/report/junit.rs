@@ -15,7 +15,7 @@
 //! [`crate::sanitize::escape`] (no control byte reaches the XML, where XML 1.0 forbids
 //! most of them even as references) and then [`escape`] (no markup).
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::fs::File;
 use std::io::{self, BufWriter, Seek, SeekFrom, Write};
 use std::sync::Arc;
@@ -33,22 +33,7 @@ const OUTSIDE: &str = "(input)";
 /// shown escaped as every report shows them, the markup characters become entities,
 /// and the characters XML 1.0 forbids (U+FFFE, U+FFFF) are shown escaped too.
 pub fn escape(text: &str) -> String {
-    let shown = sanitize::escape(text.as_bytes());
-    let mut out = String::with_capacity(shown.len());
-    for c in shown.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            // Kept as itself in text, but an attribute value would turn it into a space.
-            '\t' => out.push_str("&#9;"),
-            '\u{fffe}' | '\u{ffff}' => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out
+    sanitize::markup(text)
 }
 
 /// A line of the input as a report quotes it: its line end cut, every control byte and
@@ -76,8 +61,11 @@ struct Suite {
     failures: u64,
     errors: u64,
     case: Option<Case>,
-    /// Sessions that have a testcase.
-    written: HashSet<Arc<str>>,
+    /// Testcases written per session id, and the ends said per id: two sessions of one
+    /// id (a resumed worker) are two testcases, and an end is a testcase's only when
+    /// more ends than testcases came.
+    written: HashMap<Arc<str>, u64>,
+    ends: HashMap<Arc<str>, u64>,
     /// Sessions that ended and have no testcase yet: their findings may still come (a
     /// file's findings are handed on in line order, after the session's end is said).
     ended: VecDeque<Arc<str>>,
@@ -93,7 +81,8 @@ impl Suite {
             failures: 0,
             errors: 0,
             case: None,
-            written: HashSet::new(),
+            written: HashMap::new(),
+            ends: HashMap::new(),
             ended: VecDeque::new(),
             unreadable: false,
         })
@@ -118,7 +107,8 @@ impl Suite {
     }
 
     /// A testcase for a session that ended with no finding.
-    fn passed(&mut self, input: &str, session: &str) -> io::Result<()> {
+    fn passed(&mut self, input: &str, session: &Arc<str>) -> io::Result<()> {
+        *self.written.entry(session.clone()).or_default() += 1;
         self.tests += 1;
         writeln!(
             self.spool,
@@ -131,7 +121,13 @@ impl Suite {
     /// Makes the testcase of `session` the one written to: the one before is closed,
     /// and sessions that ended before it with no finding get their testcase first.
     fn switch_to(&mut self, input: &str, session: Option<&Arc<str>>) -> io::Result<()> {
-        if self.case.as_ref().map(|c| c.session.as_ref()) == Some(session) {
+        // The same session (the very one: two sessions may share an id).
+        let same = match (self.case.as_ref().map(|c| c.session.as_ref()), session) {
+            (Some(Some(open)), Some(id)) => Arc::ptr_eq(open, id),
+            (Some(None), None) => true,
+            _ => false,
+        };
+        if same {
             return Ok(());
         }
         self.close_case()?;
@@ -139,14 +135,12 @@ impl Suite {
             let before = self.ended.iter().position(|e| e == id);
             let clean = before.unwrap_or(self.ended.len());
             for ended in self.ended.drain(..clean).collect::<Vec<_>>() {
-                if self.written.insert(ended.clone()) {
-                    self.passed(input, &ended)?;
-                }
+                self.passed(input, &ended)?;
             }
             if before.is_some() {
                 self.ended.pop_front();
             }
-            self.written.insert(id.clone());
+            *self.written.entry(id.clone()).or_default() += 1;
         }
         self.open_case(input, session.map_or(OUTSIDE, |s| s))?;
         self.case = Some(Case {
@@ -223,9 +217,7 @@ impl Suite {
     ) -> io::Result<()> {
         self.close_case()?;
         for ended in std::mem::take(&mut self.ended) {
-            if self.written.insert(ended.clone()) {
-                self.passed(input, &ended)?;
-            }
+            self.passed(input, &ended)?;
         }
         if self.tests == 0 {
             self.tests += 1;
@@ -338,15 +330,17 @@ impl<W: Write> Sink for Junit<W> {
         match item {
             Item::Finding(f) => self.suite(input)?.finding(input, &f)?,
             Item::SessionEnd(state) => {
+                // An end with a testcase already (its findings came first, live) is
+                // that testcase's; one more is a session to write.
                 let suite = self.suite(input)?;
-                let id = state.session_id.as_str();
-                let current = suite
-                    .case
-                    .as_ref()
-                    .and_then(|c| c.session.as_deref())
-                    .is_some_and(|s| s == id);
-                if !current && !suite.written.contains(id) {
-                    suite.ended.push_back(Arc::from(id));
+                let id: Arc<str> = Arc::from(state.session_id.as_str());
+                let ends = suite.ends.entry(id.clone()).or_default();
+                *ends += 1;
+                let ends = *ends;
+                let written = suite.written.get(&id).copied().unwrap_or(0);
+                let queued = suite.ended.iter().filter(|e| **e == id).count() as u64;
+                if ends > written + queued {
+                    suite.ended.push_back(id);
                 }
             }
             Item::Unreadable(error) => self.suite(input)?.unreadable(input, error)?,
@@ -374,7 +368,7 @@ mod tests {
     fn nothing_from_the_input_becomes_markup_or_a_forbidden_character() {
         assert_eq!(
             escape("a<b>&\"'\u{1b}[2J\u{0}\u{fffe}\u{9b}\t"),
-            "a&lt;b&gt;&amp;&quot;&apos;\\x1b[2J\\x00\\u{fffe}\\u{9b}&#9;"
+            "a&lt;b&gt;&amp;&quot;&#39;\\x1b[2J\\x00\\u{fffe}\\u{9b}&#9;"
         );
         assert_eq!(escape("</failure><x>"), "&lt;/failure&gt;&lt;x&gt;");
     }

@@ -215,25 +215,26 @@ pub fn hung(
             crate::duration::show(silent)
         ),
     };
-    let at = crate::event::Position {
-        line: text.line.max(1),
-        column: 1,
-        offset: text.offset,
-        block_line: None,
+    let label = match last {
+        LastRecord::Exit => "the final record",
+        _ => "the last record read",
     };
-    Finding::new(
-        Rule::WorkerHung,
-        message,
-        Label {
-            at,
-            len: text.bytes.len() as u64,
-            message: match last {
-                LastRecord::Exit => "the final record".into(),
-                _ => "the last record read".into(),
-            },
-            text,
+    Finding::new(Rule::WorkerHung, message, whole_line(text, label))
+}
+
+/// A label on the whole of a line the run read last (`text`).
+fn whole_line(text: std::sync::Arc<crate::event::LineText>, message: &str) -> Label {
+    Label {
+        at: crate::event::Position {
+            line: text.line.max(1),
+            column: 1,
+            offset: text.offset,
+            block_line: None,
         },
-    )
+        len: text.bytes.len() as u64,
+        message: message.to_owned().into(),
+        text,
+    }
 }
 
 /// `budget-exceeded` under `run`, which times the worker itself: `elapsed` since it
@@ -243,12 +244,6 @@ pub fn over_time(
     limit: Duration,
     text: std::sync::Arc<crate::event::LineText>,
 ) -> Finding {
-    let at = crate::event::Position {
-        line: text.line.max(1),
-        column: 1,
-        offset: text.offset,
-        block_line: None,
-    };
     Finding::new(
         Rule::BudgetExceeded,
         format!(
@@ -256,12 +251,7 @@ pub fn over_time(
             crate::duration::show(elapsed),
             crate::duration::show(limit)
         ),
-        Label {
-            at,
-            len: text.bytes.len() as u64,
-            message: "the last line read then".into(),
-            text,
-        },
+        whole_line(text, "the last line read then"),
     )
 }
 
