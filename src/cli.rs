@@ -411,8 +411,9 @@ pub struct LintArgs {
     /// sarif, junit, gitlab or a picture, stays whole).
     #[arg(short, long, help_heading = "Output")]
     pub quiet: bool,
-    /// Instead of the findings, a count per rule (most first) and the total.
-    #[arg(long, conflicts_with = "quiet", help_heading = "Output")]
+    /// Instead of the findings, a count per rule (most first), the total and the usage
+    /// (plain text: not with --format; other formats go in --report FMT=PATH).
+    #[arg(long, conflicts_with_all = ["quiet", "format"], help_heading = "Output")]
     pub statistics: bool,
     /// Report, but always exit 0 (for adopting the tool on an existing corpus).
     #[arg(long, help_heading = "Output")]

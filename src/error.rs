@@ -177,9 +177,12 @@ impl InputError {
 
 impl std::fmt::Display for InputError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // A file's name is the transcript writer's to choose: shown escaped, so that no
+        // control sequence in it reaches the terminal.
+        let name = crate::sanitize::escape(self.name.as_bytes());
         match &self.kind {
-            InputErrorKind::Open(e) | InputErrorKind::Read(e) => write!(f, "{}: {e}", self.name),
-            InputErrorKind::Interrupted => write!(f, "{}: interrupted", self.name),
+            InputErrorKind::Open(e) | InputErrorKind::Read(e) => write!(f, "{name}: {e}"),
+            InputErrorKind::Interrupted => write!(f, "{name}: interrupted"),
         }
     }
 }

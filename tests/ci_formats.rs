@@ -649,3 +649,34 @@ fn sessions_sharing_an_id_are_testcases_of_their_own() {
         "{xml}"
     );
 }
+
+/// No link or emoji from a transcript in the job summary, and no control sequence of a
+/// file's name on stderr when it cannot be read.
+#[test]
+fn no_link_emoji_or_terminal_sequence_from_a_transcript() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("pane.log");
+    std::fs::write(
+        &log,
+        "SESSION_START: r-2026-11-23T10:15:30\nTASK_COMPLETE: see https://evil.example/login :shipit:\n",
+    )
+    .unwrap();
+    let summary = dir.path().join("summary.md");
+    let missing = dir.path().join("a\u{1b}]0;pwned\u{7}\nb.log");
+    let out = qs()
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .args(["check", "--format", "github"])
+        .arg(&log)
+        .arg(&missing)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let md = std::fs::read_to_string(&summary).unwrap();
+    assert!(!md.contains("https://") && !md.contains(":shipit:"), "{md}");
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        !stderr.contains('\u{1b}') && !stderr.contains('\u{7}'),
+        "{stderr:?}"
+    );
+    assert!(stderr.contains(r"a\x1b]0;pwned\x07\x0ab.log"), "{stderr}");
+}

@@ -33,8 +33,10 @@ pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(shown.len());
     for c in shown.chars() {
         match c {
+            // `:` too: no `https://…` autolink and no emoji (`:shipit:`) from a
+            // transcript.
             '|' | '`' | '<' | '>' | '&' | '*' | '_' | '[' | ']' | '\\' | '~' | '$' | '@' | '#'
-            | '!' => {
+            | '!' | ':' => {
                 let _ = write!(out, "&#{};", c as u32);
             }
             c => out.push(c),
