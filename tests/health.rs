@@ -948,3 +948,88 @@ fn the_job_summary_shows_the_usage() {
         "{md}"
     );
 }
+
+/// The health rules on every CLI kind (`fixtures/health_shapes.py` writes one session as
+/// each kind): the same five backtests in a row are one tool-loop, the 150 000 tokens
+/// each CLI reports pass a 100 000-token budget once, and nothing else fires; without a
+/// budget the loop alone is left. Under `run`, each stream kind's final record followed
+/// by a live process is worker-hung.
+#[test]
+fn the_health_rules_give_one_verdict_on_every_cli_kind() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let kinds = [
+        "stream-json",
+        "transcript",
+        "codex",
+        "codex-rollout",
+        "gemini",
+        "gemini-chat",
+    ];
+    let check = |flags: &[&str], file: &str| {
+        let out = Command::cargo_bin("quant-session")
+            .unwrap()
+            .current_dir(root)
+            .args(["check", "--format", "json"])
+            .args(flags)
+            .arg(file)
+            .output()
+            .unwrap();
+        let mut rules = Vec::new();
+        let mut total = None;
+        for line in String::from_utf8(out.stdout).unwrap().lines() {
+            let v: Value = serde_json::from_str(line).unwrap();
+            match v["kind"].as_str() {
+                Some("diagnostic") => rules.push(v["rule"].as_str().unwrap().to_owned()),
+                Some("summary") => total = v["usage"]["total_tokens"].as_u64(),
+                _ => {}
+            }
+        }
+        rules.sort();
+        (out.status.code(), rules, total)
+    };
+    for kind in kinds {
+        let file = format!("fixtures/shapes/health.{kind}.log");
+        let (code, rules, total) = check(&["--budget", "tokens=100000"], &file);
+        assert_eq!(code, Some(1), "{file}");
+        assert_eq!(rules, ["budget-exceeded", "tool-loop"], "{file}");
+        assert_eq!(total, Some(150_000), "{file}");
+        let (code, rules, _) = check(&[], &file);
+        assert_eq!(
+            (code, rules),
+            (Some(0), vec!["tool-loop".to_owned()]),
+            "{file}"
+        );
+        // The shapes' protocol session, with its single tool call per command, has no loop.
+        let clean = format!("fixtures/shapes/session.{kind}.log");
+        let (_, rules, _) = check(&["--budget", "tokens=1000000"], &clean);
+        assert!(
+            !rules
+                .iter()
+                .any(|r| r == "tool-loop" || r == "budget-exceeded"),
+            "{clean}: {rules:?}"
+        );
+    }
+    // The stream kinds end with the CLI's final record: alive after it is hung.
+    for kind in ["stream-json", "codex", "gemini"] {
+        let file = format!("fixtures/shapes/health.{kind}.log");
+        let out = Command::cargo_bin("quant-session")
+            .unwrap()
+            .current_dir(root)
+            .args(["run", "--exit-grace", "1s", "--stop-on", "worker-hung"])
+            .args(["--format", "json", "--", "sh", "-c"])
+            .arg(format!("cat {file}; sleep 40"))
+            .timeout(std::time::Duration::from_secs(30))
+            .output()
+            .unwrap();
+        let report = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(out.status.code(), Some(1), "{kind}: {report}");
+        assert!(
+            report.contains(r#""rule":"worker-hung""#),
+            "{kind}: {report}"
+        );
+        assert!(
+            report.contains(r#""worker_exit":"stopped:worker-hung""#),
+            "{kind}: {report}"
+        );
+    }
+}

@@ -51,8 +51,9 @@ fn fixtures() {
         assert_eq!(code, 0);
         insta::assert_snapshot!("events", events);
 
-        // budget-exceeded needs a budget: its fixtures are checked against one.
-        let budget: &[&str] = if file.contains("budget-exceeded") {
+        // budget-exceeded needs a budget: its fixtures and the health shapes are checked
+        // against one.
+        let budget: &[&str] = if file.contains("budget-exceeded") || file.contains("health.") {
             &["--budget", "tokens=100000,cost=1"]
         } else {
             &[]
