@@ -367,6 +367,10 @@ pub struct WatchArgs {
     /// complete when the watch ends), e.g. `--report html=fleet.html`.
     #[arg(long, value_name = "FORMAT=PATH", value_parser = parse_report, help_heading = "Watch")]
     pub report: Vec<ReportTarget>,
+    /// In the HTML report, show each message, tool input, tool result and transcript
+    /// line by its length only (a report to attach to a bug without the run's content).
+    #[arg(long, help_heading = "Watch")]
+    pub redact: bool,
     /// Also export the traces to an OTLP/HTTP collector at this URL, each session as it
     /// ends (the rest of the `OTEL_EXPORTER_OTLP_*` environment applies).
     #[arg(long, value_name = "URL", help_heading = "Watch")]
@@ -421,6 +425,10 @@ pub struct LintArgs {
     /// When to colour the human report.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, help_heading = "Output")]
     pub color: ColorChoice,
+    /// In the HTML report, show each message, tool input, tool result and transcript
+    /// line by its length only (a report to attach to a bug without the run's content).
+    #[arg(long, help_heading = "Output")]
+    pub redact: bool,
     #[command(flatten)]
     pub rules: RuleArgs,
 }

@@ -22,6 +22,34 @@ fn qs() -> Command {
 
 const SESSION_FILE: &str = "fixtures/shapes/session.transcript.log";
 const HOSTILE: &str = "fixtures/hostile/html-injection.log";
+/// The same payloads in a Claude Code stream: in the worker's text, a tool call's input
+/// and its result.
+const HOSTILE_STREAM: &str = "fixtures/hostile/html-injection.stream-json.log";
+
+/// The page's Content-Security-Policy lets run only the page's one script, by the
+/// sha256 of its text, and no other (no 'unsafe-inline', no source of scripts).
+fn assert_only_our_script_may_run(html: &str) {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let csp = html
+        .split("http-equiv=\"Content-Security-Policy\" content=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a Content-Security-Policy");
+    assert!(csp.contains("default-src 'none'"), "{csp}");
+    let script_src = csp
+        .split(';')
+        .map(str::trim)
+        .find(|d| d.starts_with("script-src"))
+        .expect("a script-src directive");
+    let script = html
+        .split("<script>")
+        .nth(1)
+        .and_then(|rest| rest.split("</script>").next())
+        .expect("the page's script");
+    let hash = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(script));
+    assert_eq!(script_src, format!("script-src 'sha256-{hash}'"));
+}
 
 fn stdout(args: &[&str]) -> String {
     let out = qs().args(args).output().unwrap();
@@ -272,14 +300,15 @@ fn the_html_report_renders_in_chromium_without_console_errors() {
 
 #[test]
 fn a_hostile_transcript_renders_inert() {
-    let html = stdout(&["check", "--format", "html", HOSTILE]);
-    // Our page carries no script at all, and forbids any.
-    assert!(!html.to_lowercase().contains("<script"), "{html}");
+    let html = stdout(&["check", "--format", "html", HOSTILE, HOSTILE_STREAM]);
+    // The page carries one script, its own, and forbids any other: the policy names
+    // that script's hash and nothing else (no 'unsafe-inline').
+    assert_eq!(html.to_lowercase().matches("<script").count(), 1, "{html}");
+    assert_only_our_script_may_run(&html);
     assert!(
         !html.contains("<img") && !html.contains("<svg onload"),
         "{html}"
     );
-    assert!(html.contains("script-src") || html.contains("default-src 'none'"));
     // The task id shows as text, the control bytes escaped.
     assert!(
         html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
@@ -292,7 +321,8 @@ fn a_hostile_transcript_renders_inert() {
         let path = dir.path().join("hostile.html");
         std::fs::write(&path, &html).unwrap();
         let (dom, console) = render(&browser, &path, None);
-        assert!(!dom.to_lowercase().contains("<script"), "{dom}");
+        assert_eq!(dom.to_lowercase().matches("<script").count(), 1, "{dom}");
+        assert!(!dom.contains("<img") && !dom.contains("onerror="), "{dom}");
         assert!(!console.contains(":CONSOLE"), "{console}");
     }
 }
