@@ -10,8 +10,8 @@ use crate::rule::Severity;
 use crate::timeline::{Axis, MAX_LANES, Point, SessionSpan, SpanKind, Timeline, lanes};
 
 /// Width of the drawing, in SVG units.
-const W: f64 = 1000.0;
-const LEFT: f64 = 130.0;
+const W: f64 = 640.0;
+const LEFT: f64 = 92.0;
 const RIGHT: f64 = 10.0;
 const ROW: f64 = 18.0;
 /// Width of a character of the bars' labels, in SVG units (11px system font).
