@@ -160,8 +160,9 @@ pub enum Format {
     /// OTLP/JSON traces: a trace per session, spans for its tasks, subagents and tool
     /// calls, findings as span events.
     Otlp,
-    /// One self-contained HTML page: each session's timeline, the findings table, the
-    /// summary and the post-mortem verdict.
+    /// One self-contained HTML page, the run's replay: the totals and an index of the
+    /// inputs (failed first), each session's timeline beside what the worker said and
+    /// did (messages, tool calls and their results), findings linked to their lines.
     Html,
     /// JUnit XML for CI test reports (Jenkins, GitLab, Azure): a `testsuite` per input,
     /// a `testcase` per session, a `failure` per error finding, warnings in `system-out`.
