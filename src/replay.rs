@@ -123,6 +123,8 @@ pub enum Said {
     Result {
         id: String,
         failed: bool,
+        /// A subagent's result: the call of the worker's whose subagent made the call.
+        parent: Option<String>,
         text: Excerpt,
     },
     /// A line of a plain transcript.

@@ -1266,3 +1266,29 @@ fn redact_shows_the_replay_by_lengths_only() {
     assert!(html.contains("researcher-2026-11-23T10:15:30"));
     assert!(html.contains("missing-distillation"));
 }
+
+#[test]
+fn a_session_files_subagents_are_nested_in_the_replay() {
+    // Claude Code 2.1 keeps a subagent's records beside the session file: what the
+    // subagent said and did is shown under the worker's, where its run is told.
+    let html = stdout(&[
+        "check",
+        "--format",
+        "html",
+        "fixtures/transcripts/subagent-files.log",
+    ]);
+    let nested = html
+        .split("<li class=\"msg subagent nested\"")
+        .nth(1)
+        .expect("no subagent message");
+    assert!(
+        nested.starts_with('>') || nested.starts_with(" id="),
+        "{nested}"
+    );
+    assert!(
+        nested.contains("TASK_COMPLETE: inside-the-subagent"),
+        "{nested}"
+    );
+    assert!(html.contains("<li class=\"call nested\""), "{html}");
+    assert!(html.contains("<li class=\"result nested\""), "{html}");
+}

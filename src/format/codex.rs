@@ -229,6 +229,7 @@ impl Codex {
                         text,
                     },
                     _ => Said::Result {
+                        parent: None,
                         id: c.item_id.clone(),
                         failed,
                         text,

@@ -325,6 +325,7 @@ impl CodexRollout {
                 }
                 if let Some(text) = c.said.take() {
                     out.items.push(Item::Said(Box::new(Said::Result {
+                        parent: None,
                         id: c.call_id.clone(),
                         failed: false,
                         text,

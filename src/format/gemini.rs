@@ -260,6 +260,7 @@ impl Gemini {
                 let failed = !c.status.is_empty() && c.status != "success";
                 if let Some(text) = c.said.take() {
                     out.items.push(Item::Said(Box::new(Said::Result {
+                        parent: None,
                         id: c.tool_id.clone(),
                         failed,
                         text,

@@ -230,6 +230,7 @@ impl State {
             }));
             if let Some(text) = call.said.take() {
                 self.message.items.push(Item::Said(Box::new(Said::Result {
+                    parent: None,
                     id: call.id.clone(),
                     failed: !call.status.is_empty() && call.status != "success",
                     text,

@@ -92,11 +92,15 @@ pub struct Pipeline {
 impl Pipeline {
     /// A pipeline for the input reports call `name`.
     pub fn new(name: &str, options: Options) -> Self {
+        let replay = options.scan.replay;
         Pipeline {
             name: name.to_owned(),
             scanner: Scanner::new(options.scan),
             machine: options.rules.map(Machine::new),
-            subagents: options.session_file.as_deref().map(Subagents::beside),
+            subagents: options
+                .session_file
+                .as_deref()
+                .map(|file| Subagents::beside(file, replay)),
             parallel: options.parallel,
             blocks: None,
         }
@@ -346,7 +350,15 @@ impl<S: Sink> To<'_, S> {
         if let (EventKind::SubagentRun { agent_id }, Some(subagents)) =
             (&event.kind, &mut *self.subagents)
         {
-            for call in subagents.creations(agent_id) {
+            let run = subagents.run(agent_id);
+            // What the subagent said, in the replay where its run is told.
+            for mut said in run.said {
+                said.at = event.at;
+                if self.sink.push(self.name, Item::Event(&said))? == Flow::Stop {
+                    return Ok(Flow::Stop);
+                }
+            }
+            for call in run.creations {
                 if machine.event(self.name, &call, self.sink)? == Flow::Stop {
                     return Ok(Flow::Stop);
                 }

@@ -221,7 +221,13 @@ impl ClaudeCode {
                         id: block.tool_use_id.clone(),
                         failed: block.is_error,
                     }));
-                    result(&mut out, &block.tool_use_id, block.is_error, block.said.take());
+                    result(
+                        &mut out,
+                        &block.tool_use_id,
+                        block.is_error,
+                        None,
+                        block.said.take(),
+                    );
                     if self.bash_calls.remove(&block.tool_use_id) {
                         out.items.push(Item::Text(block.events));
                     }
@@ -241,8 +247,21 @@ impl ClaudeCode {
             }
             "user" => {
                 // A subagent's tool results: its calls' ends.
+                // (A sidechain's record in a session file names no parent: it is a
+                // subagent's all the same.)
+                let parent = if c.parent.is_empty() {
+                    "sidechain"
+                } else {
+                    c.parent.as_str()
+                };
                 for mut block in c.blocks.into_iter().filter(|b| b.ty == "tool_result") {
-                    result(&mut out, &block.tool_use_id, block.is_error, block.said.take());
+                    result(
+                        &mut out,
+                        &block.tool_use_id,
+                        block.is_error,
+                        Some(parent),
+                        block.said.take(),
+                    );
                     out.items.push(Item::Done(ToolDone {
                         id: block.tool_use_id,
                         failed: block.is_error,
@@ -465,12 +484,14 @@ fn said(out: &mut Record, who: Who, text: Option<Excerpt>) {
     }
 }
 
-/// A tool result for the replay, when the run keeps one.
-fn result(out: &mut Record, id: &str, failed: bool, text: Option<Excerpt>) {
+/// A tool result for the replay, when the run keeps one (`parent`: a subagent's, under
+/// the worker's call that started it).
+fn result(out: &mut Record, id: &str, failed: bool, parent: Option<&str>, text: Option<Excerpt>) {
     if let Some(text) = text {
         out.items.push(Item::Said(Box::new(Said::Result {
             id: id.to_owned(),
             failed,
+            parent: parent.map(str::to_owned),
             text,
         })));
     }

@@ -92,9 +92,11 @@ impl Render<'_> {
                     }
                     ("call", parent.is_some())
                 }
-                Said::Result { id, failed, .. } => (
+                Said::Result {
+                    id, failed, parent, ..
+                } => (
                     if *failed { "result failed" } else { "result" },
-                    sub_calls.contains(&id.as_str()),
+                    parent.is_some() || sub_calls.contains(&id.as_str()),
                 ),
                 Said::Line(_) if replay.marked(entry.line) => ("line marker", false),
                 Said::Line(_) => ("line", false),
@@ -155,6 +157,7 @@ impl Render<'_> {
                 id,
                 failed,
                 text: t,
+                ..
             } => {
                 let _ = write!(
                     out,
