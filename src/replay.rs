@@ -18,6 +18,7 @@ thread_local! {
 }
 
 /// Whether the readers on this thread keep what they decode for the replay.
+#[inline]
 pub fn capturing() -> bool {
     ON.with(Cell::get)
 }
@@ -61,7 +62,9 @@ impl Excerpt {
         e
     }
 
-    /// Adds the next bytes of the text.
+    /// Adds the next bytes of the text. (Out of line: the readers' paths stay as small
+    /// as without the replay.)
+    #[inline(never)]
     pub fn push(&mut self, bytes: &[u8]) {
         self.len += bytes.len() as u64;
         let room = EXCERPT.saturating_sub(self.kept.len());
@@ -154,6 +157,7 @@ pub struct InputText {
 
 impl InputText {
     /// A key of the input.
+    #[inline(never)]
     pub fn key(&mut self, name: &[u8]) {
         if !self.text.is_empty() {
             self.text.push(b"\n");
@@ -164,6 +168,7 @@ impl InputText {
     }
 
     /// A value starts.
+    #[inline(never)]
     pub fn start(&mut self) {
         if self.after_value {
             self.text.push(b", ");
@@ -172,6 +177,7 @@ impl InputText {
     }
 
     /// Bytes of a value (a string's decoded bytes, or a literal).
+    #[inline(never)]
     pub fn value(&mut self, bytes: &[u8]) {
         self.text.push(bytes);
         self.after_value = true;

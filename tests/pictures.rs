@@ -1129,6 +1129,25 @@ fn the_replay_shows_every_input_kind_and_links_findings_both_ways_in_chromium() 
     assert!(console_lines.is_empty(), "console: {console_lines:#?}");
     // The page's script ran (its hash let it): the search box is shown.
     assert!(dom.contains("<div id=\"tools\">"), "the script did not run");
+    // Without its script (blocked, or scripts off) the page reads the same; only the
+    // search box stays hidden.
+    let page = std::fs::read_to_string(&html).unwrap();
+    let (head, rest) = page.split_once("<script>").unwrap();
+    let without = dir.path().join("without-script.html");
+    std::fs::write(
+        &without,
+        format!("{head}{}", rest.split_once("</script>").unwrap().1),
+    )
+    .unwrap();
+    let (still, _) = render(&browser, &without, None);
+    assert!(
+        still.contains("<div id=\"tools\" hidden=\"\">"),
+        "the script ran"
+    );
+    assert_eq!(
+        still.matches("<li class=\"").count(),
+        dom.matches("<li class=\"").count()
+    );
 
     // The totals and the index come before the first input, failed inputs first.
     let first_input = dom.find("<section class=\"input\"").expect("no input part");

@@ -247,6 +247,11 @@ impl Current {
             let events = &mut self.block.events;
             scanner.feed(&self.pending, &mut |e| events.push(e));
         }
+        // The replay keeps the text as it is flushed (not piece by piece: no cost per
+        // piece when it is off).
+        if let Some(said) = &mut self.block.said {
+            said.push(&self.pending);
+        }
         self.pending.clear();
     }
 }
@@ -363,9 +368,6 @@ impl JsonSink<Key> for Current {
                 }
             }
             Some(Target::Text) => {
-                if let Some(said) = &mut self.block.said {
-                    said.push(bytes);
-                }
                 self.pending.extend_from_slice(bytes);
                 if self.pending.len() >= 16 * 1024 {
                     self.flush_text();
