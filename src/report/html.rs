@@ -24,8 +24,10 @@
 //! one kind of span per session, the replay keeps what [`replay`] says, the index at
 //! most [`MAX_INDEX`] rows. Whatever is left out is said on the page.
 
+mod index;
 mod replay;
 mod script;
+mod style;
 mod svg;
 
 use std::fmt::Write as _;
@@ -37,29 +39,9 @@ use crate::rule::Severity;
 use crate::sink::{Flow, Item, Sink};
 use crate::state::Status;
 use crate::timeline::{Axis, MAX_RUN_ITEMS, Mark, RunCap};
-use replay::Render;
-
-/// Rows the index lists (the inputs past them are counted).
-pub const MAX_INDEX: usize = 5_000;
-
-/// How an input ended, as the index shows it: failed ones first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum Verdict {
-    Failed,
-    Warned,
-    Clean,
-}
-
-/// A row of the index.
-struct Row {
-    anchor: String,
-    /// The input's name, escaped.
-    name: String,
-    totals: Totals,
-    verdict: Verdict,
-    /// The worker's end, escaped (`success`, `killed`).
-    worker: Option<String>,
-}
+pub use index::MAX_INDEX;
+use index::{Row, Verdict};
+use replay::{Render, size};
 
 /// The HTML report: one page, assembled at the run's end.
 pub struct Html<W> {
@@ -110,62 +92,6 @@ impl<W: Write> Html<W> {
     }
 }
 
-const STYLE: &str = r#"<style>
-body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0 auto;max-width:1500px;padding:1rem;color:#1c1e21;background:#fff}
-h1{font-size:1.35rem;margin:.2rem 0 .6rem}
-h2{font-size:1.15rem;margin:2.2rem 0 .3rem;word-break:break-all;border-top:2px solid #e3e3e3;padding-top:.8rem}
-h3{font-size:.95rem;margin:1.2rem 0 .3rem;word-break:break-all}
-.summary,.verdict{margin:.2rem 0}
-.totals{display:flex;flex-wrap:wrap;gap:.4rem 1.4rem;margin:.2rem 0 .8rem;padding:.6rem .8rem;background:#f4f6f8;border-radius:6px}
-.totals b{font-size:1.15rem}
-.axis,.note{color:#666;font-size:.85rem}
-.pair{display:grid;grid-template-columns:minmax(0,5fr) minmax(0,6fr);gap:1rem;align-items:start}
-.pair>.tl{position:sticky;top:.5rem}
-svg.timeline{width:100%;height:auto;display:block;border:1px solid #ddd;border-radius:4px;background:#fafafa}
-svg text{font:11px system-ui,sans-serif;fill:#333}
-svg text.label{fill:#fff;pointer-events:none}
-svg text.tick{fill:#666;font-size:10px}
-svg line.axis,svg line.tick{stroke:#999;stroke-width:1}
-.bar.session rect{fill:#9aa5b1}.bar.task rect{fill:#4c8bf5}.bar.subagent rect{fill:#9c6ade}.bar.distillation rect{fill:#2a9d8f}.bar.tool rect{fill:#c9a227}.bar.tool.failed rect{fill:#e76f51}
-svg circle.error{fill:#b3261e}svg circle.warning{fill:#d08a00}
-.legend{list-style:none;display:flex;flex-wrap:wrap;gap:.2rem 1rem;padding:0;margin:.3rem 0;font-size:.8rem;color:#444}
-.legend i{display:inline-block;width:.9rem;height:.7rem;border-radius:2px;margin-right:.3rem;vertical-align:middle}
-.sw.session{background:#9aa5b1}.sw.task{background:#4c8bf5}.sw.subagent{background:#9c6ade}.sw.distillation{background:#2a9d8f}.sw.tool{background:#c9a227}.sw.tool.failed{background:#e76f51}
-.dot{border-radius:50%!important;width:.7rem!important}.dot.error{background:#b3261e}.dot.warning{background:#d08a00}
-ol.replay{list-style:none;margin:0;padding:0;max-height:80vh;overflow:auto;border:1px solid #e3e3e3;border-radius:4px}
-ol.replay li{padding:.3rem .5rem;border-bottom:1px solid #f0f0f0}
-ol.replay li.nested{margin-left:1.2rem;border-left:3px solid #9c6ade}
-ol.replay li.user{background:#f3f7ff}ol.replay li.call{background:#fffaf0}
-ol.replay li.line{padding:0 .5rem;border:0}ol.replay li.line pre{display:inline}
-ol.replay li.marker{background:#eef4ff;font-weight:600}
-li:target,tr:target{outline:2px solid #f5b400;background:#fff7d6!important}
-.ln{color:#888;font-size:.75rem;margin-right:.4rem}
-.who,.tool{font-weight:600}.who{color:#1b5e20}li.user .who{color:#0d47a1}li.subagent .who{color:#6a1b9a}
-code,pre{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.8rem}
-pre.text{white-space:pre-wrap;word-break:break-word;margin:.2rem 0}
-.cut,.redacted{color:#888;font-style:italic}
-details summary{cursor:pointer;color:#555}
-li.failed summary{color:#b3261e}
-.badge{font-size:.72rem;padding:0 .3rem;border-radius:3px;color:#fff!important;text-decoration:none;margin-left:.2rem}
-.badge.error{background:#b3261e}.badge.warning{background:#d08a00}
-.table{overflow-x:auto}
-table{border-collapse:collapse;width:100%;margin:.4rem 0 1rem;font-size:.85rem}
-th,td{border-bottom:1px solid #e3e3e3;padding:.25rem .4rem;text-align:left;vertical-align:top}
-td.q{font-family:ui-monospace,Menlo,Consolas,monospace;white-space:pre-wrap;word-break:break-all;max-width:28rem}
-.error{color:#b3261e;font-weight:600}
-.warning{color:#8a5a00;font-weight:600}
-.ok{color:#1b7f3b;font-weight:600}
-#tools{position:sticky;top:0;background:#fff;padding:.4rem 0;z-index:1;border-bottom:1px solid #eee}
-#search{width:20rem;max-width:60vw;padding:.25rem .4rem}
-.keys{color:#777;font-size:.8rem;margin-left:.6rem}
-.hide{display:none}
-footer{color:#777;font-size:.8rem;margin-top:2rem}
-@media print{body{max-width:none}svg.timeline{break-inside:avoid}.table{overflow:visible}ol.replay{max-height:none;overflow:visible}#tools{display:none}.pair>.tl{position:static}}
-@media (max-width:900px){.pair{grid-template-columns:1fr}.pair>.tl{position:static}}
-@media (max-width:600px){body{padding:.5rem}td.q{max-width:12rem}}
-</style>
-"#;
-
 /// Text from a transcript, made safe: control bytes escaped, then HTML-escaped.
 fn text(s: &str) -> String {
     crate::sanitize::markup(s)
@@ -189,13 +115,7 @@ impl<W: Write> Html<W> {
         if let Some(usage) = summary.worker.and_then(|w| w.usage.as_ref()) {
             self.usage.get_or_insert_default().merge(usage);
         }
-        let verdict = if t.errors > 0 {
-            Verdict::Failed
-        } else if t.warnings > 0 {
-            Verdict::Warned
-        } else {
-            Verdict::Clean
-        };
+        let verdict = Verdict::of(t);
         if self.index.len() < MAX_INDEX {
             self.index.push(Row {
                 anchor: anchor.clone(),
@@ -405,14 +325,15 @@ impl<W: Write> Html<W> {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:; script-src '{}'">
 <title>quant-session report</title>
-{STYLE}</head>
+{}</head>
 <body>
 <h1>quant-session report</h1>
 "#,
-            script::hash()
+            script::hash(),
+            style::STYLE
         );
-        self.totals(files, all, &mut out);
-        self.index(&mut out);
+        index::totals(&self.index, self.usage.as_ref(), files, all, &mut out);
+        index::index(&mut self.index, self.unindexed, &mut out);
         out.push_str(script::TOOLS);
         self.out.write_all(out.as_bytes())?;
         if let Some(body) = self.body.take() {
@@ -440,79 +361,12 @@ impl<W: Write> Html<W> {
         self.out.write_all(out.as_bytes())?;
         self.out.flush()
     }
-
-    /// The run's totals, first on the page.
-    fn totals(&self, files: usize, all: Totals, out: &mut String) {
-        let failed = self
-            .index
-            .iter()
-            .filter(|r| r.verdict == Verdict::Failed)
-            .count();
-        let _ = write!(
-            out,
-            r#"<div class="totals" id="totals"><span><b>{files}</b> input{}</span><span><b>{}</b> failed</span><span><b>{}</b> session{}</span><span class="{}"><b>{}</b> error{}</span><span class="{}"><b>{}</b> warning{}</span>"#,
-            if files == 1 { "" } else { "s" },
-            failed,
-            all.sessions,
-            if all.sessions == 1 { "" } else { "s" },
-            if all.errors > 0 { "error" } else { "ok" },
-            all.errors,
-            if all.errors == 1 { "" } else { "s" },
-            if all.warnings > 0 { "warning" } else { "ok" },
-            all.warnings,
-            if all.warnings == 1 { "" } else { "s" },
-        );
-        if let Some(usage) = self.usage.as_ref().filter(|u| !u.is_empty()) {
-            let _ = write!(out, "<span>usage: {}</span>", text(&usage.describe()));
-        }
-        out.push_str("</div>\n");
-    }
-
-    /// The index of the inputs, failed ones first.
-    fn index(&mut self, out: &mut String) {
-        self.index.sort_by_key(|r| r.verdict);
-        out.push_str("<div class=\"table\" id=\"index\"><table><thead><tr><th>input</th><th>verdict</th><th>sessions</th><th>errors</th><th>warnings</th><th>the worker</th></tr></thead><tbody>\n");
-        for r in &self.index {
-            let (class, word) = match r.verdict {
-                Verdict::Failed => ("error", "failed"),
-                Verdict::Warned => ("warning", "warnings"),
-                Verdict::Clean => ("ok", "clean"),
-            };
-            let _ = writeln!(
-                out,
-                r##"<tr><td><a href="#{}">{}</a></td><td class="{class}">{word}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>"##,
-                r.anchor,
-                r.name,
-                r.totals.sessions,
-                r.totals.errors,
-                r.totals.warnings,
-                r.worker.as_deref().unwrap_or("")
-            );
-        }
-        out.push_str("</tbody></table></div>\n");
-        if self.unindexed > 0 {
-            let _ = writeln!(
-                out,
-                r#"<p class="warning">{} more not listed in this index (its cap is {MAX_INDEX}); their parts follow below.</p>"#,
-                plural(self.unindexed, "input", "inputs")
-            );
-        }
-    }
 }
 
 fn class(s: Severity) -> &'static str {
     match s {
         Severity::Error => "error",
         Severity::Warning => "warning",
-    }
-}
-
-/// `1.2 KB`, `340 bytes`.
-fn size(n: u64) -> String {
-    match n {
-        0..1_000 => format!("{n} bytes"),
-        1_000..1_000_000 => format!("{:.1} KB", n as f64 / 1e3),
-        _ => format!("{:.1} MB", n as f64 / 1e6),
     }
 }
 

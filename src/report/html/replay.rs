@@ -39,7 +39,7 @@ fn lines(s: &str) -> String {
 }
 
 /// `1.2 KB`, `340 bytes`.
-fn size(n: u64) -> String {
+pub(super) fn size(n: u64) -> String {
     match n {
         0..1_000 => format!("{n} bytes"),
         1_000..1_000_000 => format!("{:.1} KB", n as f64 / 1e3),
