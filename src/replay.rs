@@ -107,6 +107,8 @@ pub enum Who {
     User,
     /// One of the worker's subagents.
     Subagent,
+    /// The worker's reasoning, as the CLI shows it (Codex's `reasoning` items).
+    Reasoning,
 }
 
 /// One thing of the replay, in the order the input says it.

@@ -224,8 +224,12 @@ impl Codex {
                     failed,
                 });
                 let said = c.said.take().map(|text| match c.item_type.as_str() {
-                    "agent_message" | "reasoning" => Said::Message {
+                    "agent_message" => Said::Message {
                         who: Who::Worker,
+                        text,
+                    },
+                    "reasoning" => Said::Message {
+                        who: Who::Reasoning,
                         text,
                     },
                     _ => Said::Result {

@@ -8,7 +8,7 @@
 
 use std::fmt::Write as _;
 
-use crate::replay::{Excerpt, MAX_PAGE, Replay, Said, Who};
+use crate::replay::{Entry, Excerpt, MAX_PAGE, Replay, Said, Who};
 
 /// How the replay is written: which input, hidden text, links to findings.
 pub struct Render<'a> {
@@ -18,6 +18,24 @@ pub struct Render<'a> {
     pub redact: bool,
     /// Findings per line, sorted by line: `(line, finding index, severity class)`.
     pub findings: &'a [(u64, usize, &'static str)],
+}
+
+/// Who wrote a message, as the replay says it.
+fn word(who: Who) -> &'static str {
+    match who {
+        Who::Worker => "worker",
+        Who::User => "user",
+        Who::Subagent => "subagent",
+        Who::Reasoning => "reasoning",
+    }
+}
+
+/// Length of what was said, in bytes.
+fn length(said: &Said) -> u64 {
+    match said {
+        Said::Message { text, .. } | Said::Result { text, .. } | Said::Line(text) => text.len(),
+        Said::Call { input, .. } => input.len(),
+    }
 }
 
 /// Text from a transcript, made safe.
@@ -63,13 +81,28 @@ impl Render<'_> {
         let start = out.len();
         out.push_str("<ol class=\"replay\">\n");
         let mut sub_calls: Vec<&str> = Vec::new();
-        for (i, entry) in replay.entries[range.clone()].iter().enumerate() {
+        let entries = &replay.entries[range];
+        let mut i = 0;
+        while i < entries.len() {
             if *written + (out.len() - start) > MAX_PAGE {
-                *unwritten += (range.len() - i) as u64;
+                *unwritten += (entries.len() - i) as u64;
                 break;
             }
+            let entry = &entries[i];
+            // A message told in pieces on consecutive lines (a Gemini stream's
+            // fragments, a Claude Code message's blocks) reads as one.
+            let mut end = i + 1;
+            if let Said::Message { who, .. } = &entry.said {
+                while end < entries.len()
+                    && matches!(&entries[end].said, Said::Message { who: w, .. } if w == who)
+                    && entries[end].line <= entries[end - 1].line + 1
+                {
+                    end += 1;
+                }
+            }
+            let last = entries[end - 1].line;
             let first = last_line != Some(entry.line);
-            last_line = Some(entry.line);
+            last_line = Some(last);
             let id = if first {
                 format!(" id=\"{}-L{}\"", self.prefix, entry.line)
             } else {
@@ -81,6 +114,7 @@ impl Render<'_> {
                         Who::Worker => "msg worker",
                         Who::User => "msg user",
                         Who::Subagent => "msg subagent",
+                        Who::Reasoning => "msg reasoning",
                     },
                     *who == Who::Subagent,
                 ),
@@ -106,21 +140,69 @@ impl Render<'_> {
                 "<li class=\"{class}{}\"{id}>",
                 if nested { " nested" } else { "" }
             );
-            if first {
-                let _ = write!(out, "<span class=\"ln\">line {}</span>", entry.line);
-                self.badges(entry.line, out);
+            if first || last > entry.line {
+                if last > entry.line {
+                    let _ = write!(out, "<span class=\"ln\">lines {}–{last}</span>", entry.line);
+                } else {
+                    let _ = write!(out, "<span class=\"ln\">line {}</span>", entry.line);
+                }
+                let from = if first { entry.line } else { entry.line + 1 };
+                self.badges(from, last, out);
             }
-            self.said(&entry.said, out);
+            if end - i > 1 {
+                self.pieces(&entries[i..end], out);
+            } else {
+                self.said(&entry.said, out);
+            }
             out.push_str("</li>\n");
+            i = end;
         }
         out.push_str("</ol>\n");
         *written += out.len() - start;
     }
 
-    /// Links from a line to the findings on it.
-    fn badges(&self, line: u64, out: &mut String) {
+    /// A message told in pieces: one text, with the anchor of each line it goes on to
+    /// (the findings there link to it).
+    fn pieces(&self, pieces: &[Entry], out: &mut String) {
+        let Said::Message { who, .. } = &pieces[0].said else {
+            return;
+        };
+        let _ = write!(out, " <span class=\"who\">{}</span>", word(*who));
+        let total: u64 = pieces.iter().map(|p| length(&p.said)).sum();
+        if self.redact {
+            for w in pieces.windows(2).filter(|w| w[1].line != w[0].line) {
+                let _ = write!(out, "<span id=\"{}-L{}\"></span>", self.prefix, w[1].line);
+            }
+            let _ = write!(
+                out,
+                "<p class=\"redacted\">[message: {} redacted]</p>",
+                size(total)
+            );
+            return;
+        }
+        out.push_str("<pre class=\"text\">");
+        let mut line = pieces[0].line;
+        let mut cut = 0;
+        for piece in pieces {
+            if piece.line != line {
+                line = piece.line;
+                let _ = write!(out, "<span id=\"{}-L{line}\"></span>", self.prefix);
+            }
+            if let Said::Message { text: t, .. } = &piece.said {
+                out.push_str(&lines(&t.text()));
+                cut += t.left_out();
+            }
+        }
+        if cut > 0 {
+            let _ = write!(out, "<span class=\"cut\">… ({} more)</span>", size(cut));
+        }
+        out.push_str("</pre>");
+    }
+
+    /// Links from the lines `line..=last` to the findings on them.
+    fn badges(&self, line: u64, last: u64, out: &mut String) {
         let i = self.findings.partition_point(|f| f.0 < line);
-        for &(_, n, class) in self.findings[i..].iter().take_while(|f| f.0 == line) {
+        for &(_, n, class) in self.findings[i..].iter().take_while(|f| f.0 <= last) {
             let _ = write!(
                 out,
                 " <a class=\"badge {class}\" href=\"#{}-f{n}\">finding {}</a>",
@@ -134,12 +216,7 @@ impl Render<'_> {
     fn said(&self, said: &Said, out: &mut String) {
         match said {
             Said::Message { who, text: t } => {
-                let who = match who {
-                    Who::Worker => "worker",
-                    Who::User => "user",
-                    Who::Subagent => "subagent",
-                };
-                let _ = write!(out, " <span class=\"who\">{who}</span>");
+                let _ = write!(out, " <span class=\"who\">{}</span>", word(*who));
                 self.body(t, "message", out);
             }
             Said::Call {
@@ -230,5 +307,48 @@ mod tests {
         redacted.entries(&r, 0..1, &mut written, &mut unwritten, &mut out);
         assert!(!out.contains("secret"), "{out}");
         assert!(out.contains("[message: 36 bytes redacted]"), "{out}");
+    }
+
+    #[test]
+    fn a_message_in_pieces_is_one_item_with_an_anchor_per_line_and_its_findings() {
+        let mut r = Replay::default();
+        for (line, text) in [(3, "Hello, "), (4, "world"), (4, "!")] {
+            r.said(
+                line,
+                &Said::Message {
+                    who: Who::Worker,
+                    text: Excerpt::of(text.as_bytes()),
+                },
+            );
+        }
+        r.said(5, &Said::Line(Excerpt::of(b"TASK_START: t-1")));
+        let findings = [(4, 0, "error")];
+        for redact in [false, true] {
+            let render = Render {
+                prefix: "i0",
+                redact,
+                findings: &findings,
+            };
+            let (mut out, mut written, mut unwritten) = (String::new(), 0, 0);
+            render.entries(&r, 0..4, &mut written, &mut unwritten, &mut out);
+            assert_eq!(out.matches("<li ").count(), 2, "{out}");
+            assert!(
+                out.contains(
+                    "<li class=\"msg worker\" id=\"i0-L3\"><span class=\"ln\">lines 3–4</span>"
+                ),
+                "{out}"
+            );
+            assert!(out.contains("<span id=\"i0-L4\"></span>"), "{out}");
+            assert!(out.contains("href=\"#i0-f0\""), "{out}");
+            assert!(out.contains("id=\"i0-L5\""), "{out}");
+            if redact {
+                assert!(out.contains("[message: 13 bytes redacted]"), "{out}");
+            } else {
+                assert!(
+                    out.contains("Hello, <span id=\"i0-L4\"></span>world!"),
+                    "{out}"
+                );
+            }
+        }
     }
 }

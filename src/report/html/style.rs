@@ -33,6 +33,7 @@ ol.replay li.line{padding:0 .5rem;border:0}ol.replay li.line pre{display:inline}
 ol.replay li.marker{background:#eef4ff;font-weight:600}
 li:target,tr:target{outline:2px solid #f5b400;background:#fff7d6!important}
 .ln{color:#888;font-size:.75rem;margin-right:.4rem}
+li.reasoning{color:#555;font-style:italic}
 .who,.tool{font-weight:600}.who{color:#1b5e20}li.user .who{color:#0d47a1}li.subagent .who{color:#6a1b9a}
 code,pre{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.8rem}
 pre.text{white-space:pre-wrap;word-break:break-word;margin:.2rem 0}
