@@ -116,6 +116,9 @@ pub enum Who {
 pub enum Said {
     /// A message.
     Message { who: Who, text: Excerpt },
+    /// More of the message before (a Gemini stream's `delta` fragment): read as one
+    /// with it.
+    More { who: Who, text: Excerpt },
     /// A tool call: its tool, its id, its input (`key: value` lines, as decoded).
     Call {
         tool: String,
@@ -140,9 +143,10 @@ impl Said {
     /// Bytes the report holds for it.
     pub fn kept(&self) -> usize {
         match self {
-            Said::Message { text, .. } | Said::Result { text, .. } | Said::Line(text) => {
-                text.kept()
-            }
+            Said::Message { text, .. }
+            | Said::More { text, .. }
+            | Said::Result { text, .. }
+            | Said::Line(text) => text.kept(),
             Said::Call { tool, input, .. } => tool.len() + input.kept(),
         }
     }
@@ -254,7 +258,10 @@ impl Replay {
 /// Length of what was said, in bytes.
 fn length(said: &Said) -> u64 {
     match said {
-        Said::Message { text, .. } | Said::Result { text, .. } | Said::Line(text) => text.len(),
+        Said::Message { text, .. }
+        | Said::More { text, .. }
+        | Said::Result { text, .. }
+        | Said::Line(text) => text.len(),
         Said::Call { input, .. } => input.len(),
     }
 }

@@ -134,6 +134,8 @@ struct Current {
     output: Option<WorkerText>,
     /// A message's `content` or a result's `output`, when the run replays.
     said: Option<crate::replay::Excerpt>,
+    /// A message's `delta`: a fragment of the message before.
+    delta: bool,
 }
 
 /// The state kept across the events of one stream.
@@ -189,8 +191,12 @@ impl Gemini {
             } else {
                 Who::User
             };
-            out.items
-                .push(Item::Said(Box::new(Said::Message { who, text })));
+            let said = if c.delta {
+                Said::More { who, text }
+            } else {
+                Said::Message { who, text }
+            };
+            out.items.push(Item::Said(Box::new(said)));
         }
         if !found.is_empty() {
             out.items.push(Item::Text(found));
@@ -519,6 +525,8 @@ impl JsonSink<Key> for Sink<'_> {
                 }
             } else if in_input(path) {
                 self.c.input.feed(literal);
+            } else if path == [Frame::Object(Key::Delta)] {
+                self.c.delta = literal == b"true";
             }
         }
     }

@@ -103,6 +103,10 @@ fn as_subagents(said: &Said, agent: &str) -> Said {
             who: Who::Subagent,
             text: text.clone(),
         },
+        Said::More { text, .. } => Said::More {
+            who: Who::Subagent,
+            text: text.clone(),
+        },
         Said::Call {
             tool, id, input, ..
         } => Said::Call {

@@ -33,7 +33,10 @@ fn word(who: Who) -> &'static str {
 /// Length of what was said, in bytes.
 fn length(said: &Said) -> u64 {
     match said {
-        Said::Message { text, .. } | Said::Result { text, .. } | Said::Line(text) => text.len(),
+        Said::Message { text, .. }
+        | Said::More { text, .. }
+        | Said::Result { text, .. }
+        | Said::Line(text) => text.len(),
         Said::Call { input, .. } => input.len(),
     }
 }
@@ -89,13 +92,11 @@ impl Render<'_> {
                 break;
             }
             let entry = &entries[i];
-            // A message told in pieces on consecutive lines (a Gemini stream's
-            // fragments, a Claude Code message's blocks) reads as one.
+            // A message told in pieces (a Gemini stream's fragments) reads as one.
             let mut end = i + 1;
-            if let Said::Message { who, .. } = &entry.said {
+            if let Said::Message { who, .. } | Said::More { who, .. } = &entry.said {
                 while end < entries.len()
-                    && matches!(&entries[end].said, Said::Message { who: w, .. } if w == who)
-                    && entries[end].line <= entries[end - 1].line + 1
+                    && matches!(&entries[end].said, Said::More { who: w, .. } if w == who)
                 {
                     end += 1;
                 }
@@ -109,7 +110,7 @@ impl Render<'_> {
                 String::new()
             };
             let (class, nested) = match &entry.said {
-                Said::Message { who, .. } => (
+                Said::Message { who, .. } | Said::More { who, .. } => (
                     match who {
                         Who::Worker => "msg worker",
                         Who::User => "msg user",
@@ -164,7 +165,7 @@ impl Render<'_> {
     /// A message told in pieces: one text, with the anchor of each line it goes on to
     /// (the findings there link to it).
     fn pieces(&self, pieces: &[Entry], out: &mut String) {
-        let Said::Message { who, .. } = &pieces[0].said else {
+        let (Said::Message { who, .. } | Said::More { who, .. }) = &pieces[0].said else {
             return;
         };
         let _ = write!(out, " <span class=\"who\">{}</span>", word(*who));
@@ -188,7 +189,7 @@ impl Render<'_> {
                 line = piece.line;
                 let _ = write!(out, "<span id=\"{}-L{line}\"></span>", self.prefix);
             }
-            if let Said::Message { text: t, .. } = &piece.said {
+            if let Said::Message { text: t, .. } | Said::More { text: t, .. } = &piece.said {
                 out.push_str(&lines(&t.text()));
                 cut += t.left_out();
             }
@@ -215,7 +216,7 @@ impl Render<'_> {
     /// The body of an entry.
     fn said(&self, said: &Said, out: &mut String) {
         match said {
-            Said::Message { who, text: t } => {
+            Said::Message { who, text: t } | Said::More { who, text: t } => {
                 let _ = write!(out, " <span class=\"who\">{}</span>", word(*who));
                 self.body(t, "message", out);
             }
@@ -310,16 +311,17 @@ mod tests {
     }
 
     #[test]
-    fn a_message_in_pieces_is_one_item_with_an_anchor_per_line_and_its_findings() {
+    fn a_message_in_fragments_is_one_item_with_an_anchor_per_line_and_its_findings() {
         let mut r = Replay::default();
         for (line, text) in [(3, "Hello, "), (4, "world"), (4, "!")] {
-            r.said(
-                line,
-                &Said::Message {
-                    who: Who::Worker,
-                    text: Excerpt::of(text.as_bytes()),
-                },
-            );
+            let text = Excerpt::of(text.as_bytes());
+            let who = Who::Worker;
+            let piece = if line == 3 {
+                Said::Message { who, text }
+            } else {
+                Said::More { who, text }
+            };
+            r.said(line, &piece);
         }
         r.said(5, &Said::Line(Excerpt::of(b"TASK_START: t-1")));
         let findings = [(4, 0, "error")];
