@@ -234,6 +234,8 @@ impl Scanner {
             damage: _,
         } = self;
         let lines = LineScan {
+            // Plain text goes the short way unless its lines are joined or told.
+            short_text: !options.join_partial && !options.replay,
             options,
             text,
             mode,
@@ -289,6 +291,9 @@ impl Scanner {
 
 struct LineScan<'s, F> {
     options: &'s ScanOptions,
+    /// A line of plain text is handed to the text scanner at once: no CRI partial lines
+    /// to join, no replay to tell it to.
+    short_text: bool,
     text: &'s mut TextLines,
     mode: &'s mut Mode,
     json: &'s mut Option<Box<dyn Format>>,
@@ -304,11 +309,7 @@ impl<F: FnMut(Event)> FrameSink for LineScan<'_, F> {
     #[inline]
     fn segment(&mut self, seg: Segment<'_>) {
         // Plain text, the common case, first (inlined into the framer's loop).
-        if *self.mode == Mode::Text
-            && !self.options.join_partial
-            && !*self.streaming
-            && !self.options.replay
-        {
+        if *self.mode == Mode::Text && self.short_text && !*self.streaming {
             self.text.line(seg, self.sink);
             return;
         }
