@@ -40,6 +40,8 @@ pub struct Ended {
     pub open: Option<(String, u64)>,
     /// What broke in the file's wrapping (corrupt gzip).
     pub damage: Option<String>,
+    /// The agent CLI that wrote the file, when it is one's transcript.
+    pub cli: Option<&'static str>,
 }
 
 impl Ended {
@@ -52,6 +54,7 @@ impl Ended {
             not_checked: p.not_checked(),
             open: p.open_session(),
             damage: p.damage().map(str::to_owned),
+            cli: p.worker_run().and_then(|w| w.cli),
         }
     }
 }

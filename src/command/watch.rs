@@ -564,7 +564,14 @@ fn end_of_file(
         ..pane.tally.totals()
     };
     // The next file at this path (rotated, truncated) gets a timeline of its own.
-    let timeline = pane.tally.take_timeline(ended.lines);
+    let mut timeline = pane.tally.take_timeline(ended.lines);
+    // The traces name an agent CLI's run (a transcript without protocol sessions) by
+    // the CLI.
+    if let Some(run) = timeline.as_mut().and_then(|t| t.agent_run.as_mut())
+        && let Some(cli) = ended.cli
+    {
+        cli.clone_into(&mut run.worker_type);
+    }
     let mut not_checked = ended.not_checked;
     not_checked.extend(crate::rules::checkpoint::not_checked(
         Some(&pane.followed.path),

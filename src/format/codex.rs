@@ -308,6 +308,7 @@ impl Format for Codex {
 
     fn run(&self) -> WorkerRun {
         WorkerRun {
+            cli: Some("codex"),
             in_flight: super::in_flight(&self.pending),
             usage: self.usage.clone(),
             ..self.run.clone()

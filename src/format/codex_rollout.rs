@@ -369,6 +369,7 @@ impl Format for CodexRollout {
 
     fn run(&self) -> WorkerRun {
         WorkerRun {
+            cli: Some("codex"),
             in_flight: super::in_flight(&self.pending),
             session_file: true,
             usage: self.usage.map(|t| {

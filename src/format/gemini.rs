@@ -315,6 +315,7 @@ impl Format for Gemini {
 
     fn run(&self) -> WorkerRun {
         WorkerRun {
+            cli: Some("gemini-cli"),
             in_flight: super::in_flight(&self.pending),
             usage: self.usage.clone(),
             ..self.run.clone()

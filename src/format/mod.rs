@@ -392,6 +392,10 @@ pub struct WorkerRun {
     /// The model the CLI said it runs (its first record), when it says.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
+    /// The agent CLI that wrote the input (`claude-code`, `codex`, `gemini-cli`): the
+    /// agent of its run in traces.
+    #[serde(skip)]
+    pub cli: Option<&'static str>,
     /// Its last record said it hit a rate limit and waits: until this Unix time (in
     /// seconds), when it says.
     #[serde(skip_serializing_if = "Option::is_none")]

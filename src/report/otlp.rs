@@ -150,9 +150,12 @@ impl Dating {
             let since = at.duration_since(std::time::UNIX_EPOCH).ok()?;
             i64::try_from(since.as_micros()).ok()
         };
+        // One "now" for the whole run: the file report and the exporter date a pipe's
+        // session alike.
+        static STARTED: std::sync::OnceLock<i64> = std::sync::OnceLock::new();
         let micros = from_id
             .or_else(modified)
-            .unwrap_or_else(crate::timeline::now_micros);
+            .unwrap_or_else(|| *STARTED.get_or_init(crate::timeline::now_micros));
         Dating {
             axis: t.axis,
             base: u64::try_from(micros).unwrap_or(0).saturating_mul(1000),
@@ -199,7 +202,10 @@ fn session_spans_capped(
     let nanos = |t: &Timeline, p: Point| dating.nanos(t, p);
     let root_id = span_id(&own, "session", &session.id, session.start.line);
     let end = session.end.unwrap_or(session.start);
-    let crashed = !matches!(session.status, Some(crate::state::Status::Complete));
+    // A session still open when a watch stopped is not judged: neither crashed nor
+    // complete.
+    let open = session.status.is_none();
+    let crashed = !open && session.status != Some(crate::state::Status::Complete);
     let errors = session
         .marks
         .iter()
@@ -209,11 +215,24 @@ fn session_spans_capped(
         s("gen_ai.operation.name", "invoke_agent"),
         s("gen_ai.agent.name", session.worker_type.clone()),
         s("gen_ai.conversation.id", session.id.clone()),
-        s("quant_session.session.id", session.id.clone()),
-        s(
+    ];
+    if session.agent_run {
+        // The CLI's run in an input without protocol sessions: no session to name.
+        attributes.push(kv("quant_session.protocol", Value::BoolValue(false)));
+    } else {
+        attributes.push(s("quant_session.session.id", session.id.clone()));
+        attributes.push(s(
             "quant_session.session.status",
-            if crashed { "crashed" } else { "complete" },
-        ),
+            if open {
+                "open"
+            } else if crashed {
+                "crashed"
+            } else {
+                "complete"
+            },
+        ));
+    }
+    attributes.extend([
         int("quant_session.start_line", session.start.line),
         int("quant_session.end_line", end.line),
         s(
@@ -223,7 +242,7 @@ fn session_spans_capped(
                 Axis::Lines => "lines",
             },
         ),
-    ];
+    ]);
     if let Some(usage) = &session.usage {
         if let Some(model) = session.models.first() {
             if let Some(provider) = provider_of(model) {
@@ -247,6 +266,9 @@ fn session_spans_capped(
             ));
         }
         attributes.push(int("quant_session.usage.total_tokens", t.total_tokens));
+        if let Some(cost) = usage.cost_usd {
+            attributes.push(kv("quant_session.usage.cost_usd", Value::DoubleValue(cost)));
+        }
     }
     if session.dropped + past_run_cap > 0 {
         attributes.push(int("quant_session.dropped", session.dropped + past_run_cap));
@@ -366,6 +388,8 @@ fn session_spans_capped(
                 (StatusCode::Error, "the tool reported an error".to_owned())
             }
             (SpanKind::Tool, _, false) | (_, true, _) => (StatusCode::Unset, String::new()),
+            // Still running when the watch stopped.
+            _ if open => (StatusCode::Unset, String::new()),
             (_, false, _) => (
                 StatusCode::Error,
                 format!("{} never completed", span.kind.word()),
@@ -450,6 +474,33 @@ fn provider_of(model: &str) -> Option<&'static str> {
     } else {
         None
     }
+}
+
+/// The timeline as traced: an input without protocol sessions is traced as its agent
+/// CLI's run (see [`Timeline::agent_run`]), an `invoke_agent {cli}` span whose
+/// conversation id is the input's name without its extension (Claude Code and Codex name
+/// their session files by the session's id).
+fn traced<'t>(
+    file: &str,
+    t: &'t Timeline,
+    worker: Option<&crate::format::WorkerRun>,
+) -> std::borrow::Cow<'t, Timeline> {
+    let Some(run) = t.agent_run.as_ref().filter(|_| t.sessions.is_empty()) else {
+        return std::borrow::Cow::Borrowed(t);
+    };
+    let mut run = run.clone();
+    if run.worker_type.is_empty() {
+        run.worker_type = worker.and_then(|w| w.cli).unwrap_or("agent").to_owned();
+    }
+    let path = std::path::Path::new(file);
+    run.id = path
+        .file_stem()
+        .filter(|_| path.extension().is_some())
+        .map_or_else(|| file.to_owned(), |s| s.to_string_lossy().into_owned());
+    std::borrow::Cow::Owned(Timeline {
+        sessions: vec![run],
+        ..t.clone()
+    })
 }
 
 /// The resource of one input: every session's trace.
@@ -554,6 +605,7 @@ impl<W: Write> Otlp<W> {
         let Some(t) = summary.timeline else {
             return Ok(());
         };
+        let t = &*traced(summary.file, t, summary.worker);
         if t.sessions.is_empty() {
             return self.line(resource_with(summary.file, t, Vec::new()));
         }
@@ -686,13 +738,15 @@ impl OtlpPost {
             lines: 0,
             dropped_sessions: 0,
             dropped_loose: 0,
+            agent_run: None,
+            first_clock: None,
         };
         self.send(file, &one)
     }
 
     fn end_file(&mut self, summary: &FileSummary<'_>) -> io::Result<()> {
         match summary.timeline {
-            Some(t) => self.send(summary.file, t),
+            Some(t) => self.send(summary.file, &traced(summary.file, t, summary.worker)),
             None => Ok(()),
         }
     }

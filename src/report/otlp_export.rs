@@ -18,6 +18,10 @@ use std::time::{Duration, Instant};
 
 /// Requests waiting to be sent, at most: past it, new ones are counted as dropped.
 const QUEUE: usize = 256;
+/// How long a run ended by a signal still waits for its last requests: long enough for
+/// a collector that answers, short enough that Ctrl-C still ends the run within
+/// [`crate::interrupt::GRACE`] (after which the run is ended for it).
+const AFTER_SIGNAL: Duration = Duration::from_millis(500);
 /// Attempts of one request when the collector is busy.
 const ATTEMPTS: u32 = 4;
 
@@ -230,6 +234,8 @@ struct Tally {
     /// How the collector answered a logs request it has no route for (404, 405, 501):
     /// it takes no logs.
     unsupported: Option<String>,
+    /// Requests the collector answered so without a route.
+    unrouted: u64,
 }
 
 /// The exporter: a queue and the thread that empties it.
@@ -239,6 +245,8 @@ pub struct Exporter {
     thread: Option<JoinHandle<()>>,
     tally: Arc<Mutex<Tally>>,
     dropped: u64,
+    /// Requests queued (not dropped).
+    queued: u64,
 }
 
 impl Exporter {
@@ -274,6 +282,7 @@ impl Exporter {
                                 && [" 404", " 405", " 501"].iter().any(|s| e.ends_with(s)) =>
                         {
                             t.unsupported.get_or_insert(e);
+                            t.unrouted += 1;
                         }
                         Err(e) => {
                             t.failed += 1;
@@ -289,36 +298,53 @@ impl Exporter {
             thread: Some(thread),
             tally,
             dropped: 0,
+            queued: 0,
         }
     }
 
     /// Queues a request; never waits (a full queue drops it, counted).
     pub fn export<R: prost::Message + serde::Serialize>(&mut self, request: &R) -> io::Result<()> {
         let body = encode(self.config.protocol, self.config.gzip, request)?;
-        if let Some(queue) = &self.queue
-            && queue.try_send(body).is_err()
-        {
-            self.dropped += 1;
+        if let Some(queue) = &self.queue {
+            match queue.try_send(body) {
+                Ok(()) => self.queued += 1,
+                Err(_) => self.dropped += 1,
+            }
         }
         Ok(())
     }
 
     /// Ends the export: waits for what is queued, at most one request deadline in all
-    /// (not at all after a signal: the run must end within a second), and says what
-    /// could not be sent as an error.
+    /// — at most [`AFTER_SIGNAL`] after a signal (a stopped `watch` still delivers its
+    /// last sessions, and ends at once) — and says what could not be sent as an error.
     pub fn finish(&mut self) -> io::Result<()> {
         let interrupted = crate::interrupt::signal().is_some();
+        let wait = if interrupted {
+            self.config.timeout.min(AFTER_SIGNAL)
+        } else {
+            self.config.timeout
+        };
+        let until = Instant::now() + wait;
         {
             let mut t = self.tally.lock().unwrap_or_else(|e| e.into_inner());
-            t.give_up = Some(Instant::now() + self.config.timeout);
+            t.give_up = Some(until);
         }
         drop(self.queue.take());
-        if let Some(thread) = self.thread.take()
-            && !interrupted
-        {
-            let _ = thread.join();
+        if let Some(thread) = self.thread.take() {
+            // The thread ends once the queue is empty (what is left after `until` is
+            // counted, not sent) and a request in flight by its own deadline; after a
+            // signal, the run stops waiting at `until` whatever is in flight.
+            while interrupted && !thread.is_finished() && Instant::now() < until {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            if !interrupted || thread.is_finished() {
+                let _ = thread.join();
+            }
         }
-        let t = self.tally.lock().unwrap_or_else(|e| e.into_inner());
+        let mut t = self.tally.lock().unwrap_or_else(|e| e.into_inner());
+        // What is still queued or in flight when the wait ends is not sent either.
+        let answered = t.sent + t.failed + t.not_sent + t.unrouted;
+        t.not_sent += self.queued.saturating_sub(answered);
         if let Some(answer) = &t.unsupported {
             crate::error::note(&format!(
                 "{} at {}: it takes no logs; the findings were sent as span events only (OTEL_LOGS_EXPORTER=none stops sending them as logs)",

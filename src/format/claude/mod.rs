@@ -95,6 +95,7 @@ impl Format for ClaudeCode {
 
     fn run(&self) -> WorkerRun {
         WorkerRun {
+            cli: Some("claude-code"),
             in_flight: crate::format::in_flight(&self.pending),
             usage: self.reported.usage(),
             ..self.run.clone()
