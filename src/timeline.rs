@@ -319,13 +319,19 @@ impl Builder {
 
     /// An event of the input.
     pub fn event(&mut self, event: &Event) {
-        // Before any protocol session, the agent CLI's own calls and usage make up its
-        // run: the run stands in as the open session while the event is taken.
+        // Before any protocol session, the agent CLI's records, calls and usage make up
+        // its run: the run stands in as the open session while the event is taken.
         let borrowed = self.open.is_none()
             && !self.protocol
             && matches!(
                 event.kind,
-                EventKind::ToolCall { .. } | EventKind::ToolDone { .. } | EventKind::Usage(_)
+                EventKind::ToolCall { .. }
+                    | EventKind::ToolDone { .. }
+                    | EventKind::Usage(_)
+                    // An agent CLI's transcript: its run is traced even without calls
+                    // (a run that failed at once).
+                    | EventKind::ActionsVisible { .. }
+                    | EventKind::WorkerExit { .. }
             );
         if borrowed {
             let at = self.point(event.at.line);

@@ -199,6 +199,21 @@ fn phoenix_takes_the_traces_dated_and_named_by_the_conventions() {
     );
 }
 
+/// The files under `dir`, at any depth.
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            files.extend(walk(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files.sort();
+    files
+}
+
 /// Every span of a project in Phoenix (its REST API pages by cursor), by span id.
 fn phoenix_spans(base: &str, project: &str) -> HashMap<String, serde_json::Value> {
     let mut spans = HashMap::new();
@@ -297,8 +312,8 @@ const CAPTURES: [(&str, &str); 6] = [
     ),
 ];
 
-/// Issue 28's bar: Phoenix shows every session of `fixtures/sessions/` and every real
-/// capture of each CLI kind — the spans `--report otlp` writes, no more, no less — through
+/// Issue 28's bar: Phoenix shows every session of `fixtures/sessions/` and of every real
+/// capture (each of the six below its CLI's run, with its tool calls) — the spans `--report otlp` writes, no more, no less — through
 /// both protocols (binary protobuf gzipped; OTLP/JSON through a relay that reads it with
 /// protobuf's strict JSON parser, as Phoenix takes protobuf only), from `check` on files
 /// and on a pipe, from `run` and from a `watch` stopped by Ctrl-C. A session still open
@@ -333,18 +348,30 @@ fn phoenix_shows_every_session_and_capture_from_every_command_through_both_proto
     let work = tempfile::tempdir().unwrap();
     // Each case's inputs under a path of its own: ids are derived from the path, and
     // Phoenix keeps one span per id.
-    let inputs = |case: &str| -> PathBuf {
+    let inputs = |case: &str| -> (PathBuf, Vec<PathBuf>, Vec<String>) {
         let dir = work.path().join(case);
         std::fs::create_dir_all(&dir).unwrap();
         for entry in std::fs::read_dir(root.join("fixtures/sessions")).unwrap() {
             let path = entry.unwrap().path();
             std::fs::copy(&path, dir.join(path.file_name().unwrap())).unwrap();
         }
-        for (capture, _) in CAPTURES {
-            let from = real.join(capture);
-            std::fs::copy(&from, dir.join(from.file_name().unwrap())).unwrap();
+        // Every real capture, named by its path there (`codex/x.jsonl`: `codex-x.jsonl`).
+        let mut documents = Vec::new();
+        let mut stems = Vec::new();
+        for from in walk(&real) {
+            let name = from.strip_prefix(&real).unwrap().to_str().unwrap();
+            // Not the notes beside them (SOURCES.md, expected-causes.json).
+            if !name.contains('/') {
+                continue;
+            }
+            let to = dir.join(name.replace('/', "-"));
+            stems.push(to.file_stem().unwrap().to_str().unwrap().to_owned());
+            std::fs::copy(&from, &to).unwrap();
+            if name.ends_with(".json") {
+                documents.push(to);
+            }
         }
-        dir
+        (dir, documents, stems)
     };
     let qs = |project: &str| {
         let mut c = Command::new(assert_cmd::cargo::cargo_bin("quant-session"));
@@ -364,15 +391,15 @@ fn phoenix_shows_every_session_and_capture_from_every_command_through_both_proto
         ("check-protobuf", "http/protobuf", &base),
         ("check-json", "http/json", &json_base),
     ] {
-        let dir = inputs(case);
+        let (dir, documents, captures) = inputs(case);
         let out = qs(case)
             .args(["check", "--format", "concise", "--otlp-endpoint", endpoint])
             .arg("--report")
             .arg(format!("otlp={}", written(case).display()))
-            // The directory, and the Gemini chat file a directory walk leaves out (a
+            // The directory, and the Gemini documents a directory walk leaves out (a
             // `.json` file there may be anything).
             .arg(&dir)
-            .arg(dir.join(Path::new(CAPTURES[5].0).file_name().unwrap()))
+            .args(&documents)
             .env("OTEL_EXPORTER_OTLP_PROTOCOL", protocol)
             .env("OTEL_EXPORTER_OTLP_COMPRESSION", "gzip")
             .output()
@@ -385,10 +412,21 @@ fn phoenix_shows_every_session_and_capture_from_every_command_through_both_proto
             String::from_utf8_lossy(&out.stderr)
         );
         assert_phoenix_shows(&base, case, &written(case));
-        // Each capture is its CLI's run, its tool calls under it.
+        // Every capture is traced: its CLI's run (none prints the protocol).
         let spans = phoenix_spans(&base, case);
+        for stem in &captures {
+            assert!(
+                spans.values().any(|s| s["parent_id"].is_null()
+                    && s["attributes"]["gen_ai.conversation.id"] == *stem
+                    && s["name"].as_str().unwrap().starts_with("invoke_agent ")),
+                "{case}: {stem} has no trace"
+            );
+        }
+        assert!(captures.len() >= 50, "{captures:?}");
+        // Each of six is its CLI's run, its tool calls under it.
         for (capture, cli) in CAPTURES {
-            let stem = Path::new(capture).file_stem().unwrap().to_str().unwrap();
+            let stem = capture.trim_end_matches(".jsonl").trim_end_matches(".json");
+            let stem = stem.replace('/', "-");
             let run = spans
                 .values()
                 .find(|s| s["attributes"]["gen_ai.conversation.id"] == stem)
