@@ -42,6 +42,8 @@ pub struct Ended {
     pub damage: Option<String>,
     /// The agent CLI that wrote the file, when it is one's transcript.
     pub cli: Option<&'static str>,
+    /// The CLI's own id of the run, when it names one.
+    pub conversation: Option<String>,
 }
 
 impl Ended {
@@ -55,6 +57,7 @@ impl Ended {
             open: p.open_session(),
             damage: p.damage().map(str::to_owned),
             cli: p.worker_run().and_then(|w| w.cli),
+            conversation: p.worker_run().and_then(|w| w.conversation),
         }
     }
 }

@@ -205,6 +205,8 @@ pub struct Builder {
     /// A protocol session started in the input.
     protocol: bool,
     first_clock: Option<i64>,
+    /// The input has timestamps of its own: arrival times are no longer its clock.
+    own_clock: bool,
 }
 
 impl Default for Builder {
@@ -231,11 +233,17 @@ impl Builder {
             outside: None,
             protocol: false,
             first_clock: None,
+            own_clock: false,
         }
     }
 
-    /// The input's clock is now `micros` (an arrival time under `run`).
+    /// The input's clock is now `micros` (an arrival time under `run` and `watch`),
+    /// unless the input has a clock of its own (its records' timestamps): one axis never
+    /// mixes the two.
     pub fn tick(&mut self, micros: i64) {
+        if self.own_clock {
+            return;
+        }
         self.clock = Some(micros);
         self.first_clock.get_or_insert(micros);
         self.any_clock = true;
@@ -353,6 +361,13 @@ impl Builder {
     fn take(&mut self, event: &Event) {
         match &event.kind {
             EventKind::Clock(t) | EventKind::Envelope(t) => {
+                if !self.own_clock {
+                    // The input's own clock from now on; findings about earlier lines
+                    // are dated by it too (a record stream dates its first record).
+                    self.own_clock = true;
+                    self.first_clock = None;
+                    self.clock_at.clear();
+                }
                 self.clock = Some(unix_micros(t));
                 self.first_clock.get_or_insert(unix_micros(t));
                 self.any_clock = true;
@@ -596,6 +611,46 @@ impl Builder {
             agent_run,
             first_clock: self.first_clock,
         }
+    }
+}
+
+impl Timeline {
+    /// The timeline as pictures and traces draw it: an input without protocol sessions
+    /// is drawn as its agent CLI's run (see [`Timeline::agent_run`]), a session named by
+    /// the CLI (`claude-code`, `codex`, `gemini-cli`; else `agent`) whose id is the CLI's
+    /// own id of the run (`conversation`), else the input file's name without its
+    /// extension (Gemini CLI names its chat files by the session), else empty (a pipe,
+    /// a worker under `run`: no id is known). `killed`: the CLI's output ended without
+    /// its final record: the run is drawn as crashed.
+    pub fn traced(
+        &self,
+        file: &str,
+        cli: Option<&str>,
+        conversation: Option<&str>,
+        killed: bool,
+    ) -> std::borrow::Cow<'_, Timeline> {
+        let Some(run) = self.agent_run.as_ref().filter(|_| self.sessions.is_empty()) else {
+            return std::borrow::Cow::Borrowed(self);
+        };
+        let mut run = run.clone();
+        if killed {
+            run.status = Some(Status::Crashed);
+        }
+        if run.worker_type.is_empty() {
+            cli.unwrap_or("agent").clone_into(&mut run.worker_type);
+        }
+        let path = std::path::Path::new(file);
+        run.id = match conversation {
+            Some(id) => id.to_owned(),
+            None if path.is_file() => path
+                .file_stem()
+                .map_or_else(|| file.to_owned(), |s| s.to_string_lossy().into_owned()),
+            None => String::new(),
+        };
+        std::borrow::Cow::Owned(Timeline {
+            sessions: vec![run],
+            ..self.clone()
+        })
     }
 }
 

@@ -264,6 +264,37 @@ fn otlp_micros(nanos: &serde_json::Value) -> i64 {
     nanos.as_str().unwrap().parse::<i64>().unwrap() / 1000
 }
 
+/// The root spans' ids of each input a `--report otlp=PATH` file holds (its resource's
+/// `quant_session.input`).
+fn roots_by_input(path: &Path) -> Vec<(String, Vec<String>)> {
+    let mut out = Vec::new();
+    for line in std::fs::read_to_string(path).unwrap().lines() {
+        let request: serde_json::Value = serde_json::from_str(line).unwrap();
+        for resource in request["resourceSpans"].as_array().unwrap() {
+            let input = resource["resource"]["attributes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|a| a["key"] == "quant_session.input")
+                .and_then(|a| a["value"]["stringValue"].as_str())
+                .unwrap()
+                .to_owned();
+            let ids: Vec<String> = resource["scopeSpans"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .flat_map(|s| s["spans"].as_array().unwrap())
+                .filter(|s| s["parentSpanId"].as_str().unwrap_or("").is_empty())
+                .map(|s| s["spanId"].as_str().unwrap().to_owned())
+                .collect();
+            if !ids.is_empty() {
+                out.push((input, ids));
+            }
+        }
+    }
+    out
+}
+
 /// Phoenix holds exactly the spans the command also wrote to its `--report otlp` file:
 /// every span, with its name, trace, parent and start time.
 fn assert_phoenix_shows(base: &str, project: &str, written: &Path) {
@@ -412,33 +443,40 @@ fn phoenix_shows_every_session_and_capture_from_every_command_through_both_proto
             String::from_utf8_lossy(&out.stderr)
         );
         assert_phoenix_shows(&base, case, &written(case));
-        // Every capture is traced: its CLI's run (none prints the protocol).
+        // Every capture is traced: its CLI's run (none prints the protocol). The
+        // report file says which input each root span is of.
         let spans = phoenix_spans(&base, case);
+        let roots = roots_by_input(&written(case));
         for stem in &captures {
-            assert!(
-                spans.values().any(|s| s["parent_id"].is_null()
-                    && s["attributes"]["gen_ai.conversation.id"] == *stem
-                    && s["name"].as_str().unwrap().starts_with("invoke_agent ")),
-                "{case}: {stem} has no trace"
-            );
+            let Some((_, ids)) = roots.iter().find(|(input, _)| {
+                Path::new(input).file_stem().and_then(|s| s.to_str()) == Some(stem)
+            }) else {
+                panic!("{case}: {stem} has no trace")
+            };
+            for id in ids {
+                let name = spans[id]["name"].as_str().unwrap();
+                assert!(name.starts_with("invoke_agent "), "{case}: {stem}: {name}");
+            }
         }
         assert!(captures.len() >= 50, "{captures:?}");
-        // Each of six is its CLI's run, its tool calls under it.
+        // Each of six is its CLI's run, named by the CLI, with the CLI's own id of the
+        // run (else the file's name) and its tool calls under it.
         for (capture, cli) in CAPTURES {
             let stem = capture.trim_end_matches(".jsonl").trim_end_matches(".json");
             let stem = stem.replace('/', "-");
-            let run = spans
-                .values()
-                .find(|s| s["attributes"]["gen_ai.conversation.id"] == stem)
-                .unwrap_or_else(|| {
-                    let runs: Vec<_> = spans
-                        .values()
-                        .filter(|s| s["parent_id"].is_null())
-                        .map(|s| (&s["name"], &s["attributes"]["gen_ai.conversation.id"]))
-                        .collect();
-                    panic!("{case}: {capture} has no span: {runs:?}")
-                });
+            let (_, ids) = roots
+                .iter()
+                .find(|(input, _)| {
+                    input.ends_with(&format!("/{stem}.jsonl"))
+                        || input.ends_with(&format!("/{stem}.json"))
+                })
+                .unwrap_or_else(|| panic!("{case}: {capture} has no trace"));
+            let run = &spans[&ids[0]];
             assert_eq!(run["name"], format!("invoke_agent {cli}"), "{run}");
+            assert!(
+                run["attributes"]["gen_ai.conversation.id"].is_string(),
+                "{run}"
+            );
             let id = &run["context"]["span_id"];
             assert!(
                 spans.values().any(|s| s["parent_id"] == *id

@@ -455,7 +455,7 @@ fn otlp_endpoint_posts_the_traces_to_a_collector() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(
-        stderr.contains("OTLP export to http://127.0.0.1:9/v1/traces: 1 of 1 requests failed"),
+        stderr.contains("exporting to http://127.0.0.1:9/v1/traces: 1 of 1 requests failed"),
         "{stderr}"
     );
 }
@@ -1068,7 +1068,10 @@ fn a_watch_stopped_by_ctrl_c_delivers_its_last_traces() {
     let codex = root("invoke_agent codex");
     assert_eq!(
         attr(codex, "gen_ai.conversation.id"),
-        Some(Value::StringValue("codex".into()))
+        Some(Value::StringValue(
+            "019a2d7a-6455-7170-a661-c6d8b94c6aaa".into()
+        )),
+        "the CLI's thread id"
     );
     assert_eq!(
         attr(codex, "gen_ai.usage.input_tokens"),

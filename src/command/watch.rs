@@ -567,10 +567,10 @@ fn end_of_file(
     let mut timeline = pane.tally.take_timeline(ended.lines);
     // The traces name an agent CLI's run (a transcript without protocol sessions) by
     // the CLI.
-    if let Some(run) = timeline.as_mut().and_then(|t| t.agent_run.as_mut())
-        && let Some(cli) = ended.cli
-    {
-        cli.clone_into(&mut run.worker_type);
+    if let Some(t) = &mut timeline {
+        *t = t
+            .traced(&pane.name, ended.cli, ended.conversation.as_deref(), false)
+            .into_owned();
     }
     let mut not_checked = ended.not_checked;
     not_checked.extend(crate::rules::checkpoint::not_checked(

@@ -56,6 +56,7 @@ enum Key {
     Info,
     TotalTokenUsage,
     Model,
+    Id,
     Other,
 }
 
@@ -78,6 +79,7 @@ impl KeySet for Key {
             b"info" => Key::Info,
             b"total_token_usage" => Key::TotalTokenUsage,
             b"model" => Key::Model,
+            b"id" => Key::Id,
             _ => Key::Other,
         }
     }
@@ -110,6 +112,8 @@ enum Target {
     /// A custom tool call's `input` (the patch of `apply_patch`).
     Input,
     Model,
+    /// A `session_meta`'s `id` (the session's).
+    Id,
 }
 
 /// What is known of the record being read.
@@ -134,6 +138,8 @@ struct Current {
     key_name: Vec<u8>,
     /// A `turn_context`'s model.
     model: String,
+    /// The payload's `id` (a `session_meta`'s is the session's).
+    id: String,
     /// A call's `arguments` or `input`, digested whole (the arguments kept are cut).
     input: Digest,
 }
@@ -322,6 +328,9 @@ impl CodexRollout {
                 out.usage = self.run().usage;
             }
             ("turn_context", _) if !c.model.is_empty() => self.run.model = Some(c.model),
+            ("session_meta", _) if !c.id.is_empty() && self.run.conversation.is_none() => {
+                self.run.conversation = Some(crate::sanitize::id(&c.id));
+            }
             // A new turn (a rollout resumed after a call that never answered): what the
             // abandoned turn had started is no longer in flight.
             ("event_msg", "task_started") => {
@@ -405,6 +414,7 @@ fn target(path: &[Frame<Key>]) -> Option<Target> {
         [Object(Key::Payload), Object(Key::Output)] => Target::Output,
         [Object(Key::Payload), Object(Key::Input)] => Target::Input,
         [Object(Key::Payload), Object(Key::Model)] => Target::Model,
+        [Object(Key::Payload), Object(Key::Id)] => Target::Id,
         [
             Object(Key::Payload),
             Object(Key::Content),
@@ -479,6 +489,7 @@ impl JsonSink<Key> for Sink<'_> {
             Some(Target::Name) => &mut c.name,
             Some(Target::CallId) => &mut c.call_id,
             Some(Target::Model) => &mut c.model,
+            Some(Target::Id) => &mut c.id,
             None => return,
         };
         crate::format::keep(field, bytes);

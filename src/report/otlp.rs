@@ -56,8 +56,9 @@ static PARENT: std::sync::OnceLock<(Vec<u8>, Vec<u8>)> = std::sync::OnceLock::ne
 /// W3C `traceparent` (then they stay traces of their own).
 pub fn join_trace(traceparent: &str) -> bool {
     let hex = |s: &str, n: usize| {
-        // Hex digits only (a multi-byte character must not be cut in two).
-        (s.len() == n * 2 && s.bytes().all(|b| b.is_ascii_hexdigit()))
+        // Lower-case hex digits only, as W3C says (a multi-byte character must not be
+        // cut in two).
+        (s.len() == n * 2 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
             .then(|| {
                 (0..n)
                     .map(|i| u8::from_str_radix(&s[i * 2..i * 2 + 2], 16).ok())
@@ -66,13 +67,24 @@ pub fn join_trace(traceparent: &str) -> bool {
             .flatten()
             .filter(|b| b.iter().any(|&x| x != 0))
     };
+    let lower = |s: &str| s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
     let parts: Vec<&str> = traceparent.trim().split('-').collect();
-    match parts.as_slice() {
-        [version, trace, span, flags]
+    // Version 00 has four fields; a later version may add fields after them, which a
+    // reader of version 00 ignores (W3C trace context, "versioning").
+    let fields = match parts.as_slice() {
+        [version, trace, span, flags] => Some((*version, *trace, *span, *flags)),
+        [version, trace, span, flags, ..] if *version != "00" => {
+            Some((*version, *trace, *span, *flags))
+        }
+        _ => None,
+    };
+    match fields {
+        Some((version, trace, span, flags))
             if version.len() == 2
-                && *version != "ff"
-                && version.bytes().all(|b| b.is_ascii_hexdigit())
-                && flags.len() == 2 =>
+                && version != "ff"
+                && lower(version)
+                && flags.len() == 2
+                && lower(flags) =>
         {
             match (hex(trace, 16), hex(span, 8)) {
                 (Some(trace), Some(span)) => {
@@ -86,10 +98,51 @@ pub fn join_trace(traceparent: &str) -> bool {
     }
 }
 
-/// The trace id of a session: 16 bytes from the input's name and the session.
+/// The input's name as the ids take it: a file by its canonical path (`./a.log`,
+/// `a.log` and `/abs/a.log` are one input, exported twice one trace), else as it is
+/// (`<stdin>`). Remembered per name: a file deleted meanwhile keeps its ids.
+fn canonical(file: &str) -> String {
+    use std::cell::RefCell;
+    use std::collections::HashMap;
+    thread_local! {
+        static SEEN: RefCell<HashMap<String, String>> = RefCell::new(HashMap::new());
+    }
+    SEEN.with(|seen| {
+        let mut seen = seen.borrow_mut();
+        if let Some(c) = seen.get(file) {
+            return c.clone();
+        }
+        let c = std::fs::canonicalize(file)
+            .ok()
+            .filter(|p| p.is_file())
+            .and_then(|p| p.to_str().map(str::to_owned))
+            .unwrap_or_else(|| file.to_owned());
+        if seen.len() >= 4096 {
+            seen.clear();
+        }
+        seen.insert(file.to_owned(), c.clone());
+        c
+    })
+}
+
+/// When the run started (microseconds since the epoch): one "now" for the whole run.
+fn run_started() -> i64 {
+    static STARTED: std::sync::OnceLock<i64> = std::sync::OnceLock::new();
+    *STARTED.get_or_init(crate::timeline::now_micros)
+}
+
+/// The trace id of a session: 16 bytes from the input's name and the session — and,
+/// for an agent CLI's run the CLI named no id for (a pipe, a worker under `run`), the
+/// run's start, so that two such runs are two traces.
 pub fn trace_id(file: &str, session: &SessionSpan) -> Vec<u8> {
     let line = session.start.line.to_le_bytes();
-    let parts: [&[u8]; 3] = [file.as_bytes(), session.id.as_bytes(), &line];
+    let started = if session.agent_run && session.id.is_empty() {
+        run_started().to_le_bytes()
+    } else {
+        [0; 8]
+    };
+    let file = canonical(file);
+    let parts: [&[u8]; 4] = [file.as_bytes(), session.id.as_bytes(), &line, &started];
     let mut id = hash(1, &parts).to_be_bytes().to_vec();
     id.extend_from_slice(&hash(2, &parts).to_be_bytes());
     id
@@ -112,8 +165,21 @@ fn kv(key: &str, value: Value) -> KeyValue {
     }
 }
 
+/// A string attribute. Its value may come from a transcript (a tool's name, a call's
+/// id): control bytes, bidirectional controls and invalid bytes are escaped, as in
+/// every report, so that no store, `jq -r` or terminal showing it is driven by them.
 fn s(key: &str, value: impl Into<String>) -> KeyValue {
-    kv(key, Value::StringValue(value.into()))
+    let value = value.into();
+    kv(key, Value::StringValue(clean(value)))
+}
+
+/// `text` with what [`crate::sanitize::escape`] escapes escaped (unchanged when clean).
+fn clean(text: String) -> String {
+    let raw = text.as_bytes();
+    if raw.iter().all(|&b| (0x20..0x7f).contains(&b)) {
+        return text;
+    }
+    crate::sanitize::escape(raw)
 }
 
 fn int(key: &str, value: u64) -> KeyValue {
@@ -129,6 +195,9 @@ fn int(key: &str, value: u64) -> KeyValue {
 /// modification time, else now, and each line
 /// after its start is a millisecond — a trace store's default time window shows it,
 /// where a trace in 1970 would be hidden.
+/// 2000-01-01T00:00:00Z in microseconds: a time before it is no time a worker ran.
+const Y2000: i64 = 946_684_800_000_000;
+
 struct Dating {
     axis: Axis,
     /// Nanoseconds since the epoch of the session's start, and its line (line axis).
@@ -143,7 +212,8 @@ impl Dating {
             .strip_prefix(session.worker_type.as_str())
             .and_then(|rest| rest.strip_prefix('-'))
             .and_then(crate::grammar::parse_timestamp)
-            .map(|ts| crate::timeline::unix_micros(&ts));
+            .map(|ts| crate::timeline::unix_micros(&ts))
+            .filter(|&m| m >= Y2000);
         // Else the file's modification time (when the input is a file), else now.
         let modified = || {
             let at = std::fs::metadata(file).ok()?.modified().ok()?;
@@ -152,12 +222,15 @@ impl Dating {
         };
         // One "now" for the whole run: the file report and the exporter date a pipe's
         // session alike.
-        static STARTED: std::sync::OnceLock<i64> = std::sync::OnceLock::new();
-        let micros = from_id
-            .or_else(modified)
-            .unwrap_or_else(|| *STARTED.get_or_init(crate::timeline::now_micros));
+        let micros = from_id.or_else(modified).unwrap_or_else(run_started);
+        // A clock that says the session ran before 2000 was never set (a container or
+        // a board without one): laid out by lines, as an input without a clock.
+        let axis = match t.axis {
+            Axis::Clock if t.at(session.start) < Y2000 => Axis::Lines,
+            axis => axis,
+        };
         Dating {
-            axis: t.axis,
+            axis,
             base: u64::try_from(micros).unwrap_or(0).saturating_mul(1000),
             start_line: session.start.line,
         }
@@ -214,8 +287,10 @@ fn session_spans_capped(
     let mut attributes = vec![
         s("gen_ai.operation.name", "invoke_agent"),
         s("gen_ai.agent.name", session.worker_type.clone()),
-        s("gen_ai.conversation.id", session.id.clone()),
     ];
+    if !session.id.is_empty() {
+        attributes.push(s("gen_ai.conversation.id", session.id.clone()));
+    }
     if session.agent_run {
         // The CLI's run in an input without protocol sessions: no session to name.
         attributes.push(kv("quant_session.protocol", Value::BoolValue(false)));
@@ -251,7 +326,19 @@ fn session_spans_capped(
             attributes.push(s("gen_ai.response.model", model.clone()));
         }
         let t = &usage.tokens;
-        attributes.push(int("gen_ai.usage.input_tokens", t.input_tokens));
+        // The conventions count the cached input in `input_tokens`; Anthropic's API
+        // (and so Claude Code) reports it apart, Codex and Gemini within.
+        let anthropic = session
+            .models
+            .first()
+            .and_then(|m| provider_of(m))
+            .is_some_and(|p| p == "anthropic");
+        let input = if anthropic {
+            t.input_tokens + t.cache_read_tokens + t.cache_creation_tokens
+        } else {
+            t.input_tokens
+        };
+        attributes.push(int("gen_ai.usage.input_tokens", input));
         attributes.push(int("gen_ai.usage.output_tokens", t.output_tokens));
         if t.cache_read_tokens > 0 {
             attributes.push(int(
@@ -292,10 +379,26 @@ fn session_spans_capped(
     let status = if crashed || errors > 0 {
         Status {
             code: StatusCode::Error as i32,
-            message: if crashed {
+            message: if crashed && session.agent_run {
+                "the CLI's output ended without its final record: killed, or cut off".into()
+            } else if crashed {
                 "the session never completed".into()
             } else {
-                format!("{errors} error findings")
+                // The first error, as the store's list shows one line of it.
+                let first = session
+                    .marks
+                    .iter()
+                    .find(|m| m.severity == crate::rule::Severity::Error);
+                match first {
+                    Some(m) if errors == 1 => format!("{}: {}", m.rule.id(), m.message),
+                    Some(m) => format!(
+                        "{}: {} (and {} more errors)",
+                        m.rule.id(),
+                        m.message,
+                        errors - 1
+                    ),
+                    None => format!("{errors} errors"),
+                }
             },
         }
     } else {
@@ -309,7 +412,7 @@ fn session_spans_capped(
         trace_id: trace.clone(),
         span_id: root_id.clone(),
         parent_span_id: parent.map(|(_, span)| span.clone()).unwrap_or_default(),
-        name: format!("invoke_agent {}", session.worker_type),
+        name: clean(format!("invoke_agent {}", session.worker_type)),
         kind: Kind::Internal as i32,
         start_time_unix_nano: nanos(t, session.start),
         end_time_unix_nano: nanos(t, end).max(nanos(t, session.start)),
@@ -399,7 +502,7 @@ fn session_spans_capped(
             trace_id: trace.clone(),
             span_id: id,
             parent_span_id,
-            name,
+            name: clean(name),
             kind: Kind::Internal as i32,
             start_time_unix_nano: nanos(t, span.start),
             end_time_unix_nano: nanos(t, span_end).max(nanos(t, span.start)),
@@ -439,7 +542,7 @@ pub fn session_logs(file: &str, t: &Timeline, session: &SessionSpan) -> Vec<LogR
                 severity_number: number as i32,
                 severity_text: text.to_owned(),
                 body: Some(AnyValue {
-                    value: Some(Value::StringValue(m.message.clone())),
+                    value: Some(Value::StringValue(clean(m.message.clone()))),
                 }),
                 attributes: vec![
                     s("quant_session.rule", m.rule.id()),
@@ -476,33 +579,6 @@ fn provider_of(model: &str) -> Option<&'static str> {
     }
 }
 
-/// The timeline as traced: an input without protocol sessions is traced as its agent
-/// CLI's run (see [`Timeline::agent_run`]), an `invoke_agent {cli}` span whose
-/// conversation id is the input's name without its extension (Claude Code and Codex name
-/// their session files by the session's id).
-fn traced<'t>(
-    file: &str,
-    t: &'t Timeline,
-    worker: Option<&crate::format::WorkerRun>,
-) -> std::borrow::Cow<'t, Timeline> {
-    let Some(run) = t.agent_run.as_ref().filter(|_| t.sessions.is_empty()) else {
-        return std::borrow::Cow::Borrowed(t);
-    };
-    let mut run = run.clone();
-    if run.worker_type.is_empty() {
-        run.worker_type = worker.and_then(|w| w.cli).unwrap_or("agent").to_owned();
-    }
-    let path = std::path::Path::new(file);
-    run.id = path
-        .file_stem()
-        .filter(|_| path.extension().is_some())
-        .map_or_else(|| file.to_owned(), |s| s.to_string_lossy().into_owned());
-    std::borrow::Cow::Owned(Timeline {
-        sessions: vec![run],
-        ..t.clone()
-    })
-}
-
 /// The resource of one input: every session's trace.
 pub fn resource_spans(file: &str, t: &Timeline) -> ResourceSpans {
     let spans = t
@@ -537,17 +613,29 @@ fn scope() -> InstrumentationScope {
 
 /// An input as an OTLP resource: the service, the input, and what its timeline left out.
 fn resource(file: &str, t: &Timeline) -> Resource {
-    // `OTEL_SERVICE_NAME` and `OTEL_RESOURCE_ATTRIBUTES`, as the SDKs read them.
+    // `OTEL_SERVICE_NAME`, else `service.name` in `OTEL_RESOURCE_ATTRIBUTES`, as the
+    // SDKs read them; a key given twice there counts once (its last value).
+    let mut extra: Vec<(String, String)> = Vec::new();
+    if let Ok(text) = std::env::var("OTEL_RESOURCE_ATTRIBUTES") {
+        for (k, v) in super::otlp_export::key_values(&text) {
+            extra.retain(|(seen, _)| *seen != k);
+            extra.push((k, v));
+        }
+    }
     let service = std::env::var("OTEL_SERVICE_NAME")
         .ok()
         .filter(|n| !n.trim().is_empty())
+        .or_else(|| {
+            extra
+                .iter()
+                .find(|(k, v)| k == "service.name" && !v.trim().is_empty())
+                .map(|(_, v)| v.clone())
+        })
         .unwrap_or_else(|| "quant-session".to_owned());
     let mut attributes = vec![s("service.name", service), s("quant_session.input", file)];
-    if let Ok(extra) = std::env::var("OTEL_RESOURCE_ATTRIBUTES") {
-        for (k, v) in super::otlp_export::key_values(&extra) {
-            if k != "service.name" && !k.starts_with("quant_session.") {
-                attributes.push(s(&k, v));
-            }
+    for (k, v) in extra {
+        if k != "service.name" && !k.starts_with("quant_session.") {
+            attributes.push(s(&k, v));
         }
     }
     let left_out = t.left_out();
@@ -605,7 +693,12 @@ impl<W: Write> Otlp<W> {
         let Some(t) = summary.timeline else {
             return Ok(());
         };
-        let t = &*traced(summary.file, t, summary.worker);
+        let t = &*t.traced(
+            summary.file,
+            summary.worker.and_then(|w| w.cli),
+            summary.worker.and_then(|w| w.conversation.as_deref()),
+            summary.killed(),
+        );
         if t.sessions.is_empty() {
             return self.line(resource_with(summary.file, t, Vec::new()));
         }
@@ -682,7 +775,8 @@ impl OtlpPost {
         }
     }
 
-    fn send(&mut self, file: &str, t: &Timeline) -> io::Result<()> {
+    /// Queues the sessions of `t` not sent yet; `wait`: see [`Exporter::export`].
+    fn send(&mut self, file: &str, t: &Timeline, wait: bool) -> io::Result<()> {
         let fresh: Vec<SessionSpan> = t
             .sessions
             .iter()
@@ -701,7 +795,7 @@ impl OtlpPost {
             resource_spans: vec![resource_spans(file, &part)],
         };
         // Queued, not sent here: the pipeline never waits for the collector.
-        self.exporter.export(&request)?;
+        self.exporter.export(&request, wait)?;
         if let Some(logs) = &mut self.logs {
             let log_records: Vec<LogRecord> = part
                 .sessions
@@ -709,17 +803,20 @@ impl OtlpPost {
                 .flat_map(|session| session_logs(file, &part, session))
                 .collect();
             if !log_records.is_empty() {
-                logs.export(&ExportLogsServiceRequest {
-                    resource_logs: vec![ResourceLogs {
-                        resource: Some(resource(file, &part)),
-                        scope_logs: vec![ScopeLogs {
-                            scope: Some(scope()),
-                            log_records,
-                            ..ScopeLogs::default()
+                logs.export(
+                    &ExportLogsServiceRequest {
+                        resource_logs: vec![ResourceLogs {
+                            resource: Some(resource(file, &part)),
+                            scope_logs: vec![ScopeLogs {
+                                scope: Some(scope()),
+                                log_records,
+                                ..ScopeLogs::default()
+                            }],
+                            ..ResourceLogs::default()
                         }],
-                        ..ResourceLogs::default()
-                    }],
-                })?;
+                    },
+                    wait,
+                )?;
             }
         }
         for s in &part.sessions {
@@ -741,12 +838,21 @@ impl OtlpPost {
             agent_run: None,
             first_clock: None,
         };
-        self.send(file, &one)
+        self.send(file, &one, false)
     }
 
     fn end_file(&mut self, summary: &FileSummary<'_>) -> io::Result<()> {
         match summary.timeline {
-            Some(t) => self.send(summary.file, &traced(summary.file, t, summary.worker)),
+            Some(t) => self.send(
+                summary.file,
+                &t.traced(
+                    summary.file,
+                    summary.worker.and_then(|w| w.cli),
+                    summary.worker.and_then(|w| w.conversation.as_deref()),
+                    summary.killed(),
+                ),
+                true,
+            ),
             None => Ok(()),
         }
     }
@@ -760,12 +866,18 @@ impl Sink for OtlpPost {
             Item::SessionDrawn(session, axis) => self.session_drawn(input, session, axis)?,
             Item::InputEnd(summary) => self.end_file(summary)?,
             // The run ends: what is queued is sent, what could not be is said.
+            // The findings as log records are a copy (they are on the spans as events):
+            // what could not be sent of them is a note, and no failure.
             Item::RunEnd { .. } => {
-                let logs = self.logs.as_mut().map(|l| l.finish());
-                self.exporter.finish()?;
-                if let Some(logs) = logs {
-                    logs?;
+                if let Some(logs) = &mut self.logs
+                    && let Err(e) = logs.finish()
+                {
+                    crate::error::note(&format!(
+                        "note: sending the findings as OTLP log records to {}: {e} (they are on the spans as events; OTEL_LOGS_EXPORTER=none sends none)",
+                        logs.url()
+                    ));
                 }
+                self.exporter.finish()?;
             }
             // Findings come with the timeline, drawn where they happened.
             Item::Finding(_)
