@@ -287,6 +287,7 @@ fn session_spans_capped(
     let mut attributes = vec![
         s("gen_ai.operation.name", "invoke_agent"),
         s("gen_ai.agent.name", session.worker_type.clone()),
+        s("openinference.span.kind", "AGENT"),
     ];
     if !session.id.is_empty() {
         attributes.push(s("gen_ai.conversation.id", session.id.clone()));
@@ -424,12 +425,20 @@ fn session_spans_capped(
     let drawn = &session.spans[..drawn_spans];
     // A call's span is named by its id and line (ids repeat across runs in one log).
     let call_span = |id: &str, line: u64| span_id(&own, "tool-call", id, line);
+    // The tasks started so far and not known to have ended (their span id and end
+    // line): what starts inside a task is its child (session → task → subagent, call).
+    let mut tasks: Vec<(Vec<u8>, Option<u64>)> = Vec::new();
     for (i, span) in drawn.iter().enumerate() {
         let span_end = span.end.unwrap_or(end);
+        // `openinference.span.kind`: how Phoenix and other OpenInference stores sort
+        // spans (they tell tools by the GenAI attributes, not tasks).
         let (name, mut attributes) = match span.kind {
             SpanKind::Task => (
                 format!("task {}", span.name),
-                vec![s("quant_session.task.id", span.name.clone())],
+                vec![
+                    s("quant_session.task.id", span.name.clone()),
+                    s("openinference.span.kind", "CHAIN"),
+                ],
             ),
             SpanKind::Subagent => {
                 let agent = span.name.trim_start_matches('@').to_owned();
@@ -438,14 +447,19 @@ fn session_spans_capped(
                     vec![
                         s("gen_ai.operation.name", "invoke_agent"),
                         s("gen_ai.agent.name", agent),
+                        s("openinference.span.kind", "AGENT"),
                     ],
                 )
             }
-            SpanKind::Distillation => ("distillation".to_owned(), Vec::new()),
+            SpanKind::Distillation => (
+                "distillation".to_owned(),
+                vec![s("openinference.span.kind", "CHAIN")],
+            ),
             SpanKind::Tool => {
                 let mut attributes = vec![
                     s("gen_ai.operation.name", "execute_tool"),
                     s("gen_ai.tool.name", span.name.clone()),
+                    s("openinference.span.kind", "TOOL"),
                 ];
                 if let Some(id) = &span.call_id {
                     attributes.push(s("gen_ai.tool.call.id", id.clone()));
@@ -472,7 +486,14 @@ fn session_spans_capped(
                 span.start.line,
             ),
         };
-        // A subagent's call nests under the worker's call that started the subagent.
+        // A subagent's call nests under the worker's call that started the subagent;
+        // anything else that starts inside a task, under the task.
+        while tasks
+            .last()
+            .is_some_and(|(_, end)| end.is_some_and(|e| e < span.start.line))
+        {
+            tasks.pop();
+        }
         let parent_span_id = span
             .parent_call
             .as_deref()
@@ -483,7 +504,15 @@ fn session_spans_capped(
                     .find(|o| o.call_id.as_deref() == Some(p) && o.start.line <= span.start.line)
                     .map(|o| call_span(p, o.start.line))
             })
+            .or_else(|| {
+                (span.kind != SpanKind::Task)
+                    .then(|| tasks.last().map(|(id, _)| id.clone()))
+                    .flatten()
+            })
             .unwrap_or_else(|| root_id.clone());
+        if span.kind == SpanKind::Task {
+            tasks.push((id.clone(), span.end.map(|e| e.line)));
+        }
         // A tool call without a result when the session ended is not a failure of its
         // own (the session's status says what went wrong); a failed tool is.
         let (code, message) = match (span.kind, span.end.is_some(), span.failed) {
