@@ -40,6 +40,10 @@ pub struct Ended {
     pub open: Option<(String, u64)>,
     /// What broke in the file's wrapping (corrupt gzip).
     pub damage: Option<String>,
+    /// The agent CLI that wrote the file, when it is one's transcript.
+    pub cli: Option<&'static str>,
+    /// The CLI's own id of the run, when it names one.
+    pub conversation: Option<String>,
 }
 
 impl Ended {
@@ -52,6 +56,8 @@ impl Ended {
             not_checked: p.not_checked(),
             open: p.open_session(),
             damage: p.damage().map(str::to_owned),
+            cli: p.worker_run().and_then(|w| w.cli),
+            conversation: p.worker_run().and_then(|w| w.conversation),
         }
     }
 }

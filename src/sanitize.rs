@@ -18,6 +18,16 @@ pub fn escape(raw: &[u8]) -> String {
     out
 }
 
+/// An id a transcript gives (a CLI's session or thread id), as reports carry it: at most
+/// 128 bytes of it, escaped as [`escape`] does.
+pub fn id(raw: &str) -> String {
+    let mut end = raw.len().min(128);
+    while !raw.is_char_boundary(end) {
+        end -= 1;
+    }
+    escape(&raw.as_bytes()[..end])
+}
+
 /// Like [`escape`], and also records for every input byte the offset in `out` where its
 /// rendering starts (plus one final entry for the end), so spans over the raw bytes can be
 /// moved onto the escaped text.

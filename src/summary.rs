@@ -46,3 +46,14 @@ pub struct FileSummary<'a> {
     /// not counted).
     pub baselined: Option<u64>,
 }
+
+impl FileSummary<'_> {
+    /// The agent CLI's output ended without its final record, and no process verdict
+    /// says otherwise (under `run` the process's own end is the verdict).
+    pub fn killed(&self) -> bool {
+        self.worker_exit.is_none()
+            && self
+                .worker
+                .is_some_and(|w| w.cause() == crate::format::Cause::Killed)
+    }
+}

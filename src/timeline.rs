@@ -129,6 +129,9 @@ pub struct SessionSpan {
     pub usage: Option<crate::usage::Usage>,
     /// The models the input's CLI named by then.
     pub models: Vec<String>,
+    /// Not a protocol session: the agent CLI's run in an input that holds none (see
+    /// [`Timeline::agent_run`]); its `id` and `worker_type` are empty.
+    pub agent_run: bool,
     /// The input's usage figures when the session started.
     usage_at_start: Option<crate::usage::Tokens>,
     /// The input's total tokens (and cost) each time its CLI reported usage in the
@@ -148,6 +151,13 @@ pub struct Timeline {
     pub dropped_sessions: u64,
     /// Loose marks past [`MAX_MARKS`] or [`MAX_INPUT_MARKS`], counted.
     pub dropped_loose: u64,
+    /// An agent CLI's transcript without any protocol session: the CLI's run as one
+    /// span — its tool calls, the usage it reported, the findings about it — so that
+    /// traces show what the worker did although it never printed `SESSION_START`.
+    pub agent_run: Option<SessionSpan>,
+    /// The first time the input's clock said: the time of what came before it (a
+    /// Claude Code stream dates its tool results, not the calls before them).
+    pub first_clock: Option<i64>,
 }
 
 /// Microseconds since the Unix epoch, now (the arrival time of live input).
@@ -189,6 +199,14 @@ pub struct Builder {
     any_clock: bool,
     /// The usage the input's CLI reported so far.
     usage: Option<crate::usage::Usage>,
+    /// The agent CLI's run while no protocol session has started (see
+    /// [`Timeline::agent_run`]); dropped when one does.
+    outside: Option<SessionSpan>,
+    /// A protocol session started in the input.
+    protocol: bool,
+    first_clock: Option<i64>,
+    /// The input has timestamps of its own: arrival times are no longer its clock.
+    own_clock: bool,
 }
 
 impl Default for Builder {
@@ -212,12 +230,22 @@ impl Builder {
             kept_marks: 0,
             any_clock: false,
             usage: None,
+            outside: None,
+            protocol: false,
+            first_clock: None,
+            own_clock: false,
         }
     }
 
-    /// The input's clock is now `micros` (an arrival time under `run`).
+    /// The input's clock is now `micros` (an arrival time under `run` and `watch`),
+    /// unless the input has a clock of its own (its records' timestamps): one axis never
+    /// mixes the two.
     pub fn tick(&mut self, micros: i64) {
+        if self.own_clock {
+            return;
+        }
         self.clock = Some(micros);
+        self.first_clock.get_or_insert(micros);
         self.any_clock = true;
     }
 
@@ -299,9 +327,49 @@ impl Builder {
 
     /// An event of the input.
     pub fn event(&mut self, event: &Event) {
+        // Before any protocol session, the agent CLI's records, calls and usage make up
+        // its run: the run stands in as the open session while the event is taken.
+        let borrowed = self.open.is_none()
+            && !self.protocol
+            && matches!(
+                event.kind,
+                EventKind::ToolCall { .. }
+                    | EventKind::ToolDone { .. }
+                    | EventKind::Usage(_)
+                    // An agent CLI's transcript: its run is traced even without calls
+                    // (a run that failed at once).
+                    | EventKind::ActionsVisible { .. }
+                    | EventKind::WorkerExit { .. }
+            );
+        if borrowed {
+            let at = self.point(event.at.line);
+            self.open = Some(
+                self.outside
+                    .take()
+                    .unwrap_or_else(|| SessionSpan::new(String::new(), String::new(), at)),
+            );
+        }
+        self.take(event);
+        if borrowed {
+            self.outside = self.open.take().map(|mut run| {
+                run.agent_run = true;
+                run
+            });
+        }
+    }
+
+    fn take(&mut self, event: &Event) {
         match &event.kind {
             EventKind::Clock(t) | EventKind::Envelope(t) => {
+                if !self.own_clock {
+                    // The input's own clock from now on; findings about earlier lines
+                    // are dated by it too (a record stream dates its first record).
+                    self.own_clock = true;
+                    self.first_clock = None;
+                    self.clock_at.clear();
+                }
                 self.clock = Some(unix_micros(t));
+                self.first_clock.get_or_insert(unix_micros(t));
                 self.any_clock = true;
             }
             EventKind::ToolCall {
@@ -353,21 +421,16 @@ impl Builder {
         match marker {
             Marker::SessionStart { session } => {
                 self.end_session(None);
-                self.open = Some(SessionSpan {
-                    id: session.id.clone(),
-                    worker_type: session.worker_type.clone(),
-                    start: at,
-                    end: None,
-                    status: None,
-                    spans: Vec::new(),
-                    marks: Vec::new(),
-                    dropped: 0,
-                    dropped_marks: 0,
-                    usage: None,
-                    usage_at_start: self.usage.as_ref().map(|u| u.tokens),
-                    usage_samples: Vec::new(),
-                    models: Vec::new(),
-                });
+                // The input holds protocol sessions: they, not the CLI's run, are its
+                // traces.
+                self.protocol = true;
+                if let Some(run) = self.outside.take() {
+                    self.kept_spans -= run.spans.len();
+                    self.open_spans.clear();
+                }
+                let mut s = SessionSpan::new(session.id.clone(), session.worker_type.clone(), at);
+                s.usage_at_start = self.usage.as_ref().map(|u| u.tokens);
+                self.open = Some(s);
             }
             Marker::TaskStart { task } => self.open_span(SpanKind::Task, task, at),
             Marker::TaskComplete { task } => self.close_span(SpanKind::Task, task, at),
@@ -511,6 +574,28 @@ impl Builder {
     pub fn finish(mut self, lines: u64) -> Timeline {
         let last = self.point(lines.max(1));
         self.end_session(Some(last));
+        // No protocol session: the CLI's run, with all it reported and the findings.
+        let agent_run = match self.outside.take() {
+            Some(run) => Some(run),
+            None if !self.protocol && self.usage.is_some() => Some(SessionSpan::new(
+                String::new(),
+                String::new(),
+                Point::default(),
+            )),
+            None => None,
+        }
+        .map(|mut run| {
+            run.agent_run = true;
+            run.end = Some(last);
+            run.status = Some(Status::Complete);
+            run.marks = self.loose.clone();
+            run.dropped_marks = self.dropped_loose;
+            if let Some(usage) = &self.usage {
+                run.models = usage.models.iter().map(|m| m.model.clone()).collect();
+                run.usage = Some(usage.clone());
+            }
+            run
+        });
         let axis = if self.any_clock {
             Axis::Clock
         } else {
@@ -523,6 +608,69 @@ impl Builder {
             lines,
             dropped_sessions: self.dropped_sessions,
             dropped_loose: self.dropped_loose,
+            agent_run,
+            first_clock: self.first_clock,
+        }
+    }
+}
+
+impl Timeline {
+    /// The timeline as pictures and traces draw it: an input without protocol sessions
+    /// is drawn as its agent CLI's run (see [`Timeline::agent_run`]), a session named by
+    /// the CLI (`claude-code`, `codex`, `gemini-cli`; else `agent`) whose id is the CLI's
+    /// own id of the run (`conversation`), else the input file's name without its
+    /// extension (Gemini CLI names its chat files by the session), else empty (a pipe,
+    /// a worker under `run`: no id is known). `killed`: the CLI's output ended without
+    /// its final record: the run is drawn as crashed.
+    pub fn traced(
+        &self,
+        file: &str,
+        cli: Option<&str>,
+        conversation: Option<&str>,
+        killed: bool,
+    ) -> std::borrow::Cow<'_, Timeline> {
+        let Some(run) = self.agent_run.as_ref().filter(|_| self.sessions.is_empty()) else {
+            return std::borrow::Cow::Borrowed(self);
+        };
+        let mut run = run.clone();
+        if killed {
+            run.status = Some(Status::Crashed);
+        }
+        if run.worker_type.is_empty() {
+            cli.unwrap_or("agent").clone_into(&mut run.worker_type);
+        }
+        let path = std::path::Path::new(file);
+        run.id = match conversation {
+            Some(id) => id.to_owned(),
+            None if path.is_file() => path
+                .file_stem()
+                .map_or_else(|| file.to_owned(), |s| s.to_string_lossy().into_owned()),
+            None => String::new(),
+        };
+        std::borrow::Cow::Owned(Timeline {
+            sessions: vec![run],
+            ..self.clone()
+        })
+    }
+}
+
+impl SessionSpan {
+    fn new(id: String, worker_type: String, start: Point) -> SessionSpan {
+        SessionSpan {
+            id,
+            worker_type,
+            start,
+            end: None,
+            status: None,
+            spans: Vec::new(),
+            marks: Vec::new(),
+            dropped: 0,
+            dropped_marks: 0,
+            usage: None,
+            usage_at_start: None,
+            usage_samples: Vec::new(),
+            models: Vec::new(),
+            agent_run: false,
         }
     }
 }
@@ -538,7 +686,8 @@ impl Timeline {
     }
 
     fn first_micros(&self) -> Option<i64> {
-        self.sessions.iter().find_map(|s| s.start.micros)
+        self.first_clock
+            .or_else(|| self.sessions.iter().find_map(|s| s.start.micros))
     }
 
     /// What the axis unit is called.

@@ -503,7 +503,15 @@ fn otlp_spans_carry_usage_tool_call_ids_failures_and_nesting() {
         attr(session, "gen_ai.response.model").unwrap(),
         "claude-sonnet-4-5"
     );
-    assert_eq!(attr(session, "gen_ai.usage.input_tokens").unwrap(), "6010");
+    // 6 010 uncached and 100 000 read from the cache: the conventions' input counts both.
+    assert_eq!(
+        attr(session, "gen_ai.usage.input_tokens").unwrap(),
+        "106010"
+    );
+    assert_eq!(
+        attr(session, "gen_ai.usage.cache_read.input_tokens").unwrap(),
+        "100000"
+    );
     assert_eq!(attr(session, "gen_ai.usage.output_tokens").unwrap(), "200");
     let bash: Vec<&Value> = looped
         .iter()

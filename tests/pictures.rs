@@ -186,11 +186,22 @@ fn otlp_reads_back_through_opentelemetry_proto_and_is_stable() {
         attr(root, "gen_ai.conversation.id").as_deref(),
         Some("researcher-2026-11-23T22:43:11.764000")
     );
-    // Every child belongs to the trace, under the root.
+    // Every child belongs to the trace, under the root or under the task it started in
+    // (session → task → subagent, tool call), a subagent's calls under its call.
+    let ids: Vec<&[u8]> = spans.iter().map(|s| &s.span_id[..]).collect();
     for child in &spans[1..] {
         assert_eq!(child.trace_id, root.trace_id);
-        assert_eq!(child.parent_span_id, root.span_id);
+        assert!(ids.contains(&&child.parent_span_id[..]), "{child:?}");
+        if child.name.starts_with("task ") || child.name == "distillation" {
+            assert_eq!(child.parent_span_id, root.span_id);
+        }
     }
+    let task = |name: &str| spans.iter().find(|s| s.name == name).unwrap();
+    assert_eq!(
+        task("invoke_agent quant-backtester").parent_span_id,
+        task("task h-017").span_id,
+        "the subagent spawned in task h-017"
+    );
     let subagent = spans
         .iter()
         .find(|s| s.name == "invoke_agent quant-backtester")
@@ -488,7 +499,7 @@ fn otlp_endpoint_posts_the_traces_to_a_collector() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(
-        stderr.contains("OTLP export to http://127.0.0.1:9/v1/traces: 1 of 1 requests failed"),
+        stderr.contains("exporting to http://127.0.0.1:9/v1/traces: 1 of 1 requests failed"),
         "{stderr}"
     );
 }
@@ -1310,4 +1321,131 @@ fn a_session_files_subagents_are_nested_in_the_replay() {
     );
     assert!(html.contains("<li class=\"call nested\""), "{html}");
     assert!(html.contains("<li class=\"result nested\""), "{html}");
+}
+
+/// A `watch` runs until Ctrl-C: stopping it still delivers what it followed (each
+/// file's sessions, a session still open as `open` and no crash, an agent CLI's
+/// transcript without protocol sessions as the CLI's run), and a collector that takes
+/// nothing holds the stop up for half a second and is said.
+#[test]
+fn a_watch_stopped_by_ctrl_c_delivers_its_last_traces() {
+    let dir = tempfile::tempdir().unwrap();
+    let watched = dir.path().join("panes");
+    std::fs::create_dir(&watched).unwrap();
+    for file in ["clean.log", "crashed-mid-task.log"] {
+        std::fs::copy(
+            Path::new("fixtures/sessions").join(file),
+            watched.join(file),
+        )
+        .unwrap();
+    }
+    // A Codex transcript whose worker never printed the protocol.
+    let codex = std::fs::read_to_string("fixtures/shapes/health.codex.log")
+        .unwrap()
+        .replace("SESSION_START: ", "session start ");
+    std::fs::write(watched.join("codex.jsonl"), codex).unwrap();
+    let watch = |url: &str| {
+        let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("quant-session"))
+            .args(["watch", "--format", "json", "--otlp-endpoint", url])
+            .arg(&watched)
+            .env("OTEL_LOGS_EXPORTER", "none")
+            .env("OTEL_EXPORTER_OTLP_TIMEOUT", "10000")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_secs(2));
+        std::process::Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .unwrap();
+        let started = std::time::Instant::now();
+        let out = child.wait_with_output().unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+            started.elapsed(),
+        )
+    };
+
+    // clean.log's session as it ends; the other two files' when the watch stops.
+    let (url, server) = collector(3);
+    let (code, stderr, _) = watch(&url);
+    assert_eq!(code, Some(130), "{stderr}");
+    let got = server.join().unwrap();
+    let spans: Vec<_> = got
+        .iter()
+        .flat_map(|r| r.decode().resource_spans)
+        .flat_map(|r| r.scope_spans)
+        .flat_map(|s| s.spans)
+        .collect();
+    let root = |name: &str| {
+        spans
+            .iter()
+            .find(|s| s.name == name && s.parent_span_id.is_empty())
+            .unwrap_or_else(|| {
+                panic!(
+                    "{name}: {:?}",
+                    spans.iter().map(|s| &s.name).collect::<Vec<_>>()
+                )
+            })
+    };
+    let attr = |s: &opentelemetry_proto::tonic::trace::v1::Span, key: &str| {
+        s.attributes
+            .iter()
+            .find(|a| a.key == key)
+            .and_then(|a| a.value.clone())
+            .and_then(|v| v.value)
+    };
+    use opentelemetry_proto::tonic::common::v1::any_value::Value;
+    let researchers: Vec<_> = spans
+        .iter()
+        .filter(|s| s.name == "invoke_agent researcher")
+        .collect();
+    assert_eq!(researchers.len(), 2);
+    let open: Vec<_> = researchers
+        .iter()
+        .filter(|s| {
+            attr(s, "quant_session.session.status") == Some(Value::StringValue("open".into()))
+        })
+        .collect();
+    assert_eq!(
+        open.len(),
+        1,
+        "the session still open when the watch stopped"
+    );
+    assert_eq!(open[0].status.as_ref().unwrap().code, 0, "Unset, not Error");
+    let codex = root("invoke_agent codex");
+    assert_eq!(
+        attr(codex, "gen_ai.conversation.id"),
+        Some(Value::StringValue(
+            "019a2d7a-6455-7170-a661-c6d8b94c6aaa".into()
+        )),
+        "the CLI's thread id"
+    );
+    assert_eq!(
+        attr(codex, "gen_ai.usage.input_tokens"),
+        Some(Value::IntValue(120_000))
+    );
+    let tools = spans
+        .iter()
+        .filter(|s| s.parent_span_id == codex.span_id && s.name.starts_with("execute_tool"))
+        .count();
+    assert_eq!(tools, 7, "its two reads and five backtests");
+
+    // A collector that accepts and never answers: the stop waits half a second, no
+    // more, and says what was not delivered.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming() {
+            held.push(stream);
+        }
+    });
+    let (code, stderr, took) = watch(&url);
+    assert_eq!(code, Some(130), "{stderr}");
+    assert!(took < std::time::Duration::from_secs(2), "{took:?}");
+    assert!(stderr.contains("not sent within the deadline"), "{stderr}");
+    assert!(!stderr.contains("could not be finished"), "{stderr}");
 }

@@ -366,6 +366,7 @@ impl<'r, 'w> Live<'r, 'w> {
                 // still counts.
                 crate::format::WorkerRun {
                     usage: w.usage,
+                    cli: w.cli,
                     ..Default::default()
                 }
             } else {

@@ -118,8 +118,14 @@ impl Beside {
             } else {
                 "--otlp"
             };
+            // A setting of the environment is named as it is, a flag's value with its flag.
             let bad = |e: String| {
-                Fatal::usage(format!("{flag} {}", crate::sanitize::escape(e.as_bytes())))
+                let e = crate::sanitize::escape(e.as_bytes());
+                if e.starts_with("OTEL_") {
+                    Fatal::usage(e)
+                } else {
+                    Fatal::usage(format!("{flag} {e}"))
+                }
             };
             let config = crate::report::otlp_export::Config::from_env(url).map_err(bad)?;
             let logs = crate::report::otlp_export::Config::logs_from_env(url).map_err(bad)?;

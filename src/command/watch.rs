@@ -565,8 +565,15 @@ fn end_of_file(
         ..pane.tally.totals()
     };
     // The next file at this path (rotated, truncated) gets a timeline of its own.
-    let timeline = pane.tally.take_timeline(ended.lines);
+    let mut timeline = pane.tally.take_timeline(ended.lines);
     let replay = pane.tally.take_replay();
+    // The traces name an agent CLI's run (a transcript without protocol sessions) by
+    // the CLI.
+    if let Some(t) = &mut timeline {
+        *t = t
+            .traced(&pane.name, ended.cli, ended.conversation.as_deref(), false)
+            .into_owned();
+    }
     let mut not_checked = ended.not_checked;
     not_checked.extend(crate::rules::checkpoint::not_checked(
         Some(&pane.followed.path),

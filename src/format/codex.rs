@@ -58,6 +58,7 @@ enum Key {
     Arguments,
     Query,
     Server,
+    ThreadId,
     Other,
 }
 
@@ -82,6 +83,7 @@ impl KeySet for Key {
             b"arguments" => Key::Arguments,
             b"query" => Key::Query,
             b"server" => Key::Server,
+            b"thread_id" => Key::ThreadId,
             _ => Key::Other,
         }
     }
@@ -98,6 +100,8 @@ const MAX_CHANGES: usize = 4096;
 #[derive(Debug, Default)]
 struct Current {
     ty: String,
+    /// A `thread.started`'s `thread_id`.
+    thread_id: String,
     item_id: String,
     item_type: String,
     command: String,
@@ -129,6 +133,7 @@ struct Current {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Target {
     Type,
+    ThreadId,
     ItemId,
     ItemType,
     Command,
@@ -171,7 +176,12 @@ impl Codex {
             }
         }
         match c.ty.as_str() {
-            "thread.started" | "error" => {}
+            "thread.started" => {
+                if self.run.conversation.is_none() && !c.thread_id.is_empty() {
+                    self.run.conversation = Some(crate::sanitize::id(&c.thread_id));
+                }
+            }
+            "error" => {}
             "turn.started" => {
                 self.in_turn = true;
                 self.run.exit = None;
@@ -339,6 +349,7 @@ impl Format for Codex {
 
     fn run(&self) -> WorkerRun {
         WorkerRun {
+            cli: Some("codex"),
             in_flight: super::in_flight(&self.pending),
             usage: self.usage.clone(),
             ..self.run.clone()
@@ -365,6 +376,7 @@ fn target(path: &[Frame<Key>]) -> Option<Target> {
     use Frame::{Array, Object};
     Some(match path {
         [Object(Key::Type)] => Target::Type,
+        [Object(Key::ThreadId)] => Target::ThreadId,
         [Object(Key::Item), Object(Key::Id)] => Target::ItemId,
         [Object(Key::Item), Object(Key::Type)] => Target::ItemType,
         [Object(Key::Item), Object(Key::Command)] => Target::Command,
@@ -391,6 +403,7 @@ impl Current {
     fn field(&mut self, target: Target) -> Option<&mut String> {
         Some(match target {
             Target::Type => &mut self.ty,
+            Target::ThreadId => &mut self.thread_id,
             Target::ItemId => &mut self.item_id,
             Target::ItemType => &mut self.item_type,
             Target::Command => &mut self.command,

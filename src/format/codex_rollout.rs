@@ -57,6 +57,7 @@ enum Key {
     Info,
     TotalTokenUsage,
     Model,
+    Id,
     Other,
 }
 
@@ -79,6 +80,7 @@ impl KeySet for Key {
             b"info" => Key::Info,
             b"total_token_usage" => Key::TotalTokenUsage,
             b"model" => Key::Model,
+            b"id" => Key::Id,
             _ => Key::Other,
         }
     }
@@ -111,6 +113,8 @@ enum Target {
     /// A custom tool call's `input` (the patch of `apply_patch`).
     Input,
     Model,
+    /// A `session_meta`'s `id` (the session's).
+    Id,
 }
 
 /// What is known of the record being read.
@@ -135,6 +139,8 @@ struct Current {
     key_name: Vec<u8>,
     /// A `turn_context`'s model.
     model: String,
+    /// The payload's `id` (a `session_meta`'s is the session's).
+    id: String,
     /// A call's `arguments` or `input`, digested whole (the arguments kept are cut).
     input: Digest,
     /// A call's output, when the run replays.
@@ -341,6 +347,9 @@ impl CodexRollout {
                 out.usage = self.run().usage;
             }
             ("turn_context", _) if !c.model.is_empty() => self.run.model = Some(c.model),
+            ("session_meta", _) if !c.id.is_empty() && self.run.conversation.is_none() => {
+                self.run.conversation = Some(crate::sanitize::id(&c.id));
+            }
             // A new turn (a rollout resumed after a call that never answered): what the
             // abandoned turn had started is no longer in flight.
             ("event_msg", "task_started") => {
@@ -388,6 +397,7 @@ impl Format for CodexRollout {
 
     fn run(&self) -> WorkerRun {
         WorkerRun {
+            cli: Some("codex"),
             in_flight: super::in_flight(&self.pending),
             session_file: true,
             usage: self.usage.map(|t| {
@@ -423,6 +433,7 @@ fn target(path: &[Frame<Key>]) -> Option<Target> {
         [Object(Key::Payload), Object(Key::Output)] => Target::Output,
         [Object(Key::Payload), Object(Key::Input)] => Target::Input,
         [Object(Key::Payload), Object(Key::Model)] => Target::Model,
+        [Object(Key::Payload), Object(Key::Id)] => Target::Id,
         [
             Object(Key::Payload),
             Object(Key::Content),
@@ -506,6 +517,7 @@ impl JsonSink<Key> for Sink<'_> {
             Some(Target::Name) => &mut c.name,
             Some(Target::CallId) => &mut c.call_id,
             Some(Target::Model) => &mut c.model,
+            Some(Target::Id) => &mut c.id,
             None => return,
         };
         crate::format::keep(field, bytes);

@@ -71,6 +71,7 @@ enum Key {
     Stats,
     Models,
     Model,
+    SessionId,
     Other,
 }
 
@@ -94,6 +95,7 @@ impl KeySet for Key {
             b"stats" => Key::Stats,
             b"models" => Key::Models,
             b"model" => Key::Model,
+            b"session_id" => Key::SessionId,
             _ => Key::Other,
         }
     }
@@ -118,6 +120,8 @@ struct Current {
     command: String,
     status: String,
     model: String,
+    /// An `init`'s `session_id`.
+    session_id: String,
     /// A `result`'s `stats`, and the last key read in them.
     usage: Tokens,
     key_name: Vec<u8>,
@@ -205,6 +209,9 @@ impl Gemini {
             "init" => {
                 if !c.model.is_empty() && self.run.model.is_none() {
                     self.run.model = Some(c.model);
+                }
+                if !c.session_id.is_empty() && self.run.conversation.is_none() {
+                    self.run.conversation = Some(crate::sanitize::id(&c.session_id));
                 }
             }
             "message" | "error" => {}
@@ -345,6 +352,7 @@ impl Format for Gemini {
 
     fn run(&self) -> WorkerRun {
         WorkerRun {
+            cli: Some("gemini-cli"),
             in_flight: super::in_flight(&self.pending),
             usage: self.usage.clone(),
             ..self.run.clone()
@@ -387,6 +395,7 @@ impl Sink<'_> {
             Key::Command => &mut self.c.command,
             Key::Status => &mut self.c.status,
             Key::Model => &mut self.c.model,
+            Key::SessionId => &mut self.c.session_id,
             _ => return None,
         })
     }

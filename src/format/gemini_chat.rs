@@ -477,6 +477,7 @@ impl Document for GeminiChat {
 
     fn run(&self) -> WorkerRun {
         WorkerRun {
+            cli: Some("gemini-cli"),
             messages: self.state.worker_messages,
             session_file: true,
             // A chat that ends on the user's prompt: the model's reply is in flight.

@@ -214,6 +214,7 @@ impl Document for GeminiJson {
 
     fn run(&self) -> WorkerRun {
         WorkerRun {
+            cli: Some("gemini-cli"),
             exit: self.state.exit.clone(),
             messages: u64::from(self.state.exit.is_some()),
             usage: self.state.usage(),

@@ -429,6 +429,14 @@ pub struct WorkerRun {
     /// The model the CLI said it runs (its first record), when it says.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
+    /// The agent CLI that wrote the input (`claude-code`, `codex`, `gemini-cli`): the
+    /// agent of its run in traces.
+    #[serde(skip)]
+    pub cli: Option<&'static str>,
+    /// The CLI's own id of the run (Claude Code's session id, Codex's thread id, Gemini
+    /// CLI's session id), its first record's: the conversation in traces.
+    #[serde(skip)]
+    pub conversation: Option<String>,
     /// Its last record said it hit a rate limit and waits: until this Unix time (in
     /// seconds), when it says.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -56,8 +56,9 @@ static PARENT: std::sync::OnceLock<(Vec<u8>, Vec<u8>)> = std::sync::OnceLock::ne
 /// W3C `traceparent` (then they stay traces of their own).
 pub fn join_trace(traceparent: &str) -> bool {
     let hex = |s: &str, n: usize| {
-        // Hex digits only (a multi-byte character must not be cut in two).
-        (s.len() == n * 2 && s.bytes().all(|b| b.is_ascii_hexdigit()))
+        // Lower-case hex digits only, as W3C says (a multi-byte character must not be
+        // cut in two).
+        (s.len() == n * 2 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
             .then(|| {
                 (0..n)
                     .map(|i| u8::from_str_radix(&s[i * 2..i * 2 + 2], 16).ok())
@@ -66,13 +67,24 @@ pub fn join_trace(traceparent: &str) -> bool {
             .flatten()
             .filter(|b| b.iter().any(|&x| x != 0))
     };
+    let lower = |s: &str| s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
     let parts: Vec<&str> = traceparent.trim().split('-').collect();
-    match parts.as_slice() {
-        [version, trace, span, flags]
+    // Version 00 has four fields; a later version may add fields after them, which a
+    // reader of version 00 ignores (W3C trace context, "versioning").
+    let fields = match parts.as_slice() {
+        [version, trace, span, flags] => Some((*version, *trace, *span, *flags)),
+        [version, trace, span, flags, ..] if *version != "00" => {
+            Some((*version, *trace, *span, *flags))
+        }
+        _ => None,
+    };
+    match fields {
+        Some((version, trace, span, flags))
             if version.len() == 2
-                && *version != "ff"
-                && version.bytes().all(|b| b.is_ascii_hexdigit())
-                && flags.len() == 2 =>
+                && version != "ff"
+                && lower(version)
+                && flags.len() == 2
+                && lower(flags) =>
         {
             match (hex(trace, 16), hex(span, 8)) {
                 (Some(trace), Some(span)) => {
@@ -86,10 +98,51 @@ pub fn join_trace(traceparent: &str) -> bool {
     }
 }
 
-/// The trace id of a session: 16 bytes from the input's name and the session.
+/// The input's name as the ids take it: a file by its canonical path (`./a.log`,
+/// `a.log` and `/abs/a.log` are one input, exported twice one trace), else as it is
+/// (`<stdin>`). Remembered per name: a file deleted meanwhile keeps its ids.
+fn canonical(file: &str) -> String {
+    use std::cell::RefCell;
+    use std::collections::HashMap;
+    thread_local! {
+        static SEEN: RefCell<HashMap<String, String>> = RefCell::new(HashMap::new());
+    }
+    SEEN.with(|seen| {
+        let mut seen = seen.borrow_mut();
+        if let Some(c) = seen.get(file) {
+            return c.clone();
+        }
+        let c = std::fs::canonicalize(file)
+            .ok()
+            .filter(|p| p.is_file())
+            .and_then(|p| p.to_str().map(str::to_owned))
+            .unwrap_or_else(|| file.to_owned());
+        if seen.len() >= 4096 {
+            seen.clear();
+        }
+        seen.insert(file.to_owned(), c.clone());
+        c
+    })
+}
+
+/// When the run started (microseconds since the epoch): one "now" for the whole run.
+fn run_started() -> i64 {
+    static STARTED: std::sync::OnceLock<i64> = std::sync::OnceLock::new();
+    *STARTED.get_or_init(crate::timeline::now_micros)
+}
+
+/// The trace id of a session: 16 bytes from the input's name and the session — and,
+/// for an agent CLI's run the CLI named no id for (a pipe, a worker under `run`), the
+/// run's start, so that two such runs are two traces.
 pub fn trace_id(file: &str, session: &SessionSpan) -> Vec<u8> {
     let line = session.start.line.to_le_bytes();
-    let parts: [&[u8]; 3] = [file.as_bytes(), session.id.as_bytes(), &line];
+    let started = if session.agent_run && session.id.is_empty() {
+        run_started().to_le_bytes()
+    } else {
+        [0; 8]
+    };
+    let file = canonical(file);
+    let parts: [&[u8]; 4] = [file.as_bytes(), session.id.as_bytes(), &line, &started];
     let mut id = hash(1, &parts).to_be_bytes().to_vec();
     id.extend_from_slice(&hash(2, &parts).to_be_bytes());
     id
@@ -112,8 +165,21 @@ fn kv(key: &str, value: Value) -> KeyValue {
     }
 }
 
+/// A string attribute. Its value may come from a transcript (a tool's name, a call's
+/// id): control bytes, bidirectional controls and invalid bytes are escaped, as in
+/// every report, so that no store, `jq -r` or terminal showing it is driven by them.
 fn s(key: &str, value: impl Into<String>) -> KeyValue {
-    kv(key, Value::StringValue(value.into()))
+    let value = value.into();
+    kv(key, Value::StringValue(clean(value)))
+}
+
+/// `text` with what [`crate::sanitize::escape`] escapes escaped (unchanged when clean).
+fn clean(text: String) -> String {
+    let raw = text.as_bytes();
+    if raw.iter().all(|&b| (0x20..0x7f).contains(&b)) {
+        return text;
+    }
+    crate::sanitize::escape(raw)
 }
 
 fn int(key: &str, value: u64) -> KeyValue {
@@ -129,6 +195,9 @@ fn int(key: &str, value: u64) -> KeyValue {
 /// modification time, else now, and each line
 /// after its start is a millisecond — a trace store's default time window shows it,
 /// where a trace in 1970 would be hidden.
+/// 2000-01-01T00:00:00Z in microseconds: a time before it is no time a worker ran.
+const Y2000: i64 = 946_684_800_000_000;
+
 struct Dating {
     axis: Axis,
     /// Nanoseconds since the epoch of the session's start, and its line (line axis).
@@ -143,18 +212,25 @@ impl Dating {
             .strip_prefix(session.worker_type.as_str())
             .and_then(|rest| rest.strip_prefix('-'))
             .and_then(crate::grammar::parse_timestamp)
-            .map(|ts| crate::timeline::unix_micros(&ts));
+            .map(|ts| crate::timeline::unix_micros(&ts))
+            .filter(|&m| m >= Y2000);
         // Else the file's modification time (when the input is a file), else now.
         let modified = || {
             let at = std::fs::metadata(file).ok()?.modified().ok()?;
             let since = at.duration_since(std::time::UNIX_EPOCH).ok()?;
             i64::try_from(since.as_micros()).ok()
         };
-        let micros = from_id
-            .or_else(modified)
-            .unwrap_or_else(crate::timeline::now_micros);
+        // One "now" for the whole run: the file report and the exporter date a pipe's
+        // session alike.
+        let micros = from_id.or_else(modified).unwrap_or_else(run_started);
+        // A clock that says the session ran before 2000 was never set (a container or
+        // a board without one): laid out by lines, as an input without a clock.
+        let axis = match t.axis {
+            Axis::Clock if t.at(session.start) < Y2000 => Axis::Lines,
+            axis => axis,
+        };
         Dating {
-            axis: t.axis,
+            axis,
             base: u64::try_from(micros).unwrap_or(0).saturating_mul(1000),
             start_line: session.start.line,
         }
@@ -199,7 +275,10 @@ fn session_spans_capped(
     let nanos = |t: &Timeline, p: Point| dating.nanos(t, p);
     let root_id = span_id(&own, "session", &session.id, session.start.line);
     let end = session.end.unwrap_or(session.start);
-    let crashed = !matches!(session.status, Some(crate::state::Status::Complete));
+    // A session still open when a watch stopped is not judged: neither crashed nor
+    // complete.
+    let open = session.status.is_none();
+    let crashed = !open && session.status != Some(crate::state::Status::Complete);
     let errors = session
         .marks
         .iter()
@@ -208,12 +287,28 @@ fn session_spans_capped(
     let mut attributes = vec![
         s("gen_ai.operation.name", "invoke_agent"),
         s("gen_ai.agent.name", session.worker_type.clone()),
-        s("gen_ai.conversation.id", session.id.clone()),
-        s("quant_session.session.id", session.id.clone()),
-        s(
+        s("openinference.span.kind", "AGENT"),
+    ];
+    if !session.id.is_empty() {
+        attributes.push(s("gen_ai.conversation.id", session.id.clone()));
+    }
+    if session.agent_run {
+        // The CLI's run in an input without protocol sessions: no session to name.
+        attributes.push(kv("quant_session.protocol", Value::BoolValue(false)));
+    } else {
+        attributes.push(s("quant_session.session.id", session.id.clone()));
+        attributes.push(s(
             "quant_session.session.status",
-            if crashed { "crashed" } else { "complete" },
-        ),
+            if open {
+                "open"
+            } else if crashed {
+                "crashed"
+            } else {
+                "complete"
+            },
+        ));
+    }
+    attributes.extend([
         int("quant_session.start_line", session.start.line),
         int("quant_session.end_line", end.line),
         s(
@@ -223,7 +318,7 @@ fn session_spans_capped(
                 Axis::Lines => "lines",
             },
         ),
-    ];
+    ]);
     if let Some(usage) = &session.usage {
         if let Some(model) = session.models.first() {
             if let Some(provider) = provider_of(model) {
@@ -232,7 +327,19 @@ fn session_spans_capped(
             attributes.push(s("gen_ai.response.model", model.clone()));
         }
         let t = &usage.tokens;
-        attributes.push(int("gen_ai.usage.input_tokens", t.input_tokens));
+        // The conventions count the cached input in `input_tokens`; Anthropic's API
+        // (and so Claude Code) reports it apart, Codex and Gemini within.
+        let anthropic = session
+            .models
+            .first()
+            .and_then(|m| provider_of(m))
+            .is_some_and(|p| p == "anthropic");
+        let input = if anthropic {
+            t.input_tokens + t.cache_read_tokens + t.cache_creation_tokens
+        } else {
+            t.input_tokens
+        };
+        attributes.push(int("gen_ai.usage.input_tokens", input));
         attributes.push(int("gen_ai.usage.output_tokens", t.output_tokens));
         if t.cache_read_tokens > 0 {
             attributes.push(int(
@@ -247,6 +354,9 @@ fn session_spans_capped(
             ));
         }
         attributes.push(int("quant_session.usage.total_tokens", t.total_tokens));
+        if let Some(cost) = usage.cost_usd {
+            attributes.push(kv("quant_session.usage.cost_usd", Value::DoubleValue(cost)));
+        }
     }
     if session.dropped + past_run_cap > 0 {
         attributes.push(int("quant_session.dropped", session.dropped + past_run_cap));
@@ -270,10 +380,26 @@ fn session_spans_capped(
     let status = if crashed || errors > 0 {
         Status {
             code: StatusCode::Error as i32,
-            message: if crashed {
+            message: if crashed && session.agent_run {
+                "the CLI's output ended without its final record: killed, or cut off".into()
+            } else if crashed {
                 "the session never completed".into()
             } else {
-                format!("{errors} error findings")
+                // The first error, as the store's list shows one line of it.
+                let first = session
+                    .marks
+                    .iter()
+                    .find(|m| m.severity == crate::rule::Severity::Error);
+                match first {
+                    Some(m) if errors == 1 => format!("{}: {}", m.rule.id(), m.message),
+                    Some(m) => format!(
+                        "{}: {} (and {} more errors)",
+                        m.rule.id(),
+                        m.message,
+                        errors - 1
+                    ),
+                    None => format!("{errors} errors"),
+                }
             },
         }
     } else {
@@ -287,7 +413,7 @@ fn session_spans_capped(
         trace_id: trace.clone(),
         span_id: root_id.clone(),
         parent_span_id: parent.map(|(_, span)| span.clone()).unwrap_or_default(),
-        name: format!("invoke_agent {}", session.worker_type),
+        name: clean(format!("invoke_agent {}", session.worker_type)),
         kind: Kind::Internal as i32,
         start_time_unix_nano: nanos(t, session.start),
         end_time_unix_nano: nanos(t, end).max(nanos(t, session.start)),
@@ -299,12 +425,20 @@ fn session_spans_capped(
     let drawn = &session.spans[..drawn_spans];
     // A call's span is named by its id and line (ids repeat across runs in one log).
     let call_span = |id: &str, line: u64| span_id(&own, "tool-call", id, line);
+    // The tasks started so far and not known to have ended (their span id and end
+    // line): what starts inside a task is its child (session → task → subagent, call).
+    let mut tasks: Vec<(Vec<u8>, Option<u64>)> = Vec::new();
     for (i, span) in drawn.iter().enumerate() {
         let span_end = span.end.unwrap_or(end);
+        // `openinference.span.kind`: how Phoenix and other OpenInference stores sort
+        // spans (they tell tools by the GenAI attributes, not tasks).
         let (name, mut attributes) = match span.kind {
             SpanKind::Task => (
                 format!("task {}", span.name),
-                vec![s("quant_session.task.id", span.name.clone())],
+                vec![
+                    s("quant_session.task.id", span.name.clone()),
+                    s("openinference.span.kind", "CHAIN"),
+                ],
             ),
             SpanKind::Subagent => {
                 let agent = span.name.trim_start_matches('@').to_owned();
@@ -313,14 +447,19 @@ fn session_spans_capped(
                     vec![
                         s("gen_ai.operation.name", "invoke_agent"),
                         s("gen_ai.agent.name", agent),
+                        s("openinference.span.kind", "AGENT"),
                     ],
                 )
             }
-            SpanKind::Distillation => ("distillation".to_owned(), Vec::new()),
+            SpanKind::Distillation => (
+                "distillation".to_owned(),
+                vec![s("openinference.span.kind", "CHAIN")],
+            ),
             SpanKind::Tool => {
                 let mut attributes = vec![
                     s("gen_ai.operation.name", "execute_tool"),
                     s("gen_ai.tool.name", span.name.clone()),
+                    s("openinference.span.kind", "TOOL"),
                 ];
                 if let Some(id) = &span.call_id {
                     attributes.push(s("gen_ai.tool.call.id", id.clone()));
@@ -347,7 +486,14 @@ fn session_spans_capped(
                 span.start.line,
             ),
         };
-        // A subagent's call nests under the worker's call that started the subagent.
+        // A subagent's call nests under the worker's call that started the subagent;
+        // anything else that starts inside a task, under the task.
+        while tasks
+            .last()
+            .is_some_and(|(_, end)| end.is_some_and(|e| e < span.start.line))
+        {
+            tasks.pop();
+        }
         let parent_span_id = span
             .parent_call
             .as_deref()
@@ -358,7 +504,15 @@ fn session_spans_capped(
                     .find(|o| o.call_id.as_deref() == Some(p) && o.start.line <= span.start.line)
                     .map(|o| call_span(p, o.start.line))
             })
+            .or_else(|| {
+                (span.kind != SpanKind::Task)
+                    .then(|| tasks.last().map(|(id, _)| id.clone()))
+                    .flatten()
+            })
             .unwrap_or_else(|| root_id.clone());
+        if span.kind == SpanKind::Task {
+            tasks.push((id.clone(), span.end.map(|e| e.line)));
+        }
         // A tool call without a result when the session ended is not a failure of its
         // own (the session's status says what went wrong); a failed tool is.
         let (code, message) = match (span.kind, span.end.is_some(), span.failed) {
@@ -366,6 +520,8 @@ fn session_spans_capped(
                 (StatusCode::Error, "the tool reported an error".to_owned())
             }
             (SpanKind::Tool, _, false) | (_, true, _) => (StatusCode::Unset, String::new()),
+            // Still running when the watch stopped.
+            _ if open => (StatusCode::Unset, String::new()),
             (_, false, _) => (
                 StatusCode::Error,
                 format!("{} never completed", span.kind.word()),
@@ -375,7 +531,7 @@ fn session_spans_capped(
             trace_id: trace.clone(),
             span_id: id,
             parent_span_id,
-            name,
+            name: clean(name),
             kind: Kind::Internal as i32,
             start_time_unix_nano: nanos(t, span.start),
             end_time_unix_nano: nanos(t, span_end).max(nanos(t, span.start)),
@@ -415,7 +571,7 @@ pub fn session_logs(file: &str, t: &Timeline, session: &SessionSpan) -> Vec<LogR
                 severity_number: number as i32,
                 severity_text: text.to_owned(),
                 body: Some(AnyValue {
-                    value: Some(Value::StringValue(m.message.clone())),
+                    value: Some(Value::StringValue(clean(m.message.clone()))),
                 }),
                 attributes: vec![
                     s("quant_session.rule", m.rule.id()),
@@ -486,17 +642,29 @@ fn scope() -> InstrumentationScope {
 
 /// An input as an OTLP resource: the service, the input, and what its timeline left out.
 fn resource(file: &str, t: &Timeline) -> Resource {
-    // `OTEL_SERVICE_NAME` and `OTEL_RESOURCE_ATTRIBUTES`, as the SDKs read them.
+    // `OTEL_SERVICE_NAME`, else `service.name` in `OTEL_RESOURCE_ATTRIBUTES`, as the
+    // SDKs read them; a key given twice there counts once (its last value).
+    let mut extra: Vec<(String, String)> = Vec::new();
+    if let Ok(text) = std::env::var("OTEL_RESOURCE_ATTRIBUTES") {
+        for (k, v) in super::otlp_export::key_values(&text) {
+            extra.retain(|(seen, _)| *seen != k);
+            extra.push((k, v));
+        }
+    }
     let service = std::env::var("OTEL_SERVICE_NAME")
         .ok()
         .filter(|n| !n.trim().is_empty())
+        .or_else(|| {
+            extra
+                .iter()
+                .find(|(k, v)| k == "service.name" && !v.trim().is_empty())
+                .map(|(_, v)| v.clone())
+        })
         .unwrap_or_else(|| "quant-session".to_owned());
     let mut attributes = vec![s("service.name", service), s("quant_session.input", file)];
-    if let Ok(extra) = std::env::var("OTEL_RESOURCE_ATTRIBUTES") {
-        for (k, v) in super::otlp_export::key_values(&extra) {
-            if k != "service.name" && !k.starts_with("quant_session.") {
-                attributes.push(s(&k, v));
-            }
+    for (k, v) in extra {
+        if k != "service.name" && !k.starts_with("quant_session.") {
+            attributes.push(s(&k, v));
         }
     }
     let left_out = t.left_out();
@@ -554,6 +722,12 @@ impl<W: Write> Otlp<W> {
         let Some(t) = summary.timeline else {
             return Ok(());
         };
+        let t = &*t.traced(
+            summary.file,
+            summary.worker.and_then(|w| w.cli),
+            summary.worker.and_then(|w| w.conversation.as_deref()),
+            summary.killed(),
+        );
         if t.sessions.is_empty() {
             return self.line(resource_with(summary.file, t, Vec::new()));
         }
@@ -630,7 +804,8 @@ impl OtlpPost {
         }
     }
 
-    fn send(&mut self, file: &str, t: &Timeline) -> io::Result<()> {
+    /// Queues the sessions of `t` not sent yet; `wait`: see [`Exporter::export`].
+    fn send(&mut self, file: &str, t: &Timeline, wait: bool) -> io::Result<()> {
         let fresh: Vec<SessionSpan> = t
             .sessions
             .iter()
@@ -649,7 +824,7 @@ impl OtlpPost {
             resource_spans: vec![resource_spans(file, &part)],
         };
         // Queued, not sent here: the pipeline never waits for the collector.
-        self.exporter.export(&request)?;
+        self.exporter.export(&request, wait)?;
         if let Some(logs) = &mut self.logs {
             let log_records: Vec<LogRecord> = part
                 .sessions
@@ -657,17 +832,20 @@ impl OtlpPost {
                 .flat_map(|session| session_logs(file, &part, session))
                 .collect();
             if !log_records.is_empty() {
-                logs.export(&ExportLogsServiceRequest {
-                    resource_logs: vec![ResourceLogs {
-                        resource: Some(resource(file, &part)),
-                        scope_logs: vec![ScopeLogs {
-                            scope: Some(scope()),
-                            log_records,
-                            ..ScopeLogs::default()
+                logs.export(
+                    &ExportLogsServiceRequest {
+                        resource_logs: vec![ResourceLogs {
+                            resource: Some(resource(file, &part)),
+                            scope_logs: vec![ScopeLogs {
+                                scope: Some(scope()),
+                                log_records,
+                                ..ScopeLogs::default()
+                            }],
+                            ..ResourceLogs::default()
                         }],
-                        ..ResourceLogs::default()
-                    }],
-                })?;
+                    },
+                    wait,
+                )?;
             }
         }
         for s in &part.sessions {
@@ -686,13 +864,24 @@ impl OtlpPost {
             lines: 0,
             dropped_sessions: 0,
             dropped_loose: 0,
+            agent_run: None,
+            first_clock: None,
         };
-        self.send(file, &one)
+        self.send(file, &one, false)
     }
 
     fn end_file(&mut self, summary: &FileSummary<'_>) -> io::Result<()> {
         match summary.timeline {
-            Some(t) => self.send(summary.file, t),
+            Some(t) => self.send(
+                summary.file,
+                &t.traced(
+                    summary.file,
+                    summary.worker.and_then(|w| w.cli),
+                    summary.worker.and_then(|w| w.conversation.as_deref()),
+                    summary.killed(),
+                ),
+                true,
+            ),
             None => Ok(()),
         }
     }
@@ -706,12 +895,18 @@ impl Sink for OtlpPost {
             Item::SessionDrawn(session, axis) => self.session_drawn(input, session, axis)?,
             Item::InputEnd(summary) => self.end_file(summary)?,
             // The run ends: what is queued is sent, what could not be is said.
+            // The findings as log records are a copy (they are on the spans as events):
+            // what could not be sent of them is a note, and no failure.
             Item::RunEnd { .. } => {
-                let logs = self.logs.as_mut().map(|l| l.finish());
-                self.exporter.finish()?;
-                if let Some(logs) = logs {
-                    logs?;
+                if let Some(logs) = &mut self.logs
+                    && let Err(e) = logs.finish()
+                {
+                    crate::error::note(&format!(
+                        "note: sending the findings as OTLP log records to {}: {e} (they are on the spans as events; OTEL_LOGS_EXPORTER=none sends none)",
+                        logs.url()
+                    ));
                 }
+                self.exporter.finish()?;
             }
             // Findings come with the timeline, drawn where they happened.
             Item::Finding(_)

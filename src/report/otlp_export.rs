@@ -18,6 +18,10 @@ use std::time::{Duration, Instant};
 
 /// Requests waiting to be sent, at most: past it, new ones are counted as dropped.
 const QUEUE: usize = 256;
+/// How long a run ended by a signal still waits for its last requests: long enough for
+/// a collector that answers, short enough that Ctrl-C still ends the run within
+/// [`crate::interrupt::GRACE`] (after which the run is ended for it).
+const AFTER_SIGNAL: Duration = Duration::from_millis(300);
 /// Attempts of one request when the collector is busy.
 const ATTEMPTS: u32 = 4;
 
@@ -62,6 +66,8 @@ pub struct Config {
     /// One deadline per request, all its attempts included.
     pub timeout: Duration,
     pub gzip: bool,
+    /// No endpoint was given: the default `http://localhost:4318` (said when it fails).
+    pub defaulted: bool,
 }
 
 /// The environment as the OpenTelemetry SDKs read it: the signal's variable first,
@@ -91,6 +97,15 @@ impl Config {
         if std::env::var("OTEL_LOGS_EXPORTER").is_ok_and(|v| v.trim() == "none") {
             return Ok(None);
         }
+        let set = |name: &str| std::env::var(name).is_ok_and(|v| !v.trim().is_empty());
+        // Only the traces endpoint named: the logs go nowhere the user did not name.
+        if url.is_none()
+            && !set("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT")
+            && !set("OTEL_EXPORTER_OTLP_ENDPOINT")
+            && set("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+        {
+            return Ok(None);
+        }
         let base = match url {
             Some(u) => {
                 let full = with_path(u, Signal::Traces.path())?;
@@ -106,17 +121,24 @@ impl Config {
 
     fn for_signal(signal: Signal, url: Option<&str>) -> Result<Config, String> {
         let var = |what: &str| format!("OTEL_EXPORTER_OTLP_{}_{what}", signal.word());
+        let mut defaulted = false;
         let url = match url {
             Some(u) => with_path(u, signal.path())?,
             None => match std::env::var(var("ENDPOINT")) {
                 Ok(u) if !u.trim().is_empty() => check_scheme(u.trim())?.to_owned(),
-                _ => with_path(
-                    &std::env::var("OTEL_EXPORTER_OTLP_ENDPOINT")
-                        .ok()
-                        .filter(|u| !u.trim().is_empty())
-                        .unwrap_or_else(|| "http://localhost:4318".to_owned()),
-                    signal.path(),
-                )?,
+                // The general endpoint is a base: the signal's path is always added
+                // (`https://host/otlp` sends traces to `https://host/otlp/v1/traces`).
+                _ => match std::env::var("OTEL_EXPORTER_OTLP_ENDPOINT") {
+                    Ok(u) if !u.trim().is_empty() => format!(
+                        "{}{}",
+                        check_scheme(u.trim())?.trim_end_matches('/'),
+                        signal.path()
+                    ),
+                    _ => {
+                        defaulted = true;
+                        format!("http://localhost:4318{}", signal.path())
+                    }
+                },
             },
         };
         let protocol = match env(&var("PROTOCOL"), "OTEL_EXPORTER_OTLP_PROTOCOL")
@@ -150,9 +172,10 @@ impl Config {
                 ));
             }
         };
-        let headers = env(&var("HEADERS"), "OTEL_EXPORTER_OTLP_HEADERS")
-            .map(|h| key_values(&h))
-            .unwrap_or_default();
+        let headers = match env(&var("HEADERS"), "OTEL_EXPORTER_OTLP_HEADERS") {
+            Some(h) => headers(&h)?,
+            None => Vec::new(),
+        };
         Ok(Config {
             signal,
             url,
@@ -160,8 +183,40 @@ impl Config {
             headers,
             timeout,
             gzip,
+            defaulted,
         })
     }
+}
+
+/// `OTEL_EXPORTER_OTLP_HEADERS`, checked before anything is sent: each entry
+/// `name=value`, the name an HTTP token, the value (percent-decoded) without a line
+/// break or other control character.
+fn headers(text: &str) -> Result<Vec<(String, String)>, String> {
+    let mut out = Vec::new();
+    for entry in text.split(',').filter(|e| !e.trim().is_empty()) {
+        let Some((name, _)) = entry.split_once('=') else {
+            return Err(format!(
+                "OTEL_EXPORTER_OTLP_HEADERS: `{}` is no `name=value`",
+                entry.trim()
+            ));
+        };
+        let name = name.trim();
+        let token = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
+        if name.is_empty() || !name.bytes().all(token) {
+            return Err(format!(
+                "OTEL_EXPORTER_OTLP_HEADERS: `{name}` is no HTTP header name"
+            ));
+        }
+    }
+    for (name, value) in key_values(text) {
+        if value.chars().any(|c| c.is_control() && c != '\t') {
+            return Err(format!(
+                "OTEL_EXPORTER_OTLP_HEADERS: the value of `{name}` holds a control character"
+            ));
+        }
+        out.push((name, value));
+    }
+    Ok(out)
 }
 
 /// `http(s)://HOST[:PORT]` with the signal's `path` added when it has no path.
@@ -181,6 +236,13 @@ fn check_scheme(url: &str) -> Result<&str, String> {
         .ok_or_else(|| format!("{url}: expected http://HOST[:PORT][/PATH] or https://…"))?;
     if host.is_empty() || host.starts_with('/') {
         return Err(format!("{url}: no host"));
+    }
+    let authority = host.split('/').next().unwrap_or("");
+    if let Some((_, port)) = authority.rsplit_once(':')
+        && !authority.ends_with(']')
+        && port.parse::<u16>().is_err()
+    {
+        return Err(format!("{url}: the port `{port}` is no port number"));
     }
     Ok(url)
 }
@@ -230,6 +292,12 @@ struct Tally {
     /// How the collector answered a logs request it has no route for (404, 405, 501):
     /// it takes no logs.
     unsupported: Option<String>,
+    /// Requests the collector answered so without a route.
+    unrouted: u64,
+    /// Spans or log records the collector took the request of but refused
+    /// (`partial_success`), and its first reason.
+    rejected: u64,
+    rejected_why: Option<String>,
 }
 
 /// The exporter: a queue and the thread that empties it.
@@ -239,6 +307,8 @@ pub struct Exporter {
     thread: Option<JoinHandle<()>>,
     tally: Arc<Mutex<Tally>>,
     dropped: u64,
+    /// Requests queued (not dropped).
+    queued: u64,
 }
 
 impl Exporter {
@@ -252,6 +322,9 @@ impl Exporter {
                 let agent: ureq::Agent = ureq::Agent::config_builder()
                     .timeout_global(Some(config.timeout))
                     .http_status_as_error(false)
+                    // A redirect is said, never followed: an OTLP POST turned into a GET
+                    // elsewhere (with the headers, which may hold a key) delivers nothing.
+                    .max_redirects(0)
                     .user_agent(concat!("quant-session/", env!("CARGO_PKG_VERSION")))
                     .build()
                     .into();
@@ -266,14 +339,25 @@ impl Exporter {
                     let result = send(&agent, &config, &body);
                     let mut t = tally.lock().unwrap_or_else(|e| e.into_inner());
                     match result {
-                        Ok(()) => t.sent += 1,
+                        Ok(None) => t.sent += 1,
+                        // Taken in part: what the collector refused is said.
+                        Ok(Some((rejected, why))) => {
+                            t.sent += 1;
+                            t.rejected += rejected;
+                            t.rejected_why.get_or_insert(why);
+                        }
                         // A collector without a logs route (Phoenix takes traces only):
                         // the findings went as span events; said once, not a failure.
                         Err(e)
                             if config.signal == Signal::Logs
-                                && [" 404", " 405", " 501"].iter().any(|s| e.ends_with(s)) =>
+                                && ["404", "405", "501"].iter().any(|s| {
+                                    e.strip_prefix("the collector answered ")
+                                        .is_some_and(|rest| rest.starts_with(s))
+                                }) =>
                         {
-                            t.unsupported.get_or_insert(e);
+                            t.unsupported
+                                .get_or_insert_with(|| e.chars().take(26).collect());
+                            t.unrouted += 1;
                         }
                         Err(e) => {
                             t.failed += 1;
@@ -289,54 +373,124 @@ impl Exporter {
             thread: Some(thread),
             tally,
             dropped: 0,
+            queued: 0,
         }
     }
 
-    /// Queues a request; never waits (a full queue drops it, counted).
-    pub fn export<R: prost::Message + serde::Serialize>(&mut self, request: &R) -> io::Result<()> {
-        let body = encode(self.config.protocol, self.config.gzip, request)?;
-        if let Some(queue) = &self.queue
-            && queue.try_send(body).is_err()
-        {
-            self.dropped += 1;
+    /// Queues a request. Live (`wait` false: a worker's output passes meanwhile), it
+    /// never waits: a full queue drops it, counted. Otherwise (an input has ended, no
+    /// output waits on the run) a full queue is waited on, up to one request deadline
+    /// or a signal, so that checking a directory goes at the collector's pace rather
+    /// than dropping what it cannot take at once.
+    pub fn export<R: prost::Message + serde::Serialize>(
+        &mut self,
+        request: &R,
+        wait: bool,
+    ) -> io::Result<()> {
+        let mut body = encode(self.config.protocol, self.config.gzip, request)?;
+        let Some(queue) = &self.queue else {
+            return Ok(());
+        };
+        let until = Instant::now() + self.config.timeout;
+        loop {
+            match queue.try_send(body) {
+                Ok(()) => {
+                    self.queued += 1;
+                    return Ok(());
+                }
+                Err(mpsc::TrySendError::Full(back))
+                    if wait && Instant::now() < until && crate::interrupt::signal().is_none() =>
+                {
+                    body = back;
+                    std::thread::sleep(Duration::from_millis(2));
+                }
+                Err(_) => {
+                    self.dropped += 1;
+                    return Ok(());
+                }
+            }
         }
-        Ok(())
+    }
+
+    /// Where it sends (escaped for display).
+    pub fn url(&self) -> String {
+        crate::sanitize::escape(self.config.url.as_bytes())
     }
 
     /// Ends the export: waits for what is queued, at most one request deadline in all
-    /// (not at all after a signal: the run must end within a second), and says what
-    /// could not be sent as an error.
+    /// — at most [`AFTER_SIGNAL`] after a signal (a stopped `watch` still delivers its
+    /// last sessions, and ends at once) — and says what could not be sent as an error.
     pub fn finish(&mut self) -> io::Result<()> {
-        let interrupted = crate::interrupt::signal().is_some();
-        {
+        let after_signal = || Instant::now() + self.config.timeout.min(AFTER_SIGNAL);
+        // A request in flight when the run ends has the rest of its own deadline, which
+        // the margin lets it reach (its failure is then said as what it is).
+        let mut until = if crate::interrupt::signal().is_some() {
+            after_signal()
+        } else {
+            Instant::now() + self.config.timeout + Duration::from_millis(250)
+        };
+        let give_up = |until: Instant| {
             let mut t = self.tally.lock().unwrap_or_else(|e| e.into_inner());
-            t.give_up = Some(Instant::now() + self.config.timeout);
-        }
+            t.give_up = Some(until);
+        };
+        give_up(until);
         drop(self.queue.take());
-        if let Some(thread) = self.thread.take()
-            && !interrupted
-        {
-            let _ = thread.join();
+        if let Some(thread) = self.thread.take() {
+            // The thread ends once the queue is empty (what is left after `until` is
+            // counted, not sent). The wait ends at `until` whatever is in flight, and
+            // sooner when a signal comes meanwhile.
+            let mut signalled = crate::interrupt::signal().is_some();
+            while !thread.is_finished() && Instant::now() < until {
+                if !signalled && crate::interrupt::signal().is_some() {
+                    signalled = true;
+                    until = until.min(after_signal());
+                    give_up(until);
+                }
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            if thread.is_finished() {
+                let _ = thread.join();
+            }
         }
-        let t = self.tally.lock().unwrap_or_else(|e| e.into_inner());
+        let mut t = self.tally.lock().unwrap_or_else(|e| e.into_inner());
+        // What is still queued or in flight when the wait ends is not sent either.
+        let answered = t.sent + t.failed + t.not_sent + t.unrouted;
+        t.not_sent += self.queued.saturating_sub(answered);
         if let Some(answer) = &t.unsupported {
             crate::error::note(&format!(
-                "{} at {}: it takes no logs; the findings were sent as span events only (OTEL_LOGS_EXPORTER=none stops sending them as logs)",
+                "note: {} at {}: it takes no logs; the findings were sent as span events only (OTEL_LOGS_EXPORTER=none stops sending them as logs)",
                 answer,
                 crate::sanitize::escape(self.config.url.as_bytes())
             ));
         }
         let unsent = t.not_sent + self.dropped;
-        if t.failed == 0 && unsent == 0 {
+        if t.failed == 0 && unsent == 0 && t.rejected == 0 {
             return Ok(());
         }
         let mut parts = Vec::new();
+        if t.rejected > 0 {
+            parts.push(format!(
+                "the collector refused {} {} ({})",
+                t.rejected,
+                match self.config.signal {
+                    Signal::Traces => "spans",
+                    Signal::Logs => "log records",
+                },
+                t.rejected_why.as_deref().unwrap_or("no reason given")
+            ));
+        }
         if t.failed > 0 {
             parts.push(format!(
-                "{} of {} requests failed (first: {})",
+                "{} of {} requests failed (first: {}{})",
                 t.failed,
                 t.failed + t.sent,
-                t.first.as_deref().unwrap_or("?")
+                t.first.as_deref().unwrap_or("?"),
+                if self.config.defaulted {
+                    "; no endpoint was set, so the default http://localhost:4318 was tried: \
+                     set OTEL_EXPORTER_OTLP_ENDPOINT or --otlp-endpoint"
+                } else {
+                    ""
+                }
             ));
         }
         if self.dropped > 0 {
@@ -351,11 +505,7 @@ impl Exporter {
                 t.not_sent
             ));
         }
-        Err(io::Error::other(format!(
-            "OTLP export to {}: {}",
-            self.config.url,
-            parts.join("; ")
-        )))
+        Err(io::Error::other(parts.join("; ")))
     }
 }
 
@@ -384,9 +534,90 @@ fn encode<R: prost::Message + serde::Serialize>(
     z.finish()
 }
 
+/// What a collector refused of a request it took (`partial_success`: the count and its
+/// reason), read from its answer.
+#[derive(Clone, PartialEq, prost::Message)]
+struct Answer {
+    #[prost(message, optional, tag = "1")]
+    partial_success: Option<Refused>,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+struct Refused {
+    /// `rejected_spans` or `rejected_log_records`.
+    #[prost(int64, tag = "1")]
+    rejected: i64,
+    #[prost(string, tag = "2")]
+    error_message: String,
+}
+
+/// The refused part of a 2xx answer's body (binary protobuf or OTLP/JSON).
+fn refused(body: &[u8], json: bool) -> Option<(u64, String)> {
+    let (rejected, why) = if json {
+        let v: serde_json::Value = serde_json::from_slice(body).ok()?;
+        let p = v.get("partialSuccess")?;
+        let n = ["rejectedSpans", "rejectedLogRecords"]
+            .iter()
+            .find_map(|k| p.get(k))
+            .and_then(|n| n.as_i64().or_else(|| n.as_str()?.parse().ok()))
+            .unwrap_or(0);
+        let why = p.get("errorMessage").and_then(|m| m.as_str()).unwrap_or("");
+        (n, why.to_owned())
+    } else {
+        let answer: Answer = prost::Message::decode(body).ok()?;
+        let p = answer.partial_success?;
+        (p.rejected, p.error_message)
+    };
+    (rejected > 0).then(|| {
+        let why = if why.is_empty() {
+            "no reason given".to_owned()
+        } else {
+            crate::sanitize::quote(why.as_bytes(), 200)
+        };
+        (u64::try_from(rejected).unwrap_or(0), why)
+    })
+}
+
+/// What a failed answer most likely means, for the user to act on.
+fn hint(status: u16, config: &Config) -> &'static str {
+    match (status, config.protocol) {
+        (415, Protocol::Json) => {
+            ": it does not take OTLP/JSON (Arize Phoenix takes binary protobuf only): \
+             set OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf"
+        }
+        (415, Protocol::Protobuf) => {
+            ": it does not take binary protobuf: try OTEL_EXPORTER_OTLP_PROTOCOL=http/json"
+        }
+        (404 | 405, _) => {
+            ": no OTLP route at this URL; check its path (OTLP/HTTP takes /v1/traces)"
+        }
+        (401 | 403, _) => ": check the credentials in OTEL_EXPORTER_OTLP_HEADERS",
+        (413, _) => ": the request is too large for it",
+        _ => "",
+    }
+}
+
+/// An error of the connection itself, with what it most likely means.
+fn io_hint(error: &str) -> &'static str {
+    if error.contains("Connection refused") {
+        ": nothing listens there"
+    } else if error.contains("HTTP version") || error.contains("http parse") {
+        ": it does not speak HTTP/1.1 (a gRPC port? this exporter speaks OTLP/HTTP, \
+         usually on port 4318)"
+    } else if error.contains("InvalidContentType") || error.contains("corrupt message") {
+        ": no TLS there (an https:// URL for an http:// collector?)"
+    } else {
+        ""
+    }
+}
+
 /// Sends one request: retried with backoff while the collector is busy, within the
-/// request's deadline.
-fn send(agent: &ureq::Agent, config: &Config, body: &[u8]) -> Result<(), String> {
+/// request's deadline. `Ok(Some(…))`: taken, but the collector refused part of it.
+fn send(
+    agent: &ureq::Agent,
+    config: &Config,
+    body: &[u8],
+) -> Result<Option<(u64, String)>, String> {
     let deadline = Instant::now() + config.timeout;
     let content_type = match config.protocol {
         Protocol::Protobuf => "application/x-protobuf",
@@ -401,17 +632,64 @@ fn send(agent: &ureq::Agent, config: &Config, body: &[u8]) -> Result<(), String>
         for (k, v) in &config.headers {
             request = request.header(k.as_str(), v.as_str());
         }
-        let status = match request.send(body) {
-            Ok(response) => response.status().as_u16(),
-            Err(e) => return Err(crate::sanitize::escape(e.to_string().as_bytes())),
+        let mut response = match request.send(body) {
+            Ok(response) => response,
+            Err(e) => {
+                let e = crate::sanitize::escape(e.to_string().as_bytes());
+                let hint = io_hint(&e);
+                return Err(format!("{e}{hint}"));
+            }
         };
+        let status = response.status().as_u16();
         match status {
-            200..=299 => return Ok(()),
+            200..=299 => {
+                let json = response
+                    .headers()
+                    .get("content-type")
+                    .and_then(|v| v.to_str().ok())
+                    .is_some_and(|v| v.contains("json"));
+                let answer = response
+                    .body_mut()
+                    .with_config()
+                    .limit(64 * 1024)
+                    .read_to_vec()
+                    .unwrap_or_default();
+                return Ok(refused(&answer, json));
+            }
+            300..=399 => {
+                let to = response
+                    .headers()
+                    .get("location")
+                    .and_then(|v| v.to_str().ok())
+                    .map(|l| crate::sanitize::quote(l.as_bytes(), 200))
+                    .unwrap_or_else(|| "nowhere said".to_owned());
+                return Err(format!(
+                    "the collector answered {status}, a redirect to {to}: OTLP requests are \
+                     not redirected (give that URL, if it is the collector's)"
+                ));
+            }
             429 | 502 | 503 | 504 if attempt < ATTEMPTS && Instant::now() + wait < deadline => {
                 std::thread::sleep(wait);
                 wait *= 2;
             }
-            _ => return Err(format!("the collector answered {status}")),
+            _ => {
+                let text = response
+                    .body_mut()
+                    .with_config()
+                    .limit(4096)
+                    .read_to_vec()
+                    .unwrap_or_default();
+                let said = std::str::from_utf8(&text)
+                    .ok()
+                    .map(str::trim)
+                    .filter(|t| !t.is_empty())
+                    .map(|t| format!(" ({})", crate::sanitize::quote(t.as_bytes(), 160)))
+                    .unwrap_or_default();
+                return Err(format!(
+                    "the collector answered {status}{said}{}",
+                    hint(status, config)
+                ));
+            }
         }
     }
     Err("the collector stayed busy".to_owned())

@@ -182,11 +182,18 @@ impl<W: Write> Perfetto<W> {
                 ))?;
                 Ok(tid)
             };
-            let main = track(self, format!("session {}", session.id))?;
+            let main = if session.agent_run {
+                let name = format!("{} run {}", session.worker_type, session.id);
+                track(self, name.trim_end().to_owned())?
+            } else {
+                track(self, format!("session {}", session.id))?
+            };
             let start = ts(t, session.start);
             let status = match session.status {
                 Some(crate::state::Status::Complete) => "complete",
-                Some(crate::state::Status::Crashed) | None => "crashed",
+                Some(crate::state::Status::Crashed) => "crashed",
+                // Still open when a watch stopped: not judged.
+                None => "open",
             };
             let mut args = serde_json::json!({
                 "worker_type": session.worker_type,
@@ -344,7 +351,13 @@ impl<W: Write> Perfetto<W> {
     fn end_file(&mut self, summary: &FileSummary<'_>) -> io::Result<()> {
         self.begin()?;
         if let Some(t) = summary.timeline {
-            self.input(summary.file, t)?;
+            let t = t.traced(
+                summary.file,
+                summary.worker.and_then(|w| w.cli),
+                summary.worker.and_then(|w| w.conversation.as_deref()),
+                summary.killed(),
+            );
+            self.input(summary.file, &t)?;
         }
         Ok(())
     }

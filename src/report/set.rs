@@ -172,10 +172,15 @@ impl Sink for Reports<'_> {
             return Ok(Flow::Continue);
         }
         let ended = matches!(item, Item::InputEnd(_) | Item::Unreadable(_));
+        let run_end = matches!(item, Item::RunEnd { .. });
         for m in self.members.iter_mut() {
             if !m.done {
                 let result = m.report.push(input, item.again());
-                fail(m, &mut self.failed, result);
+                if run_end {
+                    fail_at_end(m, &mut self.failed, result);
+                } else {
+                    fail(m, &mut self.failed, result);
+                }
             }
             // A reader that went away is no failure: what it misses is not said.
             if m.done && ended && !(m.pipe_may_close && m.quiet) {
@@ -187,6 +192,22 @@ impl Sink for Reports<'_> {
 
     fn shows_unchanged(&self) -> bool {
         self.members.iter().any(|m| m.report.shows_unchanged())
+    }
+}
+
+/// A member that failed as the run ended (an exporter's last deliveries): said as it is,
+/// with the exit status it gives.
+fn fail_at_end(m: &mut Member<'_>, failed: &mut bool, result: io::Result<Flow>) {
+    match result {
+        Err(e) if !(m.pipe_may_close && e.kind() == io::ErrorKind::BrokenPipe) => {
+            m.done = true;
+            *failed = true;
+            crate::error::note(&format!(
+                "error: {}: {e} (exit 2, unless a signal ended the run)",
+                m.what
+            ));
+        }
+        result => fail(m, failed, result),
     }
 }
 

@@ -49,11 +49,12 @@ impl<F: FnMut(Event)> LineScan<'_, F> {
             kind,
             text: text.clone(),
         };
-        if let Some((subagents, files)) = visible {
-            (self.sink)(event(EventKind::ActionsVisible { subagents, files }));
-        }
+        // The record's time first: what it starts (the CLI's run) starts then.
         if let Some(time) = record.timestamp {
             (self.sink)(event(EventKind::Clock(time)));
+        }
+        if let Some((subagents, files)) = visible {
+            (self.sink)(event(EventKind::ActionsVisible { subagents, files }));
         }
         for item in record.items {
             match item {

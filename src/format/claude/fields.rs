@@ -83,7 +83,7 @@ impl KeySet for Key {
             b"rate_limit_info" => Key::RateLimitInfo,
             b"status" => Key::Status,
             b"resetsAt" => Key::ResetsAt,
-            b"session_id" => Key::SessionId,
+            b"session_id" | b"sessionId" => Key::SessionId,
             b"task_id" => Key::TaskId,
             _ => Key::Other,
         }

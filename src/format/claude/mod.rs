@@ -96,6 +96,7 @@ impl Format for ClaudeCode {
 
     fn run(&self) -> WorkerRun {
         WorkerRun {
+            cli: Some("claude-code"),
             in_flight: crate::format::in_flight(&self.pending),
             usage: self.reported.usage(),
             ..self.run.clone()
@@ -130,6 +131,9 @@ impl ClaudeCode {
         };
         let own = !c.in_subagent && !c.sidechain;
         self.run.session_file |= c.session_file;
+        if self.run.conversation.is_none() && !c.session_id.is_empty() {
+            self.run.conversation = Some(crate::sanitize::id(&c.session_id));
+        }
         // A wait on a rate limit lasts until the next record.
         self.run.rate_limited = None;
         match c.ty.as_str() {

@@ -1,0 +1,1 @@
+quant-session: error: exporting to http://127.0.0.1:17008/v1/traces: OTLP export to http://127.0.0.1:17008/v1/traces: 1 of 1 requests failed (first: io: Connection refused (os error 111)); nothing more goes to it, the checking goes on (exit 2 at the end, unless a signal ends the run)
