@@ -145,6 +145,8 @@ struct Current {
     input: Digest,
     /// A call's output, when the run replays.
     said: Option<crate::replay::Excerpt>,
+    /// A user's message, when the run replays.
+    prompt: Option<crate::replay::Excerpt>,
 }
 
 /// The paths of the `*** Add File: PATH` lines of an `apply_patch` patch, read line by
@@ -261,6 +263,12 @@ impl CodexRollout {
         self.run.session_file = true;
         match (c.ty.as_str(), c.payload_type.as_str()) {
             ("response_item", "message") => {
+                if let Some(text) = c.prompt.take() {
+                    out.items.push(Item::Said(Box::new(Said::Message {
+                        who: Who::User,
+                        text,
+                    })));
+                }
                 if c.role == "assistant" {
                     self.run.messages += 1;
                     if let Some(mut text) = c.text.take() {
@@ -453,6 +461,13 @@ impl JsonSink<Key> for Sink<'_> {
         let Some(t) = target(path) else { return };
         self.c.target = Some(t);
         match t {
+            Target::Text
+                if self.c.role == "user"
+                    && self.c.prompt.is_none()
+                    && crate::replay::capturing() =>
+            {
+                self.c.prompt = Some(Default::default());
+            }
             Target::Text if self.c.role == "assistant" && self.c.text.is_none() => {
                 self.c.text = Some(WorkerText::default());
             }
@@ -480,6 +495,9 @@ impl JsonSink<Key> for Sink<'_> {
             Some(Target::Text) => {
                 if let Some(text) = &mut c.text {
                     text.feed(bytes);
+                }
+                if let Some(prompt) = &mut c.prompt {
+                    prompt.push(bytes);
                 }
                 return;
             }
