@@ -83,6 +83,19 @@ fn collector(
     (url, got)
 }
 
+/// A collector that takes every request and never answers: its `host:port`.
+fn hanging() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let at = listener.local_addr().unwrap().to_string();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for s in listener.incoming() {
+            held.push(s);
+        }
+    });
+    at
+}
+
 fn ok() -> impl Fn(usize, &Got) -> (String, Vec<u8>) + Send + Sync + 'static {
     |_, _| ("HTTP/1.1 200 OK".to_owned(), Vec::new())
 }
@@ -258,15 +271,7 @@ fn spans_the_collector_refused_are_said_and_fail_the_run() {
 
 #[test]
 fn ctrl_c_in_the_final_flush_names_the_collector() {
-    // A collector that takes the request and never answers.
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    std::thread::spawn(move || {
-        let mut held = Vec::new();
-        for s in listener.incoming() {
-            held.push(s);
-        }
-    });
+    let url = format!("http://{}", hanging());
     let child = qs()
         .args([
             "check",
@@ -434,14 +439,7 @@ fn a_hanging_collector_holds_a_directory_up_for_one_deadline_at_most() {
     for i in 0..300 {
         std::fs::write(dir.path().join(format!("p{i}.log")), &text).unwrap();
     }
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://user:secret@{}", listener.local_addr().unwrap());
-    std::thread::spawn(move || {
-        let mut held = Vec::new();
-        for s in listener.incoming() {
-            held.push(s);
-        }
-    });
+    let url = format!("http://user:secret@{}", hanging());
     let started = Instant::now();
     let (code, _, stderr) = run(qs()
         .args(["check", "--format", "concise", "--otlp-endpoint", &url])
