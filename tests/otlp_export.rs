@@ -83,6 +83,19 @@ fn collector(
     (url, got)
 }
 
+/// A collector that takes every request and never answers: its `host:port`.
+fn hanging() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let at = listener.local_addr().unwrap().to_string();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for s in listener.incoming() {
+            held.push(s);
+        }
+    });
+    at
+}
+
 fn ok() -> impl Fn(usize, &Got) -> (String, Vec<u8>) + Send + Sync + 'static {
     |_, _| ("HTTP/1.1 200 OK".to_owned(), Vec::new())
 }
@@ -258,15 +271,7 @@ fn spans_the_collector_refused_are_said_and_fail_the_run() {
 
 #[test]
 fn ctrl_c_in_the_final_flush_names_the_collector() {
-    // A collector that takes the request and never answers.
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    std::thread::spawn(move || {
-        let mut held = Vec::new();
-        for s in listener.incoming() {
-            held.push(s);
-        }
-    });
+    let url = format!("http://{}", hanging());
     let child = qs()
         .args([
             "check",
@@ -425,4 +430,70 @@ fn two_runs_from_a_pipe_are_two_traces() {
     let c = piped(&without_id);
     assert_eq!(attr(&b, "gen_ai.conversation.id"), None, "no id is made up");
     assert_ne!(b.trace_id, c.trace_id, "two runs, two traces");
+}
+
+#[test]
+fn a_hanging_collector_holds_a_directory_up_for_one_deadline_at_most() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(CLEAN).unwrap();
+    for i in 0..300 {
+        std::fs::write(dir.path().join(format!("p{i}.log")), &text).unwrap();
+    }
+    let url = format!("http://user:secret@{}", hanging());
+    let started = Instant::now();
+    let (code, _, stderr) = run(qs()
+        .args(["check", "--format", "concise", "--otlp-endpoint", &url])
+        .arg(dir.path())
+        .env("OTEL_EXPORTER_OTLP_TIMEOUT", "1000"));
+    // Reading waits one deadline for room, then drops; the end waits one more.
+    assert!(
+        started.elapsed() < Duration::from_secs(8),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("requests dropped"), "{stderr}");
+    assert!(
+        !stderr.contains("secret"),
+        "the password is never shown: {stderr}"
+    );
+}
+
+#[test]
+fn run_names_the_cli_run_and_a_resumed_session_is_a_trace_of_its_own() {
+    let capture = "fixtures/shapes/health.codex.log";
+    let text = std::fs::read_to_string(capture)
+        .unwrap()
+        .replace("SESSION_START: ", "session start ");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("run.jsonl");
+    std::fs::write(&file, text).unwrap();
+    let root = |extra: &[&str]| {
+        let report = dir.path().join("otlp.jsonl");
+        let (_, _, stderr) = run(qs()
+            .args(["run", "--no-pty", "--report"])
+            .arg(format!("otlp={}", report.display()))
+            .args(extra)
+            .args(["--", "cat"])
+            .arg(&file));
+        let got = spans(&std::fs::read_to_string(&report).unwrap_or_else(|_| panic!("{stderr}")));
+        got.into_iter()
+            .find(|s| s.parent_span_id.is_empty())
+            .unwrap()
+    };
+    let a = root(&[]);
+    assert_eq!(a.name, "invoke_agent codex");
+    assert_eq!(
+        attr(&a, "gen_ai.conversation.id").as_deref(),
+        Some("019a2d7a-6455-7170-a661-c6d8b94c6aaa"),
+        "the CLI's thread id, under run too"
+    );
+    std::thread::sleep(Duration::from_millis(5));
+    // The same thread again (a resumed session): one conversation, two traces.
+    let b = root(&[]);
+    assert_eq!(
+        attr(&a, "gen_ai.conversation.id"),
+        attr(&b, "gen_ai.conversation.id")
+    );
+    assert_ne!(a.trace_id, b.trace_id);
 }

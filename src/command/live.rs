@@ -367,6 +367,7 @@ impl<'r, 'w> Live<'r, 'w> {
                 crate::format::WorkerRun {
                     usage: w.usage,
                     cli: w.cli,
+                    conversation: w.conversation,
                     ..Default::default()
                 }
             } else {

@@ -129,7 +129,7 @@ impl Beside {
             };
             let config = crate::report::otlp_export::Config::from_env(url).map_err(bad)?;
             let logs = crate::report::otlp_export::Config::logs_from_env(url).map_err(bad)?;
-            let shown = crate::sanitize::escape(config.url.as_bytes());
+            let shown = crate::report::otlp_export::shown(&config.url);
             members.push((
                 format!("exporting to {shown}"),
                 Box::new(crate::report::otlp::OtlpPost::new(config, logs)),

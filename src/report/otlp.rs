@@ -132,16 +132,17 @@ fn run_started() -> i64 {
 }
 
 /// The trace id of a session: 16 bytes from the input's name and the session — and,
-/// for an agent CLI's run the CLI named no id for (a pipe, a worker under `run`), the
-/// run's start, so that two such runs are two traces.
+/// for an agent CLI's run that is no file's (a pipe, a worker under `run`), the run's
+/// start, so that two such runs are two traces even when the CLI names both alike (a
+/// resumed Claude Code session keeps its id).
 pub fn trace_id(file: &str, session: &SessionSpan) -> Vec<u8> {
     let line = session.start.line.to_le_bytes();
-    let started = if session.agent_run && session.id.is_empty() {
+    let file = canonical(file);
+    let started = if session.agent_run && !std::path::Path::new(&file).is_absolute() {
         run_started().to_le_bytes()
     } else {
         [0; 8]
     };
-    let file = canonical(file);
     let parts: [&[u8]; 4] = [file.as_bytes(), session.id.as_bytes(), &line, &started];
     let mut id = hash(1, &parts).to_be_bytes().to_vec();
     id.extend_from_slice(&hash(2, &parts).to_be_bytes());
@@ -197,6 +198,8 @@ fn int(key: &str, value: u64) -> KeyValue {
 /// where a trace in 1970 would be hidden.
 /// 2000-01-01T00:00:00Z in microseconds: a time before it is no time a worker ran.
 const Y2000: i64 = 946_684_800_000_000;
+/// 2200-01-01T00:00:00Z: a time after it is no clock either.
+const Y2200: i64 = 7_258_118_400_000_000;
 
 struct Dating {
     axis: Axis,
@@ -226,7 +229,7 @@ impl Dating {
         // A clock that says the session ran before 2000 was never set (a container or
         // a board without one): laid out by lines, as an input without a clock.
         let axis = match t.axis {
-            Axis::Clock if t.at(session.start) < Y2000 => Axis::Lines,
+            Axis::Clock if !(Y2000..Y2200).contains(&t.at(session.start)) => Axis::Lines,
             axis => axis,
         };
         Dating {

@@ -129,11 +129,17 @@ impl Config {
                 // The general endpoint is a base: the signal's path is always added
                 // (`https://host/otlp` sends traces to `https://host/otlp/v1/traces`).
                 _ => match std::env::var("OTEL_EXPORTER_OTLP_ENDPOINT") {
-                    Ok(u) if !u.trim().is_empty() => format!(
-                        "{}{}",
-                        check_scheme(u.trim())?.trim_end_matches('/'),
-                        signal.path()
-                    ),
+                    Ok(u) if !u.trim().is_empty() => {
+                        let u = check_scheme(u.trim())?;
+                        // The path goes before a query (`…/otlp?k=v` → `…/otlp/v1/traces?k=v`).
+                        let (base, query) = u.split_once('?').unwrap_or((u, ""));
+                        let query = if query.is_empty() {
+                            String::new()
+                        } else {
+                            format!("?{query}")
+                        };
+                        format!("{}{}{query}", base.trim_end_matches('/'), signal.path())
+                    }
                     _ => {
                         defaulted = true;
                         format!("http://localhost:4318{}", signal.path())
@@ -219,13 +225,31 @@ fn headers(text: &str) -> Result<Vec<(String, String)>, String> {
     Ok(out)
 }
 
+/// A URL as messages show it: escaped, and without a password or a query (either may
+/// hold a key).
+pub fn shown(url: &str) -> String {
+    let url = url.split('?').next().unwrap_or(url);
+    let hidden = match url.split_once("://") {
+        Some((scheme, rest)) => {
+            let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
+            let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+            let slash = if rest.contains('/') { "/" } else { "" };
+            format!("{scheme}://{host}{slash}{path}")
+        }
+        None => url.to_owned(),
+    };
+    crate::sanitize::escape(hidden.as_bytes())
+}
+
 /// `http(s)://HOST[:PORT]` with the signal's `path` added when it has no path.
 fn with_path(url: &str, path: &str) -> Result<String, String> {
     let url = check_scheme(url.trim())?;
-    let rest = url.split_once("://").map_or("", |(_, r)| r);
+    let (base, query) = url.split_once('?').unwrap_or((url, ""));
+    let rest = base.split_once("://").map_or("", |(_, r)| r);
     Ok(match rest.find('/') {
         Some(i) if rest.len() > i + 1 => url.to_owned(),
-        _ => format!("{}{path}", url.trim_end_matches('/')),
+        _ if query.is_empty() => format!("{}{path}", base.trim_end_matches('/')),
+        _ => format!("{}{path}?{query}", base.trim_end_matches('/')),
     })
 }
 
@@ -298,6 +322,8 @@ struct Tally {
     /// (`partial_success`), and its first reason.
     rejected: u64,
     rejected_why: Option<String>,
+    /// The last request failed: the collector is not taking them now.
+    failing: bool,
 }
 
 /// The exporter: a queue and the thread that empties it.
@@ -309,6 +335,9 @@ pub struct Exporter {
     dropped: u64,
     /// Requests queued (not dropped).
     queued: u64,
+    /// A wait for room in the queue ran out: the collector does not keep up, and no
+    /// further request waits (the checking is never held up for long).
+    stalled: bool,
 }
 
 impl Exporter {
@@ -339,10 +368,14 @@ impl Exporter {
                     let result = send(&agent, &config, &body);
                     let mut t = tally.lock().unwrap_or_else(|e| e.into_inner());
                     match result {
-                        Ok(None) => t.sent += 1,
+                        Ok(None) => {
+                            t.sent += 1;
+                            t.failing = false;
+                        }
                         // Taken in part: what the collector refused is said.
                         Ok(Some((rejected, why))) => {
                             t.sent += 1;
+                            t.failing = false;
                             t.rejected += rejected;
                             t.rejected_why.get_or_insert(why);
                         }
@@ -361,6 +394,7 @@ impl Exporter {
                         }
                         Err(e) => {
                             t.failed += 1;
+                            t.failing = true;
                             t.first.get_or_insert(e);
                         }
                     }
@@ -374,6 +408,7 @@ impl Exporter {
             tally,
             dropped: 0,
             queued: 0,
+            stalled: false,
         }
     }
 
@@ -391,6 +426,10 @@ impl Exporter {
         let Some(queue) = &self.queue else {
             return Ok(());
         };
+        // Waited on only while the collector takes what it is sent: one that fails
+        // or hangs is not waited on (what does not fit is dropped, and said).
+        let failing = || self.tally.lock().unwrap_or_else(|e| e.into_inner()).failing;
+        let wait = wait && !self.stalled && !failing();
         let until = Instant::now() + self.config.timeout;
         loop {
             match queue.try_send(body) {
@@ -399,12 +438,18 @@ impl Exporter {
                     return Ok(());
                 }
                 Err(mpsc::TrySendError::Full(back))
-                    if wait && Instant::now() < until && crate::interrupt::signal().is_none() =>
+                    if wait
+                        && Instant::now() < until
+                        && crate::interrupt::signal().is_none()
+                        && !failing() =>
                 {
                     body = back;
                     std::thread::sleep(Duration::from_millis(2));
                 }
                 Err(_) => {
+                    // Nothing went out for a whole deadline: the collector hangs, and
+                    // waiting on it again would hold the checking up once per input.
+                    self.stalled |= wait;
                     self.dropped += 1;
                     return Ok(());
                 }
@@ -412,9 +457,9 @@ impl Exporter {
         }
     }
 
-    /// Where it sends (escaped for display).
+    /// Where it sends, as it is shown (see [`shown`]).
     pub fn url(&self) -> String {
-        crate::sanitize::escape(self.config.url.as_bytes())
+        shown(&self.config.url)
     }
 
     /// Ends the export: waits for what is queued, at most one request deadline in all
@@ -439,11 +484,22 @@ impl Exporter {
             // The thread ends once the queue is empty (what is left after `until` is
             // counted, not sent). The wait ends at `until` whatever is in flight, and
             // sooner when a signal comes meanwhile.
+            // A collector that keeps taking requests is waited on for as long as it
+            // does (a deadline from the last it took): what a directory queued arrives.
+            // Failures are no progress.
             let mut signalled = crate::interrupt::signal().is_some();
+            let answered = || self.tally.lock().unwrap_or_else(|e| e.into_inner()).sent;
+            let mut seen = answered();
             while !thread.is_finished() && Instant::now() < until {
                 if !signalled && crate::interrupt::signal().is_some() {
                     signalled = true;
                     until = until.min(after_signal());
+                    give_up(until);
+                }
+                let now = answered();
+                if now > seen && !signalled {
+                    seen = now;
+                    until = Instant::now() + self.config.timeout + Duration::from_millis(250);
                     give_up(until);
                 }
                 std::thread::sleep(Duration::from_millis(5));
