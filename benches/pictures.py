@@ -7,7 +7,13 @@ written, and peak RssAnon (sampled on one more run, as compare.py does). Targets
 MiB RssAnon, <= 16 MB written, <= 3x the time of the check alone; and, when a Chromium
 is on PATH, the HTML page opens (headless, --dump-dom) within 15 s.
 
+The replay's row (issue 31): the HTML report of an agent transcript keeps what the worker
+said and did (messages, tool inputs, results, capped); on a stream-json run of
+`benches/gen_stream.py` (--stream-mib MiB, a 50 MB line among some hundreds of sessions)
+the same targets hold: <= 3x the check alone, <= 16 MB written, <= 64 MiB RssAnon.
+
 usage: benches/pictures.py [--sessions N] [--tasks N] [--pairs N] [--input FILE]
+                           [--stream-mib N] [--stream FILE]
 """
 import os, shutil, subprocess, sys, tempfile, threading, time
 
@@ -74,6 +80,29 @@ def main():
         rss = (run(with_report, watch=True)[1] or 0) / 1024
         size = os.path.getsize(out)
         rows.append((kind, median(ta), median(tb), median(ratios), min(ratios), max(ratios), size, rss, out))
+    # The replay: the HTML report of a stream-json run, against the check alone.
+    stream = arg(args, "--stream", None)
+    if stream is None:
+        mib = arg(args, "--stream-mib", "64")
+        stream = os.path.join(tmp, f"stream-{mib}.jsonl")
+        subprocess.run([sys.executable, "benches/gen_stream.py", stream, mib, "7"],
+                       check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(["cat", stream], stdout=subprocess.DEVNULL, check=True)
+    out = os.path.join(tmp, "replay.html")
+    stream_alone = [qs, "check", "--format", "json", stream]
+    with_replay = stream_alone + ["--report", f"html={out}"]
+    run(with_replay)  # warm-up
+    ta, tb, ratios = [], [], []
+    for _ in range(pairs):
+        a = run(with_replay)[0]
+        b = run(stream_alone)[0]
+        ta.append(a)
+        tb.append(b)
+        ratios.append(a / b)
+    rss = (run(with_replay, watch=True)[1] or 0) / 1024
+    print(f"stream: {stream} ({os.path.getsize(stream) / 1e6:.1f} MB)")
+    rows.append(("replay", median(ta), median(tb), median(ratios), min(ratios), max(ratios),
+                 os.path.getsize(out), rss, out))
     alone_rss = (run(alone, watch=True)[1] or 0) / 1024
     print(f"check alone: check --format json FILE >/dev/null  {median(alone_t):.3f}s, "
           f"peak RssAnon {alone_rss:.1f} MiB")

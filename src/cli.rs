@@ -160,8 +160,9 @@ pub enum Format {
     /// OTLP/JSON traces: a trace per session, spans for its tasks, subagents and tool
     /// calls, findings as span events.
     Otlp,
-    /// One self-contained HTML page: each session's timeline, the findings table, the
-    /// summary and the post-mortem verdict.
+    /// One self-contained HTML page, the run's replay: the totals and an index of the
+    /// inputs (failed first), each session's timeline beside what the worker said and
+    /// did (messages, tool calls and their results), findings linked to their lines.
     Html,
     /// JUnit XML for CI test reports (Jenkins, GitLab, Azure): a `testsuite` per input,
     /// a `testcase` per session, a `failure` per error finding, warnings in `system-out`.
@@ -367,6 +368,10 @@ pub struct WatchArgs {
     /// complete when the watch ends), e.g. `--report html=fleet.html`.
     #[arg(long, value_name = "FORMAT=PATH", value_parser = parse_report, help_heading = "Watch")]
     pub report: Vec<ReportTarget>,
+    /// In the HTML report, show each message, tool input, tool result and transcript
+    /// line by its length only (a report to attach to a bug without the run's content).
+    #[arg(long, help_heading = "Watch")]
+    pub redact: bool,
     /// Also export the traces to an OTLP/HTTP collector at this URL, each session as it
     /// ends (the rest of the `OTEL_EXPORTER_OTLP_*` environment applies).
     #[arg(long, value_name = "URL", help_heading = "Watch")]
@@ -421,6 +426,10 @@ pub struct LintArgs {
     /// When to colour the human report.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, help_heading = "Output")]
     pub color: ColorChoice,
+    /// In the HTML report, show each message, tool input, tool result and transcript
+    /// line by its length only (a report to attach to a bug without the run's content).
+    #[arg(long, help_heading = "Output")]
+    pub redact: bool,
     #[command(flatten)]
     pub rules: RuleArgs,
 }

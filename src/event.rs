@@ -131,6 +131,9 @@ pub enum EventKind {
     Usage(Box<crate::usage::Usage>),
     /// The CLI hit a rate limit and waits (until this Unix time, when it says).
     RateLimited { resets_at: Option<i64> },
+    /// What the input said here, for the HTML report's replay (only when a run asks
+    /// for it; see [`crate::replay`]). No rule reads it.
+    Said(Box<crate::replay::Said>),
 }
 
 /// Why a payload did not parse, and where.

@@ -24,6 +24,7 @@ pub mod interrupt;
 pub mod pipeline;
 pub mod postmortem;
 pub mod prefix;
+pub mod replay;
 pub mod report;
 pub mod rule;
 pub mod rules;

@@ -36,6 +36,8 @@ pub struct FileSummary<'a> {
     pub worker_exit: Option<&'a str>,
     /// When things happened, for the reports that draw it (`perfetto`, `otlp`, `html`).
     pub timeline: Option<&'a crate::timeline::Timeline>,
+    /// What the input said, for the HTML report's replay (when the run keeps it).
+    pub replay: Option<&'a crate::replay::Replay>,
     /// The worker process, as far as the input tells (the HTML report's verdict).
     pub worker: Option<&'a crate::format::WorkerRun>,
     /// The rules that could not run on this input, and why (SPEC §10).

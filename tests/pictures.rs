@@ -22,6 +22,34 @@ fn qs() -> Command {
 
 const SESSION_FILE: &str = "fixtures/shapes/session.transcript.log";
 const HOSTILE: &str = "fixtures/hostile/html-injection.log";
+/// The same payloads in a Claude Code stream: in the worker's text, a tool call's input
+/// and its result.
+const HOSTILE_STREAM: &str = "fixtures/hostile/html-injection.stream-json.log";
+
+/// The page's Content-Security-Policy lets run only the page's one script, by the
+/// sha256 of its text, and no other (no 'unsafe-inline', no source of scripts).
+fn assert_only_our_script_may_run(html: &str) {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let csp = html
+        .split("http-equiv=\"Content-Security-Policy\" content=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a Content-Security-Policy");
+    assert!(csp.contains("default-src 'none'"), "{csp}");
+    let script_src = csp
+        .split(';')
+        .map(str::trim)
+        .find(|d| d.starts_with("script-src"))
+        .expect("a script-src directive");
+    let script = html
+        .split("<script>")
+        .nth(1)
+        .and_then(|rest| rest.split("</script>").next())
+        .expect("the page's script");
+    let hash = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(script));
+    assert_eq!(script_src, format!("script-src 'sha256-{hash}'"));
+}
 
 fn stdout(args: &[&str]) -> String {
     let out = qs().args(args).output().unwrap();
@@ -283,14 +311,15 @@ fn the_html_report_renders_in_chromium_without_console_errors() {
 
 #[test]
 fn a_hostile_transcript_renders_inert() {
-    let html = stdout(&["check", "--format", "html", HOSTILE]);
-    // Our page carries no script at all, and forbids any.
-    assert!(!html.to_lowercase().contains("<script"), "{html}");
+    let html = stdout(&["check", "--format", "html", HOSTILE, HOSTILE_STREAM]);
+    // The page carries one script, its own, and forbids any other: the policy names
+    // that script's hash and nothing else (no 'unsafe-inline').
+    assert_eq!(html.to_lowercase().matches("<script").count(), 1, "{html}");
+    assert_only_our_script_may_run(&html);
     assert!(
         !html.contains("<img") && !html.contains("<svg onload"),
         "{html}"
     );
-    assert!(html.contains("script-src") || html.contains("default-src 'none'"));
     // The task id shows as text, the control bytes escaped.
     assert!(
         html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
@@ -303,7 +332,11 @@ fn a_hostile_transcript_renders_inert() {
         let path = dir.path().join("hostile.html");
         std::fs::write(&path, &html).unwrap();
         let (dom, console) = render(&browser, &path, None);
-        assert!(!dom.to_lowercase().contains("<script"), "{dom}");
+        assert_eq!(dom.to_lowercase().matches("<script").count(), 1, "{dom}");
+        assert!(
+            !dom.contains("<img") && !dom.contains("onerror=\""),
+            "{dom}"
+        );
         assert!(!console.contains(":CONSOLE"), "{console}");
     }
 }
@@ -982,6 +1015,312 @@ fn otlp_sends_the_findings_as_log_records() {
         .code(1);
     let got = server.join().unwrap();
     assert_eq!(got[0].line, "POST /v1/traces HTTP/1.1");
+}
+
+/// Real captures of each CLI, read where the project keeps them (`../shared`), never
+/// copied in: a Claude Code stream with subagents, a Claude Code session file, a Codex
+/// exec stream, a Gemini stream.
+const CAPTURES: &[&str] = &[
+    "../shared/real-world/claude-stream/obers_ui-last_raw_stream-3038d2df.jsonl",
+    "../shared/real-world/claude-session/agentcmd-full-session-four.jsonl",
+    "../shared/real-world/codex/hivemind-issue642-run1.jsonl",
+    "../shared/real-world/gemini/switchboard-tool-use.stream.jsonl",
+];
+
+/// The first `n` characters of `s` up to its first line break, as a browser's DOM
+/// serializes text (`&`, `<`, `>` as entities).
+fn as_dom_text(s: &str, n: usize) -> String {
+    let head: String = s.chars().take_while(|c| *c != '\n').take(n).collect();
+    head.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// What a capture's worker said first and the first input of a tool it called (a
+/// string value of the input), from the capture's own records.
+fn said_and_called(capture: &str) -> (String, String) {
+    let text = std::fs::read_to_string(capture).unwrap();
+    let (mut said, mut called) = (None, None);
+    for line in text.lines() {
+        let Ok(r) = serde_json::from_str::<serde_json::Value>(line) else {
+            continue;
+        };
+        let first_string = |v: &serde_json::Value| {
+            v.as_object()
+                .and_then(|o| o.values().find_map(|v| v.as_str().map(str::to_owned)))
+        };
+        match r["type"].as_str() {
+            // Claude Code: the assistant's blocks.
+            Some("assistant") if r["parent_tool_use_id"].is_null() => {
+                for b in r["message"]["content"].as_array().into_iter().flatten() {
+                    match b["type"].as_str() {
+                        Some("text") if said.is_none() => {
+                            said = b["text"].as_str().map(str::to_owned)
+                        }
+                        Some("tool_use") if called.is_none() => called = first_string(&b["input"]),
+                        _ => {}
+                    }
+                }
+            }
+            // Codex exec: completed items.
+            Some("item.completed") => match r["item"]["type"].as_str() {
+                Some("agent_message") if said.is_none() => {
+                    said = r["item"]["text"].as_str().map(str::to_owned)
+                }
+                Some("command_execution") if called.is_none() => {
+                    called = r["item"]["command"].as_str().map(str::to_owned)
+                }
+                _ => {}
+            },
+            // Gemini: the assistant's messages and the tools it used.
+            Some("message") if r["role"] == "assistant" && said.is_none() => {
+                said = r["content"].as_str().map(str::to_owned)
+            }
+            Some("tool_use") if called.is_none() => called = first_string(&r["parameters"]),
+            _ => {}
+        }
+    }
+    (
+        said.unwrap_or_else(|| panic!("{capture}: no message of the worker")),
+        called.unwrap_or_else(|| panic!("{capture}: no tool call")),
+    )
+}
+
+/// The start tags of a DOM (text nodes hold `&lt;`, never `<`).
+fn tags(dom: &str) -> impl Iterator<Item = &str> {
+    dom.split('<').skip(1).filter_map(|t| t.split('>').next())
+}
+
+/// The value of the attribute `name` in a start tag.
+fn attribute<'t>(tag: &'t str, name: &str) -> Option<&'t str> {
+    tag.split(&format!(" {name}=\"")).nth(1)?.split('"').next()
+}
+
+/// Every element id of a DOM.
+fn ids(dom: &str) -> std::collections::HashSet<&str> {
+    tags(dom).filter_map(|t| attribute(t, "id")).collect()
+}
+
+/// The attribute `name` of the element whose `id` is `id`, in a DOM.
+fn element<'d>(dom: &'d str, id: &str) -> &'d str {
+    let at = dom
+        .find(&format!(" id=\"{id}\""))
+        .unwrap_or_else(|| panic!("no element #{id}"));
+    let start = dom[..at].rfind('<').unwrap();
+    let tag: String = dom[start + 1..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric())
+        .collect();
+    let end = dom[at..]
+        .find(&format!("</{tag}>"))
+        .map_or(dom.len(), |e| at + e);
+    &dom[start..end]
+}
+
+#[test]
+fn the_replay_shows_every_input_kind_and_links_findings_both_ways_in_chromium() {
+    let Some(browser) = chromium() else {
+        eprintln!("skipped: no chromium (.ci/run installs it: apt-get install chromium)");
+        return;
+    };
+    if let Some(missing) = CAPTURES.iter().find(|c| !Path::new(c).exists()) {
+        eprintln!("skipped: {missing} is not there (the real captures live in ../shared)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let html = dir.path().join("replay.html");
+    qs().args(["check", "--report"])
+        .arg(format!("html={}", html.display()))
+        .args(CAPTURES)
+        .args(["fixtures/shapes/", HOSTILE_STREAM])
+        .assert()
+        .code(1);
+    let (dom, console) = render(&browser, &html, None);
+    let console_lines: Vec<&str> = console.lines().filter(|l| l.contains(":CONSOLE")).collect();
+    assert!(console_lines.is_empty(), "console: {console_lines:#?}");
+    // The page's script ran (its hash let it): the search box is shown.
+    assert!(dom.contains("<div id=\"tools\">"), "the script did not run");
+    // Without its script (blocked, or scripts off) the page reads the same; only the
+    // search box stays hidden.
+    let page = std::fs::read_to_string(&html).unwrap();
+    let (head, rest) = page.split_once("<script>").unwrap();
+    let without = dir.path().join("without-script.html");
+    std::fs::write(
+        &without,
+        format!("{head}{}", rest.split_once("</script>").unwrap().1),
+    )
+    .unwrap();
+    let (still, _) = render(&browser, &without, None);
+    assert!(
+        still.contains("<div id=\"tools\" hidden=\"\">"),
+        "the script ran"
+    );
+    assert_eq!(
+        still.matches("<li class=\"").count(),
+        dom.matches("<li class=\"").count()
+    );
+
+    // The totals and the index come before the first input, failed inputs first.
+    let first_input = dom.find("<section class=\"input\"").expect("no input part");
+    let totals = dom.find("id=\"totals\"").expect("no totals");
+    let index = dom.find("id=\"index\"").expect("no index");
+    assert!(totals < index && index < first_input);
+    let verdicts: Vec<&str> = dom[index..first_input]
+        .split("<td class=\"")
+        .skip(1)
+        .filter_map(|c| c.split('>').nth(1)?.split('<').next())
+        .collect();
+    assert_eq!(verdicts.len(), CAPTURES.len() + 19, "{verdicts:?}");
+    let first_not_failed = verdicts.iter().position(|v| *v != "failed").unwrap();
+    assert!(
+        verdicts[first_not_failed..].iter().all(|v| *v != "failed"),
+        "failed inputs not first: {verdicts:?}"
+    );
+
+    // Every internal link resolves.
+    let ids = ids(&dom);
+    let hrefs: Vec<&str> = tags(&dom)
+        .filter_map(|t| attribute(t, "href")?.strip_prefix('#'))
+        .collect();
+    assert!(hrefs.len() > 100, "{} links", hrefs.len());
+    for href in &hrefs {
+        assert!(ids.contains(href), "#{href} leads nowhere");
+    }
+
+    // Each capture: its part, with the worker's first message and a tool's input.
+    let parts: Vec<&str> = dom.split("<section class=\"input\"").skip(1).collect();
+    for capture in CAPTURES {
+        let part = parts
+            .iter()
+            .find(|p| p.contains(&format!("<h2>{capture}</h2>")))
+            .unwrap_or_else(|| panic!("no part for {capture}"));
+        let (said, called) = said_and_called(capture);
+        let said = as_dom_text(said.trim_start(), 40);
+        let called = as_dom_text(&called, 40);
+        assert!(said.len() >= 8 && called.len() >= 8, "{said:?} {called:?}");
+        eprintln!("{capture}: said {said:?}, called {called:?}");
+        assert!(part.contains(&said), "{capture}: no message {said:?}");
+        assert!(
+            part.contains(&called),
+            "{capture}: no tool input {called:?}"
+        );
+        assert!(part.contains("<details>"), "{capture}: no folded result");
+    }
+    // Every shape of the fixtures: agent CLIs show messages and calls, plain
+    // transcripts their lines with the marker lines marked.
+    for kind in [
+        "stream-json",
+        "transcript",
+        "codex",
+        "codex-rollout",
+        "gemini",
+        "gemini-chat",
+        "gemini-json",
+    ] {
+        let name = format!("<h2>fixtures/shapes/session.{kind}.log</h2>");
+        let part = parts.iter().find(|p| p.contains(&name)).unwrap();
+        assert!(
+            part.contains("<li class=\"msg worker\""),
+            "{kind}: no message"
+        );
+        if kind != "gemini-json" {
+            assert!(part.contains("<li class=\"call"), "{kind}: no tool call");
+        }
+    }
+    let text = parts
+        .iter()
+        .find(|p| p.contains("<h2>fixtures/shapes/session.text.log</h2>"))
+        .unwrap();
+    assert!(text.contains("<li class=\"line marker\""), "no marker line");
+    assert!(text.contains("<li class=\"line\""), "no plain line");
+    // A Claude Code subagent's calls are nested under the worker's.
+    let stream = parts
+        .iter()
+        .find(|p| p.contains("<h2>fixtures/shapes/session.stream-json.log</h2>"))
+        .unwrap();
+    assert!(
+        stream.contains("<li class=\"call nested\""),
+        "no nested call"
+    );
+
+    // From the index to an input, to a finding, to its line, and back.
+    let row = element(&dom, "index");
+    let to_input = row
+        .split("href=\"#")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap();
+    let input = element(&dom, to_input);
+    let finding = input
+        .split("<tr class=\"finding\" id=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .expect("a finding in the first input listed");
+    let to_line = element(&dom, finding)
+        .split("class=\"to-line\" href=\"#")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .expect("the finding links to its line");
+    let line = element(&dom, to_line);
+    assert!(
+        line.contains(&format!("href=\"#{finding}\"")),
+        "the line does not link back to {finding}: {line}"
+    );
+
+    // Markup in what the worker said stays text.
+    let hostile = parts
+        .iter()
+        .find(|p| p.contains(&format!("<h2>{HOSTILE_STREAM}</h2>")))
+        .unwrap();
+    assert!(hostile.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    assert!(hostile.contains("&lt;img src=x onerror=alert(2)&gt;"));
+    assert!(hostile.contains("&lt;iframe src=javascript:alert(5)&gt;"));
+    assert!(hostile.contains(r"\x1b]0;pwned\x07"));
+    for tag in ["<img", "<iframe", "<svg onload"] {
+        assert!(!dom.contains(tag), "{tag} in the DOM");
+    }
+    assert_eq!(dom.matches("<script").count(), 1);
+}
+
+#[test]
+fn redact_shows_the_replay_by_lengths_only() {
+    let html = stdout(&["check", "--format", "html", "--redact", HOSTILE_STREAM]);
+    assert!(html.contains("[message: "), "{html}");
+    assert!(html.contains("[result: 64 bytes redacted]"), "{html}");
+    for secret in ["alert(", "pwned", "onload", "echo"] {
+        assert!(!html.contains(secret), "{secret} in a redacted page");
+    }
+    // The protocol stays: the session, the findings.
+    assert!(html.contains("researcher-2026-11-23T10:15:30"));
+    assert!(html.contains("missing-distillation"));
+}
+
+#[test]
+fn a_session_files_subagents_are_nested_in_the_replay() {
+    // Claude Code 2.1 keeps a subagent's records beside the session file: what the
+    // subagent said and did is shown under the worker's, where its run is told.
+    let html = stdout(&[
+        "check",
+        "--format",
+        "html",
+        "fixtures/transcripts/subagent-files.log",
+    ]);
+    let nested = html
+        .split("<li class=\"msg subagent nested\"")
+        .nth(1)
+        .expect("no subagent message");
+    assert!(
+        nested.starts_with('>') || nested.starts_with(" id="),
+        "{nested}"
+    );
+    assert!(
+        nested.contains("TASK_COMPLETE: inside-the-subagent"),
+        "{nested}"
+    );
+    assert!(html.contains("<li class=\"call nested\""), "{html}");
+    assert!(html.contains("<li class=\"result nested\""), "{html}");
 }
 
 /// A `watch` runs until Ctrl-C: stopping it still delivers what it followed (each

@@ -144,6 +144,8 @@ proptest! {
                 | EventKind::ToolDone { .. }
                 | EventKind::Usage(_)
                 | EventKind::RateLimited { .. } => prop_assert!(false, "no stream-json in text mode"),
+                // Only a run that replays keeps what was said.
+                EventKind::Said(_) => prop_assert!(false, "nothing said without a replay"),
             }
         }
     }

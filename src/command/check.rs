@@ -40,13 +40,19 @@ pub fn run(args: &CheckArgs) -> Result<ExitCode, Fatal> {
     if args.files.is_empty() {
         ensure_open(2, "stderr (where pipe mode reports)")?;
     }
-    let (scan, rules) = settings(&args.lint.rules)?;
+    let (mut scan, rules) = settings(&args.lint.rules)?;
     let (globs, looked_for) = globs(&args.glob)?;
     let targets = expand(&args.files, &globs, &looked_for, args.no_ignore)?;
     let inputs = inputs(&args.files, &targets, &globs);
     super::reports::distinct_files(&args.lint, None)?;
-    let beside = Beside::open(&args.lint.report, args.lint.otlp(), &inputs)?;
+    let beside = Beside::open(
+        &args.lint.report,
+        args.lint.otlp(),
+        &inputs,
+        args.lint.redact,
+    )?;
     let draw = beside.draws(args.lint.format);
+    scan.replay = beside.replays(args.lint.format);
     let mut baselines = Baselines::open(&args.lint, &inputs)?;
     let (outcome, reports) = if args.files.is_empty() {
         if args.lint.format == crate::cli::Format::Json {
@@ -437,6 +443,7 @@ fn lint(
                     records: checked.records,
                     worker_exit: None,
                     timeline: checked.timeline.as_ref(),
+                    replay: checked.replay.as_ref(),
                     worker: checked.worker.as_ref(),
                     not_checked: &not_checked,
                     baselined: out

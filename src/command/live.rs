@@ -359,6 +359,7 @@ impl<'r, 'w> Live<'r, 'w> {
         let totals = self.totals();
         let lines = self.pipeline.lines();
         let timeline = self.tally.take_timeline(lines);
+        let replay = self.tally.take_replay();
         let worker = self.pipeline.worker_run().map(|w| {
             if self.supervised {
                 // Under `run` the process's own end is the verdict; the CLI's usage
@@ -390,6 +391,7 @@ impl<'r, 'w> Live<'r, 'w> {
             records: self.pipeline.records(),
             worker_exit,
             timeline: timeline.as_ref(),
+            replay: replay.as_ref(),
             worker: worker.as_ref(),
             not_checked: &not_checked,
             baselined: self

@@ -129,5 +129,6 @@ pub fn scan_options(args: &FrameArgs) -> Result<ScanOptions, Fatal> {
         strip_prefix,
         input: args.input,
         join_partial: args.strip_prefix.as_deref() == Some("cri"),
+        replay: false,
     })
 }

@@ -22,6 +22,7 @@ pub(super) fn reporter<'w>(
     out: Box<dyn Write + 'w>,
     style: Style,
     pipe: bool,
+    redact: bool,
 ) -> Report<'w> {
     match format {
         Format::Human => Box::new(Human::new(out, style, pipe)),
@@ -35,7 +36,7 @@ pub(super) fn reporter<'w>(
         Format::Concise => Box::new(crate::report::concise::Concise { out, live: pipe }),
         Format::Perfetto => Box::new(crate::report::perfetto::Perfetto::new(out)),
         Format::Otlp => Box::new(crate::report::otlp::Otlp::new(out)),
-        Format::Html => Box::new(crate::report::html::Html::new(out)),
+        Format::Html => Box::new(crate::report::html::Html::new(out, redact)),
         Format::Junit => Box::new(crate::report::junit::Junit::new(out)),
         Format::Gitlab => Box::new(crate::report::gitlab::Gitlab::new(out)),
     }
@@ -59,7 +60,7 @@ pub(super) fn primary_reporter<'w>(
             live: pipe,
             summary: crate::report::step_summary::StepSummary::from_env(),
         }),
-        format => reporter(format, out, style, pipe),
+        format => reporter(format, out, style, pipe, lint.redact),
     };
     // A document with its summaries dropped would be cut short (no closing tag, an
     // empty file): `-q` quiets the line formats only.
@@ -75,6 +76,8 @@ pub(super) struct Beside {
     members: Vec<(String, Report<'static>, Option<ReportFile>)>,
     /// Whether one of them draws (the timeline must be built).
     draws: bool,
+    /// Whether one of them is the HTML report (the replay must be kept).
+    replays: bool,
 }
 
 impl Beside {
@@ -86,9 +89,11 @@ impl Beside {
         targets: &[ReportTarget],
         otlp: Option<Option<&str>>,
         inputs: &Inputs<'_>,
+        redact: bool,
     ) -> Result<Beside, Fatal> {
         let mut members = Vec::new();
         let mut draws = false;
+        let mut replays = false;
         for t in targets {
             let shown = crate::sanitize::escape(t.path.display().to_string().as_bytes());
             if let Some(why) = inputs.conflict(&t.path) {
@@ -101,10 +106,11 @@ impl Beside {
             let out: Box<dyn Write> = Box::new(BufWriter::new(file));
             members.push((
                 format!("writing {shown}"),
-                reporter(t.format, out, Style::Plain, false),
+                reporter(t.format, out, Style::Plain, false, redact),
                 Some(pending),
             ));
             draws |= t.format.pictures();
+            replays |= t.format == Format::Html;
         }
         if let Some(url) = otlp {
             let flag = if url.is_some() {
@@ -131,13 +137,23 @@ impl Beside {
             ));
             draws = true;
         }
-        Ok(Beside { members, draws })
+        Ok(Beside {
+            members,
+            draws,
+            replays,
+        })
     }
 
     /// Whether a report draws when things happened, with a primary report of
     /// `primary` format.
     pub(super) fn draws(&self, primary: Format) -> bool {
         self.draws || primary.pictures()
+    }
+
+    /// Whether a report replays the inputs (the HTML report), with a primary report of
+    /// `primary` format: the scanner then keeps what the inputs say.
+    pub(super) fn replays(&self, primary: Format) -> bool {
+        self.replays || primary == Format::Html
     }
 
     /// The set without a primary report (`watch`, whose view is beside it).

@@ -325,7 +325,7 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, Fatal> {
     interrupt::install().map_err(Fatal::Signals)?;
     ensure_open(1, "stdout (where the worker's output goes)")?;
     ensure_open(2, "stderr (where run reports)")?;
-    let settings = super::settings::settings(&args.lint.rules)?;
+    let mut settings = super::settings::settings(&args.lint.rules)?;
     let stop_on = StopOn::parse(&args.stop_on)?;
     let no_globs = globset::GlobSet::empty();
     let inputs = Inputs {
@@ -343,8 +343,14 @@ pub fn run(args: &RunArgs) -> Result<ExitCode, Fatal> {
             crate::sanitize::escape(traceparent.as_bytes())
         ));
     }
-    let beside = Beside::open(&args.lint.report, args.lint.otlp(), &inputs)?;
+    let beside = Beside::open(
+        &args.lint.report,
+        args.lint.otlp(),
+        &inputs,
+        args.lint.redact,
+    )?;
     let draw = beside.draws(args.lint.format);
+    settings.0.replay = beside.replays(args.lint.format);
     let mut log = match &args.log {
         Some(path) => Some(
             std::fs::OpenOptions::new()

@@ -310,7 +310,8 @@ pub fn run(args: &WatchArgs) -> Result<ExitCode, Fatal> {
         (None, true) => Some(None),
         (None, false) => None,
     };
-    let beside = Beside::open(&args.report, otlp, &inputs)?;
+    let beside = Beside::open(&args.report, otlp, &inputs, args.redact)?;
+    fleet.scan.replay = beside.replays(crate::cli::Format::Human);
     // Its own output is never followed: stdout redirected into a watched directory
     // (the `--report` files cannot be there: `Beside::open` refuses them).
     #[cfg(unix)]
@@ -565,6 +566,7 @@ fn end_of_file(
     };
     // The next file at this path (rotated, truncated) gets a timeline of its own.
     let mut timeline = pane.tally.take_timeline(ended.lines);
+    let replay = pane.tally.take_replay();
     // The traces name an agent CLI's run (a transcript without protocol sessions) by
     // the CLI.
     if let Some(t) = &mut timeline {
@@ -585,6 +587,7 @@ fn end_of_file(
         records: ended.records,
         worker_exit: None,
         timeline: timeline.as_ref(),
+        replay: replay.as_ref(),
         worker: None,
         not_checked: &not_checked,
         baselined: None,

@@ -19,6 +19,7 @@ use super::{
     Digest, Exit, Format, InFlight, Item, Record, RecordCounts, ToolCall, ToolDone, WorkerRun,
     WorkerText,
 };
+use crate::replay::{Said, Who};
 use crate::usage::{Tokens, Usage};
 
 /// `codex exec --json`: told by its event types (`thread.*`, `turn.*`, `item.*`).
@@ -124,6 +125,8 @@ struct Current {
     /// The worker's text in this event: scanned as it is decoded when its owner is known.
     text: Option<WorkerText>,
     held: Vec<u8>,
+    /// The item's `text` or `aggregated_output`, when the run replays.
+    said: Option<crate::replay::Excerpt>,
 }
 
 /// Where the string value being read goes.
@@ -224,10 +227,33 @@ impl Codex {
                 self.pending.remove(&c.item_id);
                 let id = (!c.item_id.is_empty()).then(|| c.item_id.clone());
                 let input = c.input.0;
+                let shown = c.input.shown();
+                let failed = c.status == "failed" || c.exit_failed;
                 let done = Item::Done(ToolDone {
                     id: c.item_id.clone(),
-                    failed: c.status == "failed" || c.exit_failed,
+                    failed,
                 });
+                let said = c.said.take().map(|text| match c.item_type.as_str() {
+                    "agent_message" => Said::Message {
+                        who: Who::Worker,
+                        text,
+                    },
+                    "reasoning" => Said::Message {
+                        who: Who::Reasoning,
+                        text,
+                    },
+                    _ => Said::Result {
+                        parent: None,
+                        id: c.item_id.clone(),
+                        failed,
+                        text,
+                    },
+                });
+                // The message before what it says; a result after its call.
+                let mut said = said.map(|s| Item::Said(Box::new(s)));
+                if matches!(c.item_type.as_str(), "agent_message" | "reasoning") {
+                    out.items.extend(said.take());
+                }
                 match c.item_type.as_str() {
                     "agent_message" => self.run.messages += 1,
                     // A subagent started (newer builds): it backs a SUBAGENT_SPAWN, of
@@ -240,6 +266,7 @@ impl Codex {
                             creates: None,
                             id,
                             input,
+                            shown,
                         }));
                         out.items.push(done);
                     }
@@ -257,6 +284,7 @@ impl Codex {
                             creates: added.next(),
                             id,
                             input,
+                            shown,
                         }));
                         for path in added {
                             out.items.push(Item::Call(ToolCall {
@@ -266,6 +294,7 @@ impl Codex {
                                 creates: Some(path),
                                 id: None,
                                 input: 0,
+                                shown: None,
                             }));
                         }
                         out.items.push(done);
@@ -286,11 +315,13 @@ impl Codex {
                             creates: None,
                             id,
                             input,
+                            shown,
                         }));
                         out.items.push(done);
                     }
                     _ => {}
                 }
+                out.items.extend(said);
             }
             _ => self.counts.unknown_records += 1,
         }
@@ -407,7 +438,7 @@ impl JsonSink<Key> for Current {
             self.key_name.clear();
             self.key_name.extend_from_slice(name);
         } else if in_input(path) {
-            self.input.feed(name);
+            self.input.key(name);
         }
     }
 
@@ -422,6 +453,9 @@ impl JsonSink<Key> for Current {
         }
         let Some(target) = target(path) else { return };
         self.target = Some(target);
+        if target == Target::Text && self.said.is_none() && crate::replay::capturing() {
+            self.said = Some(Default::default());
+        }
         let known = self.ty == "item.completed" && speaks(&self.item_type, &self.command);
         if target == Target::Text && known {
             self.text = Some(WorkerText::default());
@@ -434,6 +468,9 @@ impl JsonSink<Key> for Current {
     fn string(&mut self, bytes: &[u8]) {
         if self.hashing {
             self.input.feed(bytes);
+        }
+        if let (Some(Target::Text), Some(said)) = (self.target, &mut self.said) {
+            said.push(bytes);
         }
         match self.target {
             Some(Target::Text) => match &mut self.text {

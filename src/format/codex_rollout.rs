@@ -21,6 +21,7 @@ use super::{
     Digest, Format, InFlight, Item, Record, RecordCounts, ToolCall, ToolDone, WorkerRun, WorkerText,
 };
 use crate::event::Event;
+use crate::replay::{Said, Who};
 use crate::usage::{Tokens, Usage};
 
 /// Codex's on-disk session files: told by their record types; `--input codex` takes
@@ -142,6 +143,10 @@ struct Current {
     id: String,
     /// A call's `arguments` or `input`, digested whole (the arguments kept are cut).
     input: Digest,
+    /// A call's output, when the run replays.
+    said: Option<crate::replay::Excerpt>,
+    /// A user's message, when the run replays.
+    prompt: Option<crate::replay::Excerpt>,
 }
 
 /// The paths of the `*** Add File: PATH` lines of an `apply_patch` patch, read line by
@@ -258,9 +263,21 @@ impl CodexRollout {
         self.run.session_file = true;
         match (c.ty.as_str(), c.payload_type.as_str()) {
             ("response_item", "message") => {
+                if let Some(text) = c.prompt.take() {
+                    out.items.push(Item::Said(Box::new(Said::Message {
+                        who: Who::User,
+                        text,
+                    })));
+                }
                 if c.role == "assistant" {
                     self.run.messages += 1;
-                    if let Some(text) = c.text.take() {
+                    if let Some(mut text) = c.text.take() {
+                        if let Some(text) = text.said() {
+                            out.items.push(Item::Said(Box::new(Said::Message {
+                                who: Who::Worker,
+                                text,
+                            })));
+                        }
                         out.items.push(Item::Text(text.finish()));
                     }
                 }
@@ -300,6 +317,7 @@ impl CodexRollout {
                     creates: first,
                     id: (!c.call_id.is_empty()).then(|| c.call_id.clone()),
                     input: c.input.0,
+                    shown: c.input.shown(),
                 }));
                 for path in creates {
                     out.items.push(Item::Call(ToolCall {
@@ -309,6 +327,7 @@ impl CodexRollout {
                         creates: Some(path),
                         id: None,
                         input: 0,
+                        shown: None,
                     }));
                 }
             }
@@ -317,6 +336,14 @@ impl CodexRollout {
                 self.running.remove(&c.call_id);
                 if let Some(mut inner) = c.output.take() {
                     out.items.push(Item::Text(inner.finish()));
+                }
+                if let Some(text) = c.said.take() {
+                    out.items.push(Item::Said(Box::new(Said::Result {
+                        parent: None,
+                        id: c.call_id.clone(),
+                        failed: false,
+                        text,
+                    })));
                 }
                 out.items.push(Item::Done(ToolDone {
                     id: std::mem::take(&mut c.call_id),
@@ -434,12 +461,25 @@ impl JsonSink<Key> for Sink<'_> {
         let Some(t) = target(path) else { return };
         self.c.target = Some(t);
         match t {
+            Target::Text
+                if self.c.role == "user"
+                    && self.c.prompt.is_none()
+                    && crate::replay::capturing() =>
+            {
+                self.c.prompt = Some(Default::default());
+            }
             Target::Text if self.c.role == "assistant" && self.c.text.is_none() => {
                 self.c.text = Some(WorkerText::default());
             }
             // The name comes before the input in every record Codex writes.
             Target::Input if self.c.name == "apply_patch" => {
                 self.c.patch = Some(PatchAdds::default());
+            }
+            Target::Output if crate::replay::capturing() && self.c.said.is_none() => {
+                self.c.said = Some(Default::default());
+                if self.running.contains_key(&self.c.call_id) {
+                    self.c.output = Some(Box::default());
+                }
             }
             // The call_id comes before the output in every record Codex writes.
             Target::Output if self.running.contains_key(&self.c.call_id) => {
@@ -456,9 +496,15 @@ impl JsonSink<Key> for Sink<'_> {
                 if let Some(text) = &mut c.text {
                     text.feed(bytes);
                 }
+                if let Some(prompt) = &mut c.prompt {
+                    prompt.push(bytes);
+                }
                 return;
             }
             Some(Target::Output) => {
+                if let Some(said) = &mut c.said {
+                    said.push(bytes);
+                }
                 if let Some(inner) = &mut c.output {
                     inner.feed(bytes);
                 }

@@ -18,6 +18,7 @@ use super::{
     Digest, Exit, Format, InFlight, Item, Record, RecordCounts, ToolCall, ToolDone, WorkerRun,
     WorkerText,
 };
+use crate::replay::{Said, Who};
 use crate::usage::{ModelUsage, Tokens, Usage};
 
 /// `gemini --output-format stream-json`, told by its event types (`init`, `message`,
@@ -135,6 +136,10 @@ struct Current {
     held: Vec<u8>,
     /// Events of an `output` streamed into its own scanner (a shell call's result).
     output: Option<WorkerText>,
+    /// A message's `content` or a result's `output`, when the run replays.
+    said: Option<crate::replay::Excerpt>,
+    /// A message's `delta`: a fragment of the message before.
+    delta: bool,
 }
 
 /// The state kept across the events of one stream.
@@ -182,6 +187,21 @@ impl Gemini {
         } else {
             self.turn.take().map(WorkerText::finish).unwrap_or_default()
         };
+        if c.ty == "message"
+            && let Some(text) = c.said.take()
+        {
+            let who = if c.role == "assistant" {
+                Who::Worker
+            } else {
+                Who::User
+            };
+            let said = if c.delta {
+                Said::More { who, text }
+            } else {
+                Said::Message { who, text }
+            };
+            out.items.push(Item::Said(Box::new(said)));
+        }
         if !found.is_empty() {
             out.items.push(Item::Text(found));
         }
@@ -239,6 +259,7 @@ impl Gemini {
                     creates,
                     id: (!c.tool_id.is_empty()).then_some(c.tool_id),
                     input: c.input.0,
+                    shown: c.input.shown(),
                 }));
             }
             "tool_result" => {
@@ -249,8 +270,17 @@ impl Gemini {
                 } else if shell && !c.held.is_empty() {
                     out.items.push(Item::Text(WorkerText::scan(&c.held)));
                 }
+                let failed = !c.status.is_empty() && c.status != "success";
+                if let Some(text) = c.said.take() {
+                    out.items.push(Item::Said(Box::new(Said::Result {
+                        parent: None,
+                        id: c.tool_id.clone(),
+                        failed,
+                        text,
+                    })));
+                }
                 out.items.push(Item::Done(ToolDone {
-                    failed: !c.status.is_empty() && c.status != "success",
+                    failed,
                     id: c.tool_id,
                 }));
             }
@@ -416,7 +446,7 @@ impl JsonSink<Key> for Sink<'_> {
             _ => {}
         }
         if in_input(path) {
-            self.c.input.feed(name);
+            self.c.input.key(name);
         }
     }
 
@@ -433,6 +463,12 @@ impl JsonSink<Key> for Sink<'_> {
         }
         let Some(key) = target(path) else { return };
         self.c.target = Some(key);
+        if matches!(key, Key::Content | Key::Output)
+            && self.c.said.is_none()
+            && crate::replay::capturing()
+        {
+            self.c.said = Some(Default::default());
+        }
         if key == Key::Output
             && self.c.ty == "tool_result"
             && self.shell_calls.contains(&self.c.tool_id)
@@ -447,6 +483,9 @@ impl JsonSink<Key> for Sink<'_> {
     fn string(&mut self, bytes: &[u8]) {
         if self.c.hashing {
             self.c.input.feed(bytes);
+        }
+        if let (Some(Key::Content | Key::Output), Some(said)) = (self.c.target, &mut self.c.said) {
+            said.push(bytes);
         }
         match self.c.target {
             Some(Key::Content) if self.c.ty == "message" && self.c.role == "assistant" => {
@@ -495,6 +534,8 @@ impl JsonSink<Key> for Sink<'_> {
                 }
             } else if in_input(path) {
                 self.c.input.feed(literal);
+            } else if path == [Frame::Object(Key::Delta)] {
+                self.c.delta = literal == b"true";
             }
         }
     }

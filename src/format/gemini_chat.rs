@@ -20,6 +20,7 @@ use super::lexer::{Frame, JsonSink, KeySet, Kind, Lexer};
 use super::{
     Digest, Document, Item, Place, Record, RecordCounts, ToolCall, ToolDone, WorkerRun, WorkerText,
 };
+use crate::replay::{Said, Who};
 use crate::usage::{Tokens, Usage};
 
 /// The keys of a chat file this reader reads.
@@ -93,6 +94,8 @@ struct Message {
     update: bool,
     model: String,
     tokens: Tokens,
+    /// Its content, when the run replays.
+    said: Option<crate::replay::Excerpt>,
 }
 
 /// The tool call being read.
@@ -105,6 +108,8 @@ struct Call {
     id: String,
     status: String,
     input: Digest,
+    /// Its result's output, when the run replays.
+    said: Option<crate::replay::Excerpt>,
 }
 
 /// Where a string value goes.
@@ -195,7 +200,7 @@ fn target(path: &[Frame<Key>]) -> Option<Target> {
 impl State {
     /// A tool call of the message ended: what it did.
     fn end_call(&mut self) {
-        let call = std::mem::take(&mut self.message.call);
+        let mut call = std::mem::take(&mut self.message.call);
         let path = (!call.path.is_empty()).then_some(call.path);
         let creates = match (call.name.as_str(), path) {
             ("write_file", Some(p)) if !self.known_paths.contains(&p) => Some(p),
@@ -221,7 +226,16 @@ impl State {
                 creates,
                 id: (!call.id.is_empty()).then(|| call.id.clone()),
                 input: call.input.0,
+                shown: call.input.shown(),
             }));
+            if let Some(text) = call.said.take() {
+                self.message.items.push(Item::Said(Box::new(Said::Result {
+                    parent: None,
+                    id: call.id.clone(),
+                    failed: !call.status.is_empty() && call.status != "success",
+                    text,
+                })));
+            }
         }
         if let Some(output) = call.output.filter(|_| worker) {
             self.message.items.push(Item::Text(output.finish()));
@@ -253,6 +267,14 @@ impl State {
         };
         let mut items = Vec::new();
         let mut usage = None;
+        if let Some(text) = m.said.take() {
+            let who = if m.ty == "gemini" {
+                Who::Worker
+            } else {
+                Who::User
+            };
+            items.push(Item::Said(Box::new(Said::Message { who, text })));
+        }
         match m.ty.as_str() {
             "gemini" => {
                 self.worker_messages += 1;
@@ -306,7 +328,7 @@ impl JsonSink<Key> for State {
             self.key_name.clear();
             self.key_name.extend_from_slice(name);
         } else if in_args(path) {
-            self.message.call.input.feed(name);
+            self.message.call.input.key(name);
         }
     }
 
@@ -328,6 +350,17 @@ impl JsonSink<Key> for State {
         }
         let Some(t) = target(path) else { return };
         self.target = Some(t);
+        if crate::replay::capturing() {
+            match t {
+                Target::Content if self.message.said.is_none() => {
+                    self.message.said = Some(Default::default());
+                }
+                Target::CallOutput if self.message.call.said.is_none() => {
+                    self.message.call.said = Some(Default::default());
+                }
+                _ => {}
+            }
+        }
         match t {
             Target::Content => {
                 self.message.at = self.at;
@@ -351,6 +384,12 @@ impl JsonSink<Key> for State {
         let m = &mut self.message;
         if self.hashing {
             m.call.input.feed(bytes);
+        }
+        match (self.target, &mut m.said, &mut m.call.said) {
+            (Some(Target::Content), Some(said), _) | (Some(Target::CallOutput), _, Some(said)) => {
+                said.push(bytes)
+            }
+            _ => {}
         }
         let field = match self.target {
             Some(Target::Content) => {
@@ -533,7 +572,7 @@ mod tests {
                     })
                     .collect(),
                 Item::Call(c) => vec![format!("call {:?}", c.creates)],
-                Item::SubagentRun(_) | Item::Done(_) => vec![],
+                Item::SubagentRun(_) | Item::Done(_) | Item::Said(_) => vec![],
             })
             .collect();
         assert_eq!(

@@ -147,7 +147,17 @@ impl JsonSink<Key> for State {
         }
         // The document ended: its reply and the run's end are one record.
         let (line, items) = match self.reply.take() {
-            Some((line, text)) => (line, vec![Item::Text(text.finish())]),
+            Some((line, mut text)) => {
+                let mut items = Vec::new();
+                if let Some(text) = text.said() {
+                    items.push(Item::Said(Box::new(crate::replay::Said::Message {
+                        who: crate::replay::Who::Worker,
+                        text,
+                    })));
+                }
+                items.push(Item::Text(text.finish()));
+                (line, items)
+            }
             None => (self.at, Vec::new()),
         };
         let failed = self.error.is_some();

@@ -210,6 +210,8 @@ pub struct ToolCall {
     /// A digest of the call's input (every key and value, in order): two calls of a tool
     /// with the same digest asked for the same thing.
     pub input: u64,
+    /// The input as text, when the run replays (see [`crate::replay`]).
+    pub shown: Option<Box<crate::replay::Excerpt>>,
 }
 
 /// The result of a tool call.
@@ -222,32 +224,64 @@ pub struct ToolDone {
     pub failed: bool,
 }
 
-/// A running digest of a tool call's input (FNV-1a: stable, cheap, no allocation).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Digest(pub u64);
+/// A running digest of a tool call's input (FNV-1a: stable, cheap, no allocation), and,
+/// when the run replays (see [`crate::replay::capturing`]), the input as text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Digest(pub u64, pub Option<Box<crate::replay::InputText>>);
 
 impl Default for Digest {
     fn default() -> Self {
-        Digest(0xcbf2_9ce4_8422_2325)
+        Digest(
+            0xcbf2_9ce4_8422_2325,
+            crate::replay::capturing().then(Box::default),
+        )
     }
 }
 
 impl Digest {
+    #[inline]
     pub fn feed(&mut self, bytes: &[u8]) {
+        self.hash(bytes);
+        if let Some(shown) = &mut self.1 {
+            shown.value(bytes);
+        }
+    }
+
+    /// (In a local: the loop keeps it in a register.)
+    #[inline]
+    fn hash(&mut self, bytes: &[u8]) {
+        let mut h = self.0;
         for b in bytes {
-            self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x100_0000_01b3);
+            h = (h ^ u64::from(*b)).wrapping_mul(0x100_0000_01b3);
+        }
+        self.0 = h;
+    }
+
+    /// A key of the input (digested as its bytes).
+    pub fn key(&mut self, name: &[u8]) {
+        self.hash(name);
+        if let Some(shown) = &mut self.1 {
+            shown.key(name);
         }
     }
 
     /// Marks where one value ends and the next starts.
     pub fn mark(&mut self, tag: u8) {
-        self.feed(&[0xff, tag]);
+        self.hash(&[0xff, tag]);
+        if let Some(shown) = &mut self.1 {
+            shown.start();
+        }
+    }
+
+    /// The input as the replay shows it, when kept.
+    pub fn shown(&mut self) -> Option<Box<crate::replay::Excerpt>> {
+        self.1.take().map(|i| Box::new(i.text))
     }
 
     /// The digest of whole bytes.
     pub fn of(bytes: &[u8]) -> u64 {
-        let mut d = Digest::default();
-        d.feed(bytes);
+        let mut d = Digest(Digest::default().0, None);
+        d.hash(bytes);
         d.0
     }
 }
@@ -263,6 +297,9 @@ pub enum Item {
     /// A subagent finished; Claude Code 2.1 keeps its records in
     /// `<session>/subagents/agent-<id>.jsonl` beside the session file.
     SubagentRun(String),
+    /// A message or a tool result, for the replay (only when the run replays; a call's
+    /// input rides on its [`ToolCall`]).
+    Said(Box<crate::replay::Said>),
 }
 
 /// How a worker process ended: a `result` record.
@@ -476,11 +513,23 @@ pub fn in_flight(pending: &HashMap<String, InFlight>) -> Option<InFlight> {
 }
 
 /// Text that is the worker speaking, scanned for markers as it is decoded (a command
-/// output of any size is never held), its events kept until the record ends.
-#[derive(Debug, Default)]
+/// output of any size is never held), its events kept until the record ends; its first
+/// bytes kept too when the run replays.
+#[derive(Debug)]
 pub struct WorkerText {
     scanner: Box<TextScanner>,
     events: Vec<Event>,
+    said: Option<crate::replay::Excerpt>,
+}
+
+impl Default for WorkerText {
+    fn default() -> Self {
+        WorkerText {
+            scanner: Box::default(),
+            events: Vec::new(),
+            said: crate::replay::capturing().then(Default::default),
+        }
+    }
 }
 
 impl WorkerText {
@@ -488,6 +537,15 @@ impl WorkerText {
     pub fn feed(&mut self, bytes: &[u8]) {
         let events = &mut self.events;
         self.scanner.feed(bytes, &mut |e| events.push(e));
+        if let Some(said) = &mut self.said {
+            said.push(bytes);
+        }
+    }
+
+    /// The text as the replay shows it (when the run replays), taken before the text
+    /// ends.
+    pub fn said(&mut self) -> Option<crate::replay::Excerpt> {
+        self.said.take()
     }
 
     /// The events found so far (the text goes on).

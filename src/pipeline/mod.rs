@@ -7,7 +7,7 @@ mod subagents;
 mod tally;
 
 pub use ordered::Ordered;
-pub use tally::{Keep, Tally, Through};
+pub use tally::{Finished, Keep, Tally, Through};
 
 use std::path::Path;
 
@@ -39,6 +39,8 @@ pub struct Analysis {
     pub worker: Option<WorkerRun>,
     /// When things happened, when asked for (the pictures).
     pub timeline: Option<crate::timeline::Timeline>,
+    /// What the input said, when the scanner kept it (the HTML report's replay).
+    pub replay: Option<crate::replay::Replay>,
     /// The rules that could not run on it, and why.
     pub not_checked: Vec<(crate::rule::Rule, &'static str)>,
     /// What broke in its wrapping (corrupt gzip): what came before was checked, but it
@@ -90,11 +92,15 @@ pub struct Pipeline {
 impl Pipeline {
     /// A pipeline for the input reports call `name`.
     pub fn new(name: &str, options: Options) -> Self {
+        let replay = options.scan.replay;
         Pipeline {
             name: name.to_owned(),
             scanner: Scanner::new(options.scan),
             machine: options.rules.map(Machine::new),
-            subagents: options.session_file.as_deref().map(Subagents::beside),
+            subagents: options
+                .session_file
+                .as_deref()
+                .map(|file| Subagents::beside(file, replay)),
             parallel: options.parallel,
             blocks: None,
         }
@@ -344,7 +350,15 @@ impl<S: Sink> To<'_, S> {
         if let (EventKind::SubagentRun { agent_id }, Some(subagents)) =
             (&event.kind, &mut *self.subagents)
         {
-            for call in subagents.creations(agent_id) {
+            let run = subagents.run(agent_id);
+            // What the subagent said, in the replay where its run is told.
+            for mut said in run.said {
+                said.at = event.at;
+                if self.sink.push(self.name, Item::Event(&said))? == Flow::Stop {
+                    return Ok(Flow::Stop);
+                }
+            }
+            for call in run.creations {
                 if machine.event(self.name, &call, self.sink)? == Flow::Stop {
                     return Ok(Flow::Stop);
                 }
@@ -392,7 +406,12 @@ where
     }
     // Everything before the end is settled: a sink that orders hands on the rest.
     sink.push(&name, Item::Settled(u64::MAX))?;
-    let (totals, states, timeline) = tally.finish(pipeline.lines());
+    let Finished {
+        totals,
+        states,
+        timeline,
+        replay,
+    } = tally.finish(pipeline.lines());
     Ok((
         Analysis {
             states,
@@ -405,6 +424,7 @@ where
             records: pipeline.records(),
             worker: pipeline.worker_run(),
             timeline,
+            replay,
             not_checked: pipeline.not_checked(),
             damage: pipeline.damage().map(str::to_owned),
         },
@@ -424,7 +444,8 @@ fn in_blocks(file: &std::fs::File, scan: &ScanOptions, buf: &mut [u8]) -> Option
     use crate::scan::InputKind;
     use std::os::unix::fs::FileExt;
     let meta = file.metadata().ok()?;
-    if !meta.is_file() || meta.len() < BLOCKS_FROM || scan.join_partial {
+    // The replay tells every line in order: one reader.
+    if !meta.is_file() || meta.len() < BLOCKS_FROM || scan.join_partial || scan.replay {
         return None;
     }
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));

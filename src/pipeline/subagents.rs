@@ -6,6 +6,7 @@ use std::path::Path;
 use super::{Options, Pipeline};
 use crate::error::InputError;
 use crate::event::{Event, EventKind};
+use crate::replay::{Said, Who};
 use crate::scan::ScanOptions;
 use crate::sink::{Flow, Item, Sink};
 use crate::source::{Input, display_name};
@@ -17,19 +18,34 @@ pub(super) struct Subagents {
     dir: std::path::PathBuf,
     /// The directory's `agent-<id>.jsonl` files by id, once listed.
     files: Option<Vec<(String, std::path::PathBuf)>>,
+    /// The run replays (the HTML report): what each subagent said is kept too.
+    replay: bool,
 }
 
+/// What a subagent's file tells its parent's input.
+#[derive(Debug, Default)]
+pub(super) struct Run {
+    /// Its tool calls that created files (its task's files).
+    pub(super) creations: Vec<Event>,
+    /// What it said and did, for the replay (only when the run replays), as a
+    /// subagent's: nested under the worker's call that started it.
+    pub(super) said: Vec<Event>,
+}
+
+/// What the replay keeps of one subagent's file: its first messages, calls and results.
+const MAX_SAID: usize = 500;
+
 impl Subagents {
-    pub(super) fn beside(session: &Path) -> Self {
+    pub(super) fn beside(session: &Path, replay: bool) -> Self {
         Subagents {
             dir: session.with_extension("").join("subagents"),
             files: None,
+            replay,
         }
     }
 
-    /// The tool calls of subagent `id` that created files (they are its task's files):
-    /// none when its file is not there.
-    pub(super) fn creations(&mut self, id: &str) -> Vec<Event> {
+    /// What subagent `id`'s file tells: nothing when it is not there.
+    pub(super) fn run(&mut self, id: &str) -> Run {
         let dir = &self.dir;
         let files = self.files.get_or_insert_with(|| {
             let Ok(entries) = std::fs::read_dir(dir) else {
@@ -53,10 +69,10 @@ impl Subagents {
                 .iter()
                 .find(|(file_id, _)| !id.is_empty() && file_id.starts_with(id))
         }) else {
-            return Vec::new();
+            return Run::default();
         };
         let Ok(mut input) = Input::open(Some(path)) else {
-            return Vec::new();
+            return Run::default();
         };
         // The subagent's file goes through a pipeline of its own (events only, no
         // rules): its file-creating calls are kept.
@@ -65,27 +81,68 @@ impl Subagents {
             Options {
                 scan: ScanOptions {
                     input: crate::scan::InputKind::Cli(crate::format::claude::SPEC.cli),
+                    replay: self.replay,
                     ..ScanOptions::default()
                 },
                 ..Options::default()
             },
         );
-        let mut calls = Creations(Vec::new());
+        let mut run = Run::default();
         let mut buf = vec![0u8; crate::source::CHUNK];
         // A subagent file that cannot be read to its end gives the calls read so far.
-        let _ = pipeline.read(&mut input, &mut buf, &mut calls);
-        calls.0
+        let _ = pipeline.read(&mut input, &mut buf, &mut run);
+        run
+    }
+}
+
+/// What the replay shows of a subagent's record: its messages as a subagent's, its
+/// calls as made under `agent`.
+fn as_subagents(said: &Said, agent: &str) -> Said {
+    match said {
+        Said::Message { text, .. } => Said::Message {
+            who: Who::Subagent,
+            text: text.clone(),
+        },
+        Said::More { text, .. } => Said::More {
+            who: Who::Subagent,
+            text: text.clone(),
+        },
+        Said::Call {
+            tool, id, input, ..
+        } => Said::Call {
+            tool: tool.clone(),
+            id: id.clone(),
+            parent: Some(agent.to_owned()),
+            input: input.clone(),
+        },
+        Said::Result {
+            id, failed, text, ..
+        } => Said::Result {
+            id: id.clone(),
+            failed: *failed,
+            parent: Some(agent.to_owned()),
+            text: text.clone(),
+        },
+        Said::Line(text) => Said::Line(text.clone()),
     }
 }
 
 /// Keeps the file-creating tool calls of a subagent's file (as its parent's, so with no
-/// subagent of their own).
-struct Creations(Vec<Event>);
-
-impl Sink for Creations {
+/// subagent of their own), and what it said for the replay.
+impl Sink for Run {
     type Error = InputError;
 
-    fn push(&mut self, _input: &str, item: Item<'_>) -> Result<Flow, InputError> {
+    fn push(&mut self, input: &str, item: Item<'_>) -> Result<Flow, InputError> {
+        if let Item::Event(e) = &item
+            && let EventKind::Said(said) = &e.kind
+        {
+            if self.said.len() < MAX_SAID {
+                let mut e = (*e).clone();
+                e.kind = EventKind::Said(Box::new(as_subagents(said, input)));
+                self.said.push(e);
+            }
+            return Ok(Flow::Continue);
+        }
         // Only events come out of a pipeline without rules; of them, the calls that
         // create files are what the parent's task is credited with.
         if let Item::Event(e) = item
@@ -100,7 +157,7 @@ impl Sink for Creations {
                 // worker's own (no loop is looked for in them).
                 *id = None;
             }
-            self.0.push(e);
+            self.creations.push(e);
         }
         Ok(Flow::Continue)
     }

@@ -5,6 +5,8 @@
 //! one command only.
 
 use crate::baseline::State;
+use crate::event::EventKind;
+use crate::replay::Replay;
 use crate::rule::Severity;
 use crate::sink::{Flow, Item, Sink};
 use crate::state::SessionState;
@@ -37,6 +39,9 @@ pub struct Tally {
     /// Sessions ended so far.
     ended: u64,
     timeline: Option<Builder>,
+    /// What the input said, for the HTML report's replay: begun by the first thing said
+    /// (the scanner tells nothing unless the run replays).
+    replay: Option<Replay>,
 }
 
 impl Tally {
@@ -48,6 +53,7 @@ impl Tally {
             keep,
             ended: 0,
             timeline: draw.then(Builder::new),
+            replay: None,
         }
     }
 
@@ -91,16 +97,35 @@ impl Tally {
             .map(|t| std::mem::take(t).finish(lines))
     }
 
+    /// The replay so far; a new one is begun by what is said next.
+    pub fn take_replay(&mut self) -> Option<Replay> {
+        self.replay.take()
+    }
+
     /// Counts anew (a followed file was truncated or replaced).
     pub fn restart(&mut self) {
         self.totals = Totals::default();
     }
 
-    /// Ends the input `lines` long: the counts, the states kept and the timeline.
-    pub fn finish(self, lines: u64) -> (Totals, Vec<SessionState>, Option<Timeline>) {
-        let timeline = self.timeline.map(|t| t.finish(lines));
-        (self.totals, self.states, timeline)
+    /// Ends the input `lines` long: the counts, the states kept, the timeline and the
+    /// replay.
+    pub fn finish(self, lines: u64) -> Finished {
+        Finished {
+            totals: self.totals,
+            states: self.states,
+            timeline: self.timeline.map(|t| t.finish(lines)),
+            replay: self.replay,
+        }
     }
+}
+
+/// What a [`Tally`] gathered of an input that ended.
+#[derive(Debug)]
+pub struct Finished {
+    pub totals: Totals,
+    pub states: Vec<SessionState>,
+    pub timeline: Option<Timeline>,
+    pub replay: Option<Replay>,
 }
 
 /// A [`Tally`] at work in front of `inner`.
@@ -119,6 +144,17 @@ impl<S: Sink> Sink for Through<'_, S> {
             Item::Event(event) => {
                 if let Some(tl) = &mut t.timeline {
                     tl.event(event);
+                }
+                match &event.kind {
+                    EventKind::Said(said) => {
+                        t.replay.get_or_insert_default().said(event.at.line, said)
+                    }
+                    EventKind::Marker(_) | EventKind::Malformed(_) | EventKind::Unknown { .. } => {
+                        if let Some(replay) = &mut t.replay {
+                            replay.marker(event.at.line);
+                        }
+                    }
+                    _ => {}
                 }
             }
             Item::Finding(f) => {

@@ -1,270 +1,147 @@
-//! `html`: one self-contained page (SPEC §9). No network, no script, no external style
-//! or font: inline CSS and inline SVG, and a Content-Security-Policy that forbids any
-//! script, so a transcript that carries `<script>` cannot run it. Per input: the
-//! summary, the post-mortem verdict, a timeline of each session (tasks, subagents and
-//! the distillation as bars, findings marked where they happened, their message on
-//! hover), and the findings table with the quoted line. Everything taken from a
-//! transcript is escaped twice over: control bytes shown as `\x1b`, then HTML-escaped.
-//! Readable on a narrow screen (the SVG scales, the table scrolls) and printable.
+//! `html`: one self-contained page (SPEC §9), the run's replay. No network, no external
+//! script, style or font: inline CSS and inline SVG, and a Content-Security-Policy that
+//! lets only the page's own script run (by its sha256), so a transcript that carries
+//! `<script>` cannot run it. Everything taken from a transcript is escaped twice over:
+//! control bytes shown as `\x1b`, then HTML-escaped.
 //!
-//! Written as a stream: the head at the first input, each input's section when it ends.
+//! The page opens with the run's totals (inputs, sessions, errors, warnings, usage)
+//! and an index of the inputs with their verdicts, failed ones first, each a link to
+//! its part. Per input: the summary, the post-mortem verdict, and per session its
+//! timeline (labelled bars, axis ticks in the input's clock, a legend) beside its
+//! replay (the worker's messages, its tool calls with their inputs, their results
+//! folded, or the lines of a plain transcript with the markers marked); then the
+//! findings table. Each finding links to its line in the replay, and each line back
+//! to its findings. `--redact` replaces the texts with their lengths.
 //!
+//! The small inline script adds search and keys (`/`, `j`, `k`, `o`); without it the
+//! page reads the same (the search box stays hidden).
+//!
+//! Written as the inputs end, into a temporary file; at the run's end the page is
+//! assembled: head, totals and index (known only then), the inputs' parts copied.
 //! Bounded (SPEC §6): the timeline keeps at most its caps per input, the page draws at
-//! most [`MAX_RUN_ITEMS`] spans and findings in a run, and at most [`MAX_LANES`] rows of
-//! one kind of span per session (the bars past them share an overflow row that counts
-//! them); the lanes are laid out in O(n log n). Whatever is left out is said on the page,
-//! in a note under the input's heading and under each session concerned.
+//! most [`MAX_RUN_ITEMS`] spans and findings in a run and at most
+//! [`crate::timeline::MAX_LANES`] rows of
+//! one kind of span per session, the replay keeps what [`replay`] says, the index at
+//! most [`MAX_INDEX`] rows. Whatever is left out is said on the page.
+
+mod index;
+mod replay;
+mod script;
+mod style;
+mod svg;
 
 use std::fmt::Write as _;
-use std::io::{self, Write};
+use std::io::{self, BufWriter, Seek, Write};
 
 use super::{FileSummary, Totals};
+use crate::replay::{MAX_ENTRIES, MAX_KEPT, MAX_PAGE, Replay};
 use crate::rule::Severity;
 use crate::sink::{Flow, Item, Sink};
 use crate::state::Status;
-use crate::timeline::{
-    Axis, MAX_LANES, MAX_RUN_ITEMS, Point, RunCap, SessionSpan, SpanKind, Timeline, lanes,
-};
+use crate::timeline::{Axis, MAX_RUN_ITEMS, Mark, RunCap};
+pub use index::MAX_INDEX;
+use index::{Row, Verdict};
+use replay::{Render, size};
 
-/// The HTML report: one page, written as the inputs end.
+/// The HTML report: one page, assembled at the run's end.
 pub struct Html<W> {
     out: W,
-    started: bool,
+    /// `--redact`.
+    redact: bool,
     /// What the page has drawn so far in the run, against [`MAX_RUN_ITEMS`].
     cap: RunCap,
+    /// The inputs' parts, as they end.
+    body: Option<BufWriter<std::fs::File>>,
+    index: Vec<Row>,
+    /// Inputs past the index's cap.
+    unindexed: u64,
+    /// Usage of every input, as the CLIs reported it.
+    usage: Option<crate::usage::Usage>,
+    /// Bytes of replay written in the run, and entries not written past that cap.
+    written: usize,
+    unwritten: u64,
+    inputs: usize,
 }
 
 impl<W: Write> Html<W> {
-    pub fn new(out: W) -> Self {
+    /// The report on `out`; `redact`: texts from the transcripts replaced by their
+    /// lengths.
+    pub fn new(out: W, redact: bool) -> Self {
         Html {
             out,
-            started: false,
+            redact,
             cap: RunCap::default(),
+            body: None,
+            index: Vec::new(),
+            unindexed: 0,
+            usage: None,
+            written: 0,
+            unwritten: 0,
+            inputs: 0,
         }
     }
 
-    fn begin(&mut self) -> io::Result<()> {
-        if self.started {
-            return Ok(());
+    fn body(&mut self) -> io::Result<&mut BufWriter<std::fs::File>> {
+        if self.body.is_none() {
+            self.body = Some(BufWriter::new(tempfile::tempfile()?));
         }
-        self.started = true;
-        self.out.write_all(HEAD.as_bytes())
+        // Set just above.
+        self.body
+            .as_mut()
+            .ok_or_else(|| io::Error::other("no body"))
     }
 }
-
-const HEAD: &str = r#"<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
-<title>quant-session report</title>
-<style>
-body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0 auto;max-width:1100px;padding:1rem;color:#1c1e21;background:#fff}
-h1{font-size:1.35rem;margin:.2rem 0 1rem}
-h2{font-size:1.1rem;margin:2rem 0 .3rem;word-break:break-all}
-h3{font-size:.95rem;margin:1.2rem 0 .3rem;word-break:break-all}
-.summary,.verdict{margin:.2rem 0}
-.axis{color:#666;font-size:.85rem}
-svg.timeline{width:100%;height:auto;display:block;border:1px solid #ddd;border-radius:4px;background:#fafafa}
-svg text{font:11px system-ui,sans-serif;fill:#333}
-.table{overflow-x:auto}
-table{border-collapse:collapse;width:100%;margin:.4rem 0 1rem;font-size:.85rem}
-th,td{border-bottom:1px solid #e3e3e3;padding:.25rem .4rem;text-align:left;vertical-align:top}
-td.q{font-family:ui-monospace,Menlo,Consolas,monospace;white-space:pre-wrap;word-break:break-all;max-width:28rem}
-.error{color:#b3261e;font-weight:600}
-.warning{color:#8a5a00;font-weight:600}
-.ok{color:#1b7f3b;font-weight:600}
-footer{color:#777;font-size:.8rem;margin-top:2rem}
-@media print{body{max-width:none}svg.timeline{break-inside:avoid}.table{overflow:visible}}
-@media (max-width:600px){body{padding:.5rem}td.q{max-width:12rem}}
-</style>
-</head>
-<body>
-<h1>quant-session report</h1>
-"#;
 
 /// Text from a transcript, made safe: control bytes escaped, then HTML-escaped.
 fn text(s: &str) -> String {
     crate::sanitize::markup(s)
 }
 
-/// How a point reads on the axis.
-fn label(t: &Timeline, p: Point) -> String {
-    match (t.axis, p.micros) {
-        (Axis::Clock, Some(m)) => chrono::DateTime::from_timestamp_micros(m)
-            .map(|d| d.format("%H:%M:%S").to_string())
-            .unwrap_or_default(),
-        _ => format!("line {}", p.line),
-    }
-}
-
-/// Width of the drawing, in SVG units.
-const W: f64 = 1000.0;
-const LEFT: f64 = 130.0;
-const ROW: f64 = 18.0;
-
-/// A bar: from, to, what it is (for its hover text), its colour.
-type Bar = (f64, f64, String, &'static str);
-
-/// Draws a session: its first `spans` spans and its first `marks` findings (what the
-/// run's cap lets through).
-fn session_svg(t: &Timeline, s: &SessionSpan, spans: usize, marks: usize, out: &mut String) {
-    let start = t.at(s.start);
-    let end = t.at(s.end.unwrap_or(s.start)).max(start + 1);
-    let x = |p: Point| LEFT + (t.at(p) - start) as f64 / (end - start) as f64 * (W - LEFT - 10.0);
-    // Rows: the session, then a lane per overlapping span of each kind.
-    let mut rows: Vec<(String, Vec<Bar>)> = Vec::new();
-    let session_end = s.end.unwrap_or(s.start);
-    let bar = |span_start: Point, span_end: Option<Point>| {
-        let a = x(span_start);
-        let b = x(span_end.unwrap_or(session_end)).max(a + 2.0);
-        (a, b)
-    };
-    let (a, b) = bar(s.start, s.end);
-    rows.push((
-        "session".into(),
-        vec![(a, b, format!("session {}", s.id), "#9aa5b1")],
-    ));
-    for kind in [
-        SpanKind::Distillation,
-        SpanKind::Task,
-        SpanKind::Subagent,
-        SpanKind::Tool,
-    ] {
-        let color = match kind {
-            SpanKind::Task => "#4c8bf5",
-            SpanKind::Subagent => "#9c6ade",
-            SpanKind::Distillation => "#2a9d8f",
-            SpanKind::Tool => "#c9a227",
-        };
-        let mut bars: Vec<Bar> = Vec::new();
-        for span in s.spans[..spans].iter().filter(|sp| sp.kind == kind) {
-            let (a, b) = bar(span.start, span.end);
-            let what = match (kind, span.end) {
-                (SpanKind::Distillation, _) => "distillation".to_owned(),
-                (_, Some(e)) => format!(
-                    "{} {} (lines {}–{})",
-                    kind.word(),
-                    span.name,
-                    span.start.line,
-                    e.line
-                ),
-                (_, None) => format!(
-                    "{} {} (line {}, never completed)",
-                    kind.word(),
-                    span.name,
-                    span.start.line
-                ),
-            };
-            bars.push((a, b, what, color));
-        }
-        let ends: Vec<(f64, f64)> = bars.iter().map(|&(a, b, _, _)| (a, b)).collect();
-        let (lane_of, count) = lanes(&ends, MAX_LANES);
-        let mut rows_of_kind: Vec<Vec<Bar>> = vec![Vec::new(); count];
-        for (bar, lane) in bars.into_iter().zip(lane_of) {
-            rows_of_kind[lane].push(bar);
-        }
-        for (i, bars) in rows_of_kind.into_iter().enumerate() {
-            let name = if i == MAX_LANES {
-                format!("+{} overlapping", bars.len())
-            } else if i == 0 {
-                format!("{}s", kind.word())
-            } else {
-                String::new()
-            };
-            rows.push((name, bars));
-        }
-    }
-    let height = (rows.len() as f64 + 1.0) * ROW + 22.0;
-    let _ = write!(
-        out,
-        r#"<svg class="timeline" viewBox="0 0 {W} {height}" role="img" aria-label="timeline of session {}">"#,
-        text(&s.id)
-    );
-    for (i, (name, bars)) in rows.iter().enumerate() {
-        let y = 6.0 + i as f64 * ROW;
-        let _ = write!(out, r#"<text x="4" y="{}">{}</text>"#, y + 11.0, text(name));
-        for (a, b, what, color) in bars {
-            let _ = write!(
-                out,
-                r#"<rect x="{a:.1}" y="{y:.1}" width="{:.1}" height="{:.1}" rx="2" fill="{color}"><title>{}</title></rect>"#,
-                b - a,
-                ROW - 5.0,
-                text(what)
-            );
-        }
-    }
-    // Findings where they happened, on a row of their own.
-    let y = 6.0 + rows.len() as f64 * ROW + 6.0;
-    let _ = write!(out, r#"<text x="4" y="{}">findings</text>"#, y + 4.0);
-    for m in &s.marks[..marks] {
-        let color = match m.severity {
-            Severity::Error => "#b3261e",
-            Severity::Warning => "#d08a00",
-        };
-        let _ = write!(
-            out,
-            r#"<circle cx="{:.1}" cy="{y:.1}" r="5" fill="{color}"><title>line {}: {}: {}</title></circle>"#,
-            x(m.at),
-            m.at.line,
-            m.rule,
-            text(&m.message)
-        );
-    }
-    let _ = write!(
-        out,
-        r#"<text x="{LEFT}" y="{:.1}">{}</text><text x="{}" y="{:.1}" text-anchor="end">{}</text></svg>"#,
-        height - 3.0,
-        text(&label(t, s.start)),
-        W - 10.0,
-        height - 3.0,
-        text(&label(t, session_end))
-    );
-}
-
-fn findings_table(marks: &[&crate::timeline::Mark], out: &mut String) {
-    if marks.is_empty() {
-        out.push_str("<p class=\"ok\">No findings.</p>\n");
-        return;
-    }
-    out.push_str("<div class=\"table\"><table><thead><tr><th>rule</th><th>severity</th><th>line</th><th>message</th><th>the line</th></tr></thead><tbody>\n");
-    for m in marks {
-        let class = match m.severity {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-        };
-        let _ = writeln!(
-            out,
-            r#"<tr><td>{}</td><td class="{class}">{}</td><td>{}</td><td>{}</td><td class="q">{}</td></tr>"#,
-            m.rule,
-            m.severity.as_str(),
-            m.at.line,
-            text(&m.message),
-            text(&m.quote)
-        );
-    }
-    out.push_str("</tbody></table></div>\n");
+fn plural(n: u64, one: &str, many: &str) -> String {
+    crate::finding::plural(n, one, many)
 }
 
 impl<W: Write> Html<W> {
     fn input(&mut self, summary: &FileSummary<'_>) -> io::Result<()> {
-        let mut out = String::new();
-        let _ = writeln!(out, "<section>\n<h2>{}</h2>", text(summary.file));
+        let anchor = format!("i{}", self.inputs);
+        self.inputs += 1;
+        let none = Replay::default();
+        let replay = summary.replay.unwrap_or(&none);
         let t = summary.totals;
+        let cause = summary
+            .worker_exit
+            .map(str::to_owned)
+            .or_else(|| summary.worker.map(|w| w.cause().to_string()));
+        if let Some(usage) = summary.worker.and_then(|w| w.usage.as_ref()) {
+            self.usage.get_or_insert_default().merge(usage);
+        }
+        let verdict = Verdict::of(t);
+        if self.index.len() < MAX_INDEX {
+            self.index.push(Row {
+                anchor: anchor.clone(),
+                name: text(summary.file),
+                totals: t,
+                verdict,
+                worker: cause.as_deref().map(text),
+            });
+        } else {
+            self.unindexed += 1;
+        }
+
+        let mut out = String::new();
         let _ = writeln!(
             out,
-            r#"<p class="summary">{} · <span class="{}">{} error{}</span> · <span class="{}">{} warning{}</span></p>"#,
-            match t.sessions {
-                1 => "1 session".to_owned(),
-                n => format!("{n} sessions"),
-            },
+            "<section class=\"input\" id=\"{anchor}\">\n<h2>{}</h2>",
+            text(summary.file)
+        );
+        let _ = writeln!(
+            out,
+            r##"<p class="summary">{} · <span class="{}">{}</span> · <span class="{}">{}</span> · <a href="#index">index</a></p>"##,
+            plural(t.sessions, "session", "sessions"),
             if t.errors > 0 { "error" } else { "ok" },
-            t.errors,
-            if t.errors == 1 { "" } else { "s" },
+            plural(t.errors, "error", "errors"),
             if t.warnings > 0 { "warning" } else { "ok" },
-            t.warnings,
-            if t.warnings == 1 { "" } else { "s" },
+            plural(t.warnings, "warning", "warnings"),
         );
         // The post-mortem verdict: how the last session and the worker ended.
         let last = summary.timeline.and_then(|tl| tl.sessions.last());
@@ -276,10 +153,6 @@ impl<W: Write> Html<W> {
                 last.and_then(|s| s.end).map_or(0, |e| e.line)
             ),
         };
-        let cause = summary
-            .worker_exit
-            .map(str::to_owned)
-            .or_else(|| summary.worker.map(|w| w.cause().to_string()));
         let _ = writeln!(
             out,
             r#"<p class="verdict">Post-mortem: {}{}.</p>"#,
@@ -296,83 +169,244 @@ impl<W: Write> Html<W> {
                 text(&usage.describe())
             );
         }
-        if let Some(tl) = summary.timeline {
-            let axis = match tl.axis {
-                Axis::Clock => "Time axis: the input's own timestamps.".to_owned(),
-                Axis::Lines => {
-                    "Time axis: line numbers (the input carries no timestamps).".to_owned()
-                }
-            };
-            let _ = writeln!(out, r#"<p class="axis">{axis}</p>"#);
-            if let Some(note) = tl.left_out().sentence() {
-                let _ = writeln!(out, r#"<p class="warning">{}</p>"#, text(&note));
-            }
-            let before = self.cap.left_out;
-            let loose = self.cap.take(tl.loose.len());
-            let mut marks: Vec<&crate::timeline::Mark> = tl.loose[..loose].iter().collect();
-            for s in &tl.sessions {
-                let status = match s.status {
-                    Some(Status::Complete) => "complete",
-                    _ => "crashed",
-                };
-                let _ = writeln!(
-                    out,
-                    "<h3>session {} <span class=\"{}\">({status})</span></h3>",
-                    text(&s.id),
-                    if status == "complete" { "ok" } else { "error" }
-                );
-                let at = self.cap.left_out;
-                let spans = self.cap.take(s.spans.len());
-                let between = self.cap.left_out;
-                let shown = self.cap.take(s.marks.len());
-                session_svg(tl, s, spans, shown, &mut out);
-                marks.extend(&s.marks[..shown]);
-                let spans_out = s.dropped - s.dropped_marks + (between - at);
-                let marks_out = s.dropped_marks + (self.cap.left_out - between);
-                if spans_out + marks_out > 0 {
-                    let _ = writeln!(
-                        out,
-                        "<p class=\"axis\">{spans_out} more spans and {marks_out} more findings of this session are not drawn.</p>"
-                    );
-                }
-                // Each session's drawing leaves as soon as it is drawn.
-                self.out.write_all(out.as_bytes())?;
-                out.clear();
-            }
-            if self.cap.left_out > before {
-                let _ = writeln!(
-                    out,
-                    r#"<p class="warning">{} spans and findings of this input left out of this page past its cap of {MAX_RUN_ITEMS} per run.</p>"#,
-                    self.cap.left_out - before
-                );
-            }
-            marks.sort_by_key(|m| m.at.line);
-            out.push_str("<h3>Findings</h3>\n");
-            findings_table(&marks, &mut out);
+        let Some(tl) = summary.timeline else {
+            out.push_str("</section>\n");
+            return self.body()?.write_all(out.as_bytes());
+        };
+        let axis = match tl.axis {
+            Axis::Clock => "Time axis: the input's own timestamps.",
+            Axis::Lines => "Time axis: line numbers (the input carries no timestamps).",
+        };
+        let _ = writeln!(out, r#"<p class="axis">{axis}</p>"#);
+        if let Some(note) = tl.left_out().sentence() {
+            let _ = writeln!(out, r#"<p class="warning">{}</p>"#, text(&note));
         }
+        if self.redact {
+            out.push_str("<p class=\"note\">Redacted: messages, tool inputs, results and lines are shown by their length only.</p>\n");
+        }
+
+        // What the run's cap lets through: spans and findings per session.
+        let before = self.cap.left_out;
+        let loose = self.cap.take(tl.loose.len());
+        let mut marks: Vec<&Mark> = tl.loose[..loose].iter().collect();
+        let mut drawn: Vec<(usize, usize, u64, u64)> = Vec::with_capacity(tl.sessions.len());
+        for s in &tl.sessions {
+            let at = self.cap.left_out;
+            let spans = self.cap.take(s.spans.len());
+            let between = self.cap.left_out;
+            let shown = self.cap.take(s.marks.len());
+            marks.extend(&s.marks[..shown]);
+            let spans_out = s.dropped - s.dropped_marks + (between - at);
+            let marks_out = s.dropped_marks + (self.cap.left_out - between);
+            drawn.push((spans, shown, spans_out, marks_out));
+        }
+        marks.sort_by_key(|m| m.at.line);
+        let findings: Vec<(u64, usize, &'static str)> = marks
+            .iter()
+            .enumerate()
+            .map(|(n, m)| (m.at.line, n, class(m.severity)))
+            .collect();
+
+        // The replay, cut in parts: before the first session, then each session's
+        // (a session's part runs to the next session's start).
+        let render = Render {
+            prefix: &anchor,
+            redact: self.redact,
+            findings: &findings,
+        };
+        let starts: Vec<usize> = tl
+            .sessions
+            .iter()
+            .map(|s| replay.entries.partition_point(|e| e.line < s.start.line))
+            .collect();
+        let mut parts: Vec<String> = Vec::with_capacity(starts.len() + 1);
+        let bounds = std::iter::once(0)
+            .chain(starts.iter().copied())
+            .chain(std::iter::once(replay.entries.len()))
+            .collect::<Vec<_>>();
+        let mut unwritten_here = 0;
+        for w in bounds.windows(2) {
+            let mut part = String::new();
+            if w[1] > w[0] {
+                render.entries(
+                    replay,
+                    w[0]..w[1],
+                    &mut self.written,
+                    &mut unwritten_here,
+                    &mut part,
+                );
+            }
+            parts.push(part);
+        }
+        self.unwritten += unwritten_here;
+        // Entries are written in order: those written are the first ones.
+        let shown = replay.entries.len() - unwritten_here as usize;
+        let link = |line: u64| replay.target(line, shown).map(|l| format!("{anchor}-L{l}"));
+
+        let mut parts = parts.into_iter();
+        if let Some(first) = parts.next().filter(|p| !p.is_empty()) {
+            out.push_str("<h3>Before the first session</h3>\n");
+            out.push_str(&first);
+        }
+        self.body()?.write_all(out.as_bytes())?;
+        out.clear();
+        for ((i, s), part) in tl.sessions.iter().enumerate().zip(parts) {
+            let (spans, shown_marks, spans_out, marks_out) = drawn[i];
+            let status = match s.status {
+                Some(Status::Complete) => "complete",
+                _ => "crashed",
+            };
+            let _ = writeln!(
+                out,
+                "<h3 id=\"{anchor}-s{i}\">session {} <span class=\"{}\">({status})</span></h3>",
+                text(&s.id),
+                if status == "complete" { "ok" } else { "error" }
+            );
+            out.push_str("<div class=\"pair\"><div class=\"tl\">");
+            svg::session(tl, s, spans, shown_marks, &link, &mut out);
+            out.push_str(svg::LEGEND);
+            if spans_out + marks_out > 0 {
+                let _ = writeln!(
+                    out,
+                    "<p class=\"axis\">{spans_out} more spans and {marks_out} more findings of this session are not drawn.</p>"
+                );
+            }
+            out.push_str("</div><div class=\"rp\">");
+            if part.is_empty() {
+                out.push_str("<p class=\"note\">Nothing of this session is in the replay.</p>");
+            } else {
+                out.push_str(&part);
+            }
+            out.push_str("</div></div>\n");
+            // Each session's part leaves as soon as it is drawn.
+            self.body()?.write_all(out.as_bytes())?;
+            out.clear();
+        }
+        if replay.left_out > 0 {
+            let _ = writeln!(
+                out,
+                r#"<p class="warning">The replay of this input is cut: {} more (of {}) left out past its cap of {} entries and {} per input.</p>"#,
+                plural(replay.left_out, "entry", "entries"),
+                size(replay.left_out_bytes),
+                MAX_ENTRIES,
+                size(MAX_KEPT as u64),
+            );
+        }
+        if unwritten_here > 0 {
+            let _ = writeln!(
+                out,
+                r#"<p class="warning">{} of this input's replay not written: the page's replay is capped at {} per run.</p>"#,
+                plural(unwritten_here, "entry", "entries"),
+                size(MAX_PAGE as u64),
+            );
+        }
+        if self.cap.left_out > before {
+            let _ = writeln!(
+                out,
+                r#"<p class="warning">{} spans and findings of this input left out of this page past its cap of {MAX_RUN_ITEMS} per run.</p>"#,
+                self.cap.left_out - before
+            );
+        }
+        out.push_str("<h3>Findings</h3>\n");
+        findings_table(&anchor, &marks, &link, self.redact, &mut out);
         out.push_str("</section>\n");
-        self.out.write_all(out.as_bytes())
+        self.body()?.write_all(out.as_bytes())
+    }
+
+    /// The run ended: the page, from its head to its end.
+    fn end_run(&mut self, files: usize, all: Totals) -> io::Result<()> {
+        let mut out = String::new();
+        let _ = write!(
+            out,
+            r#"<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:; script-src '{}'">
+<title>quant-session report</title>
+{}</head>
+<body>
+<h1>quant-session report</h1>
+"#,
+            script::hash(),
+            style::STYLE
+        );
+        index::totals(&self.index, self.usage.as_ref(), files, all, &mut out);
+        index::index(&mut self.index, self.unindexed, &mut out);
+        out.push_str(script::TOOLS);
+        self.out.write_all(out.as_bytes())?;
+        if let Some(body) = self.body.take() {
+            let mut file = body.into_inner().map_err(|e| e.into_error())?;
+            file.rewind()?;
+            io::copy(&mut file, &mut self.out)?;
+        }
+        let mut out = String::new();
+        if self.unwritten > 0 {
+            let _ = writeln!(
+                out,
+                r#"<p class="warning">{} of the run's replay not written past the page's cap of {}.</p>"#,
+                plural(self.unwritten, "entry", "entries"),
+                size(MAX_PAGE as u64)
+            );
+        }
+        let _ = write!(
+            out,
+            "<footer>{}, {} · quant-session {}</footer>\n<script>{}</script>\n</body>\n</html>\n",
+            plural(files as u64, "input", "inputs"),
+            crate::report::human::describe(all),
+            env!("CARGO_PKG_VERSION"),
+            script::SCRIPT
+        );
+        self.out.write_all(out.as_bytes())?;
+        self.out.flush()
     }
 }
 
-impl<W: Write> Html<W> {
-    fn end_file(&mut self, summary: &FileSummary<'_>) -> io::Result<()> {
-        self.begin()?;
-        self.input(summary)
+fn class(s: Severity) -> &'static str {
+    match s {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
     }
+}
 
-    fn end_run(&mut self, files: usize, all: Totals) -> io::Result<()> {
-        self.begin()?;
-        writeln!(
-            self.out,
-            "<footer>{} input{}, {} · quant-session {}</footer>\n</body>\n</html>",
-            files,
-            if files == 1 { "" } else { "s" },
-            crate::report::human::describe(all),
-            env!("CARGO_PKG_VERSION")
-        )?;
-        self.out.flush()
+/// The findings, each with its line linked to the replay (where it is shown).
+fn findings_table(
+    anchor: &str,
+    marks: &[&Mark],
+    link: svg::LinkOf<'_>,
+    redact: bool,
+    out: &mut String,
+) {
+    if marks.is_empty() {
+        out.push_str("<p class=\"ok\">No findings.</p>\n");
+        return;
     }
+    out.push_str("<div class=\"table\"><table><thead><tr><th>#</th><th>rule</th><th>severity</th><th>line</th><th>message</th><th>the line</th></tr></thead><tbody>\n");
+    for (n, m) in marks.iter().enumerate() {
+        let line = match link(m.at.line) {
+            Some(to) => format!(r##"<a class="to-line" href="#{to}">{}</a>"##, m.at.line),
+            None => m.at.line.to_string(),
+        };
+        let quote = if redact {
+            format!(
+                "<span class=\"redacted\">[{} redacted]</span>",
+                size(m.quote.len() as u64)
+            )
+        } else {
+            text(&m.quote)
+        };
+        let _ = writeln!(
+            out,
+            r#"<tr class="finding" id="{anchor}-f{n}"><td>{}</td><td>{}</td><td class="{}">{}</td><td>{line}</td><td>{}</td><td class="q">{quote}</td></tr>"#,
+            n + 1,
+            m.rule,
+            class(m.severity),
+            m.severity.as_str(),
+            text(&m.message),
+        );
+    }
+    out.push_str("</tbody></table></div>\n");
 }
 
 impl<W: Write> Sink for Html<W> {
@@ -380,17 +414,18 @@ impl<W: Write> Sink for Html<W> {
 
     fn push(&mut self, _input: &str, item: Item<'_>) -> io::Result<Flow> {
         match item {
-            Item::InputEnd(summary) => self.end_file(summary)?,
+            Item::InputEnd(summary) => self.input(summary)?,
             Item::RunEnd { inputs, totals } => self.end_run(inputs, totals)?,
-            // Findings come with the timeline, drawn where they happened.
+            // Findings come with the timeline, drawn where they happened; what the
+            // input said comes with its end (the tally keeps it).
             Item::Finding(_)
-            | Item::Followed
             | Item::Event(_)
+            | Item::Unreadable(_)
+            | Item::Followed
             | Item::Settled(_)
             | Item::Note(_)
             | Item::SessionEnd(_)
-            | Item::SessionDrawn(..)
-            | Item::Unreadable(_) => {}
+            | Item::SessionDrawn(..) => {}
         }
         Ok(Flow::Continue)
     }

@@ -33,6 +33,10 @@ pub struct ScanOptions {
     /// Join Kubernetes CRI partial lines (`<ts> stdout P <text>`) with the lines that
     /// continue them, up to the `F` line that ends them (the `cri` preset).
     pub join_partial: bool,
+    /// Keep what the input says for the HTML report's replay (see [`crate::replay`]):
+    /// the format readers keep messages, tool inputs and results, and every line of
+    /// plain text is told as a [`EventKind::Said`] event. Off, nothing is kept.
+    pub replay: bool,
 }
 
 /// The shape of the input.
@@ -156,6 +160,7 @@ impl Scanner {
 
     /// Feeds a chunk; `sink` receives the events of every line that ended in it.
     pub fn feed<F: FnMut(Event)>(&mut self, chunk: &[u8], sink: &mut F) {
+        let _replay = crate::replay::Capture::enter(self.options.replay);
         if let Wrapping::Plain = self.wrapping {
             let (framer, mut lines, _) = self.split(sink);
             framer.feed(chunk, &mut lines);
@@ -166,6 +171,7 @@ impl Scanner {
 
     /// Ends the input, flushing a last line that has no line break.
     pub fn finish<F: FnMut(Event)>(&mut self, sink: &mut F) {
+        let _replay = crate::replay::Capture::enter(self.options.replay);
         if !matches!(self.wrapping, Wrapping::Plain) {
             self.unwrap(&[], true, sink);
         }
@@ -228,6 +234,8 @@ impl Scanner {
             damage: _,
         } = self;
         let lines = LineScan {
+            // Plain text goes the short way unless its lines are joined or told.
+            short_text: !options.join_partial && !options.replay,
             options,
             text,
             mode,
@@ -283,6 +291,9 @@ impl Scanner {
 
 struct LineScan<'s, F> {
     options: &'s ScanOptions,
+    /// A line of plain text is handed to the text scanner at once: no CRI partial lines
+    /// to join, no replay to tell it to.
+    short_text: bool,
     text: &'s mut TextLines,
     mode: &'s mut Mode,
     json: &'s mut Option<Box<dyn Format>>,
@@ -298,7 +309,7 @@ impl<F: FnMut(Event)> FrameSink for LineScan<'_, F> {
     #[inline]
     fn segment(&mut self, seg: Segment<'_>) {
         // Plain text, the common case, first (inlined into the framer's loop).
-        if *self.mode == Mode::Text && !self.options.join_partial && !*self.streaming {
+        if *self.mode == Mode::Text && self.short_text && !*self.streaming {
             self.text.line(seg, self.sink);
             return;
         }
@@ -314,6 +325,7 @@ impl<F: FnMut(Event)> FrameSink for LineScan<'_, F> {
         (*self.mode == Mode::Text
             && self.options.strip_prefix.is_none()
             && !self.options.join_partial
+            && !self.options.replay
             && self.text.in_session())
         .then_some(&crate::text::PROSE)
     }
@@ -451,7 +463,27 @@ impl<F: FnMut(Event)> LineScan<'_, F> {
             self.join_partial(seg);
             return;
         }
+        if self.options.replay {
+            self.said_line(&seg);
+        }
         self.text.line(seg, self.sink);
+    }
+
+    /// A line of plain text, told for the replay before its events.
+    #[cold]
+    fn said_line(&mut self, seg: &Segment<'_>) {
+        let bytes = seg.bytes.strip_suffix(b"\r").unwrap_or(seg.bytes);
+        let line = crate::replay::Excerpt::of(bytes);
+        (self.sink)(Event {
+            at: Position {
+                line: seg.line,
+                column: seg.column,
+                offset: seg.offset,
+                block_line: None,
+            },
+            kind: EventKind::Said(Box::new(crate::replay::Said::Line(line))),
+            text: crate::event::LineText::empty(seg.line, seg.column, seg.offset),
+        });
     }
 }
 
@@ -462,6 +494,7 @@ impl ScanOptions {
             strip_prefix: None,
             input: InputKind::Text,
             join_partial: false,
+            replay: false,
         }
     }
 }

@@ -58,14 +58,26 @@ impl<F: FnMut(Event)> LineScan<'_, F> {
         }
         for item in record.items {
             match item {
-                Item::Call(call) => (self.sink)(event(EventKind::ToolCall {
-                    tool: call.tool,
-                    subagent: call.subagent,
-                    creates: call.creates,
-                    parent: call.parent,
-                    id: call.id,
-                    input: call.input,
-                })),
+                Item::Call(mut call) => {
+                    if let Some(input) = call.shown.take() {
+                        (self.sink)(event(EventKind::Said(Box::new(
+                            crate::replay::Said::Call {
+                                tool: call.tool.clone(),
+                                id: call.id.clone(),
+                                parent: call.parent.clone(),
+                                input: *input,
+                            },
+                        ))));
+                    }
+                    (self.sink)(event(EventKind::ToolCall {
+                        tool: call.tool,
+                        subagent: call.subagent,
+                        creates: call.creates,
+                        parent: call.parent,
+                        id: call.id,
+                        input: call.input,
+                    }))
+                }
                 Item::Done(done) => (self.sink)(event(EventKind::ToolDone {
                     id: done.id,
                     failed: done.failed,
@@ -78,6 +90,7 @@ impl<F: FnMut(Event)> LineScan<'_, F> {
                 Item::SubagentRun(agent_id) => {
                     (self.sink)(event(EventKind::SubagentRun { agent_id }))
                 }
+                Item::Said(said) => (self.sink)(event(EventKind::Said(said))),
             }
         }
         if let Some(resets_at) = record.rate_limited {

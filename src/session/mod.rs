@@ -279,6 +279,8 @@ impl Machine {
     fn on_event(&mut self, event: &Event, sink: &mut impl Out) {
         use rules::health::LastRecord;
         match &event.kind {
+            // The replay's: no rule reads it, and it is no record of its own.
+            EventKind::Said(_) => return,
             EventKind::WorkerExit { more: false, .. } => self.last_record = LastRecord::Exit,
             EventKind::ToolDone { .. } => self.last_record = LastRecord::ToolResult,
             EventKind::RateLimited { resets_at } => {
@@ -371,7 +373,10 @@ impl Machine {
                 }
                 return;
             }
-            EventKind::Envelope(_) | EventKind::ToolDone { .. } | EventKind::RateLimited { .. } => {
+            EventKind::Envelope(_)
+            | EventKind::ToolDone { .. }
+            | EventKind::RateLimited { .. }
+            | EventKind::Said(_) => {
                 return;
             }
             // What the subagent did comes as its own tool calls (read by the caller).

@@ -113,6 +113,8 @@ pub(super) struct Block {
     pub(super) is_error: bool,
     /// A `tool_use`'s input, digested.
     pub(super) input: Digest,
+    /// Its text, when the run replays.
+    pub(super) said: Option<crate::replay::Excerpt>,
 }
 
 /// Where the string value being read goes.
@@ -195,6 +197,8 @@ pub(super) struct Current {
     pub(super) interrupted: bool,
     /// The first bytes of the text being read (enough to tell the notice).
     head: Vec<u8>,
+    /// `message.content` as one string, when the run replays (a user's prompt).
+    pub(super) prompt: Option<crate::replay::Excerpt>,
     target: Option<Target>,
     /// The nested scanner of the text being read, and its pending bytes.
     text: Option<Box<TextScanner>>,
@@ -242,6 +246,11 @@ impl Current {
         if let Some(scanner) = &mut self.text {
             let events = &mut self.block.events;
             scanner.feed(&self.pending, &mut |e| events.push(e));
+        }
+        // The replay keeps the text as it is flushed (not piece by piece: no cost per
+        // piece when it is off).
+        if let Some(said) = &mut self.block.said {
+            said.push(&self.pending);
         }
         self.pending.clear();
     }
@@ -322,6 +331,12 @@ impl JsonSink<Key> for Current {
         match target {
             Target::Text => {
                 self.text = Some(Box::default());
+                if self.block.said.is_none() && crate::replay::capturing() {
+                    self.block.said = Some(Default::default());
+                }
+            }
+            Target::PlainContent if crate::replay::capturing() => {
+                self.prompt = Some(Default::default());
             }
             Target::Parent => {
                 self.in_subagent = true;
@@ -347,6 +362,11 @@ impl JsonSink<Key> for Current {
             self.head.extend_from_slice(&bytes[..take]);
         }
         match self.target {
+            Some(Target::PlainContent) => {
+                if let Some(said) = &mut self.prompt {
+                    said.push(bytes);
+                }
+            }
             Some(Target::Text) => {
                 self.pending.extend_from_slice(bytes);
                 if self.pending.len() >= 16 * 1024 {
@@ -456,7 +476,7 @@ impl JsonSink<Key> for Current {
                 self.key_name.clear();
                 self.key_name.extend_from_slice(name);
             }
-            _ if in_input(path) => self.block.input.feed(name),
+            _ if in_input(path) => self.block.input.key(name),
             _ => {}
         }
     }

@@ -23,6 +23,7 @@ use std::collections::HashSet;
 
 use super::lexer::Lexer;
 use super::{Exit, Format, InFlight, Item, Record, RecordCounts, ToolCall, ToolDone, WorkerRun};
+use crate::replay::{Excerpt, Said, Who};
 use crate::usage::{ModelUsage, Tokens, Usage};
 use fields::{Block, Current, Key};
 
@@ -172,9 +173,12 @@ impl ClaudeCode {
                     self.run.messages += 1;
                     self.last_message = c.message_id;
                 }
-                for block in c.blocks {
+                for mut block in c.blocks {
                     match block.ty.as_str() {
-                        "text" => out.items.push(Item::Text(block.events)),
+                        "text" => {
+                            said(&mut out, Who::Worker, block.said.take());
+                            out.items.push(Item::Text(block.events));
+                        }
                         "tool_use" => out.items.push(Item::Call(self.call(block, line, true))),
                         _ => {}
                     }
@@ -185,7 +189,13 @@ impl ClaudeCode {
                 // with their parent (the worker's call that started it), and the files
                 // it creates are the task's.
                 let parent = (!c.parent.is_empty()).then_some(c.parent);
-                for block in c.blocks.into_iter().filter(|b| b.ty == "tool_use") {
+                for mut block in c.blocks {
+                    if block.ty == "text" {
+                        said(&mut out, Who::Subagent, block.said.take());
+                    }
+                    if block.ty != "tool_use" {
+                        continue;
+                    }
                     let call = self.call(block, line, false);
                     // A sidechain's call in a session file names no parent: it is not
                     // the worker's, and no loop is looked for in it (no id).
@@ -202,7 +212,11 @@ impl ClaudeCode {
                     self.run.interrupted = c.interrupted;
                 }
                 let mut agent_result = false;
-                for block in c.blocks {
+                said(&mut out, Who::User, c.prompt);
+                for mut block in c.blocks {
+                    if block.ty == "text" {
+                        said(&mut out, Who::User, block.said.take());
+                    }
                     if block.ty != "tool_result" {
                         continue;
                     }
@@ -211,6 +225,13 @@ impl ClaudeCode {
                         id: block.tool_use_id.clone(),
                         failed: block.is_error,
                     }));
+                    result(
+                        &mut out,
+                        &block.tool_use_id,
+                        block.is_error,
+                        None,
+                        block.said.take(),
+                    );
                     if self.bash_calls.remove(&block.tool_use_id) {
                         out.items.push(Item::Text(block.events));
                     }
@@ -230,7 +251,21 @@ impl ClaudeCode {
             }
             "user" => {
                 // A subagent's tool results: its calls' ends.
-                for block in c.blocks.into_iter().filter(|b| b.ty == "tool_result") {
+                // (A sidechain's record in a session file names no parent: it is a
+                // subagent's all the same.)
+                let parent = if c.parent.is_empty() {
+                    "sidechain"
+                } else {
+                    c.parent.as_str()
+                };
+                for mut block in c.blocks.into_iter().filter(|b| b.ty == "tool_result") {
+                    result(
+                        &mut out,
+                        &block.tool_use_id,
+                        block.is_error,
+                        Some(parent),
+                        block.said.take(),
+                    );
                     out.items.push(Item::Done(ToolDone {
                         id: block.tool_use_id,
                         failed: block.is_error,
@@ -284,7 +319,7 @@ impl ClaudeCode {
             file_path,
             command,
             old_string,
-            input,
+            mut input,
             ..
         } = block;
         let call_id = (!id.is_empty()).then(|| id.clone());
@@ -344,6 +379,7 @@ impl ClaudeCode {
         ToolCall {
             parent: None,
             id: call_id,
+            shown: input.shown(),
             input: input.0,
             subagent: (own
                 && matches!(name.as_str(), "Task" | "Agent")
@@ -441,6 +477,27 @@ impl Reported {
                 Some(all)
             }
         }
+    }
+}
+
+/// A message for the replay, when the run keeps one.
+fn said(out: &mut Record, who: Who, text: Option<Excerpt>) {
+    if let Some(text) = text {
+        out.items
+            .push(Item::Said(Box::new(Said::Message { who, text })));
+    }
+}
+
+/// A tool result for the replay, when the run keeps one (`parent`: a subagent's, under
+/// the worker's call that started it).
+fn result(out: &mut Record, id: &str, failed: bool, parent: Option<&str>, text: Option<Excerpt>) {
+    if let Some(text) = text {
+        out.items.push(Item::Said(Box::new(Said::Result {
+            id: id.to_owned(),
+            failed,
+            parent: parent.map(str::to_owned),
+            text,
+        })));
     }
 }
 
