@@ -248,10 +248,24 @@ impl Replay {
 
     /// The line of the replay a finding on `line` links to: the last entry at or before
     /// it among the first `shown` (those the page wrote), when there is one.
+    /// A finding past the last entry shown links nowhere when entries were left out
+    /// after it (it may be about one of them).
     pub fn target(&self, line: u64, shown: usize) -> Option<u64> {
         let shown = &self.entries[..shown.min(self.entries.len())];
         let i = shown.partition_point(|e| e.line <= line);
-        (i > 0).then(|| shown[i - 1].line)
+        if i == 0 {
+            return None;
+        }
+        if i == shown.len() {
+            let past_the_cut = match self.entries.get(shown.len()) {
+                Some(next) => line >= next.line,
+                None => self.left_out > 0 && line > shown[i - 1].line,
+            };
+            if past_the_cut {
+                return None;
+            }
+        }
+        Some(shown[i - 1].line)
     }
 }
 
@@ -291,8 +305,14 @@ mod tests {
         assert_eq!(r.target(5, 3), Some(5));
         assert_eq!(r.target(7, 3), Some(5));
         assert_eq!(r.target(100, 3), Some(9));
-        // Past what the page wrote, the last line written.
-        assert_eq!(r.target(100, 2), Some(5));
+        // Before the first entry the page did not write, the last line written; past
+        // it, nowhere (the finding may be about what was not written).
+        assert_eq!(r.target(7, 2), Some(5));
+        assert_eq!(r.target(100, 2), None);
+        // Past the last entry kept when entries were left out: nowhere either.
+        r.left_out = 1;
+        assert_eq!(r.target(100, 3), None);
+        assert_eq!(r.target(9, 3), Some(9));
     }
 
     #[test]

@@ -107,6 +107,16 @@ impl<W: Write> Html<W> {
         self.inputs += 1;
         let none = Replay::default();
         let replay = summary.replay.unwrap_or(&none);
+        // An agent CLI's transcript without protocol sessions is drawn as the CLI's run.
+        let traced = summary.timeline.map(|t| {
+            t.traced(
+                summary.file,
+                summary.worker.and_then(|w| w.cli),
+                summary.worker.and_then(|w| w.conversation.as_deref()),
+                summary.killed(),
+            )
+        });
+        let timeline = traced.as_deref();
         let t = summary.totals;
         let cause = summary
             .worker_exit
@@ -144,13 +154,22 @@ impl<W: Write> Html<W> {
             plural(t.warnings, "warning", "warnings"),
         );
         // The post-mortem verdict: how the last session and the worker ended.
-        let last = summary.timeline.and_then(|tl| tl.sessions.last());
-        let verdict = match last.and_then(|s| s.status) {
-            None if last.is_none() => "no session started".to_owned(),
-            Some(Status::Complete) => "the last session completed".to_owned(),
-            _ => format!(
+        let last = timeline.and_then(|tl| tl.sessions.last());
+        let verdict = match (last, last.and_then(|s| s.status)) {
+            (None, _) => "no session started".to_owned(),
+            (Some(s), status) if s.agent_run => format!(
+                "no session started; the CLI's run {}",
+                if status == Some(Status::Crashed) {
+                    "ended without its final record"
+                } else {
+                    "is drawn"
+                }
+            ),
+            (_, Some(Status::Complete)) => "the last session completed".to_owned(),
+            (_, None) => "the last session was still open when the watch stopped".to_owned(),
+            (Some(s), Some(Status::Crashed)) => format!(
                 "the last session crashed (its last line: {})",
-                last.and_then(|s| s.end).map_or(0, |e| e.line)
+                s.end.map_or(0, |e| e.line)
             ),
         };
         let _ = writeln!(
@@ -169,7 +188,7 @@ impl<W: Write> Html<W> {
                 text(&usage.describe())
             );
         }
-        let Some(tl) = summary.timeline else {
+        let Some(tl) = timeline else {
             out.push_str("</section>\n");
             return self.body()?.write_all(out.as_bytes());
         };
@@ -252,15 +271,21 @@ impl<W: Write> Html<W> {
         out.clear();
         for ((i, s), part) in tl.sessions.iter().enumerate().zip(parts) {
             let (spans, shown_marks, spans_out, marks_out) = drawn[i];
-            let status = match s.status {
-                Some(Status::Complete) => "complete",
-                _ => "crashed",
+            // Still open when a watch stopped: not judged, and no crash.
+            let (status, class) = match s.status {
+                Some(Status::Complete) => ("complete", "ok"),
+                Some(Status::Crashed) => ("crashed", "error"),
+                None => ("open", "warning"),
+            };
+            let title = if s.agent_run {
+                format!("{} run {}", s.worker_type, s.id)
+            } else {
+                format!("session {}", s.id)
             };
             let _ = writeln!(
                 out,
-                "<h3 id=\"{anchor}-s{i}\">session {} <span class=\"{}\">({status})</span></h3>",
-                text(&s.id),
-                if status == "complete" { "ok" } else { "error" }
+                "<h3 id=\"{anchor}-s{i}\">{} <span class=\"{class}\">({status})</span></h3>",
+                text(title.trim_end()),
             );
             out.push_str("<div class=\"pair\"><div class=\"tl\">");
             svg::session(tl, s, spans, shown_marks, &link, &mut out);

@@ -84,6 +84,7 @@ impl Render<'_> {
         let start = out.len();
         out.push_str("<ol class=\"replay\">\n");
         let mut sub_calls: Vec<&str> = Vec::new();
+        let offset = range.start;
         let entries = &replay.entries[range];
         let mut i = 0;
         while i < entries.len() {
@@ -148,7 +149,16 @@ impl Render<'_> {
                     let _ = write!(out, "<span class=\"ln\">line {}</span>", entry.line);
                 }
                 let from = if first { entry.line } else { entry.line + 1 };
-                self.badges(from, last, out);
+                // The findings up to the next entry's line are this one's (a finding
+                // on a record the replay does not show links here, see
+                // `Replay::target`).
+                let upto = match replay.entries.get(offset + end) {
+                    Some(next) if next.line > last => next.line - 1,
+                    Some(_) => last,
+                    None if replay.left_out == 0 => u64::MAX,
+                    None => last.max(entry.line),
+                };
+                self.badges(from, upto, out);
             }
             if end - i > 1 {
                 self.pieces(&entries[i..end], out);

@@ -200,9 +200,12 @@ pub fn session(
     );
     for (at, label) in ticks(t.axis, start, end) {
         let tx = LEFT + (at - start) as f64 * scale;
+        // A label near the right end ends at its tick, so that it is not cut off.
+        let half = label.chars().count() as f64 * CHAR / 2.0;
+        let anchor = if tx + half > W { "end" } else { "middle" };
         let _ = write!(
             out,
-            r#"<line class="tick" x1="{tx:.1}" y1="{}" x2="{tx:.1}" y2="{}"/><text class="tick" x="{tx:.1}" y="{}" text-anchor="middle">{}</text>"#,
+            r#"<line class="tick" x1="{tx:.1}" y1="{}" x2="{tx:.1}" y2="{}"/><text class="tick" x="{tx:.1}" y="{}" text-anchor="{anchor}">{}</text>"#,
             axis_y - 3.0,
             axis_y + 3.0,
             axis_y + 13.0,
