@@ -65,7 +65,10 @@ fn escape_into(raw: &[u8], out: &mut String, mut map: Option<&mut Vec<usize>>) {
                 c if (c as u32) < 0x20 || c == '\x7f' => {
                     let _ = write!(out, "\\x{:02x}", c as u32);
                 }
-                c if ('\u{80}'..='\u{9f}').contains(&c) || is_bidi_control(c) => {
+                c if ('\u{80}'..='\u{9f}').contains(&c)
+                    || is_bidi_control(c)
+                    || is_invisible(c) =>
+                {
                     let _ = write!(out, "\\u{{{:x}}}", c as u32);
                 }
                 c => out.push(c),
@@ -86,6 +89,22 @@ pub(crate) fn is_bidi_control(c: char) -> bool {
     matches!(
         c,
         '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'
+    )
+}
+
+/// The characters that show nothing and can hide text (zero-width space and joiner
+/// controls, word joiners, the byte-order mark, the soft hyphen, the Unicode tag
+/// characters that carry hidden prompt text). The zero-width joiner of emoji sequences
+/// is kept.
+pub(crate) fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00ad}'
+            | '\u{200b}'
+            | '\u{200c}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{feff}'
+            | '\u{e0000}'..='\u{e007f}'
     )
 }
 
@@ -132,6 +151,10 @@ mod tests {
         assert_eq!(escape(b"tab\tkept"), "tab\tkept");
         assert_eq!(escape("id\u{202e}gpj.exe".as_bytes()), "id\\u{202e}gpj.exe");
         assert_eq!(escape("a\u{2066}b".as_bytes()), "a\\u{2066}b");
+        assert_eq!(
+            escape("a\u{200b}b\u{e0041}".as_bytes()),
+            "a\\u{200b}b\\u{e0041}"
+        );
     }
 
     #[test]

@@ -1449,3 +1449,66 @@ fn a_watch_stopped_by_ctrl_c_delivers_its_last_traces() {
     assert!(stderr.contains("not sent within the deadline"), "{stderr}");
     assert!(!stderr.contains("could not be finished"), "{stderr}");
 }
+
+/// The page after its reviews: `--redact` keeps the findings' messages out too (they
+/// quote the transcript); an input that could not be read is named at the top; a run
+/// interrupted by Ctrl-C says so there.
+#[test]
+fn the_page_never_reads_cleaner_than_the_run_was() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = dir.path().join("secret.log");
+    std::fs::write(
+        &secret,
+        "SESSION_START: researcher-2026-11-23T10:15:30\nFILES_CREATED: sk-live-0123456789\n",
+    )
+    .unwrap();
+    let page = dir.path().join("page.html");
+    let out = qs()
+        .args(["check", "--redact", "--report"])
+        .arg(format!("html={}", page.display()))
+        .arg(&secret)
+        .arg(dir.path().join("missing.log"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(
+        !html.contains("sk-live"),
+        "the redacted page quotes the payload"
+    );
+    assert!(html.contains("malformed-marker"), "the rule is still named");
+    assert!(
+        html.contains("Not read in full"),
+        "the unreadable input is said"
+    );
+    assert!(html.contains("missing.log"));
+
+    // Interrupted while reading a pipe: the page says the run was cut short.
+    let page = dir.path().join("cut.html");
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("quant-session"))
+        .args(["check", "--report"])
+        .arg(format!("html={}", page.display()))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    use std::io::Write;
+    writeln!(
+        stdin,
+        "SESSION_START: researcher-2026-11-23T10:15:30\nTASK_START: h-1"
+    )
+    .unwrap();
+    stdin.flush().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(800));
+    std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let status = child.wait().unwrap();
+    drop(stdin);
+    assert_eq!(status.code(), Some(130));
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(html.contains("The run was interrupted by SIGINT"), "{html}");
+}

@@ -61,7 +61,19 @@ pub struct Html<W> {
     written: usize,
     unwritten: u64,
     inputs: usize,
+    /// Inputs that could not be read (whole or in part), and why; those past
+    /// [`MAX_TROUBLE`] counted.
+    trouble: Vec<(String, String)>,
+    more_trouble: u64,
+    /// Findings rows written in the run, against [`MAX_ROWS`]; those past it counted.
+    rows: usize,
+    unrowed: u64,
 }
+
+/// Inputs named as unreadable on the page.
+const MAX_TROUBLE: usize = 1_000;
+/// Findings rows a page holds (each quotes its line): the rest are counted and said.
+const MAX_ROWS: usize = 5_000;
 
 impl<W: Write> Html<W> {
     /// The report on `out`; `redact`: texts from the transcripts replaced by their
@@ -78,6 +90,10 @@ impl<W: Write> Html<W> {
             written: 0,
             unwritten: 0,
             inputs: 0,
+            trouble: Vec::new(),
+            more_trouble: 0,
+            rows: 0,
+            unrowed: 0,
         }
     }
 
@@ -288,7 +304,7 @@ impl<W: Write> Html<W> {
                 text(title.trim_end()),
             );
             out.push_str("<div class=\"pair\"><div class=\"tl\">");
-            svg::session(tl, s, spans, shown_marks, &link, &mut out);
+            svg::session(tl, s, spans, shown_marks, &link, self.redact, &mut out);
             out.push_str(svg::LEGEND);
             if spans_out + marks_out > 0 {
                 let _ = writeln!(
@@ -333,7 +349,21 @@ impl<W: Write> Html<W> {
             );
         }
         out.push_str("<h3>Findings</h3>\n");
-        findings_table(&anchor, &marks, &link, self.redact, &mut out);
+        let room = MAX_ROWS.saturating_sub(self.rows).min(marks.len());
+        self.rows += room;
+        let past_rows = (marks.len() - room) as u64;
+        self.unrowed += past_rows;
+        // What the page holds fewer of than the input has: said, never "No findings".
+        let total = t.errors + t.warnings;
+        findings_table(&anchor, &marks[..room], &link, self.redact, total, &mut out);
+        let here = room as u64;
+        if here < total {
+            let _ = writeln!(
+                out,
+                r#"<p class="warning">{} of this input's {total} findings not listed here: past this page's caps ({MAX_ROWS} rows, {MAX_RUN_ITEMS} drawn items per run); every one is in the other reports.</p>"#,
+                total - here,
+            );
+        }
         out.push_str("</section>\n");
         self.body()?.write_all(out.as_bytes())
     }
@@ -358,6 +388,25 @@ impl<W: Write> Html<W> {
             style::STYLE
         );
         index::totals(&self.index, self.usage.as_ref(), files, all, &mut out);
+        // A run that was cut short or could not read an input is no clean bill, whatever
+        // the counts say.
+        if let Some(sig) = crate::interrupt::signal() {
+            let _ = writeln!(
+                out,
+                r#"<p class="error">The run was interrupted by {}: an input being read then is cut or missing, and those after it were not read.</p>"#,
+                crate::interrupt::name(sig)
+            );
+        }
+        if !self.trouble.is_empty() {
+            out.push_str("<div class=\"error\"><p>Not read in full (exit status 2):</p><ul>\n");
+            for (input, why) in &self.trouble {
+                let _ = writeln!(out, "<li>{}: {}</li>", text(input), text(why));
+            }
+            if self.more_trouble > 0 {
+                let _ = writeln!(out, "<li>and {} more</li>", self.more_trouble);
+            }
+            out.push_str("</ul></div>\n");
+        }
         index::index(&mut self.index, self.unindexed, &mut out);
         out.push_str(script::TOOLS);
         self.out.write_all(out.as_bytes())?;
@@ -367,6 +416,13 @@ impl<W: Write> Html<W> {
             io::copy(&mut file, &mut self.out)?;
         }
         let mut out = String::new();
+        if self.unrowed > 0 {
+            let _ = writeln!(
+                out,
+                r#"<p class="warning">{} not listed past the page's cap of {MAX_ROWS} rows.</p>"#,
+                plural(self.unrowed, "finding", "findings")
+            );
+        }
         if self.unwritten > 0 {
             let _ = writeln!(
                 out,
@@ -396,15 +452,24 @@ fn class(s: Severity) -> &'static str {
 }
 
 /// The findings, each with its line linked to the replay (where it is shown).
+/// A finding's message as the page shows it: redacted, the rule's summary (a message
+/// quotes the transcript: a payload, an id).
+pub(crate) fn message(m: &Mark, redact: bool) -> &str {
+    if redact { m.rule.summary() } else { &m.message }
+}
+
 fn findings_table(
     anchor: &str,
     marks: &[&Mark],
     link: svg::LinkOf<'_>,
     redact: bool,
+    total: u64,
     out: &mut String,
 ) {
     if marks.is_empty() {
-        out.push_str("<p class=\"ok\">No findings.</p>\n");
+        if total == 0 {
+            out.push_str("<p class=\"ok\">No findings.</p>\n");
+        }
         return;
     }
     out.push_str("<div class=\"table\"><table><thead><tr><th>#</th><th>rule</th><th>severity</th><th>line</th><th>message</th><th>the line</th></tr></thead><tbody>\n");
@@ -428,7 +493,7 @@ fn findings_table(
             m.rule,
             class(m.severity),
             m.severity.as_str(),
-            text(&m.message),
+            text(message(m, redact)),
         );
     }
     out.push_str("</tbody></table></div>\n");
@@ -437,15 +502,21 @@ fn findings_table(
 impl<W: Write> Sink for Html<W> {
     type Error = io::Error;
 
-    fn push(&mut self, _input: &str, item: Item<'_>) -> io::Result<Flow> {
+    fn push(&mut self, input: &str, item: Item<'_>) -> io::Result<Flow> {
         match item {
             Item::InputEnd(summary) => self.input(summary)?,
             Item::RunEnd { inputs, totals } => self.end_run(inputs, totals)?,
+            Item::Unreadable(why) => {
+                if self.trouble.len() < MAX_TROUBLE {
+                    self.trouble.push((input.to_owned(), why.to_owned()));
+                } else {
+                    self.more_trouble += 1;
+                }
+            }
             // Findings come with the timeline, drawn where they happened; what the
             // input said comes with its end (the tally keeps it).
             Item::Finding(_)
             | Item::Event(_)
-            | Item::Unreadable(_)
             | Item::Followed
             | Item::Settled(_)
             | Item::Note(_)

@@ -6,6 +6,7 @@
 pub const STYLE: &str = r#"<style>
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0 auto;max-width:1500px;padding:1rem;color:#1c1e21;background:#fff}
 h1{font-size:1.35rem;margin:.2rem 0 .6rem}
+td,li,p,.ln,.who{overflow-wrap:anywhere}
 h2{font-size:1.15rem;margin:2.2rem 0 .3rem;word-break:break-all;border-top:2px solid #e3e3e3;padding-top:.8rem}
 h3{font-size:.95rem;margin:1.2rem 0 .3rem;word-break:break-all}
 .summary,.verdict{margin:.2rem 0}

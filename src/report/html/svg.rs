@@ -46,6 +46,7 @@ pub fn session(
     spans: usize,
     marks: usize,
     link: LinkOf<'_>,
+    redact: bool,
     out: &mut String,
 ) {
     let start = t.at(s.start);
@@ -183,7 +184,7 @@ pub fn session(
             x(m.at),
             m.at.line,
             m.rule,
-            text(&m.message)
+            text(super::message(m, redact))
         );
         match link(m.at.line) {
             Some(anchor) => {
