@@ -140,6 +140,17 @@ pub enum Said {
 }
 
 impl Said {
+    /// Length of what was said, in bytes (all of it, not only the excerpt kept).
+    pub fn length(&self) -> u64 {
+        match self {
+            Said::Message { text, .. }
+            | Said::More { text, .. }
+            | Said::Result { text, .. }
+            | Said::Line(text) => text.len(),
+            Said::Call { input, .. } => input.len(),
+        }
+    }
+
     /// Bytes the report holds for it.
     pub fn kept(&self) -> usize {
         match self {
@@ -222,7 +233,7 @@ impl Replay {
         let size = said.kept();
         if self.entries.len() >= MAX_ENTRIES || self.kept + size > MAX_KEPT {
             self.left_out += 1;
-            self.left_out_bytes += length(said);
+            self.left_out_bytes += said.length();
             return;
         }
         self.kept += size;
@@ -266,17 +277,6 @@ impl Replay {
             }
         }
         Some(shown[i - 1].line)
-    }
-}
-
-/// Length of what was said, in bytes.
-fn length(said: &Said) -> u64 {
-    match said {
-        Said::Message { text, .. }
-        | Said::More { text, .. }
-        | Said::Result { text, .. }
-        | Said::Line(text) => text.len(),
-        Said::Call { input, .. } => input.len(),
     }
 }
 

@@ -30,17 +30,6 @@ fn word(who: Who) -> &'static str {
     }
 }
 
-/// Length of what was said, in bytes.
-fn length(said: &Said) -> u64 {
-    match said {
-        Said::Message { text, .. }
-        | Said::More { text, .. }
-        | Said::Result { text, .. }
-        | Said::Line(text) => text.len(),
-        Said::Call { input, .. } => input.len(),
-    }
-}
-
 /// Text from a transcript, made safe.
 fn text(s: &str) -> String {
     crate::sanitize::markup(s)
@@ -179,7 +168,7 @@ impl Render<'_> {
             return;
         };
         let _ = write!(out, " <span class=\"who\">{}</span>", word(*who));
-        let total: u64 = pieces.iter().map(|p| length(&p.said)).sum();
+        let total: u64 = pieces.iter().map(|p| p.said.length()).sum();
         if self.redact {
             for w in pieces.windows(2).filter(|w| w[1].line != w[0].line) {
                 let _ = write!(out, "<span id=\"{}-L{}\"></span>", self.prefix, w[1].line);
