@@ -47,13 +47,25 @@ pub struct FileSummary<'a> {
     pub baselined: Option<u64>,
 }
 
-impl FileSummary<'_> {
-    /// The agent CLI's output ended without its final record, and no process verdict
-    /// says otherwise (under `run` the process's own end is the verdict).
-    pub fn killed(&self) -> bool {
-        self.worker_exit.is_none()
-            && self
-                .worker
-                .is_some_and(|w| w.cause() == crate::format::Cause::Killed)
-    }
+/// The agent CLI's output ended without its final record, and no process verdict
+/// (`worker_exit`: under `run` the process's own end is the verdict) says otherwise.
+fn killed(worker_exit: Option<&str>, worker: Option<&crate::format::WorkerRun>) -> bool {
+    worker_exit.is_none() && worker.is_some_and(|w| w.cause() == crate::format::Cause::Killed)
+}
+
+/// An input's timeline as the pictures draw it (see [`crate::timeline::Timeline::traced`]).
+pub fn traced(
+    timeline: Option<crate::timeline::Timeline>,
+    file: &str,
+    worker_exit: Option<&str>,
+    worker: Option<&crate::format::WorkerRun>,
+) -> Option<crate::timeline::Timeline> {
+    timeline.map(|t| {
+        t.traced(
+            file,
+            worker.and_then(|w| w.cli),
+            worker.and_then(|w| w.conversation.as_deref()),
+            killed(worker_exit, worker),
+        )
+    })
 }

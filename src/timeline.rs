@@ -621,24 +621,25 @@ impl Timeline {
     /// own id of the run (`conversation`), else the input file's name without its
     /// extension (Gemini CLI names its chat files by the session), else empty (a pipe,
     /// a worker under `run`: no id is known). `killed`: the CLI's output ended without
-    /// its final record: the run is drawn as crashed.
+    /// its final record: the run is drawn as crashed. Done once, where an input's
+    /// summary is made: every picture takes the timeline as it is.
     pub fn traced(
-        &self,
+        mut self,
         file: &str,
         cli: Option<&str>,
         conversation: Option<&str>,
         killed: bool,
-    ) -> std::borrow::Cow<'_, Timeline> {
-        let Some(run) = self.agent_run.as_ref().filter(|_| self.sessions.is_empty()) else {
-            return std::borrow::Cow::Borrowed(self);
+    ) -> Timeline {
+        if !self.sessions.is_empty() {
+            return self;
+        }
+        let Some(mut run) = self.agent_run.take() else {
+            return self;
         };
-        let mut run = run.clone();
         if killed {
             run.status = Some(Status::Crashed);
         }
-        if run.worker_type.is_empty() {
-            cli.unwrap_or("agent").clone_into(&mut run.worker_type);
-        }
+        cli.unwrap_or("agent").clone_into(&mut run.worker_type);
         let path = std::path::Path::new(file);
         run.id = match conversation {
             Some(id) => id.to_owned(),
@@ -647,10 +648,8 @@ impl Timeline {
                 .map_or_else(|| file.to_owned(), |s| s.to_string_lossy().into_owned()),
             None => String::new(),
         };
-        std::borrow::Cow::Owned(Timeline {
-            sessions: vec![run],
-            ..self.clone()
-        })
+        self.sessions.push(run);
+        self
     }
 }
 

@@ -436,13 +436,15 @@ fn lint(
                     args.checkpoints.as_deref(),
                     &rules,
                 ));
+                let timeline =
+                    crate::summary::traced(checked.timeline, &file, None, checked.worker.as_ref());
                 let summary = FileSummary {
                     file: &file,
                     totals,
                     hint: checked.hint,
                     records: checked.records,
                     worker_exit: None,
-                    timeline: checked.timeline.as_ref(),
+                    timeline: timeline.as_ref(),
                     replay: checked.replay.as_ref(),
                     worker: checked.worker.as_ref(),
                     not_checked: &not_checked,

@@ -384,6 +384,7 @@ impl<'r, 'w> Live<'r, 'w> {
             not_checked.retain(|(_, why)| *why != crate::session::BUDGET_NO_CLOCK);
         }
         not_checked.extend(self.not_checked);
+        let timeline = crate::summary::traced(timeline, &name, worker_exit, worker.as_ref());
         let summary = FileSummary {
             file: &name,
             totals,

@@ -569,11 +569,8 @@ fn end_of_file(
     let replay = pane.tally.take_replay();
     // The traces name an agent CLI's run (a transcript without protocol sessions) by
     // the CLI.
-    if let Some(t) = &mut timeline {
-        *t = t
-            .traced(&pane.name, ended.cli, ended.conversation.as_deref(), false)
-            .into_owned();
-    }
+    timeline =
+        timeline.map(|t| t.traced(&pane.name, ended.cli, ended.conversation.as_deref(), false));
     let mut not_checked = ended.not_checked;
     not_checked.extend(crate::rules::checkpoint::not_checked(
         Some(&pane.followed.path),

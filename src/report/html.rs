@@ -123,16 +123,7 @@ impl<W: Write> Html<W> {
         self.inputs += 1;
         let none = Replay::default();
         let replay = summary.replay.unwrap_or(&none);
-        // An agent CLI's transcript without protocol sessions is drawn as the CLI's run.
-        let traced = summary.timeline.map(|t| {
-            t.traced(
-                summary.file,
-                summary.worker.and_then(|w| w.cli),
-                summary.worker.and_then(|w| w.conversation.as_deref()),
-                summary.killed(),
-            )
-        });
-        let timeline = traced.as_deref();
+        let timeline = summary.timeline;
         let t = summary.totals;
         let cause = summary
             .worker_exit

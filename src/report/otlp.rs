@@ -725,12 +725,6 @@ impl<W: Write> Otlp<W> {
         let Some(t) = summary.timeline else {
             return Ok(());
         };
-        let t = &*t.traced(
-            summary.file,
-            summary.worker.and_then(|w| w.cli),
-            summary.worker.and_then(|w| w.conversation.as_deref()),
-            summary.killed(),
-        );
         if t.sessions.is_empty() {
             return self.line(resource_with(summary.file, t, Vec::new()));
         }
@@ -875,16 +869,7 @@ impl OtlpPost {
 
     fn end_file(&mut self, summary: &FileSummary<'_>) -> io::Result<()> {
         match summary.timeline {
-            Some(t) => self.send(
-                summary.file,
-                &t.traced(
-                    summary.file,
-                    summary.worker.and_then(|w| w.cli),
-                    summary.worker.and_then(|w| w.conversation.as_deref()),
-                    summary.killed(),
-                ),
-                true,
-            ),
+            Some(t) => self.send(summary.file, t, true),
             None => Ok(()),
         }
     }

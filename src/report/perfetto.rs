@@ -351,13 +351,7 @@ impl<W: Write> Perfetto<W> {
     fn end_file(&mut self, summary: &FileSummary<'_>) -> io::Result<()> {
         self.begin()?;
         if let Some(t) = summary.timeline {
-            let t = t.traced(
-                summary.file,
-                summary.worker.and_then(|w| w.cli),
-                summary.worker.and_then(|w| w.conversation.as_deref()),
-                summary.killed(),
-            );
-            self.input(summary.file, &t)?;
+            self.input(summary.file, t)?;
         }
         Ok(())
     }
